@@ -1,0 +1,83 @@
+"""The `medstay` command line. Heavy imports (database, Prefect) stay inside the commands
+that need them, so `medstay rules evaluate` starts in a fraction of a second."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from medstay.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Deadlines of article 9ter dossiers.")
+rules_app = typer.Typer(no_args_is_help=True, help="The law as code: evaluate facts without any database.")
+app.add_typer(rules_app, name="rules")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def emit_json(payload) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+@rules_app.command("evaluate")
+def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"events": [...]}'),
+                   as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Stage, deadlines and warnings of a list of facts, as the law computes them."""
+    from rules import InvalidEvent, evaluate
+
+    try:
+        events = _load(file)
+        result = evaluate(events)
+    except InvalidEvent as exc:
+        if as_json:
+            emit_json({"errors": [{"event": exc.index, "message": exc.reason}]})
+        else:
+            err.print(f"[red]Invalid event {exc.index}:[/] {exc.reason}")
+        raise typer.Exit(1)
+    except UserError as exc:
+        if as_json:
+            emit_json({"errors": [{"event": None, "message": str(exc)}]})
+            raise typer.Exit(1)
+        raise
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        from medstay import views
+
+        views.print_evaluation(out, result)
+
+
+def _load(file: Path) -> list:
+    from medstay.eventfile import load_events
+
+    return load_events(file)
+
+
+def main() -> None:
+    """Entry point: user errors become one red sentence and exit code 2."""
+    from medstay import commands  # noqa: F401  (registers the database-backed commands)
+
+    try:
+        code = app(standalone_mode=False)
+    except UserError as exc:
+        err.print(f"[red]Error:[/] {exc}")
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("Aborted.")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""Database-backed commands (registered on the app when the CLI starts)."""

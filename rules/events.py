@@ -1,0 +1,172 @@
+"""The facts a caseworker records, their fields, and how raw input becomes an `Event`.
+
+Raw events come from JSON, YAML, the command line (strings) or the Prefect form: values are
+accepted in their natural type or as text, then checked. Free-text fields (`ground`,
+`reason`) are procedural labels and never for medical information.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from rules import calendar
+from rules.calendar import Date
+from rules.parameters import value
+
+TEXT_MAX = 200
+
+
+class InvalidEvent(ValueError):
+    """An event that cannot be recorded: names the event (0-based index) and the reason."""
+
+    def __init__(self, index: int, reason: str):
+        super().__init__(f"event {index}: {reason}")
+        self.index = index
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str | tuple[str, ...]  # "bool", "date", "int", "text" or the allowed values
+    default: object = None
+    required: bool = False
+    description: str = ""
+
+
+_GROUND = Field("ground", "text", description="procedural ground, e.g. '9ter §3 3°' (never medical information)")
+
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "certificate_issued": (),
+    "application_sent": (
+        Field("registered_mail", "bool", True, description="sent by registered mail"),
+        Field("address_given", "bool", True, description="the application gives the effective address in Belgium"),
+        Field("identity", ("document", "evidence", "exempt", "missing"), "document", description="how identity is shown"),
+    ),
+    "declared_admissible": (),
+    "ai_issued": (),
+    "declared_inadmissible": (_GROUND,),
+    "convocation_received": (Field("appointment", "date", required=True, description="date of the examination"),),
+    "appointment_missed": (),
+    "absence_justified": (),
+    "residence_granted": (),
+    "residence_refused": (_GROUND,),
+    "decision_notified": (Field("mode", ("hand", "registered_mail"), "hand", description="how the decision was notified"),),
+    "appeal_lodged": (),
+    "appeal_decided": (Field("outcome", ("annulled", "rejected"), required=True, description="the CCE's judgment"),),
+    "a_card_issued": (Field("expires", "date", description="expiry printed on the card (default: one year later)"),),
+    "renewal_requested": (),
+    "a_card_renewed": (Field("expires", "date", description="expiry printed on the card (default: one year later)"),),
+    "b_card_issued": (),
+    "order_to_leave_notified": (Field("days", "int", description="days given to leave (default 30)"),),
+    "application_withdrawn": (),
+    "excluded": (),
+    "dossier_closed": (Field("reason", "text", description="why the dossier is closed (never medical information)"),),
+}
+KINDS = tuple(FIELDS)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    on: Date
+    fields: dict
+    index: int
+
+    def __getitem__(self, name: str):
+        return self.fields[name]
+
+    def as_dict(self) -> dict:
+        """The event with every field filled, dates as ISO strings (as stored)."""
+        out = {"kind": self.kind, "on": self.on.isoformat()}
+        for name, val in self.fields.items():
+            out[name] = val.isoformat() if isinstance(val, date) else val
+        return out
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(raw, what: str) -> Date:
+    """A calendar date from a date object or a 'YYYY-MM-DD' string."""
+    if isinstance(raw, date):
+        return calendar.to_date(raw)
+    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw.strip()):
+        try:
+            return calendar.to_date(date.fromisoformat(raw.strip()))
+        except ValueError:
+            pass
+    raise ValueError(f"{what} is not a valid date (expected YYYY-MM-DD): {str(raw)[:40]!r}")
+
+
+def _coerce(spec: Field, raw):
+    what = f"field '{spec.name}'"
+    if spec.type == "date":
+        return parse_date(raw, what)
+    if spec.type == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "yes", "no"):
+            return raw.strip().lower() in ("true", "yes")
+        raise ValueError(f"{what} must be true or false, not {str(raw)[:40]!r}")
+    if spec.type == "int":
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and re.fullmatch(r"-?\d{1,6}", raw.strip()):
+            return int(raw.strip())
+        raise ValueError(f"{what} must be a whole number, not {str(raw)[:40]!r}")
+    if spec.type == "text":
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > TEXT_MAX:
+            raise ValueError(f"{what} must be a non-empty text of at most {TEXT_MAX} characters")
+        return raw.strip()
+    if raw not in spec.type:
+        raise ValueError(f"{what} must be one of {', '.join(spec.type)}, not {str(raw)[:40]!r}")
+    return raw
+
+
+def _default(kind: str, spec: Field, on: Date):
+    if spec.name == "expires":
+        return calendar.add_years(on, value("a_card_validity_years", on))
+    if spec.name == "days":
+        return value("leave_territory_default_days", on)
+    return spec.default
+
+
+def parse_event(raw, index: int) -> Event:
+    """Check one raw event's shape (kind, date, fields) and fill defaults."""
+    try:
+        if not isinstance(raw, dict):
+            raise ValueError("an event must be a mapping with 'kind' and 'on'")
+        kind = raw.get("kind")
+        if kind not in FIELDS:
+            raise ValueError(f"unknown event kind {str(kind)[:40]!r}" if kind is not None else "missing 'kind'")
+        if "on" not in raw:
+            raise ValueError("missing 'on' (the date the fact happened)")
+        on = parse_date(raw["on"], "'on'")
+        specs = {f.name: f for f in FIELDS[kind]}
+        unknown = sorted(str(k)[:40] for k in raw if k not in ("kind", "on") and k not in specs)
+        if unknown:
+            raise ValueError(f"unknown field {', '.join(unknown)} for {kind}")
+        fields = {}
+        for name, spec in specs.items():
+            if raw.get(name) is None:
+                if spec.required:
+                    raise ValueError(f"{kind} needs the field '{name}'")
+                fields[name] = _default(kind, spec, on)
+            else:
+                fields[name] = _coerce(spec, raw[name])
+        _check_fields(kind, on, fields)
+    except ValueError as exc:
+        raise InvalidEvent(index, str(exc)) from None
+    return Event(kind, on, fields, index)
+
+
+def _check_fields(kind: str, on: Date, fields: dict) -> None:
+    if kind == "convocation_received" and fields["appointment"] < on:
+        raise ValueError("the appointment cannot be before the convocation was received")
+    if kind in ("a_card_issued", "a_card_renewed") and fields["expires"] <= on:
+        raise ValueError("the card's expiry must be after the day it was delivered")
+    if kind == "order_to_leave_notified" and fields["days"] < 0:
+        raise ValueError("the number of days to leave cannot be negative")
