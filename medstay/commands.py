@@ -1,1 +1,102 @@
-"""Database-backed commands (registered on the app when the CLI starts)."""
+"""Database-backed commands, registered on the CLI app (imported by `cli.main`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import List, Optional
+
+import typer
+
+from medstay.cli import app, emit_json, out
+from medstay.errors import UserError
+
+dossier_app = typer.Typer(no_args_is_help=True, help="Register and look at dossiers.")
+event_app = typer.Typer(no_args_is_help=True, help="Record the facts of a dossier.")
+app.add_typer(dossier_app, name="dossier")
+app.add_typer(event_app, name="event")
+
+
+def _parse_day(raw: str, what: str) -> date:
+    from rules.events import parse_date
+
+    try:
+        return parse_date(raw, what)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _parse_sets(pairs: list[str]) -> dict:
+    fields = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set needs key=value, not {pair[:40]!r}")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+@dossier_app.command("register")
+def dossier_register(
+    reference: str = typer.Argument(..., help="pseudonymous reference, e.g. 9TER-2026-000123"),
+    language: str = typer.Option(..., "--language", "-l", help="language of the reminders: fr, nl, de or en"),
+    email: Optional[str] = typer.Option(None, "--email", help="applicant's e-mail for reminders"),
+    phone: Optional[str] = typer.Option(None, "--phone", help="applicant's mobile for SMS (0470 12 34 56 or +32...)"),
+    name: Optional[str] = typer.Option(None, "--name", help="applicant's name (kept encrypted, never sent to Prefect)"),
+    lawyer_email: Optional[str] = typer.Option(None, "--lawyer-email", help="lawyer's e-mail"),
+    caseworker_email: Optional[str] = typer.Option(None, "--caseworker-email", help="caseworker's e-mail"),
+) -> None:
+    """Register a new dossier (contact details are stored encrypted)."""
+    from medstay import dossiers
+
+    d = dossiers.register(reference=reference, language=language, email=email, phone=phone, name=name,
+                          lawyer_email=lawyer_email, caseworker_email=caseworker_email)
+    out.print(f"Registered [bold]{d.reference}[/] ({d.language}).")
+
+
+@dossier_app.command("show")
+def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Stage, timeline and deadlines (act-by dates, legal basis) of one dossier."""
+    from medstay import dossiers, views
+
+    current = dossiers.load(reference)
+    if as_json:
+        emit_json(views.dossier_json(current))
+    else:
+        views.print_dossier(out, current, today=date.today())
+
+
+@event_app.command("record")
+def event_record(
+    reference: str = typer.Argument(..., help="dossier reference"),
+    kind: str = typer.Argument(..., help="the fact, e.g. application_sent, declared_admissible"),
+    on: str = typer.Option(..., "--on", help="date it happened, YYYY-MM-DD"),
+    sets: List[str] = typer.Option([], "--set", help="extra field key=value (e.g. --set mode=registered_mail)"),
+) -> None:
+    """Record a fact; it is checked against the dossier's whole history first."""
+    from medstay import dossiers, labels
+
+    current = dossiers.record_event(reference=reference, kind=kind.strip(), on=_parse_day(on, "--on"),
+                                    fields=_parse_sets(sets))
+    event = current.evaluation.events[-1]
+    out.print(f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
+              f"now {labels.stage_label(current.evaluation)}.")
+    for w in current.evaluation.warnings:
+        if w.event == event.index:
+            out.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+
+
+@app.command("deadlines")
+def deadlines(
+    within: Optional[int] = typer.Option(None, "--within", min=0, help="only act-by dates within DAYS from today"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    today: Optional[str] = typer.Option(None, "--today", hidden=True, help="pretend today is YYYY-MM-DD"),
+) -> None:
+    """Open deadlines of all dossiers, soonest first; overdue ones flagged."""
+    from medstay import dossiers, views
+
+    day = _parse_day(today, "--today") if today else date.today()
+    rows = dossiers.upcoming(today=day, within=within)
+    if as_json:
+        emit_json([views.upcoming_json(r) for r in rows])
+    else:
+        views.print_upcoming(out, rows, day)

@@ -33,3 +33,61 @@ def print_evaluation(console: Console, result) -> None:
         console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
     if result.allowed:
         console.print(f"[dim]Next facts allowed: {', '.join(result.allowed)}[/]")
+
+
+def _deadline_json(d) -> dict:
+    return {"kind": d.kind, "due": d.due.isoformat(), "opens": d.opens.isoformat() if d.opens else None,
+            "act_by": d.act_by.isoformat(), "basis": d.basis, "met": d.met}
+
+
+def dossier_json(current) -> dict:
+    """A dossier as JSON: procedural facts only (no contact details)."""
+    ev = current.evaluation
+    return {
+        "reference": current.dossier.reference, "language": current.dossier.language, "stage": ev.stage,
+        "stage_label": labels.stage_label(ev),
+        "events": [{"seq": e.seq, **raw, "recorded_by": e.recorded_by, "recorded_at": e.recorded_at.isoformat(),
+                    "source": e.source} for e, raw in zip(current.events, (x.as_dict() for x in ev.events))],
+        "deadlines": [_deadline_json(d) for d in ev.deadlines],
+        "warnings": [w.as_dict() for w in ev.warnings],
+        "allowed_next": list(ev.allowed),
+    }
+
+
+def print_dossier(console: Console, current, today) -> None:
+    ev = current.evaluation
+    console.print(f"[bold]{current.dossier.reference}[/] ({current.dossier.language}) — "
+                  f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])")
+    timeline = Table(title="Timeline")
+    for column in ("#", "date", "fact", "details", "recorded by"):
+        timeline.add_column(column)
+    for stored, event in zip(current.events, ev.events):
+        details = ", ".join(f"{k}={v}" for k, v in event.as_dict().items() if k not in ("kind", "on"))
+        timeline.add_row(str(stored.seq), labels.belgian(event.on), event.kind, details, stored.recorded_by)
+    console.print(timeline)
+    if ev.deadlines:
+        console.print(deadlines_table(ev.deadlines, today))
+    for w in ev.warnings:
+        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+    if ev.allowed:
+        console.print(f"[dim]Next facts allowed: {', '.join(ev.allowed)}[/]")
+
+
+def upcoming_json(row) -> dict:
+    return {"reference": row.reference, "stage": row.stage, "overdue": row.overdue, **_deadline_json(row.deadline)}
+
+
+def print_upcoming(console: Console, rows, today) -> None:
+    if not rows:
+        console.print("No open deadline.")
+        return
+    table = Table(title=f"Open deadlines on {labels.belgian(today)}")
+    for column in ("act by", "due", "dossier", "deadline", "stage", "legal basis"):
+        table.add_column(column)
+    for r in rows:
+        act_by = labels.belgian(r.deadline.act_by)
+        if r.overdue:
+            act_by = f"[bold red]{act_by} OVERDUE[/]"
+        table.add_row(act_by, labels.belgian(r.deadline.due), r.reference, labels.DEADLINES.get(r.deadline.kind),
+                      r.stage, r.deadline.basis)
+    console.print(table)

@@ -1,0 +1,152 @@
+"""Registering dossiers and recording facts: the one path every entry door goes through.
+
+A fact is checked against the dossier's whole history by `rules/` before anything is
+written; the append, the materialised deadlines and the audit entry are one transaction, so
+a refused fact leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, delete, select
+
+import rules
+from medstay import contacts
+from medstay.errors import NotFound, UserError
+from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
+
+
+def actor() -> str:
+    """Who is acting: MEDSTAY_ACTOR, else the operating-system user."""
+    return os.environ.get("MEDSTAY_ACTOR") or getpass.getuser()
+
+
+def check_reference(reference: str) -> str:
+    value = str(reference).strip().upper()
+    if not is_reference(value):
+        raise UserError(f"{str(reference)[:40]!r} is not a dossier reference like 9TER-2026-000123")
+    return value
+
+
+@dataclass
+class DossierView:
+    """A dossier with its facts evaluated by the rules."""
+
+    dossier: Dossier
+    events: list[DossierEvent]
+    evaluation: rules.Evaluation
+
+
+def raw_events(events: list[DossierEvent]) -> list[dict]:
+    return [{"kind": e.kind, "on": e.on.isoformat(), **json.loads(e.data)} for e in events]
+
+
+def register(*, reference: str, language: str, email: str | None = None, phone: str | None = None,
+             name: str | None = None, lawyer_email: str | None = None, caseworker_email: str | None = None,
+             by: str | None = None) -> Dossier:
+    """Create a dossier; contact details are validated, then stored encrypted."""
+    dossier = Dossier(
+        reference=check_reference(reference), language=contacts.language(language),
+        email=contacts.email(email) if email else None, phone=contacts.mobile(phone) if phone else None,
+        name=contacts.name(name) if name else None,
+        lawyer_email=contacts.email(lawyer_email, "lawyer's e-mail") if lawyer_email else None,
+        caseworker_email=contacts.email(caseworker_email, "caseworker's e-mail") if caseworker_email else None)
+    migrate()
+    with session() as db:
+        if db.exec(select(Dossier.id).where(Dossier.reference == dossier.reference)).first() is not None:
+            raise UserError(f"the dossier {dossier.reference} already exists")
+        db.add(dossier)
+        db.add(AuditEntry(actor=by or actor(), action="dossier.registered", dossier_reference=dossier.reference))
+        try:
+            db.commit()
+        except IntegrityError:
+            raise UserError(f"the dossier {dossier.reference} already exists") from None
+        db.refresh(dossier)
+    return dossier
+
+
+def find(db: Session, reference: str) -> Dossier:
+    ref = check_reference(reference)
+    dossier = db.exec(select(Dossier).where(Dossier.reference == ref)).first()
+    if dossier is None:
+        raise NotFound(f"no dossier {ref}")
+    return dossier
+
+
+def view(db: Session, reference: str) -> DossierView:
+    dossier = find(db, reference)
+    events = list(db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
+                          .order_by(DossierEvent.seq)))
+    return DossierView(dossier, events, rules.evaluate(raw_events(events)))
+
+
+def load(reference: str) -> DossierView:
+    migrate()
+    with session() as db:
+        found = view(db, reference)
+        db.expunge_all()
+        return found
+
+
+def record_event(*, reference: str, kind: str, on, fields: dict | None = None, source: str = "cli",
+                 by: str | None = None) -> DossierView:
+    """Validate a fact against the whole history, then append it; refuse it with one
+    sentence otherwise (nothing written)."""
+    migrate()
+    with session() as db:
+        current = view(db, reference)
+        raw = {"kind": kind, "on": on, **(fields or {})}
+        index = len(current.events)
+        try:
+            event = rules.parse_event(raw, index)
+            evaluation = rules.evaluate(current.evaluation.events + [event])
+        except rules.InvalidEvent as exc:
+            raise UserError(f"{kind} refused for {current.dossier.reference}: {exc.reason}") from None
+        data = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
+        db.add(DossierEvent(dossier_id=current.dossier.id, seq=index, kind=event.kind, on=event.on,
+                            data=json.dumps(data, sort_keys=True), recorded_by=by or actor(), source=source))
+        sync_deadlines(db, current.dossier, evaluation)
+        db.add(AuditEntry(actor=by or actor(), action="event.recorded", dossier_reference=current.dossier.reference,
+                          detail=f"{event.kind} on {event.on.isoformat()} (#{index}, {source})"))
+        try:
+            db.commit()
+        except IntegrityError:  # another door appended at the same time
+            raise UserError(f"{current.dossier.reference} changed meanwhile: look at it again and retry") from None
+        return load(reference)
+
+
+def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation) -> None:
+    """Replace the dossier's materialised deadlines by the rules' current answer."""
+    dossier.stage = evaluation.stage
+    db.add(dossier)
+    db.exec(delete(Deadline).where(Deadline.dossier_id == dossier.id))
+    for position, d in enumerate(evaluation.deadlines):
+        db.add(Deadline(dossier_id=dossier.id, position=position, kind=d.kind, trigger_seq=d.trigger, due=d.due,
+                        opens=d.opens, act_by=d.act_by, basis=d.basis, met=d.met))
+
+
+@dataclass
+class Upcoming:
+    reference: str
+    stage: str
+    deadline: Deadline
+    overdue: bool
+
+
+def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
+    """Open deadlines of every non-terminal dossier, soonest act-by first."""
+    migrate()
+    with session() as db:
+        query = (select(Deadline, Dossier.reference, Dossier.stage).join(Dossier)
+                 .where(Deadline.met.is_(None), Dossier.stage.not_in(sorted(rules.TERMINAL))))
+        if within is not None:
+            query = query.where(Deadline.act_by <= today + timedelta(days=within))
+        rows = [Upcoming(ref, stage, d, d.due < today) for d, ref, stage in db.exec(query)]
+        db.expunge_all()
+    return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))

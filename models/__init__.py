@@ -1,0 +1,42 @@
+"""Database layer: tables, encrypted columns, engine/session, migrations.
+
+All tables are imported here, so ``SQLModel.metadata`` is complete as soon as
+``models`` is imported.
+"""
+
+from models.crypto import DecryptionError, EncryptedString, get_fernet, reencrypt_all
+from models.db import get_engine, migrate, reset_engines, session
+from models.tables import (
+    LANGUAGES,
+    REFERENCE_RE,
+    SOURCES,
+    AuditEntry,
+    Deadline,
+    Dossier,
+    DossierEvent,
+    format_reference,
+    is_reference,
+)
+from models.types import AwareDateTime, utcnow
+
+__all__ = [
+    "LANGUAGES",
+    "REFERENCE_RE",
+    "SOURCES",
+    "AuditEntry",
+    "AwareDateTime",
+    "Deadline",
+    "DecryptionError",
+    "Dossier",
+    "DossierEvent",
+    "EncryptedString",
+    "format_reference",
+    "get_engine",
+    "get_fernet",
+    "is_reference",
+    "migrate",
+    "reencrypt_all",
+    "reset_engines",
+    "session",
+    "utcnow",
+]

@@ -1,0 +1,180 @@
+"""Engine, sessions and schema migrations.
+
+    from models import migrate, session, Dossier
+
+    migrate()                       # Alembic "upgrade head"; a no-op (no write) at head
+    with session() as s:            # a sqlmodel.Session; commit explicitly
+        s.add(Dossier(...)); s.commit()
+
+URLs default to ``medstay.settings.get_settings().database_url``. For SQLite the
+database file is created owner-only (0o600) and foreign keys are enforced.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from medstay.settings import FILE_MODE, get_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _resolve_url(url: str | URL | None) -> str:
+    if url is None:
+        return get_settings().database_url
+    return url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+
+
+def get_engine(url: str | URL | None = None) -> Engine:
+    """The application engine for ``url`` (default: settings), one per URL."""
+    key = _resolve_url(url)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = create_db_engine(key)
+    return engine
+
+
+def reset_engines() -> None:
+    """Dispose of every cached engine (tests; after changing the database)."""
+    with _engines_lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
+        engine.dispose()
+
+
+@contextmanager
+def session(url: str | URL | None = None) -> Iterator[Session]:
+    """A ``sqlmodel.Session`` on ``get_engine(url)``; rolled back unless committed."""
+    with Session(get_engine(url)) as db:
+        yield db
+
+
+def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
+    """A new (uncached) engine with medstay's connection setup.
+
+    ``migrating=True`` is for schema changes: no pooling and, on SQLite, foreign
+    keys off (batch table rebuilds would otherwise cascade) plus real
+    transactional DDL (explicit BEGIN), so a failed migration rolls back whole.
+    """
+    u = make_url(url)
+    kwargs: dict[str, Any] = {}
+    if migrating:
+        kwargs["poolclass"] = NullPool
+    if u.get_backend_name() != "sqlite":
+        return create_engine(u, pool_pre_ping=True, **kwargs)
+
+    engine = create_engine(u, **kwargs)
+    path = _sqlite_file(u)
+    if path is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> None:
+            ensure_private_file(path)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, conn_rec: Any) -> None:
+        if migrating:
+            dbapi_conn.isolation_level = None  # BEGIN is emitted below
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={'OFF' if migrating else 'ON'}")
+        cursor.close()
+
+    if migrating:
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _sqlite_file(u: URL) -> Path | None:
+    """The database file of a SQLite URL, or None (memory / URI filenames)."""
+    database = u.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    if str(u.query.get("uri", "")).lower() in ("true", "1"):
+        return None
+    return Path(database)
+
+
+def ensure_private_file(path: Path) -> None:
+    """Create ``path`` empty and owner-only (0o600) if it does not exist.
+
+    SQLite treats an empty file as an empty database and gives its journal files
+    the database file's permissions.
+    """
+    if path.exists():
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+
+
+# --- migrations ------------------------------------------------------------
+
+
+def alembic_config(url: str | URL | None = None) -> Any:
+    """An ``alembic.config.Config`` for ``models/migrations``, built in code."""
+    from alembic.config import Config
+
+    resolved = _resolve_url(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", resolved.replace("%", "%%"))
+    cfg.attributes["url"] = resolved
+    return cfg
+
+
+def migrate(url: str | URL | None = None) -> bool:
+    """Upgrade the database to the latest revision (Alembic ``upgrade head``).
+
+    Reads the current revision first and returns False without writing anything
+    when the database is already at head; returns True after upgrading.
+    """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    resolved = _resolve_url(url)
+    cfg = alembic_config(resolved)
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    engine = create_db_engine(resolved, migrating=True)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+        if current == heads:
+            return False
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            if conn.dialect.name == "sqlite":
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(
+                        f"migration left {len(broken)} foreign key violation(s); rolled back"
+                    )
+        return True
+    finally:
+        cfg.attributes.pop("connection", None)
+        engine.dispose()

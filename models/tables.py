@@ -1,0 +1,140 @@
+"""The database tables, kept together in one module (no import-order traps).
+
+Personal data lives only in ``Dossier``'s encrypted columns. Everything else
+(events, deadlines, audit) refers to a dossier by id or by its pseudonymous
+reference (``9TER-YYYY-NNNNNN``) and must not hold names, e-mails or phones.
+
+Any change here needs a new revision in ``models/migrations/versions/``
+(``tests/test_models.py`` checks that the migrations match these classes).
+"""
+
+import re
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Date, Index, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from models.crypto import EncryptedString
+from models.types import AwareDateTime, utcnow
+
+# Stable constraint names, so later (batch) migrations can address them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LANGUAGES = ("fr", "nl", "de", "en")
+SOURCES = ("cli", "ui", "import", "api")
+REFERENCE_RE = re.compile(r"^9TER-\d{4}-\d{6}$")
+
+
+def format_reference(year: int, number: int) -> str:
+    """``9TER-YYYY-NNNNNN`` for a year and a per-year sequence number."""
+    if not (1000 <= year <= 9999 and 0 <= number <= 999_999):
+        raise ValueError("reference needs a 4-digit year and a number below 1,000,000")
+    return f"9TER-{year:04d}-{number:06d}"
+
+
+def is_reference(value: str) -> bool:
+    return bool(REFERENCE_RE.match(value))
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Dossier(SQLModel, table=True):
+    """One article 9ter application. Contact details are encrypted at rest."""
+
+    __tablename__ = "dossier"
+    __table_args__ = (
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+        # Portable shape check (LIKE works on SQLite and PostgreSQL alike).
+        CheckConstraint("reference LIKE '9TER-____-______'", name="reference_format"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True, index=True)
+    language: str = Field(max_length=2)
+    email: str | None = Field(default=None, sa_type=EncryptedString)
+    phone: str | None = Field(default=None, sa_type=EncryptedString)  # E.164
+    name: str | None = Field(default=None, sa_type=EncryptedString)
+    lawyer_email: str | None = Field(default=None, sa_type=EncryptedString)
+    caseworker_email: str | None = Field(default=None, sa_type=EncryptedString)
+    # The rules' answer for the whole event log, kept with the deadlines at each sync.
+    stage: str = Field(default="preparing", max_length=32, sa_column_kwargs={"server_default": "preparing"})
+    flow_run_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+    events: list["DossierEvent"] = Relationship(
+        back_populates="dossier",
+        sa_relationship_kwargs={"order_by": "DossierEvent.seq"},
+    )
+    deadlines: list["Deadline"] = Relationship(
+        back_populates="dossier",
+        sa_relationship_kwargs={"order_by": "Deadline.position"},
+    )
+
+
+class DossierEvent(SQLModel, table=True):
+    """One entry of a dossier's append-only event log (``seq`` = 0-based position)."""
+
+    __tablename__ = "dossier_event"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "seq"),
+        CheckConstraint("seq >= 0", name="seq_non_negative"),
+        CheckConstraint(_in("source", SOURCES), name="source"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    seq: int
+    kind: str = Field(max_length=64)
+    # Python attribute ``on``, SQL column ``occurred_on``.
+    on: date = Field(sa_column=Column("occurred_on", Date, nullable=False))
+    data: str = Field(default="{}", sa_type=Text)  # JSON object of the event's extra fields
+    recorded_by: str = Field(max_length=255)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    source: str = Field(max_length=16)
+
+    dossier: Dossier | None = Relationship(back_populates="events")
+
+
+class Deadline(SQLModel, table=True):
+    """A deadline computed by ``rules/``; a dossier's set is replaced on each sync."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "kind", "trigger_seq"),
+        Index("ix_deadline_act_by", "act_by"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", ondelete="CASCADE")
+    position: int
+    kind: str = Field(max_length=64)
+    trigger_seq: int
+    due: date
+    opens: date | None = None
+    act_by: date
+    basis: str = Field(sa_type=Text)
+    met: bool | None = None
+
+    dossier: Dossier | None = Relationship(back_populates="deadlines")
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when. ``detail`` must never contain personal data."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
+    actor: str = Field(max_length=255)
+    action: str = Field(max_length=64)  # e.g. event.recorded, dossier.registered, contact.read
+    dossier_reference: str | None = Field(default=None, max_length=16, index=True)
+    detail: str = Field(default="", sa_type=Text)

@@ -1,0 +1,141 @@
+"""The command line as a caseworker uses it: real database under a temporary MEDSTAY_HOME."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import db_digest
+
+REF = "9TER-2026-000123"
+
+
+@pytest.fixture
+def registered(home, cli):
+    r = cli("dossier", "register", REF, "--language", "nl", "--email", "applicant@example.org",
+            "--phone", "0470/12.34.56", "--lawyer-email", "advocaat@example.be")
+    assert r.code == 0, r.err
+    return REF
+
+
+def record(cli, kind, on, *sets):
+    args = ["event", "record", REF, kind, "--on", on]
+    for s in sets:
+        args += ["--set", s]
+    return cli(*args)
+
+
+def test_a_dossier_moves_through_its_stages_and_shows_its_deadlines(registered, cli):
+    assert record(cli, "certificate_issued", "2026-10-01").code == 0
+    assert record(cli, "application_sent", "2026-10-05").code == 0
+    assert record(cli, "declared_admissible", "2026-11-02").code == 0
+    assert record(cli, "residence_refused", "2027-01-15", "ground=unfounded").code == 0
+    r = record(cli, "decision_notified", "2027-01-29", "mode=hand")
+    assert r.code == 0 and "appeal until 01/03/2027" in r.out
+    shown = json.loads(cli("dossier", "show", REF, "--json").out)
+    assert shown["stage"] == "refused"
+    assert [e["kind"] for e in shown["events"]] == [
+        "certificate_issued", "application_sent", "declared_admissible", "residence_refused", "decision_notified"]
+    assert shown["events"][4]["mode"] == "hand" and shown["events"][4]["recorded_by"] == "test-caseworker"
+    appeal = shown["deadlines"][-1]
+    assert appeal == {"kind": "appeal", "due": "2027-03-01", "opens": None, "act_by": "2027-03-01",
+                      "basis": "art. 39/57 §1 and §2, loi 15.12.1980", "met": None}
+    assert "appeal_lodged" in shown["allowed_next"]
+    # no contact detail in the procedural view
+    assert "applicant@example.org" not in json.dumps(shown) and "+32470123456" not in json.dumps(shown)
+
+
+def test_warnings_are_reported_but_the_fact_is_recorded(registered, cli):
+    r = record(cli, "application_sent", "2026-10-05", "registered_mail=false")
+    assert r.code == 0
+    assert "no_certificate" in r.out and "not_registered_mail" in r.out
+    shown = json.loads(cli("dossier", "show", REF, "--json").out)
+    assert [w["code"] for w in shown["warnings"]] == ["no_certificate", "not_registered_mail"]
+
+
+def test_deadlines_lists_open_ones_soonest_first_and_flags_overdue(home, cli):
+    for ref, notified in (("9TER-2026-000001", "2027-01-29"), ("9TER-2026-000002", "2026-12-01")):
+        assert cli("dossier", "register", ref, "--language", "fr").code == 0
+        for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_admissible", "2026-11-02"),
+                                ("residence_refused", "2026-11-20"), ("decision_notified", notified)):
+            assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    rows = json.loads(cli("deadlines", "--json", "--today", "2027-01-05").out)
+    assert [(r["reference"], r["kind"], r["act_by"], r["overdue"]) for r in rows] == [
+        ("9TER-2026-000002", "appeal", "2026-12-31", True),
+        ("9TER-2026-000001", "appeal", "2027-03-01", False),
+    ]
+    soon = json.loads(cli("deadlines", "--json", "--within", "10", "--today", "2027-01-05").out)
+    assert [r["reference"] for r in soon] == ["9TER-2026-000002"]
+    assert "OVERDUE" in cli("deadlines", "--today", "2027-01-05").out
+
+
+BAD_INPUTS = [
+    (["dossier", "register", "9TER-26-1", "--language", "fr"], "not a dossier reference"),
+    (["dossier", "register", "9TER-2026-000999", "--language", "es"], "language must be one of"),
+    (["dossier", "register", "9TER-2026-000999", "--language", "fr", "--email", "nope@"], "not a valid address"),
+    (["dossier", "register", "9TER-2026-000999", "--language", "fr", "--phone", "12"], "phone"),
+    (["dossier", "register", "9TER-2026-000999", "--language", "fr", "--phone", "+3225551234"], "not a mobile"),
+    (["dossier", "register", REF, "--language", "fr"], "already exists"),
+    (["dossier", "show", "9TER-2026-000404"], "no dossier"),
+    (["event", "record", REF, "declared_admissible", "--on", "2026-10-01"], "cannot follow the stage preparing"),
+    (["event", "record", REF, "teleported", "--on", "2026-10-01"], "unknown event kind"),
+    (["event", "record", REF, "application_sent", "--on", "2026-02-30"], "not a valid date"),
+    (["event", "record", REF, "application_sent", "--on", "yesterday"], "not a valid date"),
+    (["event", "record", REF, "application_sent", "--on", "2026-10-01", "--set", "colour=red"], "unknown field"),
+    (["event", "record", REF, "application_sent", "--on", "2026-10-01", "--set", "registered_mail=maybe"],
+     "true or false"),
+    (["event", "record", REF, "application_sent", "--on", "2026-10-01", "--set", "novalue"], "key=value"),
+    (["event", "record", REF, "certificate_issued", "--on", "2026-09-01"], "before the previous event"),
+    (["event", "record", "9TER-2026-000404", "certificate_issued", "--on", "2026-10-01"], "no dossier"),
+    (["deadlines", "--today", "2026-13-01"], "not a valid date"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_INPUTS, ids=[" ".join(a[:3]) + f" ({m})" for a, m in BAD_INPUTS])
+def test_bad_input_gets_one_clear_sentence_and_changes_nothing(registered, cli, home, args, message):
+    assert cli("event", "record", REF, "certificate_issued", "--on", "2026-09-20").code == 0
+    before = db_digest(home)
+    r = cli(*args)
+    assert r.code == 2, (r.out, r.err)
+    assert message in " ".join(r.err.split()), r.err
+    assert "Traceback" not in r.err + r.out
+    assert db_digest(home) == before
+
+
+def test_rules_evaluate_prints_the_spec_json_and_errors(tmp_path, cli):
+    good = tmp_path / "good.yaml"
+    good.write_text("events:\n  - {kind: certificate_issued, on: 2028-10-01}\n")
+    r = cli("rules", "evaluate", str(good), "--json")
+    assert r.code == 0
+    assert json.loads(r.out) == {"stage": "preparing", "warnings": [], "deadlines": [
+        {"kind": "certificate_validity", "due": "2028-12-31", "opens": None, "act_by": "2028-12-29",
+         "basis": "art. 9ter §1 al. 4, loi 15.12.1980", "met": None}]}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"events": [{"kind": "certificate_issued", "on": "2028-10-01"},
+                                          {"kind": "declared_admissible", "on": "2028-10-02"}]}))
+    r = cli("rules", "evaluate", str(bad), "--json")
+    assert r.code == 1
+    assert json.loads(r.out) == {"errors": [{"event": 1, "message": "declared_admissible cannot follow the stage "
+                                                                   "preparing"}]}
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    r = cli("rules", "evaluate", str(broken), "--json")
+    assert r.code == 1 and json.loads(r.out)["errors"][0]["event"] is None
+
+
+def test_rules_evaluate_starts_fast_without_database_or_prefect(tmp_path):
+    f = tmp_path / "e.json"
+    f.write_text(json.dumps({"events": [{"kind": "certificate_issued", "on": "2028-10-01"}]}))
+    probe = ("import sys, runpy; sys.argv=['medstay','rules','evaluate',%r,'--json'];\n"
+             "from medstay.cli import main\ntry: main()\nexcept SystemExit: pass\n"
+             "bad=[m for m in ('prefect','sqlmodel','sqlalchemy','models') if m in sys.modules]\n"
+             "assert not bad, bad" % str(f))
+    started = time.perf_counter()
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    assert p.returncode == 0, p.stderr
+    assert elapsed < 2.0, f"rules evaluate took {elapsed:.2f}s"
