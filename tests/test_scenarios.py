@@ -1,0 +1,87 @@
+"""Scenario tests of the 9ter lifecycle, written from ../shared/spec/lifecycle.md and readable by a jurist.
+
+Every file in tests/scenarios/*.yaml is a list of scenarios:
+
+    - name: a sentence stating the rule being checked
+      events: [{kind: ..., on: YYYY-MM-DD, ...extra fields}, ...]
+      stage: expected stage                                  (optional)
+      deadlines: [{kind: ..., due: ..., ...}, ...]           (optional: exact kind sequence; only given keys compared)
+      warnings: [code, ...]                                  (optional: exact list of warning codes, in order)
+      error: {event: N}                                      (instead of the three above: event N is refused)
+
+Each scenario becomes one test, with id `file::name`.
+"""
+import copy
+import datetime as dt
+import pathlib
+import re
+
+import pytest
+import yaml
+
+from rules import InvalidEvent, evaluate
+
+SCENARIOS = pathlib.Path(__file__).parent / "scenarios"
+KEYS = {"name", "events", "stage", "deadlines", "warnings", "error"}
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans only, so that the key `on` stays the string "on" (YAML 1.1 reads it as True)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _iso(value):
+    """Dates read by YAML become ISO strings, as the implementation receives and returns them."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _iso(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_iso(item) for item in value]
+    return value
+
+
+def _load():
+    params = []
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        scenarios = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or []
+        names = set()
+        for scenario in scenarios:
+            scenario = _iso(scenario)
+            name = scenario.get("name")
+            if not name or name in names or not set(scenario) <= KEYS or "events" not in scenario:
+                raise ValueError(f"{path.name}: malformed or duplicate scenario {name!r}")
+            if "error" in scenario and {"stage", "deadlines", "warnings"} & set(scenario):
+                raise ValueError(f"{path.name}: {name!r} expects both an error and a result")
+            names.add(name)
+            params.append(pytest.param(scenario, id=f"{path.name}::{name}"))
+    return params
+
+
+@pytest.mark.parametrize("scenario", _load())
+def test_scenario(scenario):
+    events = copy.deepcopy(scenario["events"])
+    if "error" in scenario:
+        with pytest.raises(InvalidEvent) as refused:
+            evaluate(events)
+        assert refused.value.index == scenario["error"]["event"], refused.value.reason
+        return
+
+    result = evaluate(events).as_dict()
+    if "stage" in scenario:
+        assert result["stage"] == scenario["stage"]
+    if "deadlines" in scenario:
+        expected = scenario["deadlines"]
+        found = result["deadlines"]
+        assert [d["kind"] for d in found] == [d["kind"] for d in expected]
+        assert [{key: got.get(key) for key in want} for got, want in zip(found, expected)] == expected
+    if "warnings" in scenario:
+        assert [w["code"] for w in result["warnings"]] == scenario["warnings"]
