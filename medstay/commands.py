@@ -78,6 +78,7 @@ def event_record(
     current = dossiers.record_event(reference=reference, kind=kind.strip(), on=_parse_day(on, "--on"),
                                     fields=_parse_sets(sets))
     event = current.evaluation.events[-1]
+    show_in_prefect(current.dossier.reference)
     out.print(f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
               f"now {labels.stage_label(current.evaluation)}.")
     for w in current.evaluation.warnings:
@@ -100,3 +101,65 @@ def deadlines(
         emit_json([views.upcoming_json(r) for r in rows])
     else:
         views.print_upcoming(out, rows, day)
+
+
+def _prefect_reachable() -> bool:
+    """Is there a Prefect API to project onto (from the environment or `medstay up`'s profile)?"""
+    from medstay import prefect_env
+
+    prefect_env.configure()
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        return False
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def show_in_prefect(reference: str) -> None:
+    """After a fact from the CLI: the flow run shows the new stage (or reconcile will)."""
+    import os
+
+    if os.environ.get("MEDSTAY_NO_PREFECT"):
+        return
+    if not _prefect_reachable():
+        out.print("[dim]Prefect is not running: the flow run will catch up at `medstay up` or "
+                  "`medstay reconcile`.[/]")
+        return
+    from tasks.runs import show_stage
+
+    show_stage(reference)
+
+
+@app.command("reconcile")
+def reconcile(references: List[str] = typer.Argument(None, help="only these dossiers (default: all)")) -> None:
+    """Recreate or repair the dossiers' flow runs from the database."""
+    if not _prefect_reachable():
+        raise UserError("Prefect is not reachable: start it with `medstay up` (or set PREFECT_API_URL)")
+    from medstay import dossiers
+    from tasks.runs import reconcile as run_reconcile
+
+    refs = [dossiers.check_reference(r) for r in references] if references else None
+    for ref in refs or []:
+        dossiers.load(ref)  # a clear error for an unknown dossier, before touching Prefect
+    changes = run_reconcile(refs)
+    for ref, what in changes.items():
+        out.print(f"{ref}: {what}")
+    out.print(f"{len(changes)} dossier(s) checked.")
+
+
+@app.command("up")
+def up(port: int = typer.Option(4200, "--port", min=1024, max=65535, help="port of the Prefect UI/API on 127.0.0.1"),
+       demo: bool = typer.Option(False, "--demo", help="load fictitious dossiers in every stage"),
+       ready_file: Optional[str] = typer.Option(None, "--ready-file", hidden=True)) -> None:
+    """Start everything locally: Prefect server (embedded SQLite), worker, deployments."""
+    from pathlib import Path
+
+    from medstay.up import up as start
+
+    start(port, demo, Path(ready_file) if ready_file else None)

@@ -95,12 +95,15 @@ def load(reference: str) -> DossierView:
 
 
 def record_event(*, reference: str, kind: str, on, fields: dict | None = None, source: str = "cli",
-                 by: str | None = None) -> DossierView:
+                 by: str | None = None, idempotency_key: str | None = None) -> DossierView:
     """Validate a fact against the whole history, then append it; refuse it with one
-    sentence otherwise (nothing written)."""
+    sentence otherwise (nothing written). A fact already delivered under the same
+    `idempotency_key` is not recorded again."""
     migrate()
     with session() as db:
         current = view(db, reference)
+        if idempotency_key and any(e.idempotency_key == idempotency_key for e in current.events):
+            return load(reference)
         raw = {"kind": kind, "on": on, **(fields or {})}
         index = len(current.events)
         try:
@@ -110,7 +113,8 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
             raise UserError(f"{kind} refused for {current.dossier.reference}: {exc.reason}") from None
         data = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
         db.add(DossierEvent(dossier_id=current.dossier.id, seq=index, kind=event.kind, on=event.on,
-                            data=json.dumps(data, sort_keys=True), recorded_by=by or actor(), source=source))
+                            data=json.dumps(data, sort_keys=True), recorded_by=by or actor(), source=source,
+                            idempotency_key=idempotency_key))
         sync_deadlines(db, current.dossier, evaluation)
         db.add(AuditEntry(actor=by or actor(), action="event.recorded", dossier_reference=current.dossier.reference,
                           detail=f"{event.kind} on {event.on.isoformat()} (#{index}, {source})"))
@@ -150,3 +154,35 @@ def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
         rows = [Upcoming(ref, stage, d, d.due < today) for d, ref, stage in db.exec(query)]
         db.expunge_all()
     return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))
+
+
+def resync(reference: str) -> DossierView:
+    """Re-evaluate the stored log and refresh stage and deadlines (idempotent: after a
+    change in the rules' parameters, the materialised answer follows)."""
+    migrate()
+    with session() as db:
+        current = view(db, reference)
+        stored = [(d.kind, d.trigger_seq, d.due, d.opens, d.act_by, d.met) for d in
+                  db.exec(select(Deadline).where(Deadline.dossier_id == current.dossier.id).order_by(Deadline.position))]
+        fresh = [(d.kind, d.trigger, d.due, d.opens, d.act_by, d.met) for d in current.evaluation.deadlines]
+        if stored != fresh or current.dossier.stage != current.evaluation.stage:
+            sync_deadlines(db, current.dossier, current.evaluation)
+            db.commit()
+    return load(reference)
+
+
+def set_flow_run(reference: str, flow_run_id: str | None) -> None:
+    """Remember which Prefect flow run projects the dossier."""
+    migrate()
+    with session() as db:
+        dossier = find(db, reference)
+        if dossier.flow_run_id != flow_run_id:
+            dossier.flow_run_id = flow_run_id
+            db.add(dossier)
+            db.commit()
+
+
+def references() -> list[str]:
+    migrate()
+    with session() as db:
+        return list(db.exec(select(Dossier.reference).order_by(Dossier.reference)))

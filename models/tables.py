@@ -100,6 +100,9 @@ class DossierEvent(SQLModel, table=True):
     recorded_by: str = Field(max_length=255)
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
     source: str = Field(max_length=16)
+    # Set by doors that may deliver the same fact twice (a re-executed flow): the second
+    # delivery finds the key and records nothing.
+    idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
 
     dossier: Dossier | None = Relationship(back_populates="events")
 

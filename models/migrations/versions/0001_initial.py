@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(length=255), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=128), nullable=True),
         sa.CheckConstraint("seq >= 0", name=op.f("ck_dossier_event_seq_non_negative")),
         sa.CheckConstraint(
             "source IN ('cli', 'ui', 'import', 'api')", name=op.f("ck_dossier_event_source")
@@ -63,6 +64,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dossier_event")),
         sa.UniqueConstraint("dossier_id", "seq", name=op.f("uq_dossier_event_dossier_id_seq")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_dossier_event_idempotency_key")),
     )
 
     op.create_table(

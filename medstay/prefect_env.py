@@ -1,0 +1,34 @@
+"""Where medstay's Prefect lives: under MEDSTAY_HOME, telemetry off, API URL from the profile
+`medstay up` writes. Call `configure()` before importing prefect."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from medstay.settings import get_settings
+
+WORK_POOL = "medstay"
+DEPLOYMENT = "dossier-lifecycle/dossier-lifecycle"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def prefect_home() -> Path:
+    return get_settings().home / "prefect"
+
+
+def configure() -> None:
+    """Point Prefect at medstay's own home unless ops set it explicitly."""
+    home = prefect_home()
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_CLI_COLORS", "false")
+
+
+def write_profile(api_url: str) -> None:
+    """The profile the CLI, worker and flows read to reach `medstay up`'s server."""
+    path = Path(os.environ.get("PREFECT_HOME", prefect_home())) / "profiles.toml"
+    path.write_text(f'active = "medstay"\n\n[profiles.medstay]\nPREFECT_API_URL = "{api_url}"\n', encoding="utf-8")
+    path.chmod(0o600)

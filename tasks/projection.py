@@ -1,0 +1,123 @@
+"""How a dossier looks in Prefect, decided in one place for every door.
+
+The flow (after each execution), the CLI (after recording a fact) and `medstay reconcile`
+all call these functions, so the stage-named Paused state, its Resume form, the tags and the
+timeline artifact never disagree. Only the reference, the stage and procedural dates reach
+Prefect: nothing personal, nothing medical.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Literal, Optional
+from uuid import UUID
+
+from prefect.client.schemas.actions import ArtifactCreate
+from prefect.client.schemas.objects import StateType
+from prefect.input import RunInput
+from prefect.input.run_input import keyset_from_base_key
+from prefect.states import Paused
+from pydantic import Field, create_model
+
+import rules
+from medstay import labels
+
+# Extra fields the form offers, with the caseworker's explanation; shown only when one of
+# the facts allowed in the stage uses it.
+FORM_FIELDS = {
+    "appointment": (str, "", "convocation_received: date of the examination, YYYY-MM-DD"),
+    "mode": (Literal["hand", "registered_mail"], "hand", "decision_notified: hand delivery or registered letter"),
+    "outcome": (Literal["", "annulled", "rejected"], "", "appeal_decided: the CCE's judgment"),
+    "expires": (str, "", "a_card_issued / a_card_renewed: expiry on the card, YYYY-MM-DD (default one year)"),
+    "days": (int, 30, "order_to_leave_notified: days given to leave"),
+    "registered_mail": (bool, True, "application_sent: sent by registered mail"),
+    "address_given": (bool, True, "application_sent: the effective address in Belgium is given"),
+    "identity": (Literal["document", "evidence", "exempt", "missing"], "document",
+                 "application_sent: how identity is shown"),
+    "ground": (str, "", "declared_inadmissible / residence_refused: procedural ground such as '9ter §3 3°' — "
+                        "never medical information"),
+    "reason": (str, "", "dossier_closed: procedural reason — never medical information"),
+}
+TAG_PREFIX = "stage:"
+
+
+def slug(reference: str) -> str:
+    return reference.lower()
+
+
+def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
+    """A Resume form offering exactly the facts the law allows next."""
+    kinds = evaluation.allowed
+    used = {f.name for kind in kinds for f in rules.FIELDS[kind]}
+    fields = {
+        "kind": (Literal[kinds], Field(title="Fact", description="The fact to record (only those the law "
+                                                                 "allows in this stage are offered)")),
+        "on": (date, Field(title="Date", description="The date the fact happened")),
+    }
+    for name, (typ, default, help_text) in FORM_FIELDS.items():
+        if name in used:
+            fields[name] = (typ, Field(default=default, description=help_text))
+    fields["recorded_by"] = (str, Field(default="prefect-ui", title="Caseworker code",
+                                        description="Your caseworker code for the audit trail (not your name)"))
+    return create_model("RecordFact", __base__=RunInput, **fields)
+
+
+def answer_to_fact(answer: dict) -> tuple[str, object, dict, str]:
+    """(kind, on, fields, recorded_by) from a submitted form; empty optional fields dropped."""
+    data = dict(answer)
+    kind, on = data.pop("kind", None), data.pop("on", None)
+    by = str(data.pop("recorded_by", "") or "prefect-ui")[:64]
+    used = {f.name for f in rules.FIELDS.get(kind, ())}
+    fields = {k: v for k, v in data.items() if k in used and v not in ("", None)}
+    return kind, on, fields, by
+
+
+def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) -> str:
+    """Markdown on top of the Resume form: where the dossier stands and what is open."""
+    lines = []
+    if refusal:
+        lines += [f"> **Not recorded:** {refusal}", ""]
+    lines += [f"### {reference} — {labels.stage_label(evaluation)}", ""]
+    open_ = [d for d in evaluation.deadlines if d.is_open]
+    if open_:
+        lines += ["| deadline | due | act by | legal basis |", "|---|---|---|---|"]
+        lines += [f"| {labels.DEADLINES[d.kind]} | {labels.belgian(d.due)} | {labels.belgian(d.act_by)} | {d.basis} |"
+                  for d in open_]
+    lines += ["", "Record the next fact below. Never type medical information here."]
+    return "\n".join(lines)
+
+
+def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None):
+    """The Paused state named after the stage, and its form (with description)."""
+    key = f"w{len(evaluation.events)}-{secrets.token_hex(3)}"
+    state = Paused(name=labels.stage_label(evaluation), reschedule=True, pause_key=key, timeout_seconds=None)
+    state.state_details.run_input_keyset = keyset_from_base_key(f"{slug(reference)}-{key}")
+    form = form_for(evaluation).with_initial_data(description=describe(reference, evaluation, refusal))
+    return state, form
+
+
+def stage_tags(existing: list[str], stage: str) -> list[str]:
+    return sorted({t for t in existing if not t.startswith(TAG_PREFIX)} | {"9ter", TAG_PREFIX + stage})
+
+
+def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_run_id: UUID) -> None:
+    """The dossier's timeline and deadlines as a Prefect artifact (procedural dates only)."""
+    lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", "| # | date | fact |", "|---|---|---|"]
+    lines += [f"| {e.index} | {labels.belgian(e.on)} | {e.kind} |" for e in evaluation.events]
+    lines += ["", "| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
+    for d in evaluation.deadlines:
+        status = {True: "met", False: "missed", None: "open"}[d.met]
+        lines.append(f"| {labels.DEADLINES[d.kind]} | {labels.belgian(d.opens) if d.opens else ''} | "
+                     f"{labels.belgian(d.due)} | {labels.belgian(d.act_by)} | {status} | {d.basis} |")
+    client.create_artifact(ArtifactCreate(key=f"dossier-{slug(reference)}", type="markdown", data="\n".join(lines),
+                                          description=f"Timeline of {reference}", flow_run_id=flow_run_id))
+
+
+def latest_keyset(client, flow_run_id: UUID) -> Optional[dict]:
+    """The Resume form keyset of the run's latest Paused state (whoever set it)."""
+    states = sorted(client.read_flow_run_states(flow_run_id), key=lambda s: s.timestamp)
+    for state in reversed(states):
+        if state.type == StateType.PAUSED:
+            return state.state_details.run_input_keyset
+    return None

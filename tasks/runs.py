@@ -1,0 +1,87 @@
+"""Keeping each dossier's flow run in step with the database (CLI door and reconcile).
+
+The database is the record; these functions only repaint Prefect from it: a paused run is
+moved to the Paused state of the new stage (no process needed), a missing or broken run is
+created again directly in its waiting state, a terminal dossier's run is completed.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from prefect import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.exceptions import ObjectNotFound
+from prefect.states import Completed
+
+import rules
+from medstay import dossiers, labels
+from medstay.prefect_env import DEPLOYMENT
+from tasks import projection
+
+BROKEN = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED, StateType.CANCELLING}
+BUSY = {StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING}
+
+
+def show_stage(reference: str) -> str:
+    """Make Prefect show the dossier's current stage; returns what was done."""
+    current = dossiers.load(reference)
+    evaluation = current.evaluation
+    with get_client(sync_client=True) as client:
+        run = _read_run(client, current.dossier.flow_run_id)
+        if run is None or run.state_type in BROKEN or (
+                run.state_type == StateType.COMPLETED and evaluation.stage not in rules.TERMINAL):
+            return _create_run(client, reference, evaluation, replaces=run.id if run else None)
+        if run.state_type in BUSY:
+            return "running"  # the flow reads the database itself when it executes
+        if run.state_type == StateType.PAUSED:
+            return _repaint(client, run, reference, evaluation)
+        return "unchanged"
+
+
+def _read_run(client, flow_run_id: str | None):
+    if not flow_run_id:
+        return None
+    try:
+        return client.read_flow_run(UUID(flow_run_id))
+    except ObjectNotFound:
+        return None
+
+
+def _repaint(client, run, reference: str, evaluation) -> str:
+    if evaluation.stage in rules.TERMINAL:
+        client.set_flow_run_state(run.id, Completed(message=labels.stage_label(evaluation)), force=True)
+        client.update_flow_run(run.id, tags=projection.stage_tags(run.tags, evaluation.stage))
+        projection.publish_timeline(client, reference, evaluation, run.id)
+        return "completed"
+    state, form = projection.waiting_state(reference, evaluation)
+    client.set_flow_run_state(run.id, state, force=True)
+    form.save(state.state_details.run_input_keyset, flow_run_id=run.id)
+    client.update_flow_run(run.id, tags=projection.stage_tags(run.tags, evaluation.stage))
+    projection.publish_timeline(client, reference, evaluation, run.id)
+    return "repainted"
+
+
+def _create_run(client, reference: str, evaluation, replaces: UUID | None) -> str:
+    deployment = client.read_deployment_by_name(DEPLOYMENT)
+    terminal = evaluation.stage in rules.TERMINAL
+    if terminal:
+        state, form = Completed(message=labels.stage_label(evaluation)), None
+    else:
+        state, form = projection.waiting_state(reference, evaluation)
+    run = client.create_flow_run_from_deployment(
+        deployment.id, parameters={"reference": reference}, name=reference, state=state,
+        tags=projection.stage_tags([], evaluation.stage), idempotency_key=f"{reference}:{replaces or 'first'}")
+    if form is not None and run.state_type == StateType.PAUSED and run.state.state_details.run_input_keyset:
+        try:
+            form.save(run.state.state_details.run_input_keyset, flow_run_id=run.id)
+        except Exception:  # noqa: BLE001 - an idempotent re-creation already saved it (409)
+            pass
+    projection.publish_timeline(client, reference, evaluation, run.id)
+    dossiers.set_flow_run(reference, str(run.id))
+    return "created"
+
+
+def reconcile(refs: list[str] | None = None) -> dict[str, str]:
+    """Bring every dossier's flow run in step with the database."""
+    return {ref: show_stage(ref) for ref in (refs or dossiers.references())}
