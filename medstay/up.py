@@ -28,6 +28,7 @@ class Stack:
         proc = subprocess.Popen(args, env=env, cwd=prefect_env.PROJECT_DIR, stdout=handle, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.processes.append((name, proc))
+        (log.parent / f"{name}.pid").write_text(str(proc.pid))
         return proc
 
     def stop(self) -> None:
@@ -87,6 +88,19 @@ def ensure_pool(env: dict) -> None:
         prefect_cli("work-pool", "create", prefect_env.WORK_POOL, "--type", "process", env=env)
 
 
+def supervise(stack: Stack, server: subprocess.Popen, worker_args: list[str], env: dict, logs: Path) -> None:
+    """Wait until Ctrl-C; a worker that dies is started again (suspended runs and facts
+    submitted meanwhile wait in Prefect and are applied when it is back)."""
+    while server.poll() is None:
+        time.sleep(1)
+        name, worker = stack.processes[-1]
+        if worker.poll() is not None:
+            print(f"The worker stopped (exit {worker.returncode}); starting it again.", flush=True)
+            time.sleep(2)
+            stack.start("worker", worker_args, env, logs / "prefect-worker.log")
+    raise UserError(f"the Prefect server stopped; see {logs / 'prefect-server.log'}")
+
+
 def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
     if port_in_use(port):
         raise UserError(f"port {port} is already in use on 127.0.0.1 (another medstay up?): choose --port")
@@ -110,8 +124,8 @@ def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
         wait_healthy(api, server)
         ensure_pool(env)
         prefect_cli("deploy", "--all", env=env)
-        worker = stack.start("worker", [exe, "worker", "start", "--pool", prefect_env.WORK_POOL], env,
-                             logs / "prefect-worker.log")
+        worker_args = [exe, "worker", "start", "--pool", prefect_env.WORK_POOL]
+        stack.start("worker", worker_args, env, logs / "prefect-worker.log")
         os.environ.update(PREFECT_API_URL=api)
         if demo:
             from medstay import demo as demo_data
@@ -124,9 +138,7 @@ def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
         print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)", flush=True)
         if ready_file:
             ready_file.write_text(api)
-        while all(proc.poll() is None for _, proc in stack.processes):
-            time.sleep(1)
-        raise UserError(f"the {'worker' if worker.poll() is not None else 'server'} stopped; see {logs}")
+        supervise(stack, server, worker_args, env, logs)
     except KeyboardInterrupt:
         print("\nStopping medstay ...", flush=True)
     finally:

@@ -97,6 +97,13 @@ def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | N
     return state, form
 
 
+def shows(state, evaluation: rules.Evaluation) -> bool:
+    """Does this Paused state already show the evaluation (same stage, same number of facts)?"""
+    key = state.state_details.pause_key or ""
+    return (state.name == labels.stage_label(evaluation) and key.startswith(f"w{len(evaluation.events)}-")
+            and state.state_details.run_input_keyset is not None)
+
+
 def stage_tags(existing: list[str], stage: str) -> list[str]:
     return sorted({t for t in existing if not t.startswith(TAG_PREFIX)} | {"9ter", TAG_PREFIX + stage})
 

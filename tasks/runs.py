@@ -35,6 +35,8 @@ def show_stage(reference: str) -> str:
         if run.state_type in BUSY:
             return "running"  # the flow reads the database itself when it executes
         if run.state_type == StateType.PAUSED:
+            if projection.shows(run.state, evaluation):
+                return "unchanged"
             return _repaint(client, run, reference, evaluation)
         return "unchanged"
 

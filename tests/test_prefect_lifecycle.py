@@ -1,0 +1,134 @@
+"""A dossier driven through a real Prefect server and worker (`medstay up`), through both
+doors: the CLI and the Resume form (submitted through the API as the UI does)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
+
+pytestmark = pytest.mark.prefect
+
+
+def paused_as(name_part: str):
+    return lambda run: run.state.type.value == "PAUSED" and name_part in (run.state.name or "")
+
+
+def resume(stack, reference: str, **answer) -> None:
+    from prefect.flow_runs import resume_flow_run
+
+    resume_flow_run(stack.run_of(reference).id, run_input=answer)
+
+
+def form_of(stack, reference: str):
+    from prefect import get_client
+    from prefect.input.actions import read_flow_run_input
+
+    run = stack.run_of(reference)
+    keyset = run.state.state_details.run_input_keyset
+    return (read_flow_run_input(keyset["schema"], flow_run_id=run.id),
+            read_flow_run_input(keyset["description"], flow_run_id=run.id))
+
+
+def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
+    ref = "9TER-2026-000301"
+    stack.medstay("dossier", "register", ref, "--language", "fr", "--email", "canary301@example.org")
+    stack.medstay("event", "record", ref, "certificate_issued", "--on", "2026-10-01")
+    run = stack.wait_for(ref, paused_as("Preparing"))
+    assert run.name == ref and run.parameters == {"reference": ref}
+    assert "stage:preparing" in run.tags
+    schema, description = form_of(stack, ref)
+    assert schema["properties"]["kind"]["enum"] == ["application_sent", "certificate_issued", "dossier_closed",
+                                                    "order_to_leave_notified"]
+    assert schema["properties"]["on"]["format"] == "date"
+    assert "registered_mail" in schema["properties"] and "appointment" not in schema["properties"]
+    assert ref in description and "31/12/2026" in description  # certificate due = act-by (a Thursday)
+
+    # CLI door: the run is repainted without running anything.
+    stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
+    stack.wait_for(ref, paused_as("Submitted – awaiting admissibility"))
+
+    # UI door: Resume with the form's answer; the flow re-executes, records, pauses again.
+    resume(stack, ref, kind="declared_admissible", on="2026-11-02")
+    run = stack.wait_for(ref, paused_as("Admissible – awaiting physician"))
+    assert "stage:admissible" in run.tags and "stage:submitted" not in run.tags
+    shown = stack.medstay("dossier", "show", ref, "--json").stdout
+    assert '"source": "ui"' in shown and '"stage": "admissible"' in shown
+
+    resume(stack, ref, kind="convocation_received", on="2026-11-20", appointment="2026-12-10")
+    stack.wait_for(ref, paused_as("Convocation – appointment on 10/12/2026"))
+    resume(stack, ref, kind="appointment_missed", on="2026-12-10")
+    stack.wait_for(ref, paused_as("Justification window (until 25/12/2026)"))
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"dossier-{ref.lower()}"])))
+    latest = max(artifacts, key=lambda a: a.created)
+    assert "Justify the missed appointment" in latest.data and "25/12/2026" in latest.data
+    assert "canary301" not in latest.data
+
+
+def test_an_invalid_fact_from_the_form_is_not_recorded_and_the_reason_is_shown(stack):
+    ref = "9TER-2026-000302"
+    stack.medstay("dossier", "register", ref, "--language", "nl")
+    stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
+    stack.wait_for(ref, paused_as("Submitted"))
+    resume(stack, ref, kind="declared_admissible", on="2026-09-01")  # before the application
+    stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Submitted" in r.state.name
+                   and r.state.state_details.run_input_keyset is not None and _refused(stack, ref))
+    shown = json.loads(stack.medstay("dossier", "show", ref, "--json").stdout)
+    assert [e["kind"] for e in shown["events"]] == ["application_sent"] and shown["stage"] == "submitted"
+
+
+def _refused(stack, ref) -> bool:
+    try:
+        return "Not recorded" in (form_of(stack, ref)[1] or "")
+    except Exception:
+        return False
+
+
+def test_a_terminal_stage_completes_the_run(stack):
+    ref = "9TER-2026-000303"
+    stack.medstay("dossier", "register", ref, "--language", "en")
+    stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
+    stack.wait_for(ref, paused_as("Submitted"))
+    resume(stack, ref, kind="application_withdrawn", on="2026-10-20")
+    run = stack.wait_for(ref, lambda r: r.state.type.value == "COMPLETED")
+    assert "stage:withdrawn" in stack.run_of(ref).tags or run.state.type.value == "COMPLETED"
+
+
+def test_a_fact_submitted_while_the_worker_is_down_is_applied_when_it_is_back(stack):
+    ref = "9TER-2026-000304"
+    stack.medstay("dossier", "register", ref, "--language", "de")
+    stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
+    stack.wait_for(ref, paused_as("Submitted"))
+    pid = int((stack.home / "logs" / "worker.pid").read_text())
+    os.killpg(pid, signal.SIGKILL)
+    resume(stack, ref, kind="declared_admissible", on="2026-11-02")
+    time.sleep(1)
+    assert stack.run_of(ref).state.type.value in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED")
+    stack.wait_for(ref, paused_as("Admissible"), timeout=120)
+    assert int((stack.home / "logs" / "worker.pid").read_text()) != pid
+
+
+def test_reconcile_recreates_a_lost_flow_run(stack):
+    ref = "9TER-2026-000305"
+    stack.medstay("dossier", "register", ref, "--language", "fr")
+    stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
+    lost = stack.wait_for(ref, paused_as("Submitted"))
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        client.delete_flow_run(lost.id)
+    out = stack.medstay("reconcile", ref).stdout
+    assert f"{ref}: created" in out
+    run = stack.wait_for(ref, paused_as("Submitted"))
+    assert run.id != lost.id
+    assert f"{ref}: unchanged" in stack.medstay("reconcile", ref).stdout  # twice: nothing to do
