@@ -1,0 +1,48 @@
+"""The caseworker's view: headless Chromium (Debian's) opens a dossier's flow run in the
+Prefect UI; the stage badge and the Resume form's fields are checked, screenshots kept."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
+
+pytestmark = [pytest.mark.prefect, pytest.mark.browser]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: `make install` installs it"
+    ref = "9TER-2026-000401"
+    stack.medstay("dossier", "register", ref, "--language", "fr")
+    stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
+    stack.medstay("event", "record", ref, "declared_admissible", "--on", "2026-11-02")
+    stack.medstay("event", "record", ref, "convocation_received", "--on", "2026-11-20", "--set",
+                  "appointment=2026-12-10")
+    run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Convocation" in r.state.name)
+    ARTIFACTS.mkdir(exist_ok=True)
+    ui = stack.api.removesuffix("/api")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{ui}/runs/flow-run/{run.id}")
+        page.get_by_text("Convocation – appointment on 10/12/2026").first.wait_for(timeout=30000)
+        page.screenshot(path=str(ARTIFACTS / "flow-run-paused.png"))
+        page.get_by_role("button", name="Resume").first.click()
+        dialog = page.locator("[role=dialog]")
+        dialog.wait_for(timeout=15000)
+        dialog.get_by_text("Fact").first.wait_for(timeout=15000)
+        text = dialog.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "resume-form.png"))
+        browser.close()
+    for expected in ("9TER-2026-000401", "Fact", "Date", "Caseworker code", "Never type medical information",
+                     "Attend the OE physician's appointment", "10/12/2026"):
+        assert expected in text, f"{expected!r} not in the Resume dialog:\n{text}"
