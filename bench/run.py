@@ -1,0 +1,94 @@
+"""Benchmarks anyone can run (`make bench`): each measure is reported against a baseline
+measured in the same run on the same machine, so the ratio travels between machines.
+
+1. rules: evaluating a full dossier (14 facts) vs. only parsing its facts (the floor).
+2. recording a fact through `medstay.dossiers.record_event` (validation + append +
+   deadlines + audit, one transaction) vs. a bare INSERT of one event row on the same
+   SQLite database (the floor of any append).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+FACTS = [
+    {"kind": "certificate_issued", "on": "2026-01-05"}, {"kind": "application_sent", "on": "2026-01-10"},
+    {"kind": "declared_admissible", "on": "2026-02-10"}, {"kind": "ai_issued", "on": "2026-02-20"},
+    {"kind": "convocation_received", "on": "2026-03-01", "appointment": "2026-04-02"},
+    {"kind": "appointment_missed", "on": "2026-04-02"}, {"kind": "absence_justified", "on": "2026-04-10"},
+    {"kind": "convocation_received", "on": "2026-04-20", "appointment": "2026-05-12"},
+    {"kind": "residence_granted", "on": "2026-06-01"}, {"kind": "a_card_issued", "on": "2026-06-15"},
+    {"kind": "renewal_requested", "on": "2027-05-05"}, {"kind": "a_card_renewed", "on": "2027-06-01"},
+    {"kind": "renewal_requested", "on": "2028-05-05"}, {"kind": "a_card_renewed", "on": "2028-06-01"},
+]
+
+
+def timed(fn, repeat: int) -> float:
+    """Median seconds per call over `repeat` calls (after one warm-up)."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def bench_rules() -> dict:
+    import rules
+
+    full = timed(lambda: rules.evaluate(FACTS), 300)
+    floor = timed(lambda: [rules.parse_event(f, i) for i, f in enumerate(FACTS)], 300)
+    return {"name": "rules.evaluate, 14 facts", "seconds": full, "baseline": "parse the 14 facts only",
+            "baseline_seconds": floor, "ratio": full / floor}
+
+
+def bench_record(home: Path) -> dict:
+    os.environ.update(MEDSTAY_HOME=str(home), MEDSTAY_SECRET_KEY="x3G8YqXb9yQpJ0cT1m5l0ZsJ0Vd0y8kq1R1b8Kq7d0E=")
+    from medstay import dossiers
+
+    refs = [f"9TER-2026-{n:06d}" for n in range(1, 41)]
+    for ref in refs:
+        dossiers.register(reference=ref, language="fr")
+    samples = []
+    for ref in refs:
+        start = time.perf_counter()
+        dossiers.record_event(reference=ref, kind="certificate_issued", on=date(2026, 1, 5))
+        samples.append(time.perf_counter() - start)
+    db = sqlite3.connect(home / "medstay.db")
+    raw = []
+    for n, ref in enumerate(refs):
+        start = time.perf_counter()
+        db.execute("INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at,"
+                   " source) VALUES (?, 1, 'application_sent', '2026-01-10', '{}', 'bench', ?, 'cli')",
+                   (n + 1, "2026-01-10 00:00:00+00:00"))
+        db.commit()
+        raw.append(time.perf_counter() - start)
+    full, floor = statistics.median(samples), statistics.median(raw)
+    return {"name": "record_event (validate + append + deadlines + audit)", "seconds": full,
+            "baseline": "bare INSERT + COMMIT of one event row", "baseline_seconds": floor, "ratio": full / floor}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [bench_rules(), bench_record(Path(tmp) / "home")]
+    for r in results:
+        print(f"{r['name']}: {r['seconds'] * 1000:.2f} ms; baseline ({r['baseline']}): "
+              f"{r['baseline_seconds'] * 1000:.2f} ms; ratio {r['ratio']:.1f}x")
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
