@@ -62,12 +62,13 @@ def wait_for_next_fact(reference: str, flow_run_id, evaluation: rules.Evaluation
     """Suspend in a Paused state named after the stage, with the Resume form of allowed facts."""
     state, form = projection.waiting_state(reference, evaluation, refusal)
     with get_client(sync_client=True) as client:
-        state = propose_state_sync(client, state, flow_run_id=flow_run_id)
-        if not state.is_paused():
-            raise RuntimeError(f"{reference}: could not suspend (server answered {state.type.value})")
+        # Form and tags first: whoever sees the Paused state must find its form complete.
         form.save(state.state_details.run_input_keyset, flow_run_id=flow_run_id)
         run = client.read_flow_run(flow_run_id)
         client.update_flow_run(flow_run_id, tags=projection.stage_tags(run.tags, evaluation.stage))
+        state = propose_state_sync(client, state, flow_run_id=flow_run_id)
+        if not state.is_paused():
+            raise RuntimeError(f"{reference}: could not suspend (server answered {state.type.value})")
     get_run_logger().info("%s: waiting in stage %s", reference, evaluation.stage)
     raise Pause(state=state)
 

@@ -104,13 +104,11 @@ def deadlines(
 
 
 def _prefect_reachable() -> bool:
-    """Is there a Prefect API to project onto (from the environment or `medstay up`'s profile)?"""
+    """Is there a Prefect API to project onto? Read from PREFECT_API_URL or the profile
+    `medstay up` writes, without importing Prefect (2 s) when there is none."""
     from medstay import prefect_env
 
-    prefect_env.configure()
-    from prefect.settings import PREFECT_API_URL
-
-    url = PREFECT_API_URL.value()
+    url = prefect_env.api_url()
     if not url:
         return False
     import httpx

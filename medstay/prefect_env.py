@@ -32,3 +32,18 @@ def write_profile(api_url: str) -> None:
     path = Path(os.environ.get("PREFECT_HOME", prefect_home())) / "profiles.toml"
     path.write_text(f'active = "medstay"\n\n[profiles.medstay]\nPREFECT_API_URL = "{api_url}"\n', encoding="utf-8")
     path.chmod(0o600)
+
+
+def api_url() -> str | None:
+    """PREFECT_API_URL from the environment, else from the active profile under PREFECT_HOME."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    import tomllib
+
+    path = Path(os.environ.get("PREFECT_HOME") or prefect_home()) / "profiles.toml"
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = profiles.get("profiles", {}).get(profiles.get("active", ""), {})
+    return active.get("PREFECT_API_URL")

@@ -57,9 +57,9 @@ def _repaint(client, run, reference: str, evaluation) -> str:
         projection.publish_timeline(client, reference, evaluation, run.id)
         return "completed"
     state, form = projection.waiting_state(reference, evaluation)
-    client.set_flow_run_state(run.id, state, force=True)
-    form.save(state.state_details.run_input_keyset, flow_run_id=run.id)
+    form.save(state.state_details.run_input_keyset, flow_run_id=run.id)  # form before the state shows
     client.update_flow_run(run.id, tags=projection.stage_tags(run.tags, evaluation.stage))
+    client.set_flow_run_state(run.id, state, force=True)
     projection.publish_timeline(client, reference, evaluation, run.id)
     return "repainted"
 

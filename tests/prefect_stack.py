@@ -75,7 +75,11 @@ def stack(tmp_path_factory):
         time.sleep(0.5)
     saved = {k: os.environ.get(k) for k in ("MEDSTAY_HOME", "MEDSTAY_SECRET_KEY", "PREFECT_HOME", "PREFECT_API_URL")}
     os.environ.update({k: env[k] for k in saved})
-    yield Stack(home, env["PREFECT_API_URL"], env, proc)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # Prefect may already be imported in this process with other settings: override them.
+    with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"]}):
+        yield Stack(home, env["PREFECT_API_URL"], env, proc)
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
