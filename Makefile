@@ -16,11 +16,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# What the tests need from Debian: headless Chromium for the UI test.
+# What the tests need from Debian: headless Chromium for the UI test, and PostgreSQL's server
+# binaries (tests/postgres.py starts a throwaway cluster with them).
 system-deps:
 	@command -v chromium >/dev/null || { \
 	  echo "Installing Debian's chromium (browser test of the Prefect UI)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { \
+	  echo "Installing Debian's postgresql (throwaway cluster for the PostgreSQL tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >/dev/null; }
 
 run: install
 	$(BIN)/medstay up --demo --port $(PORT)

@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from medstay.errors import UserError
 
@@ -37,7 +38,7 @@ def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"ev
         if as_json:
             emit_json({"errors": [{"event": exc.index, "message": exc.reason}]})
         else:
-            err.print(f"[red]Invalid event {exc.index}:[/] {exc.reason}")
+            err.print(f"[red]Invalid event {exc.index}:[/] {escape(exc.reason)}")
         raise typer.Exit(1)
     except UserError as exc:
         if as_json:
@@ -65,7 +66,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except UserError as exc:
-        err.print(f"[red]Error:[/] {exc}")
+        err.print(f"[red]Error:[/] {escape(str(exc))}")
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

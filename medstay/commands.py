@@ -31,6 +31,8 @@ def _parse_sets(pairs: list[str]) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise UserError(f"--set needs key=value, not {pair[:40]!r}")
+        if key.strip() in ("kind", "on"):
+            raise UserError(f"--set cannot change '{key.strip()}': give the fact as KIND and its date with --on")
         fields[key.strip()] = value.strip()
     return fields
 

@@ -28,7 +28,7 @@ SQLModel.metadata.naming_convention = {
 
 LANGUAGES = ("fr", "nl", "de", "en")
 SOURCES = ("cli", "ui", "import", "api")
-REFERENCE_RE = re.compile(r"^9TER-\d{4}-\d{6}$")
+REFERENCE_RE = re.compile(r"^9TER-[0-9]{4}-[0-9]{6}$")
 
 
 def format_reference(year: int, number: int) -> str:

@@ -16,6 +16,8 @@ from rules.calendar import Date
 from rules.parameters import value
 
 TEXT_MAX = 200
+YEARS = (1950, 2090)  # every deadline then falls before 2100
+MAX_DAYS = 3650
 
 
 class InvalidEvent(ValueError):
@@ -91,14 +93,20 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def parse_date(raw, what: str) -> Date:
     """A calendar date from a date object or a 'YYYY-MM-DD' string."""
+    day = None
     if isinstance(raw, date):
-        return calendar.to_date(raw)
-    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw.strip()):
+        day = raw
+    elif isinstance(raw, str) and _ISO_DATE.fullmatch(raw.strip()):
         try:
-            return calendar.to_date(date.fromisoformat(raw.strip()))
+            day = date.fromisoformat(raw.strip())
         except ValueError:
             pass
-    raise ValueError(f"{what} is not a valid date (expected YYYY-MM-DD): {str(raw)[:40]!r}")
+    if day is None:
+        raise ValueError(f"{what} is not a valid date (expected YYYY-MM-DD): {str(raw)[:40]!r}")
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        # The legal calendar (holidays package) is known up to 2100; a later deadline would be wrong.
+        raise ValueError(f"{what} must be between {YEARS[0]} and {YEARS[1]}, not {day.isoformat()}")
+    return calendar.to_date(day)
 
 
 def _coerce(spec: Field, raw):
@@ -140,7 +148,7 @@ def parse_event(raw, index: int) -> Event:
         if not isinstance(raw, dict):
             raise ValueError("an event must be a mapping with 'kind' and 'on'")
         kind = raw.get("kind")
-        if kind not in FIELDS:
+        if not isinstance(kind, str) or kind not in FIELDS:
             raise ValueError(f"unknown event kind {str(kind)[:40]!r}" if kind is not None else "missing 'kind'")
         if "on" not in raw:
             raise ValueError("missing 'on' (the date the fact happened)")
@@ -170,3 +178,5 @@ def _check_fields(kind: str, on: Date, fields: dict) -> None:
         raise ValueError("the card's expiry must be after the day it was delivered")
     if kind == "order_to_leave_notified" and fields["days"] < 0:
         raise ValueError("the number of days to leave cannot be negative")
+    if kind == "order_to_leave_notified" and fields["days"] > MAX_DAYS:
+        raise ValueError(f"the number of days to leave must be at most {MAX_DAYS}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+pytest_plugins = ["tests.postgres"]
+
 import hashlib
 import io
 import os
