@@ -24,7 +24,8 @@ import rules
 from medstay import labels
 
 # Extra fields the form offers, with the caseworker's explanation; shown only when one of
-# the facts allowed in the stage uses it.
+# the facts allowed in the stage uses it. The free-text fields (`ground`, `reason`) are not
+# offered: free text never transits through Prefect; record it with `medstay event record`.
 FORM_FIELDS = {
     "appointment": (str, "", "convocation_received: date of the examination, YYYY-MM-DD"),
     "mode": (Literal["hand", "registered_mail"], "hand", "decision_notified: hand delivery or registered letter"),
@@ -35,9 +36,6 @@ FORM_FIELDS = {
     "address_given": (bool, True, "application_sent: the effective address in Belgium is given"),
     "identity": (Literal["document", "evidence", "exempt", "missing"], "document",
                  "application_sent: how identity is shown"),
-    "ground": (str, "", "declared_inadmissible / residence_refused: procedural ground such as '9ter §3 3°' — "
-                        "never medical information"),
-    "reason": (str, "", "dossier_closed: procedural reason — never medical information"),
 }
 TAG_PREFIX = "stage:"
 
