@@ -14,8 +14,14 @@ import pendulum
 Date = pendulum.Date
 
 
+KNOWN_YEARS = (1901, 2100)  # the years the holidays package knows Belgian holidays for
+
+
 @functools.cache
 def _legal_holidays(year: int) -> holidays.HolidayBase:
+    if not KNOWN_YEARS[0] <= year <= KNOWN_YEARS[1]:
+        # Outside them the package answers "no holiday": refuse rather than compute a wrong date.
+        raise ValueError(f"Belgian legal holidays are known for {KNOWN_YEARS[0]}-{KNOWN_YEARS[1]} only, not {year}")
     return holidays.country_holidays("BE", years=year)
 
 

@@ -255,10 +255,11 @@ def test_functions_return_plain_dates_comparable_with_datetime_date():
     assert isinstance(got, date) and got.isoformat() == "2027-02-28"
 
 
-@pytest.mark.xfail(strict=True, reason="rules.calendar takes holidays from the `holidays` package, which only "
-                   "knows Belgian holidays for 1901-2100 and returns none after: 1 January 2103 (a Monday) "
-                   "counts as a working day. evaluate() cannot reach it any more (facts are refused outside "
-                   "1950-2090, so every deadline falls before 2101), but calendar itself does not refuse it.")
-def test_new_year_after_2100_is_still_a_legal_holiday():
+def test_the_calendar_refuses_years_the_holidays_package_does_not_know():
+    """`holidays` knows Belgian holidays for 1901-2100 only: 1 January 2103 (a Monday) would
+    silently count as a working day, so the calendar refuses such years instead."""
     assert D(2103, 1, 1).isoweekday() == 1
-    assert not calendar.is_working_day(pd(D(2103, 1, 1)))
+    with pytest.raises(ValueError, match="1901"):
+        calendar.is_working_day(pd(D(2103, 1, 1)))
+    with pytest.raises(ValueError, match="1901"):
+        calendar.act_by(pd(D(1900, 6, 1)))
