@@ -108,8 +108,12 @@ def deadlines(
 def _prefect_reachable() -> bool:
     """Is there a Prefect API to project onto? Read from PREFECT_API_URL or the profile
     `medstay up` writes, without importing Prefect (2 s) when there is none."""
+    import os
+
     from medstay import prefect_env
 
+    if os.environ.get("MEDSTAY_NO_PREFECT"):
+        return False
     url = prefect_env.api_url()
     if not url:
         return False
@@ -163,3 +167,133 @@ def up(port: int = typer.Option(4200, "--port", min=1024, max=65535, help="port 
     from medstay.up import up as start
 
     start(port, demo, Path(ready_file) if ready_file else None)
+
+
+reminders_app = typer.Typer(no_args_is_help=True, help="Reminders: the outbox, sweeps, failures, digests.")
+app.add_typer(reminders_app, name="reminders")
+
+
+def _parse_now(raw: Optional[str]):
+    """An instant: ISO with offset, or local Brussels time when none is given."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    if not raw:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise UserError(f"--now must be an ISO date-time like 2026-12-01T09:30+01:00, not {raw[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/Brussels"))
+    return moment.astimezone(timezone.utc)
+
+
+@reminders_app.command("run")
+def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="pretend it is this ISO date-time"),
+                  local: bool = typer.Option(False, "--local", help="sweep in this process, without Prefect")) -> None:
+    """Run one sweep now: send what is due, exactly once."""
+    moment = _parse_now(now)
+    from medstay import config
+
+    config.load()  # a malformed config is reported before anything is claimed
+    if not local and _prefect_reachable():
+        from flows.reminders import reminder_sweep
+
+        outcomes = reminder_sweep(now=moment.isoformat())
+    else:
+        from medstay import sweep
+
+        outcomes = dict(sweep.run(moment))
+    out.print("Sweep: " + (", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "nothing due") + ".")
+
+
+def _notifications(where):
+    from sqlmodel import select
+
+    from models import Dossier, Notification, migrate, session
+
+    migrate()
+    with session() as db:
+        rows = db.exec(select(Notification, Dossier.reference).outerjoin(Dossier).where(*where)
+                       .order_by(Notification.due_at, Notification.id)).all()
+        return [(n.model_copy(update={"address": None, "body": None}), ref) for n, ref in rows]
+
+
+def _notification_json(n, ref) -> dict:
+    return {"reference": ref, "purpose": n.purpose, "deadline": n.deadline_kind, "offset": n.offset, "role": n.role,
+            "channel": n.channel, "due_at": n.due_at.isoformat(), "status": n.status, "late": n.late,
+            "attempts": n.attempts, "sent_at": n.sent_at.isoformat() if n.sent_at else None, "note": n.note}
+
+
+def _print_notifications(rows, title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("due (UTC)", "dossier", "what", "to", "by", "status", "attempts", "note"):
+        table.add_column(column)
+    for n, ref in rows:
+        status = n.status + (" (late)" if n.late else "")
+        table.add_row(n.due_at.strftime("%Y-%m-%d %H:%M"), ref or "-", f"{n.deadline_kind or n.purpose} {n.offset or ''}",
+                      n.role, n.channel, status, str(n.attempts), n.note)
+    out.print(table)
+
+
+@reminders_app.command("list")
+def reminders_list(reference: Optional[str] = typer.Argument(None, help="only this dossier"),
+                   as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Every planned and past notification (no addresses)."""
+    from medstay import dossiers
+    from models import Notification
+
+    where = []
+    if reference:
+        where.append(Notification.dossier_id == dossiers.load(reference).dossier.id)
+    rows = _notifications(where)
+    if as_json:
+        emit_json([_notification_json(n, ref) for n, ref in rows])
+    else:
+        _print_notifications(rows, "Notifications")
+
+
+@reminders_app.command("failed")
+def reminders_failed(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Notifications that could not be delivered, or may not have been."""
+    from models import Notification
+
+    rows = _notifications([Notification.status.in_(("failed", "uncertain"))])
+    if as_json:
+        emit_json([_notification_json(n, ref) for n, ref in rows])
+    elif not rows:
+        out.print("No failed delivery.")
+    else:
+        _print_notifications(rows, "Failed or uncertain deliveries")
+
+
+@reminders_app.command("digest")
+def reminders_digest(now: Optional[str] = typer.Option(None, "--now", help="pretend it is this ISO date-time")) -> None:
+    """Queue today's digest for each caseworker (the next sweep sends it)."""
+    from medstay import digest
+
+    out.print(f"{digest.queue(_parse_now(now))} digest(s) queued.")
+
+
+@app.command("calendar")
+def calendar(reference: Optional[str] = typer.Argument(None, help="only this dossier (default: all)")) -> None:
+    """Open deadlines as an iCalendar feed: medstay calendar > deadlines.ics"""
+    import sys
+
+    from sqlmodel import select
+
+    import rules
+    from medstay import dossiers, ical
+    from models import Deadline, Dossier, migrate, session
+
+    migrate()
+    with session() as db:
+        query = (select(Dossier.reference, Deadline).join(Deadline).where(Deadline.met.is_(None),
+                                                                          Dossier.stage.not_in(sorted(rules.TERMINAL))))
+        if reference:
+            query = query.where(Dossier.id == dossiers.find(db, reference).id)
+        rows = db.exec(query.order_by(Deadline.act_by)).all()
+        sys.stdout.write(ical.feed(rows))

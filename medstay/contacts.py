@@ -12,7 +12,8 @@ def email(raw: str, what: str = "e-mail") -> str:
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        return validate_email(str(raw).strip(), check_deliverability=False).normalized
+        # allow_smtputf8=False: a non-ASCII local part cannot be delivered by most SMTP servers (nor Apprise).
+        return validate_email(str(raw).strip(), check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError as exc:
         raise UserError(f"the {what} {str(raw)[:60]!r} is not a valid address: {exc}") from None
 

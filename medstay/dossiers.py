@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
 import rules
-from medstay import contacts
+from medstay import contacts, outbox
 from medstay.errors import NotFound, UserError
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
 
@@ -133,6 +133,8 @@ def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation) 
     for position, d in enumerate(evaluation.deadlines):
         db.add(Deadline(dossier_id=dossier.id, position=position, kind=d.kind, trigger_seq=d.trigger, due=d.due,
                         opens=d.opens, act_by=d.act_by, basis=d.basis, met=d.met))
+    db.flush()
+    outbox.plan(db, dossier, evaluation)  # reminders follow the deadlines in the same transaction
 
 
 @dataclass

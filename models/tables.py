@@ -141,3 +141,54 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)  # e.g. event.recorded, dossier.registered, contact.read
     dossier_reference: str | None = Field(default=None, max_length=16, index=True)
     detail: str = Field(default="", sa_type=Text)
+
+
+NOTIFICATION_STATUSES = ("pending", "claimed", "sending", "sent", "failed", "cancelled", "skipped", "uncertain")
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one message to send once (a reminder, a caseworker alert or digest).
+
+    ``key`` is the idempotency key (dossier, deadline, offset, recipient, channel for a
+    reminder): planning twice finds it and adds nothing; the sweep claims a row by moving it
+    from ``pending`` to ``sending`` in one conditional UPDATE, so two sweeps never both send.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="status"),
+        Index("ix_notification_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    purpose: str = Field(max_length=16)  # reminder, alert, digest
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    deadline_kind: str | None = Field(default=None, max_length=64)
+    trigger_seq: int | None = None
+    offset: str | None = Field(default=None, max_length=32)  # e.g. "act_by-20", "opens+0"
+    role: str = Field(max_length=16)  # applicant, lawyer, caseworker
+    channel: str = Field(max_length=8)  # email, sms
+    address: str | None = Field(default=None, sa_type=EncryptedString)  # only when no dossier says it
+    body: str | None = Field(default=None, sa_type=EncryptedString)  # prepared text (alerts, digests)
+    due_at: datetime = Field(sa_type=AwareDateTime)
+    next_attempt_at: datetime = Field(sa_type=AwareDateTime)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    claimed_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    late: bool = False
+    note: str = Field(default="", sa_type=Text)  # why skipped/cancelled/failed (no personal data)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every try to send a notification and its outcome (no recipient, no text)."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    outcome: str = Field(max_length=16)  # sent, transient, permanent
+    detail: str = Field(default="", sa_type=Text)

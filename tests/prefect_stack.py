@@ -32,8 +32,9 @@ class Stack:
     env: dict
     proc: subprocess.Popen
 
-    def medstay(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(BIN / "medstay"), *args], env=self.env, capture_output=True, text=True, timeout=120)
+    def medstay(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+        done = subprocess.run([str(BIN / "medstay"), *args], env={**self.env, **(env or {})}, capture_output=True,
+                              text=True, timeout=120)
         if check and done.returncode != 0:
             raise AssertionError(f"medstay {' '.join(args)} failed: {done.stdout}{done.stderr}")
         return done

@@ -132,3 +132,40 @@ def test_reconcile_recreates_a_lost_flow_run(stack):
     run = stack.wait_for(ref, paused_as("Submitted"))
     assert run.id != lost.id
     assert f"{ref}: unchanged" in stack.medstay("reconcile", ref).stdout  # twice: nothing to do
+
+
+def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack, tmp_path):
+    from tests.peers import Smtp, text
+
+    smtp = Smtp()
+    smtp.start()
+    try:
+        config = tmp_path / "config.yaml"
+        config.write_text(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org"
+                          "&mode=insecure\n")
+        ref = "9TER-2026-000306"
+        env = {"MEDSTAY_CONFIG": str(config)}
+        stack.medstay("dossier", "register", ref, "--language", "de", "--email", "sweep306@example.org", env=env)
+        for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
+                                ("decision_notified", "2026-11-09", "mode=registered_mail")):
+            stack.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []), env=env)
+        # Registered letter Monday 9 Nov 2026: working days 10, 12 (11 Nov is Armistice), 13 = day 1;
+        # day 30 = Saturday 12 Dec, rolled to Monday 14 Dec; 20 days before: 24 Nov.
+        out = stack.medstay("reminders", "run", "--now", "2026-11-24T09:10", env=env).stdout
+        assert "1 sent" in out
+        [mail] = smtp.box.messages
+        assert "Montag, 14. Dezember 2026" in text(mail)
+        from prefect import get_client
+        from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["reminder-sweep"])))
+            [run] = [r for r in runs if (r.parameters.get("now") or "").startswith("2026-11-24T08:10")]
+            names = {t.name for t in client.read_task_runs() if t.flow_run_id == run.id}
+        assert "9ter-2026-000306-appeal-act_by-20-applicant-email" in names
+        assert run.state.type.value == "COMPLETED"
+        assert not any("sweep306" in n for n in names)
+        deployments = stack.medstay("reminders", "list", ref, "--json", env=env).stdout
+        assert '"status": "sent"' in deployments
+    finally:
+        smtp.stop()

@@ -1,0 +1,58 @@
+"""The reminder sweep (deployment `reminder-sweep`, every 15 minutes) and the caseworkers'
+daily digest (`caseworker-digest`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from medstay import digest, outbox, sweep
+
+
+def _now(now: str | None) -> datetime:
+    if not now:
+        return datetime.now(timezone.utc)
+    moment = datetime.fromisoformat(now)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class DeliveryFailed(Exception):
+    """A notification that could not be delivered for good (a caseworker is alerted)."""
+
+
+@task(name="claim-due-notifications", cache_policy=NO_CACHE)
+def claim_due(now: datetime) -> list[int]:
+    """Take the notifications due now (none outside the send window)."""
+    return outbox.claim(now)
+
+
+@task(name="deliver", cache_policy=NO_CACHE)
+def deliver(notification_id: int, now: datetime) -> str:
+    """Send one notification once and record the attempt."""
+    row = sweep.deliver(notification_id, now)
+    if row.status == "failed":
+        raise DeliveryFailed(f"notification {notification_id}: {row.note[:120]}")
+    return row.status + (" (late)" if row.late else "")
+
+
+@flow(name="reminder-sweep", persist_result=False)
+def reminder_sweep(now: str | None = None) -> dict:
+    """Send every reminder, alert and digest that is due, each exactly once."""
+    moment = _now(now)
+    outcomes: dict[str, int] = {}
+    for notification_id in claim_due(moment):
+        state = deliver.with_options(task_run_name=sweep.label(notification_id))(notification_id, moment,
+                                                                                 return_state=True)
+        outcome = "failed" if state.is_failed() else state.result()
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    get_run_logger().info("sweep at %s: %s", moment.isoformat(), outcomes or "nothing due")
+    return outcomes
+
+
+@flow(name="caseworker-digest", persist_result=False)
+def caseworker_digest(now: str | None = None) -> int:
+    """Queue each caseworker's digest (next 7 days, failed deliveries); the sweep sends it."""
+    return digest.queue(_now(now))

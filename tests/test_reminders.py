@@ -1,0 +1,205 @@
+"""Reminders delivered for real: e-mails to an SMTP server and SMS to an HTTP gateway on
+loopback, read back by the tests. The clock is given with `--now` (Brussels time)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.peers import channels, gateway, smtp, text  # noqa: F401  (fixtures)
+
+REF = "9TER-2026-000500"
+APPLICANT, LAWYER, CASEWORKER, PHONE = "aicha.b@example.org", "avocate@example.be", "cw@example.be", "+32470123456"
+
+
+@pytest.fixture
+def refused(cli, channels):
+    """A refusal handed over on Friday 29 January 2027: appeal act-by Monday 1 March 2027;
+    reminders 20, 10, 3, 1 days before: 9, 19, 26 and 28 February."""
+    assert cli("dossier", "register", REF, "--language", "fr", "--email", APPLICANT, "--phone", "0470 12 34 56",
+               "--lawyer-email", LAWYER, "--caseworker-email", CASEWORKER).code == 0
+    for kind, on, *sets in (("certificate_issued", "2026-10-01"), ("application_sent", "2026-10-05"),
+                            ("declared_admissible", "2026-11-02"), ("residence_refused", "2027-01-15"),
+                            ("decision_notified", "2027-01-29", "mode=hand")):
+        r = cli("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+        assert r.code == 0, r.err
+    return REF
+
+
+def sweep(cli, now: str) -> str:
+    r = cli("reminders", "run", "--local", "--now", now)
+    assert r.code == 0, r.err
+    return r.out
+
+
+def listed(cli, *args) -> list[dict]:
+    return json.loads(cli("reminders", "list", *args, "--json").out)
+
+
+def test_appeal_reminders_arrive_on_the_right_mornings_in_french_once_each(refused, cli, smtp, gateway):
+    appeal = [n for n in listed(cli) if n["deadline"] == "appeal"]
+    assert sorted({(n["offset"], n["due_at"]) for n in appeal}) == [
+        ("act_by-1", "2027-02-28T08:00:00+00:00"), ("act_by-10", "2027-02-19T08:00:00+00:00"),
+        ("act_by-20", "2027-02-09T08:00:00+00:00"), ("act_by-3", "2027-02-26T08:00:00+00:00")]
+    assert {(n["role"], n["channel"]) for n in appeal} == {("applicant", "email"), ("applicant", "sms"),
+                                                           ("lawyer", "email"), ("caseworker", "email")}
+    assert "nothing due" in sweep(cli, "2027-02-09T08:59")  # before 09:00 Brussels
+    assert smtp.box.messages == [] and gateway.received == []
+    sweep(cli, "2027-02-09T09:05")
+    [mail] = smtp.box.to(APPLICANT)
+    assert mail["Subject"] == "9TER-2026-000500 – recours au CCE – 01/03/2027"
+    body = text(mail)
+    assert "introduire un recours contre la décision auprès du Conseil du Contentieux des Étrangers" in body
+    assert "lundi 1 mars 2027" in body and "02 555 01 00" in body and "plus tard que prévu" not in body
+    [lawyer_mail] = smtp.box.to(LAWYER)
+    assert "Dans ce dossier, la personne doit" in text(lawyer_mail)
+    [sms] = gateway.to(PHONE)
+    assert sms == "9TER-2026-000500: recours au CCE au plus tard le 01/03/2027. 02 555 01 00"
+    sweep(cli, "2027-02-09T09:20")
+    sweep(cli, "2027-02-09T15:00")
+    assert len(smtp.box.messages) == 3 and len(gateway.received) == 1  # once each
+    sweep(cli, "2027-02-19T09:01")
+    assert len(smtp.box.to(APPLICANT)) == 2 and len(gateway.to(PHONE)) == 2
+    sent = [n for n in listed(cli) if n["status"] == "sent"]
+    assert len(sent) == 8 and not any(n["late"] for n in sent)
+
+
+def test_a_reminder_due_at_night_waits_for_the_morning_and_is_marked_late(refused, cli, smtp):
+    assert "nothing due" in sweep(cli, "2027-02-09T22:30")
+    assert "nothing due" in sweep(cli, "2027-02-10T06:00")
+    sweep(cli, "2027-02-10T09:00")
+    [mail] = smtp.box.to(APPLICANT)
+    assert "Ce rappel arrive plus tard que prévu." in text(mail)
+    assert all(n["late"] for n in listed(cli) if n["status"] == "sent")
+
+
+def test_reminders_follow_brussels_time_across_the_dst_switch(cli, channels, smtp):
+    ref = "9TER-2027-000001"
+    assert cli("dossier", "register", ref, "--language", "nl", "--email", APPLICANT).code == 0
+    # Certificate of 15 January 2027: due 14 April (Wednesday); reminders 30 and 10 days before.
+    assert cli("event", "record", ref, "certificate_issued", "--on", "2027-01-15").code == 0
+    due = {n["offset"]: n["due_at"] for n in listed(cli, ref)}
+    assert due == {"act_by-30": "2027-03-15T08:00:00+00:00",  # 09:00 CET (winter)
+                   "act_by-10": "2027-04-04T07:00:00+00:00"}  # 09:00 CEST (summer, after 28 March)
+    assert "nothing due" in sweep(cli, "2027-04-04T06:30:00+00:00")  # 08:30 in Brussels
+    sweep(cli, "2027-04-04T07:05:00+00:00")  # 09:05 in Brussels
+    [mail] = smtp.box.to(APPLICANT)
+    assert "woensdag 14 april 2027" in text(mail)
+
+
+def test_smtp_down_then_up_delivers_once_marked_late(refused, cli, smtp, gateway):
+    smtp.stop()
+    sweep(cli, "2027-02-09T09:05")
+    pending = [n for n in listed(cli) if n["offset"] == "act_by-20" and n["channel"] == "email"]
+    assert {n["status"] for n in pending} == {"pending"} and {n["attempts"] for n in pending} == {1}
+    assert len(gateway.to(PHONE)) == 1  # the SMS did not wait for the e-mail
+    smtp.start()
+    sweep(cli, "2027-02-09T09:06")  # before the retry delay: nothing again
+    assert smtp.box.messages == []
+    sweep(cli, "2027-02-09T10:00")
+    sweep(cli, "2027-02-09T10:15")
+    assert len(smtp.box.to(APPLICANT)) == 1 and len(smtp.box.to(LAWYER)) == 1
+    assert "plus tard que prévu" in text(smtp.box.to(APPLICANT)[0])
+    mails = [n for n in listed(cli) if n["offset"] == "act_by-20" and n["channel"] == "email"]
+    assert all(n["status"] == "sent" and n["late"] and n["attempts"] == 2 for n in mails)
+
+
+def test_sms_gateway_500_then_200_delivers_once(refused, cli, gateway):
+    gateway.statuses = [500]
+    sweep(cli, "2027-02-09T09:05")
+    assert gateway.received == []
+    sweep(cli, "2027-02-09T09:15")
+    sweep(cli, "2027-02-09T09:30")
+    assert len(gateway.to(PHONE)) == 1
+    [sms] = [n for n in listed(cli) if n["channel"] == "sms" and n["offset"] == "act_by-20"]
+    assert sms["status"] == "sent" and sms["attempts"] == 2
+
+
+def test_a_permanent_failure_is_visible_and_alerts_the_caseworker(refused, cli, smtp):
+    smtp.box.reject.add(APPLICANT)
+    sweep(cli, "2027-02-09T09:05")
+    failed = json.loads(cli("reminders", "failed", "--json").out)
+    assert [(n["role"], n["channel"], n["status"]) for n in failed] == [("applicant", "email", "failed")]
+    assert "aicha" not in json.dumps(failed) and "example.org" not in json.dumps(failed)
+    sweep(cli, "2027-02-09T09:20")  # the alert queued by the failure
+    [alert] = smtp.box.to(CASEWORKER)[-1:]
+    assert REF in text(alert) and "could not be delivered" in text(alert)
+    assert APPLICANT not in text(alert)
+
+
+def test_a_reminder_made_moot_is_cancelled_and_never_sent(refused, cli, smtp, gateway):
+    assert cli("event", "record", REF, "appeal_lodged", "--on", "2027-02-05").code == 0
+    sweep(cli, "2027-02-09T09:05")
+    sweep(cli, "2027-02-26T09:05")
+    assert smtp.box.messages == [] and gateway.received == []
+    assert {n["status"] for n in listed(cli) if n["deadline"] == "appeal"} == {"cancelled"}
+
+
+def test_after_downtime_only_the_latest_overdue_reminder_is_sent(refused, cli, smtp):
+    sweep(cli, "2027-02-26T09:05")  # nothing ran since before 9 February
+    [mail] = smtp.box.to(APPLICANT)
+    assert "plus tard que prévu" not in text(mail)  # act_by-3 is due today: on time
+    by_offset = {n["offset"]: n["status"] for n in listed(cli)
+                 if n["role"] == "applicant" and n["channel"] == "email" and n["deadline"] == "appeal"}
+    assert by_offset == {"act_by-20": "skipped", "act_by-10": "skipped", "act_by-3": "sent", "act_by-1": "pending"}
+
+
+def _sweep_process(home: Path, now: str, env_extra: dict | None = None) -> subprocess.Popen:
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.Popen([str(Path(sys.executable).parent / "medstay"), "reminders", "run", "--local", "--now",
+                             now], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_a_sweep_killed_between_sending_and_recording_never_sends_twice(refused, cli, smtp, home):
+    holder = {}
+
+    def crash(message):  # the message is delivered; the sweep dies before it can record it
+        if APPLICANT in str(message["To"]) and "proc" in holder:
+            os.kill(holder["proc"].pid, signal.SIGKILL)
+
+    smtp.box.on_data = crash
+    holder["proc"] = _sweep_process(home, "2027-02-09T09:05")
+    holder["proc"].wait(timeout=60)
+    assert holder["proc"].returncode == -signal.SIGKILL
+    smtp.box.on_data = None
+    assert len(smtp.box.to(APPLICANT)) == 1
+    sweep(cli, "2027-02-09T09:20")  # the interrupted claim is fresh: left alone
+    sweep(cli, "2027-02-09T09:35")  # now stale: flagged, never resent
+    assert len(smtp.box.to(APPLICANT)) == 1
+    [uncertain] = json.loads(cli("reminders", "failed", "--json").out)
+    assert uncertain["status"] == "uncertain" and uncertain["role"] == "applicant"
+    sweep(cli, "2027-02-09T09:50")
+    assert any("may not have been delivered" in text(m) for m in smtp.box.to(CASEWORKER))
+
+
+def test_two_sweeps_at_once_send_each_reminder_once(refused, smtp, gateway, home):
+    procs = [_sweep_process(home, "2027-02-09T09:05") for _ in range(3)]
+    for p in procs:
+        p.wait(timeout=120)
+        assert p.returncode == 0, p.stdout.read()
+    assert len(smtp.box.to(APPLICANT)) == 1 and len(smtp.box.to(LAWYER)) == 1 and len(gateway.to(PHONE)) == 1
+
+
+def test_caseworker_digest_and_calendar(refused, cli, smtp):
+    assert "1 digest(s) queued" in cli("reminders", "digest", "--now", "2027-02-24T08:30").out
+    assert "0 digest(s) queued" in cli("reminders", "digest", "--now", "2027-02-24T08:40").out  # once a day
+    sweep(cli, "2027-02-24T09:00")
+    digest = [m for m in smtp.box.to(CASEWORKER) if "digest" in m["Subject"]]
+    assert len(digest) == 1
+    assert "01/03/2027 9TER-2026-000500 Lodge an appeal at the CCE" in " ".join(text(digest[0]).split())
+    ics = cli("calendar", REF).out
+    assert "BEGIN:VCALENDAR" in ics and "DTSTART;VALUE=DATE:20270301" in ics and "\r\n" in ics
+    assert "SUMMARY:9TER-2026-000500: Lodge an appeal at the CCE" in ics
+
+
+def test_a_malformed_config_is_one_clear_sentence(cli, home, channels):
+    channels.write_text("send_window: {start: '19:00', end: '09:00'}\n")
+    r = cli("reminders", "run", "--local", "--now", "2027-02-09T09:00")
+    assert r.code == 2 and "send_window.start must be before" in r.err
