@@ -27,11 +27,28 @@ def configure() -> None:
     os.environ.setdefault("PREFECT_CLI_COLORS", "false")
 
 
-def write_profile(api_url: str) -> None:
-    """The profile the CLI, worker and flows read to reach `medstay up`'s server."""
+def write_profile(api_url: str, auth: str) -> None:
+    """The profile the CLI, worker and flows read to reach `medstay up`'s server (owner-only:
+    it holds the API's basic-auth string)."""
     path = Path(os.environ.get("PREFECT_HOME", prefect_home())) / "profiles.toml"
-    path.write_text(f'active = "medstay"\n\n[profiles.medstay]\nPREFECT_API_URL = "{api_url}"\n', encoding="utf-8")
+    path.touch(mode=0o600)
     path.chmod(0o600)
+    path.write_text(f'active = "medstay"\n\n[profiles.medstay]\nPREFECT_API_URL = "{api_url}"\n'
+                    f'PREFECT_API_AUTH_STRING = "{auth}"\n', encoding="utf-8")
+
+
+def auth_string() -> str:
+    """The server's basic-auth `user:password`: PREFECT_SERVER_API_AUTH_STRING, else one made
+    once and kept owner-only in MEDSTAY_HOME/prefect/ui-login."""
+    if os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        return os.environ["PREFECT_SERVER_API_AUTH_STRING"]
+    path = prefect_home() / "ui-login"
+    if not path.exists():
+        import secrets
+
+        path.touch(mode=0o600)
+        path.write_text(f"medstay:{secrets.token_urlsafe(18)}\n", encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
 
 
 def api_url() -> str | None:

@@ -46,8 +46,11 @@ class Stack:
 def environment(port: int) -> dict:
     prefect_env.configure()
     api = f"http://127.0.0.1:{port}/api"
+    auth = prefect_env.auth_string()
     env = dict(os.environ, PREFECT_API_URL=api, PREFECT_UI_API_URL=api, PREFECT_SERVER_API_HOST="127.0.0.1",
-               PREFECT_SERVER_API_PORT=str(port), PREFECT_WORKER_QUERY_SECONDS="2", PWD=str(prefect_env.PROJECT_DIR))
+               PREFECT_SERVER_API_PORT=str(port), PREFECT_WORKER_QUERY_SECONDS="2", PWD=str(prefect_env.PROJECT_DIR),
+               # Basic auth: the server checks it, the worker, CLI and flows send it.
+               PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth)
     env.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     return env
 
@@ -109,7 +112,7 @@ def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
     logs.mkdir(mode=0o700, exist_ok=True)
     env = environment(port)
     api = env["PREFECT_API_URL"]
-    prefect_env.write_profile(api)
+    prefect_env.write_profile(api, env["PREFECT_API_AUTH_STRING"])
     stack = Stack()
     exe = str(Path(sys.executable).parent / "prefect")
 
@@ -126,7 +129,7 @@ def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
         prefect_cli("deploy", "--all", env=env)
         worker_args = [exe, "worker", "start", "--pool", prefect_env.WORK_POOL]
         stack.start("worker", worker_args, env, logs / "prefect-worker.log")
-        os.environ.update(PREFECT_API_URL=api)
+        os.environ.update(PREFECT_API_URL=api, PREFECT_API_AUTH_STRING=env["PREFECT_API_AUTH_STRING"])
         if demo:
             from medstay import demo as demo_data
 
@@ -135,7 +138,8 @@ def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
 
         changes = reconcile()
         print(f"Dossiers in Prefect: {len(changes)} ({sum(v == 'created' for v in changes.values())} new runs).")
-        print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)", flush=True)
+        print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
+              f"UI login (basic auth): the line in {prefect_env.prefect_home() / 'ui-login'}", flush=True)
         if ready_file:
             ready_file.write_text(api)
         supervise(stack, server, worker_args, env, logs)

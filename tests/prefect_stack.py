@@ -74,12 +74,15 @@ def stack(tmp_path_factory):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("medstay up did not start:\n" + (home.parent / "up.log").read_text())
         time.sleep(0.5)
-    saved = {k: os.environ.get(k) for k in ("MEDSTAY_HOME", "MEDSTAY_SECRET_KEY", "PREFECT_HOME", "PREFECT_API_URL")}
+    env["PREFECT_API_AUTH_STRING"] = (home / "prefect" / "ui-login").read_text().strip()
+    saved = {k: os.environ.get(k) for k in ("MEDSTAY_HOME", "MEDSTAY_SECRET_KEY", "PREFECT_HOME", "PREFECT_API_URL",
+                                            "PREFECT_API_AUTH_STRING")}
     os.environ.update({k: env[k] for k in saved})
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     # Prefect may already be imported in this process with other settings: override them.
-    with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"]}):
+    with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"],
+                                     PREFECT_API_AUTH_STRING: env["PREFECT_API_AUTH_STRING"]}):
         yield Stack(home, env["PREFECT_API_URL"], env, proc)
     for k, v in saved.items():
         if v is None:

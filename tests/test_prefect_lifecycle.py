@@ -169,3 +169,16 @@ def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack
         assert '"status": "sent"' in deployments
     finally:
         smtp.stop()
+
+
+def test_the_api_needs_the_basic_auth_string_and_listens_on_loopback_only(stack):
+    import httpx
+
+    assert httpx.get(f"{stack.api}/health").status_code == 200  # health stays open for probes
+    assert httpx.post(f"{stack.api}/flow_runs/filter", json={}).status_code == 401
+    user, password = stack.env["PREFECT_API_AUTH_STRING"].split(":", 1)
+    assert httpx.post(f"{stack.api}/flow_runs/filter", json={}, auth=(user, password)).status_code == 200
+    assert stack.api.startswith("http://127.0.0.1:")
+    login = stack.home / "prefect" / "ui-login"
+    assert oct(login.stat().st_mode & 0o777) == "0o600"
+    assert oct((stack.home / "prefect" / "profiles.toml").stat().st_mode & 0o777) == "0o600"

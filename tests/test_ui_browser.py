@@ -33,6 +33,10 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
             "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
             "--disable-component-update", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{ui}/runs")  # the server asks for its basic-auth string first
+        page.get_by_placeholder("admin:pass").fill(stack.env["PREFECT_API_AUTH_STRING"])
+        page.get_by_role("button", name="Login").click()
+        page.wait_for_timeout(2000)
         page.goto(f"{ui}/runs/flow-run/{run.id}")
         page.get_by_text("Convocation – appointment on 10/12/2026").first.wait_for(timeout=30000)
         page.screenshot(path=str(ARTIFACTS / "flow-run-paused.png"))

@@ -1,0 +1,147 @@
+"""Data-protection commands (export, purge, import, key rotation, audit), registered on the
+CLI app when imported (`medstay.cli.main`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from medstay.cli import app, emit_json, out
+from medstay.commands import dossier_app
+from medstay.errors import UserError
+
+keys_app = typer.Typer(no_args_is_help=True, help="The keys that encrypt personal data at rest.")
+app.add_typer(keys_app, name="keys")
+
+
+def _create_private(path: Path) -> int:
+    """A new owner-only (0o600) file; an existing file (or link) is never overwritten."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        raise UserError(f"{path} already exists: choose another file name (an export is never written over "
+                        "another file)") from None
+    except OSError as exc:
+        raise UserError(f"cannot create {path}: {exc.strerror or exc}") from None
+    os.fchmod(fd, 0o600)  # the mode given to open() is filtered by the umask
+    return fd
+
+
+@dossier_app.command("export")
+def dossier_export(
+    reference: str = typer.Argument(..., help="dossier reference"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to this new file (owner-only) "
+                                                                       "instead of printing"),
+) -> None:
+    """The data subject's copy: contact details in clear, facts, deadlines, messages, audit trail.
+    The read is recorded in the audit trail."""
+    import json
+    import os
+
+    from medstay import dossiers, privacy
+
+    if output is None:
+        emit_json(privacy.export(reference=reference))
+        return
+    dossiers.check_reference(reference)
+    fd = _create_private(output)
+    try:
+        copy = privacy.export(reference=reference)
+        os.write(fd, (json.dumps(copy, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        output.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    out.print(f"Wrote the copy of [bold]{copy['reference']}[/] to {output} (readable by you only: it holds "
+              "personal data).")
+
+
+def _interactive() -> bool:
+    import sys
+
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+@dossier_app.command("purge")
+def dossier_purge(
+    reference: str = typer.Argument(..., help="dossier reference"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+    today: Optional[str] = typer.Option(None, "--today", hidden=True, help="pretend today is YYYY-MM-DD"),
+) -> None:
+    """Erase the personal data of a closed dossier after its retention period
+    (MEDSTAY_RETENTION_DAYS, default 3650 days after its last fact). Facts' kinds and dates,
+    deadlines and the audit trail stay."""
+    from medstay import privacy
+    from medstay.commands import _parse_day
+
+    day = _parse_day(today, "--today") if today else None
+    target = privacy.purgeable(reference=reference, now=day)  # refused before asking
+    if not yes:
+        if not _interactive():
+            raise UserError(f"erasing the personal data of {target.reference} cannot be undone: run the command "
+                            "in a terminal to confirm it, or add --yes")
+        if not typer.confirm(f"Erase for good the contact details, grounds and reasons and message addresses of "
+                             f"{target.reference}?", default=False):
+            out.print("Nothing erased.")
+            raise typer.Exit(1)
+    privacy.purge(reference=target.reference, now=day)
+    out.print(f"Erased the personal data of [bold]{target.reference}[/]; its facts (kinds and dates), deadlines "
+              "and audit trail are kept.")
+
+
+@dossier_app.command("import")
+def dossier_import(file: Path = typer.Argument(..., help="CSV file with the header "
+                                                         "reference,language,email,phone,name,lawyer_email,"
+                                                         "caseworker_email (reference and language required)")) -> None:
+    """Register many dossiers from a CSV file (UTF-8): all of them, or none if any row is wrong."""
+    from medstay import importer
+
+    refs = importer.import_csv(file)
+    out.print(f"Imported {len(refs)} dossier(s). Run [bold]medstay reconcile[/] so that they get their "
+              "flow runs in Prefect.")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every personal value under the first key of MEDSTAY_SECRET_KEY
+    (set it to "new,old", rotate, then keep only "new")."""
+    from medstay import privacy
+
+    count = privacy.rotate_keys()
+    out.print(f"Re-encrypted {count} value(s) under the current key: the older key(s) can now be removed "
+              "from MEDSTAY_SECRET_KEY.")
+
+
+@app.command("audit")
+def audit(reference: Optional[str] = typer.Argument(None, help="only this dossier (default: all)"),
+          as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Who did what, when (no personal data in it)."""
+    from medstay import privacy
+
+    entries = privacy.audit_trail(reference)
+    if as_json:
+        emit_json([{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "reference": e.dossier_reference,
+                    "detail": e.detail} for e in entries])
+        return
+    if not entries:
+        out.print("The audit trail is empty.")
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Audit trail" + (f" of {escape(entries[0].dossier_reference or '')}" if reference else ""))
+    for column in ("at (UTC)", "actor", "action", "dossier", "detail"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), escape(e.actor), e.action, e.dossier_reference or "-",
+                      escape(e.detail))
+    out.print(table)

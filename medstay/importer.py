@@ -1,0 +1,197 @@
+"""Importing dossiers from a CSV file: all or nothing.
+
+The header names the columns (any order): `reference,language,email,phone,name,lawyer_email,
+caseworker_email`; only `reference` and `language` are required. UTF-8 (an Excel BOM is fine);
+a header with `;` and no `,` is read as a semicolon-separated file (Belgian Excel). Every row is
+checked with the validators of `dossiers.register` before anything is written; one error
+anywhere and nothing is imported: the `UserError` lists the first few errors by line and
+column. There is no free-text column and an unknown column is an error, so nothing medical
+(a "diagnosis", "notes") can slip in. Imported dossiers are new and have no facts; `medstay
+reconcile` gives them their Prefect flow runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from medstay import contacts
+from medstay.errors import UserError
+
+COLUMNS = ("reference", "language", "email", "phone", "name", "lawyer_email", "caseworker_email")
+REQUIRED = ("reference", "language")
+MAX_ROWS = 50_000
+MAX_BYTES = 64 * 1024 * 1024  # far above 50,000 rows of the longest valid values
+LISTED = 5  # errors named in the message
+CHUNK = 500  # references per IN (...) query
+
+
+def _check_reference(raw: str) -> str:
+    from medstay.dossiers import check_reference
+
+    return check_reference(raw)
+
+
+VALIDATORS = {
+    "reference": _check_reference,
+    "language": contacts.language,
+    "email": contacts.email,
+    "phone": contacts.mobile,
+    "name": contacts.name,
+    "lawyer_email": lambda raw: contacts.email(raw, "lawyer's e-mail"),
+    "caseworker_email": lambda raw: contacts.email(raw, "caseworker's e-mail"),
+}
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str | None]
+
+
+def _refuse(name: str, errors: list[str]) -> UserError:
+    shown = "; ".join(errors[:LISTED])
+    more = f"; and {len(errors) - LISTED} more" if len(errors) > LISTED else ""
+    count = f"{len(errors)} error{'s' if len(errors) > 1 else ''}"
+    return UserError(f"nothing imported from {name}, {count}: {shown}{more}")
+
+
+def read(path: str | Path) -> list[Row]:
+    """The file's non-blank rows, keyed by column; file-level problems as one UserError."""
+    path = Path(path)
+    name = path.name or str(path)
+    try:
+        if path.is_dir():
+            raise UserError(f"{name} is a directory, not a CSV file")
+        if path.stat().st_size > MAX_BYTES:
+            raise UserError(f"{name} is too large (over {MAX_BYTES // (1024 * 1024)} MB): split it into files "
+                            f"of at most {MAX_ROWS:,} rows")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"there is no file {str(path)[:200]}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {name}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UserError(f"{name} is not UTF-8 text (line {line}): save it as CSV UTF-8") from None
+    if not text.strip():
+        raise UserError(f"{name} is empty: its first line must name the columns, e.g. "
+                        f"{','.join(COLUMNS)}")
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    rows: list[Row] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise UserError(f"{name} is not a well-formed CSV file (line {start}: {exc})") from None
+        if not any(value.strip() for value in record):
+            continue  # blank line, or only separators
+        if header is None:
+            header = _header(name, record, start)
+            continue
+        if len(record) != len(header):
+            raise _refuse(name, [f"line {start}: {len(record)} values for {len(header)} columns "
+                                 f"({','.join(header)})"])
+        if len(rows) >= MAX_ROWS:
+            raise UserError(f"{name} has more than {MAX_ROWS:,} rows: split it into smaller files")
+        rows.append(Row(start, {column: (value.strip() or None) for column, value in zip(header, record)}))
+    if header is None:  # only separators, no column name
+        raise UserError(f"{name} is empty: its first line must name the columns")
+    if not rows:
+        raise UserError(f"{name} has no dossier to import: only the header line")
+    return rows
+
+
+def _header(name: str, record: list[str], line: int) -> list[str]:
+    columns = [value.strip().lower() for value in record]
+    errors = []
+    for column in columns:
+        if column not in COLUMNS:
+            label = repr(column[:40]) if column else "(empty)"
+            errors.append(f"line {line}, {label}: unknown column (the columns are {', '.join(COLUMNS)}; "
+                          "no free text or medical information is imported)")
+    for column in sorted({c for c in columns if columns.count(c) > 1 and c in COLUMNS}):
+        errors.append(f"line {line}, {column}: the column appears twice")
+    for column in REQUIRED:
+        if column not in columns:
+            errors.append(f"line {line}, {column}: the column is missing (required: {', '.join(REQUIRED)})")
+    if errors:
+        raise _refuse(name, errors)
+    return columns
+
+
+def validate(rows: list[Row]) -> tuple[list[dict], list[str]]:
+    """Each row's values as `register` would store them, and the errors ('line N, column: ...')."""
+    good, errors = [], []
+    seen: dict[str, int] = {}
+    for row in rows:
+        clean, row_errors = {}, []
+        for column in COLUMNS:
+            raw = row.values.get(column)
+            if raw is None:
+                if column in REQUIRED:
+                    row_errors.append(f"line {row.line}, {column}: required"
+                                      + (f" ({', '.join(contacts.LANGUAGES)})" if column == "language" else ""))
+                clean[column] = None
+                continue
+            try:
+                clean[column] = VALIDATORS[column](raw)
+            except UserError as exc:
+                row_errors.append(f"line {row.line}, {column}: {exc}")
+        reference = clean.get("reference")
+        if reference is not None:
+            if reference in seen:
+                row_errors.append(f"line {row.line}, reference: {reference} is also on line {seen[reference]}")
+            else:
+                seen[reference] = row.line
+        if row_errors:
+            errors += row_errors
+        else:
+            good.append({"line": row.line, **clean})
+    return good, errors
+
+
+def import_csv(path: str | Path, *, by: str | None = None) -> list[str]:
+    """Import every dossier of the file in one transaction, or none; returns the references."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import select
+
+    from medstay.dossiers import actor
+    from models import AuditEntry, Dossier, migrate, session
+
+    name = Path(path).name or str(path)
+    rows = read(path)
+    good, errors = validate(rows)
+    if errors:
+        raise _refuse(name, errors)
+    migrate()
+    with session() as db:
+        lines = {d["reference"]: d["line"] for d in good}
+        existing = []
+        references = list(lines)
+        for i in range(0, len(references), CHUNK):
+            existing += db.exec(select(Dossier.reference).where(Dossier.reference.in_(references[i:i + CHUNK]))).all()
+        if existing:
+            raise _refuse(name, [f"line {lines[ref]}, reference: the dossier {ref} already exists"
+                                 for ref in sorted(existing, key=lines.get)])
+        who = by or actor()
+        for values in good:
+            db.add(Dossier(**{column: values[column] for column in COLUMNS}))
+            db.add(AuditEntry(actor=who, action="dossier.imported", dossier_reference=values["reference"],
+                              detail="import"))
+        try:
+            db.commit()
+        except IntegrityError:
+            raise UserError(f"nothing imported from {name}: one of its dossiers was registered meanwhile; "
+                            "run the import again") from None
+    return references
