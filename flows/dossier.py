@@ -17,7 +17,6 @@ from prefect.utilities.engine import propose_state_sync
 
 import rules
 from medstay import dossiers
-from medstay.errors import UserError
 from tasks import projection
 
 
@@ -31,15 +30,12 @@ def record_submitted_fact(reference: str, flow_run_id) -> str | None:
     answer = read_flow_run_input(keyset["response"], flow_run_id=flow_run_id)
     if not answer:
         return None
-    kind, on, fields, by = projection.answer_to_fact(answer)
-    refusal = None
-    try:
-        dossiers.record_event(reference=reference, kind=str(kind), on=on, fields=fields, source="ui", by=by,
-                              idempotency_key=f"{flow_run_id}:{keyset['response']}")
+    refusal = projection.record_answer(reference, answer, f"{flow_run_id}:{keyset['response']}")
+    kind = answer.get("kind") if isinstance(answer, dict) and answer.get("kind") in rules.KINDS else "a fact"
+    if refusal:
+        get_run_logger().warning("%s: %s was not recorded (refused)", reference, kind)
+    else:
         get_run_logger().info("%s: recorded %s", reference, kind)
-    except UserError as exc:
-        refusal = str(exc)
-        get_run_logger().warning("%s: %s was not recorded (refused by the rules)", reference, kind)
     delete_flow_run_input(keyset["response"], flow_run_id=flow_run_id)
     return refusal
 

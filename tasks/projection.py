@@ -21,7 +21,8 @@ from prefect.states import Paused
 from pydantic import Field, create_model
 
 import rules
-from medstay import labels
+from medstay import dossiers, labels
+from medstay.errors import UserError
 
 # Extra fields the form offers, with the caseworker's explanation; shown only when one of
 # the facts allowed in the stage uses it. The free-text fields (`ground`, `reason`) are not
@@ -59,6 +60,20 @@ def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
     fields["recorded_by"] = (str, Field(default="prefect-ui", title="Caseworker code",
                                         description="Your caseworker code for the audit trail (not your name)"))
     return create_model("RecordFact", __base__=RunInput, **fields)
+
+
+def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
+    """Record a submitted form through the one validated path; the refusal sentence, or None.
+    The same answer delivered twice (a re-executed flow) is recorded once."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("kind"), str):
+        return "the form's answer has no fact to record"
+    kind, on, fields, by = answer_to_fact(answer)
+    try:
+        dossiers.record_event(reference=reference, kind=kind, on=on, fields=fields, source="ui", by=by,
+                              idempotency_key=idempotency_key)
+    except UserError as exc:
+        return str(exc)
+    return None
 
 
 def answer_to_fact(answer: dict) -> tuple[str, object, dict, str]:
