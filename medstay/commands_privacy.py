@@ -139,9 +139,10 @@ def audit(reference: Optional[str] = typer.Argument(None, help="only this dossie
     from rich.table import Table
 
     table = Table(title="Audit trail" + (f" of {escape(entries[0].dossier_reference or '')}" if reference else ""))
-    for column in ("at (UTC)", "actor", "action", "dossier", "detail"):
-        table.add_column(column)
+    for column in ("at (UTC)", "actor", "action", "dossier"):
+        table.add_column(column, no_wrap=column != "actor")
+    table.add_column("detail")
     for e in entries:
-        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), escape(e.actor), e.action, e.dossier_reference or "-",
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M"), escape(e.actor), e.action, e.dossier_reference or "-",
                       escape(e.detail))
     out.print(table)
