@@ -56,15 +56,19 @@ def dossier_register(
 
 
 @dossier_app.command("show")
-def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+                 contacts: bool = typer.Option(False, "--contacts", help="also show contact details (audited)")) -> None:
     """Stage, timeline and deadlines (act-by dates, legal basis) of one dossier."""
     from medstay import dossiers, views
 
     current = dossiers.load(reference)
+    shown = dossiers.read_contacts(reference) if contacts else None
     if as_json:
-        emit_json(views.dossier_json(current))
+        emit_json({**views.dossier_json(current), **({"contacts": shown} if shown else {})})
     else:
         views.print_dossier(out, current, today=date.today())
+        for role, value in (shown or {}).items():
+            out.print(f"{role}: {value or '-'}")
 
 
 @event_app.command("record")

@@ -188,3 +188,16 @@ def references() -> list[str]:
     migrate()
     with session() as db:
         return list(db.exec(select(Dossier.reference).order_by(Dossier.reference)))
+
+
+def read_contacts(reference: str, by: str | None = None) -> dict:
+    """The dossier's contact details in clear; every such read is audited."""
+    migrate()
+    with session() as db:
+        d = find(db, reference)
+        shown = {"name": d.name, "email": d.email, "phone": d.phone, "lawyer_email": d.lawyer_email,
+                 "caseworker_email": d.caseworker_email}
+        db.add(AuditEntry(actor=by or actor(), action="contact.read", dossier_reference=d.reference,
+                          detail="dossier show --contacts"))
+        db.commit()
+    return shown

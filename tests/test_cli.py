@@ -139,3 +139,13 @@ def test_rules_evaluate_starts_fast_without_database_or_prefect(tmp_path):
     elapsed = time.perf_counter() - started
     assert p.returncode == 0, p.stderr
     assert elapsed < 2.0, f"rules evaluate took {elapsed:.2f}s"
+
+
+def test_showing_contacts_is_audited(registered, cli, home):
+    import sqlite3
+
+    shown = json.loads(cli("dossier", "show", REF, "--json", "--contacts").out)
+    assert shown["contacts"]["phone"] == "+32470123456" and shown["contacts"]["email"] == "applicant@example.org"
+    with sqlite3.connect(home / "medstay.db") as db:
+        actions = [r[0] for r in db.execute("SELECT action FROM audit_entry WHERE dossier_reference = ?", (REF,))]
+    assert actions == ["dossier.registered", "contact.read"]
