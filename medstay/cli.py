@@ -61,7 +61,7 @@ def _load(file: Path) -> list:
 
 def main() -> None:
     """Entry point: user errors become one red sentence and exit code 2."""
-    from medstay import commands  # noqa: F401  (registers the database-backed commands)
+    from medstay import commands, commands_privacy  # noqa: F401  (register the database-backed commands)
 
     try:
         code = app(standalone_mode=False)

@@ -45,6 +45,8 @@ def language(raw: str) -> str:
 
 def name(raw: str) -> str:
     value = " ".join(str(raw).split())
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
+        raise UserError("the name cannot contain control characters")
     if not value or len(value) > 120:
         raise UserError("the name must be 1 to 120 characters")
     return value

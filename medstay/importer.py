@@ -76,7 +76,7 @@ def read(path: str | Path) -> list[Row]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = exc.object.count(b"\n", 0, exc.start) + 1
         raise UserError(f"{name} is not UTF-8 text (line {line}): save it as CSV UTF-8") from None
     if not text.strip():
         raise UserError(f"{name} is empty: its first line must name the columns, e.g. "

@@ -226,7 +226,7 @@ def test_purge_after_retention_erases_personal_data_and_keeps_the_facts(closed, 
         assert token.encode() not in after
     with session() as db:
         dossier = db.exec(select(Dossier).where(Dossier.reference == REF)).one()
-        assert [dossier.name, dossier.email, dossier.phone, dossier.lawyer_email, dossier.caseworker_email] == [None] * 5
+        assert {dossier.name, dossier.email, dossier.phone, dossier.lawyer_email, dossier.caseworker_email} == {None}
         assert dossier.purged_at is not None and dossier.stage == "closed" and dossier.language == "fr"
         events = db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
                          .order_by(DossierEvent.seq)).all()
@@ -355,7 +355,8 @@ BAD_CSVS = [
     ("bad language", "reference,language\n9TER-2026-000001,es\n", "line 2, language: the language must be one of"),
     ("bad e-mail", "reference,language,lawyer_email\n9TER-2026-000001,fr,nope@\n",
      "line 2, lawyer_email: the lawyer's e-mail 'nope@' is not a valid address"),
-    ("bad reference", "reference,language\n9TER-26-1,fr\n", "line 2, reference: '9TER-26-1' is not a dossier reference"),
+    ("bad reference", "reference,language\n9TER-26-1,fr\n",
+     "line 2, reference: '9TER-26-1' is not a dossier reference"),
     ("too many values", "reference,language\n9TER-2026-000001,fr,extra\n", "line 2: 3 values for 2 columns"),
     ("column twice", "reference,language,language\n9TER-2026-000001,fr,fr\n", "line 1, language: the column appears"),
     ("empty column name", "reference,language,\n9TER-2026-000001,fr,\n", "line 1, (empty): unknown column"),
