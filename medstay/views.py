@@ -14,8 +14,10 @@ def _met(met) -> str:
 
 def deadlines_table(deadlines, today=None) -> Table:
     table = Table(show_lines=False)
-    for column in ("deadline", "opens", "due", "act by", "status", "legal basis"):
-        table.add_column(column)
+    table.add_column("deadline")
+    for column in ("opens", "due", "act by", "status"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("legal basis")
     for d in deadlines:
         status = _met(d.met)
         if d.met is None and today is not None and d.due < today:
@@ -82,7 +84,9 @@ def print_upcoming(console: Console, rows, today) -> None:
         console.print("No open deadline.")
         return
     table = Table(title=f"Open deadlines on {labels.belgian(today)}")
-    for column in ("act by", "due", "dossier", "deadline", "stage", "legal basis"):
+    for column in ("act by", "due", "dossier"):  # never cut a date or a reference
+        table.add_column(column, no_wrap=True)
+    for column in ("deadline", "stage", "legal basis"):
         table.add_column(column)
     for r in rows:
         act_by = labels.belgian(r.deadline.act_by)
