@@ -79,9 +79,55 @@ def bench_record(home: Path) -> dict:
             "baseline": "bare INSERT + COMMIT of one event row", "baseline_seconds": floor, "ratio": full / floor}
 
 
+def bench_sweep(home: Path, n: int = 120) -> dict:
+    """A sweep delivering n e-mails to a local SMTP sink vs. the same n sends straight through
+    Apprise (the floor: what the outbox's exactly-once bookkeeping costs on top)."""
+    import socket
+    from datetime import datetime, timezone
+
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    url = f"mailto://127.0.0.1:{port}?from=medstay@example.org&mode=insecure"
+    (home / "config.yaml").write_text(f"notify:\n  email_url: {url}\nreminders:\n  appeal: {{before_act_by: [0], "
+                                      f"to: [applicant], by: [email]}}\n")
+    os.environ.update(MEDSTAY_HOME=str(home), MEDSTAY_CONFIG=str(home / "config.yaml"))
+    from medstay import delivery, dossiers, sweep
+
+    for i in range(n):
+        ref = f"9TER-2027-{i + 1:06d}"
+        dossiers.register(reference=ref, language="fr", email=f"a{i}@example.org")
+        for kind, on, fields in (("application_sent", date(2027, 1, 4), {}), ("declared_inadmissible", date(2027, 1, 5), {}),
+                                 ("decision_notified", date(2027, 1, 6), {"mode": "hand"})):
+            dossiers.record_event(reference=ref, kind=kind, on=on, fields=fields)
+    now = datetime(2027, 2, 5, 8, 5, tzinfo=timezone.utc)  # 09:05 in Brussels on every act-by day
+    start = time.perf_counter()
+    counts = sweep.run(now)
+    full = (time.perf_counter() - start) / n
+    assert counts.get("sent") == n, counts
+    start = time.perf_counter()
+    for i in range(n):
+        delivery.send(delivery.Outgoing(f"{url}&to=b{i}@example.org", "s", "body", "x"))
+    floor = (time.perf_counter() - start) / n
+    controller.stop()
+    return {"name": f"reminder sweep, {n} e-mails (claim, compose, send, record)", "seconds": full,
+            "baseline": "the same sends straight through Apprise", "baseline_seconds": floor, "ratio": full / floor}
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results = [bench_rules(), bench_record(Path(tmp) / "home")]
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "home").mkdir()
+        results.append(bench_sweep(Path(tmp) / "home"))
     for r in results:
         print(f"{r['name']}: {r['seconds'] * 1000:.2f} ms; baseline ({r['baseline']}): "
               f"{r['baseline_seconds'] * 1000:.2f} ms; ratio {r['ratio']:.1f}x")
