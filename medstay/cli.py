@@ -76,6 +76,12 @@ def main() -> None:
     except Exception as exc:  # click usage errors and the like
         import click
 
+        crypto = sys.modules.get("models.crypto")
+        if crypto is not None and isinstance(exc, crypto.DecryptionError):
+            err.print("[red]Error:[/] contact details cannot be decrypted with the configured key "
+                      "(MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key): wrong or missing key")
+            sys.exit(2)
+
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)

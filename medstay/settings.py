@@ -11,7 +11,8 @@ Environment:
 ``MEDSTAY_DATABASE_URL``
     SQLAlchemy URL (default ``sqlite:///{home}/medstay.db``).
 ``MEDSTAY_SECRET_KEY``
-    Comma-separated Fernet keys used to encrypt personal data at rest. The first
+    ``prefect-secret:BLOCK`` to read them from a Prefect Secret block, or
+    comma-separated Fernet keys used to encrypt personal data at rest. The first
     key encrypts; every key decrypts (key rotation: put the new key first, run the
     re-encryption, then drop the old one). When unset, a key is generated into
     ``{home}/secret.key`` (0o600) the first time one is needed.
@@ -32,6 +33,8 @@ DATABASE_URL_ENV = "MEDSTAY_DATABASE_URL"
 SECRET_KEY_ENV = "MEDSTAY_SECRET_KEY"
 
 KEY_FILE_NAME = "secret.key"
+# MEDSTAY_SECRET_KEY=prefect-secret:BLOCK reads the keys from a Prefect Secret block instead.
+PREFECT_SECRET_PREFIX = "prefect-secret:"
 DB_FILE_NAME = "medstay.db"
 
 DIR_MODE = 0o700
@@ -58,6 +61,8 @@ class Settings:
         From MEDSTAY_SECRET_KEY, else from ``{home}/secret.key`` (created 0o600 with
         a fresh key on first use).
         """
+        if self.secret_key_env and self.secret_key_env.startswith(PREFECT_SECRET_PREFIX):
+            return _prefect_secret(self.secret_key_env[len(PREFECT_SECRET_PREFIX):])
         if self.secret_key_env:
             return self.secret_key_env
         return _read_or_create_key_file(self.key_file)
@@ -72,6 +77,13 @@ class Settings:
 
     def __repr__(self) -> str:  # keep keys out of logs and tracebacks
         return f"Settings(home={str(self.home)!r}, database_url={_redact(self.database_url)!r})"
+
+
+def _prefect_secret(block: str) -> str:
+    """Keys kept in a Prefect Secret block (imported only when asked for: Prefect is heavy)."""
+    from prefect.blocks.system import Secret
+
+    return str(Secret.load(block.strip()).get())
 
 
 def get_settings() -> Settings:

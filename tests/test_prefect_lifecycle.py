@@ -141,7 +141,10 @@ def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack
     smtp.start()
     try:
         config = tmp_path / "config.yaml"
-        config.write_text(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org"
+        from prefect.blocks.system import Secret
+
+        Secret(value="medstay@example.org").save("medstay-mail-from", overwrite=True)  # a credential, say
+        config.write_text(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=${{secret:medstay-mail-from}}"
                           "&mode=insecure\n")
         ref = "9TER-2026-000306"
         env = {"MEDSTAY_CONFIG": str(config)}
@@ -182,3 +185,26 @@ def test_the_api_needs_the_basic_auth_string_and_listens_on_loopback_only(stack)
     login = stack.home / "prefect" / "ui-login"
     assert oct(login.stat().st_mode & 0o777) == "0o600"
     assert oct((stack.home / "prefect" / "profiles.toml").stat().st_mode & 0o777) == "0o600"
+
+
+def test_keys_and_channel_credentials_can_live_in_prefect_secret_blocks(stack, tmp_path):
+    import sqlite3
+
+    from cryptography.fernet import Fernet
+    from prefect.blocks.system import Secret
+
+    Secret(value=Fernet.generate_key().decode()).save("medstay-test-key", overwrite=True)
+    home = tmp_path / "home"
+    env = {"MEDSTAY_HOME": str(home), "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-test-key",
+           "MEDSTAY_NO_PREFECT": "1"}
+    stack.medstay("dossier", "register", "9TER-2026-000901", "--language", "en", "--email", "blockkey@example.org",
+                  env=env)
+    assert not (home / "secret.key").exists()
+    assert b"blockkey" not in (home / "medstay.db").read_bytes()
+    shown = stack.medstay("dossier", "show", "9TER-2026-000901", "--json", "--contacts", env=env).stdout
+    assert "blockkey@example.org" in shown
+    wrong = stack.medstay("dossier", "show", "9TER-2026-000901", "--json", "--contacts", check=False,
+                          env={**env, "MEDSTAY_SECRET_KEY": Fernet.generate_key().decode()})
+    assert wrong.returncode == 2 and "cannot be decrypted" in wrong.stderr and "Traceback" not in wrong.stderr
+    with sqlite3.connect(home / "medstay.db") as db:
+        assert db.execute("SELECT email FROM dossier").fetchone()[0].startswith("gAAAA")
