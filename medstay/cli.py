@@ -21,42 +21,18 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-def emit_json(payload) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+from medstay.evaluate import emit_json  # noqa: E402,F401  (shared with the fast path)
 
 
 @rules_app.command("evaluate")
 def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"events": [...]}'),
                    as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Stage, deadlines and warnings of a list of facts, as the law computes them."""
-    from rules import InvalidEvent, evaluate
+    from medstay import evaluate
 
-    try:
-        events = _load(file)
-        result = evaluate(events)
-    except InvalidEvent as exc:
-        if as_json:
-            emit_json({"errors": [{"event": exc.index, "message": exc.reason}]})
-        else:
-            err.print(f"[red]Invalid event {exc.index}:[/] {escape(exc.reason)}")
-        raise typer.Exit(1)
-    except UserError as exc:
-        if as_json:
-            emit_json({"errors": [{"event": None, "message": str(exc)}]})
-            raise typer.Exit(1)
-        raise
-    if as_json:
-        emit_json(result.as_dict())
-    else:
-        from medstay import views
-
-        views.print_evaluation(out, result)
-
-
-def _load(file: Path) -> list:
-    from medstay.eventfile import load_events
-
-    return load_events(file)
+    code = evaluate.run(file, as_json)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:

@@ -1,0 +1,57 @@
+"""`medstay rules evaluate`: the law alone, no database, no Prefect, no Typer.
+
+Kept free of heavy imports: `medstay.entry` runs it directly so the command starts fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from medstay.errors import UserError
+
+
+def emit_json(payload) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def run(file: Path, as_json: bool) -> int:
+    """Print the evaluation; the exit code (0, 1 for an invalid list, 2 for a user error)."""
+    from rules import InvalidEvent, evaluate
+    from medstay.eventfile import load_events
+
+    try:
+        result = evaluate(load_events(file))
+    except InvalidEvent as exc:
+        if as_json:
+            emit_json({"errors": [{"event": exc.index, "message": exc.reason}]})
+        else:
+            _stderr(f"[red]Invalid event {exc.index}:[/] {_escape(exc.reason)}")
+        return 1
+    except UserError as exc:
+        if as_json:
+            emit_json({"errors": [{"event": None, "message": str(exc)}]})
+            return 1
+        _stderr(f"[red]Error:[/] {_escape(str(exc))}")
+        return 2
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        from rich.console import Console
+
+        from medstay import views
+
+        views.print_evaluation(Console(highlight=False), result)
+    return 0
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _stderr(markup: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(markup)
