@@ -243,6 +243,15 @@ def _print_notifications(rows, title: str) -> None:
     out.print(table)
 
 
+@reminders_app.command("replan")
+def reminders_replan() -> None:
+    """Plan every dossier's reminders again, after a change of the policy in the config."""
+    from medstay import config, dossiers
+
+    config.load()
+    out.print(f"Reminders planned again for {dossiers.replan_all()} dossier(s).")
+
+
 @reminders_app.command("list")
 def reminders_list(reference: Optional[str] = typer.Argument(None, help="only this dossier"),
                    as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:

@@ -201,3 +201,16 @@ def read_contacts(reference: str, by: str | None = None) -> dict:
                           detail="dossier show --contacts"))
         db.commit()
     return shown
+
+
+def replan_all() -> int:
+    """Plan every dossier's reminders again (after a change of the reminder policy)."""
+    migrate()
+    count = 0
+    for reference in references():
+        with session() as db:
+            current = view(db, reference)
+            outbox.plan(db, current.dossier, current.evaluation)
+            db.commit()
+        count += 1
+    return count

@@ -203,3 +203,17 @@ def test_a_malformed_config_is_one_clear_sentence(cli, home, channels):
     channels.write_text("send_window: {start: '19:00', end: '09:00'}\n")
     r = cli("reminders", "run", "--local", "--now", "2027-02-09T09:00")
     assert r.code == 2 and "send_window.start must be before" in r.err
+
+
+def test_a_new_policy_is_applied_by_replan_without_duplicates(refused, cli, channels):
+    before = {n["offset"] for n in listed(cli) if n["deadline"] == "appeal"}
+    channels.write_text(channels.read_text() + "reminders:\n  appeal: {before_act_by: [15, 1], to: [applicant], "
+                                               "by: [email]}\n")
+    assert "1 dossier(s)" in cli("reminders", "replan").out
+    cli("reminders", "replan")
+    appeal = [n for n in listed(cli) if n["deadline"] == "appeal"]
+    pending = sorted((n["offset"], n["role"], n["channel"]) for n in appeal if n["status"] == "pending")
+    assert pending == [("act_by-1", "applicant", "email"), ("act_by-15", "applicant", "email")]
+    assert before == {"act_by-20", "act_by-10", "act_by-3", "act_by-1"}
+    assert len([n for n in appeal if n["offset"] == "act_by-1" and n["role"] == "applicant"
+                and n["channel"] == "email"]) == 1
