@@ -91,7 +91,8 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) 
     lines = []
     if refusal:
         lines += [f"> **Not recorded:** {refusal}", ""]
-    lines += [f"### {reference} — {labels.stage_label(evaluation)}", ""]
+    # Bold, not a heading: the Resume dialog renders headings invisibly (dark on dark).
+    lines += [f"**{reference} — {labels.stage_label(evaluation)}**", ""]
     open_ = [d for d in evaluation.deadlines if d.is_open]
     if open_:
         lines += ["| deadline | due | act by | legal basis |", "|---|---|---|---|"]
@@ -104,7 +105,10 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) 
 def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None):
     """The Paused state named after the stage, and its form (with description)."""
     key = f"w{len(evaluation.events)}-{secrets.token_hex(3)}"
-    state = Paused(name=labels.stage_label(evaluation), reschedule=True, pause_key=key, timeout_seconds=None)
+    name = labels.stage_label(evaluation) + (" – last entry refused" if refusal else "")
+    # The refusal also goes in the state's message: Prefect 3.8's Resume dialog may not show
+    # the form description, while the badge and the state message are always visible.
+    state = Paused(name=name, reschedule=True, pause_key=key, timeout_seconds=None, message=refusal)
     state.state_details.run_input_keyset = keyset_from_base_key(f"{slug(reference)}-{key}")
     form = form_for(evaluation).with_initial_data(description=describe(reference, evaluation, refusal))
     return state, form
@@ -113,7 +117,7 @@ def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | N
 def shows(state, evaluation: rules.Evaluation) -> bool:
     """Does this Paused state already show the evaluation (same stage, same number of facts)?"""
     key = state.state_details.pause_key or ""
-    return (state.name == labels.stage_label(evaluation) and key.startswith(f"w{len(evaluation.events)}-")
+    return ((state.name or "").startswith(labels.stage_label(evaluation)) and key.startswith(f"w{len(evaluation.events)}-")
             and state.state_details.run_input_keyset is not None)
 
 

@@ -81,8 +81,9 @@ def test_an_invalid_fact_from_the_form_is_not_recorded_and_the_reason_is_shown(s
     stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
     stack.wait_for(ref, paused_as("Submitted"))
     resume(stack, ref, kind="declared_admissible", on="2026-09-01")  # before the application
-    stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Submitted" in r.state.name
-                   and r.state.state_details.run_input_keyset is not None and _refused(stack, ref))
+    run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Submitted" in r.state.name
+                         and r.state.state_details.run_input_keyset is not None and _refused(stack, ref))
+    assert run.state.name.endswith("last entry refused") and "before the previous event" in run.state.message
     shown = json.loads(stack.medstay("dossier", "show", ref, "--json").stdout)
     assert [e["kind"] for e in shown["events"]] == ["application_sent"] and shown["stage"] == "submitted"
 

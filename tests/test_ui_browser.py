@@ -14,6 +14,59 @@ pytestmark = [pytest.mark.prefect, pytest.mark.browser]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+def _browser(p):
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: `make install` installs it"
+    return p.chromium.launch(executable_path=chromium, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"])
+
+
+def _login(page, stack) -> str:
+    ui = stack.api.removesuffix("/api")
+    page.goto(f"{ui}/runs")  # the server asks for its basic-auth string first
+    page.get_by_placeholder("admin:pass").fill(stack.env["PREFECT_API_AUTH_STRING"])
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_timeout(2000)
+    return ui
+
+
+def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
+    from datetime import date, timedelta
+
+    from playwright.sync_api import sync_playwright
+
+    ref = "9TER-2026-000402"
+    stack.medstay("dossier", "register", ref, "--language", "fr")
+    stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
+    stack.medstay("event", "record", ref, "declared_admissible", "--on", "2026-11-02")
+    run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Admissible" in r.state.name)
+    appointment = date.today() + timedelta(days=10)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        ui = _login(page, stack)
+        page.goto(f"{ui}/runs/flow-run/{run.id}")
+        page.get_by_role("button", name="Resume").first.click()
+        dialog = page.locator("[role=dialog]")
+        dialog.wait_for(timeout=15000)
+        dialog.locator(".p-select-button__control").first.click()
+        page.keyboard.press("ArrowDown")
+        page.get_by_role("option", name="convocation_received").click()
+        dialog.locator(".p-date-button__control").first.click(force=True)
+        page.get_by_role("button", name="Today").click()
+        page.get_by_role("button", name="Apply").click()
+        dialog.locator("textarea").first.fill(appointment.isoformat())
+        page.screenshot(path=str(ARTIFACTS / "resume-form-filled.png"))
+        dialog.get_by_role("button", name="Submit").click()
+        browser.close()
+    stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED"
+                   and f"Convocation – appointment on {appointment.strftime('%d/%m/%Y')}" in r.state.name)
+    shown = stack.medstay("dossier", "show", ref, "--json").stdout
+    assert '"source": "ui"' in shown and f'"appointment": "{appointment.isoformat()}"' in shown
+
+
 def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
     from playwright.sync_api import sync_playwright
 
