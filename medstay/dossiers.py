@@ -214,3 +214,15 @@ def replan_all() -> int:
             db.commit()
         count += 1
     return count
+
+
+def set_flow_runs(runs: dict[str, str]) -> None:
+    """Remember many dossiers' flow runs in one transaction (bulk creation)."""
+    if not runs:
+        return
+    migrate()
+    with session() as db:
+        for dossier in db.exec(select(Dossier).where(Dossier.reference.in_(list(runs)))):
+            dossier.flow_run_id = runs[dossier.reference]
+            db.add(dossier)
+        db.commit()

@@ -12,7 +12,7 @@ from uuid import UUID
 from prefect import get_client
 from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
-from prefect.states import Completed
+from prefect.states import Completed, to_state_create
 
 import rules
 from medstay import dossiers, labels
@@ -84,6 +84,50 @@ def _create_run(client, reference: str, evaluation, replaces: UUID | None) -> st
     return "created"
 
 
+BULK = 100  # the server's limit per bulk call
+
+
 def reconcile(refs: list[str] | None = None) -> dict[str, str]:
-    """Bring every dossier's flow run in step with the database."""
-    return {ref: show_stage(ref) for ref in (refs or dossiers.references())}
+    """Bring every dossier's flow run in step with the database. Dossiers with no run (an
+    import, a lost Prefect database) get theirs through the bulk endpoint, 100 per call."""
+    refs = refs or dossiers.references()
+    views = {ref: dossiers.load(ref) for ref in refs}
+    with get_client(sync_client=True) as client:
+        missing = [ref for ref in refs if _read_run(client, views[ref].dossier.flow_run_id) is None]
+        done = _create_runs_bulk(client, [(ref, views[ref].evaluation) for ref in missing]) if len(missing) > 1 else {}
+    return {ref: done.get(ref) or show_stage(ref) for ref in refs}
+
+
+def _create_runs_bulk(client, items: list[tuple[str, object]]) -> dict[str, str]:
+    """Create runs directly in their waiting (or completed) state; failed entries of a batch
+    (SQLite "database is locked") are sent again; the idempotency key prevents duplicates."""
+    deployment = client.read_deployment_by_name(DEPLOYMENT)
+    planned = {}
+    for reference, evaluation in items:
+        terminal = evaluation.stage in rules.TERMINAL
+        state, form = ((Completed(message=labels.stage_label(evaluation)), None) if terminal
+                       else projection.waiting_state(reference, evaluation))
+        planned[reference] = (evaluation, state, form)
+    created: dict[str, UUID] = {}
+    pending = list(planned)
+    for _ in range(5):
+        for start in range(0, len(pending), BULK):
+            batch = pending[start:start + BULK]
+            body = [{"name": ref, "parameters": {"reference": ref}, "tags": projection.stage_tags([], planned[ref][0].stage),
+                     "idempotency_key": f"{ref}:first", "state": to_state_create(planned[ref][1]).model_dump(mode="json")}
+                    for ref in batch]
+            answer = client.request("POST", "/deployments/{id}/create_flow_run/bulk", path_params={"id": deployment.id},
+                                    json=body)
+            for ref, result in zip(batch, answer.json()["results"]):
+                if result["status"] == "CREATED":
+                    created[ref] = UUID(result["flow_run_id"])
+        pending = [ref for ref in pending if ref not in created]
+        if not pending:
+            break
+    for ref, run_id in created.items():
+        evaluation, state, form = planned[ref]
+        if form is not None:
+            form.save(state.state_details.run_input_keyset, flow_run_id=run_id)
+        projection.publish_timeline(client, ref, evaluation, run_id)
+    dossiers.set_flow_runs({ref: str(run_id) for ref, run_id in created.items()})
+    return {ref: "created" for ref in created}

@@ -209,3 +209,24 @@ def test_keys_and_channel_credentials_can_live_in_prefect_secret_blocks(stack, t
     assert wrong.returncode == 2 and "cannot be decrypted" in wrong.stderr and "Traceback" not in wrong.stderr
     with sqlite3.connect(home / "medstay.db") as db:
         assert db.execute("SELECT email FROM dossier").fetchone()[0].startswith("gAAAA")
+
+
+def test_an_imported_batch_gets_its_runs_in_bulk_once(stack, tmp_path):
+    refs = [f"9TER-2026-0006{n:02d}" for n in range(25)]
+    csv = tmp_path / "dossiers.csv"
+    csv.write_text("reference,language\n" + "".join(f"{ref},nl\n" for ref in refs), encoding="utf-8")
+    assert "Imported 25 dossier(s)" in stack.medstay("dossier", "import", str(csv)).stdout
+    out = stack.medstay("reconcile").stdout
+    assert all(f"{ref}: created" in out for ref in refs)
+    for ref in (refs[0], refs[-1]):
+        run = stack.run_of(ref)
+        assert run.state.type.value == "PAUSED" and run.state.name.startswith("Preparing") and run.name == ref
+        assert run.state.state_details.run_input_keyset is not None
+    again = stack.medstay("reconcile").stdout
+    assert all(f"{ref}: unchanged" in again for ref in refs)
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=refs)))
+    assert len(runs) == 25  # one run per dossier, no duplicate
