@@ -8,6 +8,7 @@ Prefect: nothing personal, nothing medical.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from typing import Literal, Optional
@@ -17,7 +18,7 @@ from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.objects import StateType
 from prefect.input import RunInput
 from prefect.input.run_input import keyset_from_base_key
-from prefect.states import Paused
+from prefect.states import Completed, Paused
 from pydantic import Field, create_model
 
 import rules
@@ -102,8 +103,27 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) 
     return "\n".join(lines)
 
 
+def initial_state(reference: str, evaluation: rules.Evaluation):
+    """The state a run is created in without executing: Completed for a terminal stage (no
+    form), else the stage's waiting state and its form."""
+    if evaluation.stage in rules.TERMINAL:
+        return Completed(message=labels.stage_label(evaluation)), None
+    return waiting_state(reference, evaluation)
+
+
+# A typed value is quoted after ": ", "not " or "kind " in the rules' messages.
+_QUOTED = re.compile(r"(?:(?<=: )|(?<=not )|(?<=kind ))(?:'[^']*'|\"[^\"]*\")")
+
+
+def for_prefect(refusal: str | None) -> str | None:
+    """A refusal as Prefect may show it: the values a caseworker typed (quoted in the rules'
+    messages) are left out, since they could hold anything."""
+    return _QUOTED.sub("(value left out)", refusal) if refusal else None
+
+
 def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None):
     """The Paused state named after the stage, and its form (with description)."""
+    refusal = for_prefect(refusal)
     key = f"w{len(evaluation.events)}-{secrets.token_hex(3)}"
     name = labels.stage_label(evaluation) + (" – last entry refused" if refusal else "")
     # The refusal also goes in the state's message: Prefect 3.8's Resume dialog may not show

@@ -25,20 +25,23 @@ BUSY = {StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING}
 
 def show_stage(reference: str) -> str:
     """Make Prefect show the dossier's current stage; returns what was done."""
-    current = dossiers.load(reference)
-    evaluation = current.evaluation
     with get_client(sync_client=True) as client:
-        run = _read_run(client, current.dossier.flow_run_id)
-        if run is None or run.state_type in BROKEN or (
-                run.state_type == StateType.COMPLETED and evaluation.stage not in rules.TERMINAL):
-            return _create_run(client, reference, evaluation, replaces=run.id if run else None)
-        if run.state_type in BUSY:
-            return "running"  # the flow reads the database itself when it executes
-        if run.state_type == StateType.PAUSED:
-            if projection.shows(run.state, evaluation):
-                return "unchanged"
-            return _repaint(client, run, reference, evaluation)
-        return "unchanged"
+        return _show(client, dossiers.load(reference))
+
+
+def _show(client, current: dossiers.DossierView) -> str:
+    reference, evaluation = current.dossier.reference, current.evaluation
+    run = _read_run(client, current.dossier.flow_run_id)
+    if run is None or run.state_type in BROKEN or (
+            run.state_type == StateType.COMPLETED and evaluation.stage not in rules.TERMINAL):
+        return _create_run(client, reference, evaluation, replaces=run.id if run else None)
+    if run.state_type in BUSY:
+        return "running"  # the flow reads the database itself when it executes
+    if run.state_type == StateType.PAUSED:
+        if projection.shows(run.state, evaluation):
+            return "unchanged"
+        return _repaint(client, run, reference, evaluation)
+    return "unchanged"
 
 
 def _read_run(client, flow_run_id: str | None):
@@ -66,11 +69,7 @@ def _repaint(client, run, reference: str, evaluation) -> str:
 
 def _create_run(client, reference: str, evaluation, replaces: UUID | None) -> str:
     deployment = client.read_deployment_by_name(DEPLOYMENT)
-    terminal = evaluation.stage in rules.TERMINAL
-    if terminal:
-        state, form = Completed(message=labels.stage_label(evaluation)), None
-    else:
-        state, form = projection.waiting_state(reference, evaluation)
+    state, form = projection.initial_state(reference, evaluation)
     run = client.create_flow_run_from_deployment(
         deployment.id, parameters={"reference": reference}, name=reference, state=state,
         tags=projection.stage_tags([], evaluation.stage), idempotency_key=f"{reference}:{replaces or 'first'}")
@@ -95,7 +94,7 @@ def reconcile(refs: list[str] | None = None) -> dict[str, str]:
     with get_client(sync_client=True) as client:
         missing = [ref for ref in refs if _read_run(client, views[ref].dossier.flow_run_id) is None]
         done = _create_runs_bulk(client, [(ref, views[ref].evaluation) for ref in missing]) if len(missing) > 1 else {}
-    return {ref: done.get(ref) or show_stage(ref) for ref in refs}
+        return {ref: done.get(ref) or _show(client, views[ref]) for ref in refs}
 
 
 def _create_runs_bulk(client, items: list[tuple[str, object]]) -> dict[str, str]:
@@ -104,10 +103,7 @@ def _create_runs_bulk(client, items: list[tuple[str, object]]) -> dict[str, str]
     deployment = client.read_deployment_by_name(DEPLOYMENT)
     planned = {}
     for reference, evaluation in items:
-        terminal = evaluation.stage in rules.TERMINAL
-        state, form = ((Completed(message=labels.stage_label(evaluation)), None) if terminal
-                       else projection.waiting_state(reference, evaluation))
-        planned[reference] = (evaluation, state, form)
+        planned[reference] = (evaluation, *projection.initial_state(reference, evaluation))
     created: dict[str, UUID] = {}
     pending = list(planned)
     for _ in range(5):

@@ -55,3 +55,13 @@ def test_the_same_answer_delivered_twice_is_recorded_once(home, cli):
     shown = json.loads(cli("dossier", "show", REF, "--json").out)
     assert [e["kind"] for e in shown["events"]] == ["application_sent", "declared_admissible"]
     assert shown["events"][1]["source"] == "ui" and shown["events"][1]["recorded_by"] == "CW-07"
+
+
+def test_a_refusal_shown_in_prefect_leaves_out_what_the_caseworker_typed():
+    from tasks.projection import for_prefect
+
+    shown = for_prefect("convocation_received refused for 9TER-2026-000321: field 'appointment' is not a valid "
+                        "date (expected YYYY-MM-DD): 'Mme Dupont, rue Haute 12'")
+    assert "Dupont" not in shown and "field 'appointment'" in shown and "9TER-2026-000321" in shown
+    assert "Dupont" not in for_prefect("unknown event kind 'Mme Dupont'")
+    assert for_prefect("its date 2026-09-01 is before the previous event's (2026-10-05)").endswith("(2026-10-05)")

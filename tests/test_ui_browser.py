@@ -60,6 +60,8 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
         dialog.locator("textarea").first.fill(appointment.isoformat())
         page.screenshot(path=str(ARTIFACTS / "resume-form-filled.png"))
         dialog.get_by_role("button", name="Submit").click()
+        dialog.wait_for(state="hidden", timeout=30000)  # the resume request has been answered
+        page.wait_for_timeout(1000)
         browser.close()
     stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED"
                    and f"Convocation – appointment on {appointment.strftime('%d/%m/%Y')}" in r.state.name)
