@@ -49,18 +49,15 @@ def main() -> None:
     except typer.Abort:
         err.print("Aborted.")
         sys.exit(1)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
+    except Exception as exc:  # usage errors and the like
         crypto = sys.modules.get("models.crypto")
         if crypto is not None and isinstance(exc, crypto.DecryptionError):
             err.print("[red]Error:[/] contact details cannot be decrypted with the configured key "
                       "(MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key): wrong or missing key")
             sys.exit(2)
-
-        if isinstance(exc, click.ClickException):
+        # Typer 0.29 vendors click (typer._click): match its ClickException by name, not by import.
+        if any(base.__name__ == "ClickException" for base in type(exc).__mro__):
             exc.show()
             sys.exit(exc.exit_code)
         raise
-    sys.exit(code if isinstance(code, int) else 0)
     sys.exit(code if isinstance(code, int) else 0)

@@ -149,3 +149,10 @@ def test_showing_contacts_is_audited(registered, cli, home):
     with sqlite3.connect(home / "medstay.db") as db:
         actions = [r[0] for r in db.execute("SELECT action FROM audit_entry WHERE dossier_reference = ?", (REF,))]
     assert actions == ["dossier.registered", "contact.read"]
+
+
+def test_a_usage_mistake_is_a_usage_message_not_a_traceback(home, cli):
+    r = cli("dossier", "register", "-0", "--language", "fr")  # found by hypothesis
+    assert r.code == 2 and "No such option: -0" in r.err and "Traceback" not in r.err
+    r = cli("event", "record")
+    assert r.code == 2 and "Missing argument" in r.err and "Traceback" not in r.err
