@@ -1,9 +1,12 @@
 """One long-running flow run per article 9ter dossier.
 
-Each execution reads the dossier's facts from the project database, records the fact a
-caseworker submitted through the Resume form (if any), refreshes the deadlines, publishes the
-timeline, then suspends in a Paused state named after the legal stage until the next fact.
-Suspended runs hold no process. A terminal stage ends the run Completed.
+The run is woken by every new fact: a Resume from the UI carries the caseworker's fact, a fact
+recorded elsewhere (CLI, import) makes the projector wake it with none. Each execution records
+the submitted fact (if any) through the one validated path, refreshes the deadlines from the
+project database, paints the run (form, tags, timeline) and suspends in a Paused state named
+after the legal stage until the next fact. Suspended runs hold no process; the projector runs
+this flow in a process that has Prefect imported already, so a fact shows in about a second.
+A terminal stage ends the run Completed.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ from prefect.logging import get_run_logger
 from prefect.utilities.engine import propose_state_sync
 
 import rules
-from medstay import dossiers
+from medstay import dossiers, outbox, projections
 from tasks import projection
 
+# The database may be briefly locked or away: retry before giving up (the projector then
+# retries the whole run with backoff, and the submitted answer stays in Prefect until recorded).
+RETRY = dict(retries=4, retry_delay_seconds=[1, 2, 5, 10], cache_policy=NO_CACHE)
 
-@task(name="record-submitted-fact", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+
+@task(name="record-submitted-fact", **RETRY)
 def record_submitted_fact(reference: str, flow_run_id) -> str | None:
     """Record the fact submitted with Resume, once; the refusal sentence if the law refuses it."""
     with get_client(sync_client=True) as client:
@@ -36,46 +43,56 @@ def record_submitted_fact(reference: str, flow_run_id) -> str | None:
         get_run_logger().warning("%s: %s was not recorded (refused)", reference, kind)
     else:
         get_run_logger().info("%s: recorded %s", reference, kind)
+    # Only once it is in the record (or refused): a failure above leaves the answer to retry.
     delete_flow_run_input(keyset["response"], flow_run_id=flow_run_id)
     return refusal
 
 
-@task(name="refresh-deadlines", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def refresh_deadlines(reference: str, flow_run_id) -> rules.Evaluation:
-    """Re-evaluate the event log and store stage and deadlines."""
-    dossiers.set_flow_run(reference, str(flow_run_id))
-    return dossiers.resync(reference).evaluation
+@task(name="refresh-deadlines", **RETRY)
+def refresh_deadlines(reference: str) -> tuple[int, rules.Evaluation]:
+    """Re-evaluate the event log and store stage and deadlines; with the record's version."""
+    version = projections.wanted(reference)  # read first: a fact landing later stays pending
+    return version, dossiers.resync(reference).evaluation
 
 
-@task(name="publish-timeline", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def publish_timeline(reference: str, evaluation: rules.Evaluation, flow_run_id) -> None:
-    """Timeline and deadlines as an artifact (reference, stages, dates, legal basis)."""
+@task(name="publish-stage", **RETRY)
+def publish_stage(reference: str, flow_run_id, evaluation: rules.Evaluation, refusal: str | None,
+                  keyset: dict | None) -> None:
+    """Form, tags and timeline artifact of the stage the run is about to take."""
     with get_client(sync_client=True) as client:
-        projection.publish_timeline(client, reference, evaluation, flow_run_id)
+        tags = client.read_flow_run(flow_run_id).tags
+        projection.paint(client, flow_run_id, reference, evaluation, keyset=keyset, refusal=refusal, tags=tags)
 
 
-def wait_for_next_fact(reference: str, flow_run_id, evaluation: rules.Evaluation, refusal: str | None) -> None:
-    """Suspend in a Paused state named after the stage, with the Resume form of allowed facts."""
-    state, form = projection.waiting_state(reference, evaluation, refusal)
+def suspend(reference: str, flow_run_id, state, version: int) -> None:
+    """Suspend in the stage's Paused state (no process is held until the next fact)."""
     with get_client(sync_client=True) as client:
-        # Form and tags first: whoever sees the Paused state must find its form complete.
-        form.save(state.state_details.run_input_keyset, flow_run_id=flow_run_id)
-        run = client.read_flow_run(flow_run_id)
-        client.update_flow_run(flow_run_id, tags=projection.stage_tags(run.tags, evaluation.stage))
         state = propose_state_sync(client, state, flow_run_id=flow_run_id)
-        if not state.is_paused():
-            raise RuntimeError(f"{reference}: could not suspend (server answered {state.type.value})")
-    get_run_logger().info("%s: waiting in stage %s", reference, evaluation.stage)
+    if not state.is_paused():
+        raise RuntimeError(f"{reference}: could not suspend (server answered {state.type.value})")
+    projections.shown(reference, version, str(flow_run_id))
     raise Pause(state=state)
 
 
-@flow(name="dossier-lifecycle", flow_run_name="{reference}", persist_result=False, log_prints=False)
+def alert_caseworker(flow, flow_run, state) -> None:
+    """A dossier's run failed or crashed: tell its caseworker (the projector retries it)."""
+    reference = (flow_run.parameters or {}).get("reference", "")
+    outbox.alert_dossier(reference, f"its Prefect flow run ended {state.type.value.lower()}; medstay retries it "
+                                    "(see `medstay status`)", key=f"run:{flow_run.id}:{state.id}")
+
+
+@flow(name="dossier-lifecycle", flow_run_name="{reference}", persist_result=False, log_prints=False,
+      on_failure=[alert_caseworker], on_crashed=[alert_caseworker])
 def dossier_lifecycle(reference: str) -> str:
     """Drive one dossier through the 9ter procedure, one recorded fact at a time."""
     flow_run_id = runtime.flow_run.id
     refusal = record_submitted_fact(reference, flow_run_id)
-    evaluation = refresh_deadlines(reference, flow_run_id)
-    publish_timeline(reference, evaluation, flow_run_id)
+    version, evaluation = refresh_deadlines(reference)
+    # Built in the flow, not in a task: a State returned by (or given to) a task is taken as its own.
+    state = projection.initial_state(reference, evaluation, refusal)
+    publish_stage(reference, flow_run_id, evaluation, refusal, state.state_details.run_input_keyset)
     if evaluation.stage in rules.TERMINAL:
+        projections.shown(reference, version, str(flow_run_id))
         return evaluation.stage
-    wait_for_next_fact(reference, flow_run_id, evaluation, refusal)
+    get_run_logger().info("%s: waiting in stage %s", reference, evaluation.stage)
+    suspend(reference, flow_run_id, state, version)

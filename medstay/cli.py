@@ -38,10 +38,14 @@ def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"ev
 def main() -> None:
     """Entry point: user errors become one red sentence and exit code 2."""
     from medstay import commands, commands_privacy  # noqa: F401  (register the database-backed commands)
+    from models.settings import SettingsError, configure_prefect
 
     try:
+        # Before anything can import Prefect: its home (profile with `medstay up`'s server) is
+        # MEDSTAY_HOME/prefect, and it never starts a temporary server of its own.
+        configure_prefect()
         code = app(standalone_mode=False)
-    except UserError as exc:
+    except (UserError, SettingsError) as exc:
         err.print(f"[red]Error:[/] {escape(str(exc))}")
         sys.exit(2)
     except typer.Exit as exc:

@@ -84,7 +84,6 @@ def event_record(
     current = dossiers.record_event(reference=reference, kind=kind.strip(), on=_parse_day(on, "--on"),
                                     fields=_parse_sets(sets))
     event = current.evaluation.events[-1]
-    show_in_prefect(current.dossier.reference)
     out.print(f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
               f"now {labels.stage_label(current.evaluation)}.")
     for w in current.evaluation.warnings:
@@ -109,56 +108,64 @@ def deadlines(
         views.print_upcoming(out, rows, day)
 
 
-def _prefect_reachable() -> bool:
-    """Is there a Prefect API to project onto? Read from PREFECT_API_URL or the profile
-    `medstay up` writes, without importing Prefect (2 s) when there is none."""
-    import os
-
-    from medstay import prefect_env
-
-    if os.environ.get("MEDSTAY_NO_PREFECT"):
-        return False
-    url = prefect_env.api_url()
-    if not url:
-        return False
-    import httpx
-
-    try:
-        return httpx.get(f"{url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def show_in_prefect(reference: str) -> None:
-    """After a fact from the CLI: the flow run shows the new stage (or reconcile will)."""
-    import os
-
-    if os.environ.get("MEDSTAY_NO_PREFECT"):
-        return
-    if not _prefect_reachable():
-        out.print("[dim]Prefect is not running: the flow run will catch up at `medstay up` or "
-                  "`medstay reconcile`.[/]")
-        return
-    from tasks.runs import show_stage
-
-    show_stage(reference)
-
-
 @app.command("reconcile")
-def reconcile(references: List[str] = typer.Argument(None, help="only these dossiers (default: all)")) -> None:
-    """Recreate or repair the dossiers' flow runs from the database."""
-    if not _prefect_reachable():
-        raise UserError("Prefect is not reachable: start it with `medstay up` (or set PREFECT_API_URL)")
-    from medstay import dossiers
-    from tasks.runs import reconcile as run_reconcile
+def reconcile(references: List[str] = typer.Argument(None, help="only these dossiers (default: all)"),
+              wait: int = typer.Option(120, "--wait", min=0, max=3600, help="seconds to wait for Prefect to catch up")) -> None:
+    """Have the projector check every dossier's flow run against the record and repair it."""
+    from medstay import dossiers, projections
 
     refs = [dossiers.check_reference(r) for r in references] if references else None
     for ref in refs or []:
-        dossiers.load(ref)  # a clear error for an unknown dossier, before touching Prefect
-    changes = run_reconcile(refs)
-    for ref, what in changes.items():
-        out.print(f"{ref}: {what}")
-    out.print(f"{len(changes)} dossier(s) checked.")
+        dossiers.load(ref)  # a clear error for an unknown dossier, before anything is asked
+    count = projections.request_all(refs)
+    out.print(f"{count} dossier(s) to check.")
+    if not projections.alive("projector"):
+        out.print("The projector is not running: the runs are repaired as soon as `medstay up` "
+                  "(or `medstay projector`) starts.")
+        return
+    _wait_caught_up(wait)
+
+
+def _wait_caught_up(seconds: int) -> None:
+    import time
+
+    from medstay import projections
+
+    deadline = time.monotonic() + seconds
+    while True:
+        total, _ = projections.waiting(limit=1)
+        if not total:
+            out.print("Every dossier's flow run is up to date.")
+            return
+        if time.monotonic() > deadline:
+            out.print(f"{total} dossier(s) still waiting for Prefect: see `medstay status`.")
+            return
+        time.sleep(0.5)
+
+
+@app.command("status")
+def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Is Prefect up, is the projector running, what is waiting to reach Prefect and why."""
+    from medstay import prefect_env, projections, views
+
+    prefect = prefect_env.reachable()
+    beat = projections.last_beat("projector")
+    total, rows = projections.waiting()
+    if as_json:
+        emit_json(views.status_json(prefect, beat, projections.alive("projector"), total, rows))
+    else:
+        views.print_status(out, prefect, beat, projections.alive("projector"), total, rows)
+
+
+@app.command("projector")
+def projector() -> None:
+    """Keep every dossier's flow run in step with the record (started by `medstay up`)."""
+    from medstay import prefect_env
+
+    prefect_env.require()
+    from projector.service import main as serve
+
+    serve()
 
 
 @app.command("up")
@@ -195,13 +202,17 @@ def _parse_now(raw: Optional[str]):
 
 @reminders_app.command("run")
 def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="pretend it is this ISO date-time"),
-                  local: bool = typer.Option(False, "--local", help="sweep in this process, without Prefect")) -> None:
+                  local: bool = typer.Option(False, "--local", help="sweep in this process, without Prefect "
+                                                                    "(the sweep is not shown in the UI)")) -> None:
     """Run one sweep now: send what is due, exactly once."""
     moment = _parse_now(now)
     from medstay import config
 
     config.load()  # a malformed config is reported before anything is claimed
-    if not local and _prefect_reachable():
+    if not local:
+        from medstay import prefect_env
+
+        prefect_env.require()  # never Prefect's temporary server: its runs would be invisible
         from flows.reminders import reminder_sweep
 
         outcomes = reminder_sweep(now=moment.isoformat())

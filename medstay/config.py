@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from medstay.errors import UserError
-from medstay.settings import get_settings
+from models.settings import get_settings
 
 ROLES = ("applicant", "lawyer", "caseworker")
 CHANNELS = ("email", "sms")
@@ -71,7 +71,7 @@ class Config:
 
 
 def _path() -> Path:
-    return Path(os.environ.get("MEDSTAY_CONFIG") or get_settings().home / "config.yaml")
+    return get_settings().config_file
 
 
 def _merge(base: dict, over: dict) -> dict:

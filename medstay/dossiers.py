@@ -1,15 +1,16 @@
 """Registering dossiers and recording facts: the one path every entry door goes through.
 
 A fact is checked against the dossier's whole history by `rules/` before anything is
-written; the append, the materialised deadlines and the audit entry are one transaction, so
-a refused fact leaves the database exactly as it was.
+written; the append, the materialised deadlines, the reminders, the audit entry and the
+projection row (what Prefect must show next, `medstay/projections.py`) are one transaction,
+so a refused fact leaves the database exactly as it was and an accepted one is safe at once,
+whatever Prefect is doing. Nothing here imports Prefect.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,14 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
 import rules
-from medstay import contacts, outbox
+from medstay import config as configuration
+from medstay import contacts, outbox, projections
 from medstay.errors import NotFound, UserError
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
+from models.settings import get_settings
 
 
 def actor() -> str:
     """Who is acting: MEDSTAY_ACTOR, else the operating-system user."""
-    return os.environ.get("MEDSTAY_ACTOR") or getpass.getuser()
+    return get_settings().actor or getpass.getuser()
 
 
 def check_reference(reference: str) -> str:
@@ -64,6 +67,8 @@ def register(*, reference: str, language: str, email: str | None = None, phone: 
         db.add(dossier)
         db.add(AuditEntry(actor=by or actor(), action="dossier.registered", dossier_reference=dossier.reference))
         try:
+            db.flush()
+            projections.touch(db, dossier)  # every dossier has its flow run
             db.commit()
         except IntegrityError:
             raise UserError(f"the dossier {dossier.reference} already exists") from None
@@ -101,9 +106,11 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
     `idempotency_key` is not recorded again."""
     migrate()
     with session() as db:
+        db.expire_on_commit = False  # what was written is what is returned: no second read
         current = view(db, reference)
         if idempotency_key and any(e.idempotency_key == idempotency_key for e in current.events):
-            return load(reference)
+            db.expunge_all()
+            return current
         raw = {"kind": kind, "on": on, **(fields or {})}
         index = len(current.events)
         try:
@@ -112,21 +119,26 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
         except rules.InvalidEvent as exc:
             raise UserError(f"{kind} refused for {current.dossier.reference}: {exc.reason}") from None
         data = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
-        db.add(DossierEvent(dossier_id=current.dossier.id, seq=index, kind=event.kind, on=event.on,
-                            data=json.dumps(data, sort_keys=True), recorded_by=by or actor(), source=source,
-                            idempotency_key=idempotency_key))
-        sync_deadlines(db, current.dossier, evaluation)
+        row = DossierEvent(dossier_id=current.dossier.id, seq=index, kind=event.kind, on=event.on,
+                           data=json.dumps(data, sort_keys=True), recorded_by=by or actor(), source=source,
+                           idempotency_key=idempotency_key)
+        db.add(row)
         db.add(AuditEntry(actor=by or actor(), action="event.recorded", dossier_reference=current.dossier.reference,
                           detail=f"{event.kind} on {event.on.isoformat()} (#{index}, {source})"))
         try:
+            plan_error = sync_deadlines(db, current.dossier, evaluation)
+            projections.touch(db, current.dossier, plan_error=plan_error)
             db.commit()
         except IntegrityError:  # another door appended at the same time
             raise UserError(f"{current.dossier.reference} changed meanwhile: look at it again and retry") from None
-        return load(reference)
+        db.expunge_all()
+        return DossierView(current.dossier, current.events + [row], evaluation)
 
 
-def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation) -> None:
-    """Replace the dossier's materialised deadlines by the rules' current answer."""
+def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation) -> str | None:
+    """Replace the dossier's materialised deadlines by the rules' current answer and plan
+    their reminders. A reminder policy that cannot be read never blocks the legal record:
+    its error is returned (kept on the projection row, retried by the projector)."""
     dossier.stage = evaluation.stage
     db.add(dossier)
     db.exec(delete(Deadline).where(Deadline.dossier_id == dossier.id))
@@ -134,7 +146,12 @@ def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation) 
         db.add(Deadline(dossier_id=dossier.id, position=position, kind=d.kind, trigger_seq=d.trigger, due=d.due,
                         opens=d.opens, act_by=d.act_by, basis=d.basis, met=d.met))
     db.flush()
-    outbox.plan(db, dossier, evaluation)  # reminders follow the deadlines in the same transaction
+    try:
+        cfg = configuration.load()
+    except UserError as exc:
+        return str(exc)
+    outbox.plan(db, dossier, evaluation, cfg)  # reminders follow the deadlines in the same transaction
+    return None
 
 
 @dataclass
@@ -168,20 +185,11 @@ def resync(reference: str) -> DossierView:
                   db.exec(select(Deadline).where(Deadline.dossier_id == current.dossier.id).order_by(Deadline.position))]
         fresh = [(d.kind, d.trigger, d.due, d.opens, d.act_by, d.met) for d in current.evaluation.deadlines]
         if stored != fresh or current.dossier.stage != current.evaluation.stage:
-            sync_deadlines(db, current.dossier, current.evaluation)
+            plan_error = sync_deadlines(db, current.dossier, current.evaluation)
+            if plan_error:
+                projections.touch(db, current.dossier, plan_error=plan_error)
             db.commit()
     return load(reference)
-
-
-def set_flow_run(reference: str, flow_run_id: str | None) -> None:
-    """Remember which Prefect flow run projects the dossier."""
-    migrate()
-    with session() as db:
-        dossier = find(db, reference)
-        if dossier.flow_run_id != flow_run_id:
-            dossier.flow_run_id = flow_run_id
-            db.add(dossier)
-            db.commit()
 
 
 def references() -> list[str]:
@@ -203,26 +211,20 @@ def read_contacts(reference: str, by: str | None = None) -> dict:
     return shown
 
 
-def replan_all() -> int:
-    """Plan every dossier's reminders again (after a change of the reminder policy)."""
-    migrate()
-    count = 0
-    for reference in references():
-        with session() as db:
-            current = view(db, reference)
-            outbox.plan(db, current.dossier, current.evaluation)
-            db.commit()
-        count += 1
-    return count
-
-
-def set_flow_runs(runs: dict[str, str]) -> None:
-    """Remember many dossiers' flow runs in one transaction (bulk creation)."""
-    if not runs:
-        return
+def replan(reference: str) -> None:
+    """Plan one dossier's reminders again (a policy that was broken is now readable)."""
+    cfg = configuration.load()
     migrate()
     with session() as db:
-        for dossier in db.exec(select(Dossier).where(Dossier.reference.in_(list(runs)))):
-            dossier.flow_run_id = runs[dossier.reference]
-            db.add(dossier)
+        current = view(db, reference)
+        outbox.plan(db, current.dossier, current.evaluation, cfg)
         db.commit()
+
+
+def replan_all() -> int:
+    """Plan every dossier's reminders again (after a change of the reminder policy)."""
+    refs = references()
+    for reference in refs:
+        replan(reference)
+    return len(refs)
+

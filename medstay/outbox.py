@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 import rules
 from medstay import config as configuration
+from medstay.errors import UserError
 from models import AuditEntry, Deadline, DeliveryAttempt, Dossier, Notification, migrate, session
 from models.types import utcnow
 
@@ -80,10 +81,10 @@ def wanted(dossier: Dossier, evaluation: rules.Evaluation, cfg) -> dict[str, Pla
     return out
 
 
-def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation) -> None:
+def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None) -> None:
     """Create the missing reminder rows, move pending ones whose date changed, cancel the
     pending ones that are no longer wanted (deadline answered, superseded, dossier closed)."""
-    cfg = configuration.load()
+    cfg = cfg or configuration.load()
     want = wanted(dossier, evaluation, cfg)
     existing = {n.key: n for n in db.exec(select(Notification).where(
         Notification.dossier_id == dossier.id, Notification.purpose == "reminder"))}
@@ -198,6 +199,29 @@ def alert(db: Session, row: Notification, now: datetime, what: str) -> None:
     if db.exec(select(Notification.id).where(Notification.key == key)).first() is None:
         db.add(Notification(key=key, purpose="alert", dossier_id=row.dossier_id, role="caseworker", channel="email",
                             address=address, body=body, due_at=now, next_attempt_at=now))
+
+
+def alert_dossier(reference: str, what: str, *, key: str) -> bool:
+    """Queue an e-mail to the dossier's caseworker (or notify.alerts_to) about the dossier
+    itself (e.g. its flow run failed); once per `key`. False when nobody can be told."""
+    try:
+        alerts_to = configuration.load().alerts_to
+    except UserError:
+        alerts_to = None
+    now = datetime.now(timezone.utc)
+    migrate()
+    with session() as db:
+        dossier = db.exec(select(Dossier).where(Dossier.reference == reference)).first()
+        address = (dossier.caseworker_email if dossier else None) or alerts_to
+        if dossier is None or not address:
+            return False
+        key = f"alert:{key}"[:200]
+        if db.exec(select(Notification.id).where(Notification.key == key)).first() is None:
+            db.add(Notification(key=key, purpose="alert", dossier_id=dossier.id, role="caseworker", channel="email",
+                                address=address, body=f"medstay: dossier {reference}: {what}.", due_at=now,
+                                next_attempt_at=now))
+            db.commit()
+    return True
 
 
 def record_attempt(notification_id: int, now: datetime, outcome: str, detail: str, cfg) -> Notification:

@@ -1,36 +1,38 @@
-"""Where medstay's Prefect lives: under MEDSTAY_HOME, telemetry off, API URL from the profile
-`medstay up` writes. Call `configure()` before importing prefect."""
+"""Where medstay's Prefect lives, known without importing Prefect (2 s).
+
+`medstay up` writes the Prefect profile under `MEDSTAY_HOME/prefect` (API address and the
+basic-auth string); every process points Prefect there first (`configure()`), so the CLI, the
+projector, the worker and the flows reach that server with only `MEDSTAY_HOME` set.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
-from medstay.settings import get_settings
+from medstay.errors import UserError
+from models.settings import configure_prefect, get_settings
 
-WORK_POOL = "medstay"
+WORK_POOL = "medstay"  # the worker's pool: reminder sweeps and digests
+DOSSIER_POOL = "medstay-dossiers"  # served by the projector alone (it runs dossier flows warm)
 DEPLOYMENT = "dossier-lifecycle/dossier-lifecycle"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def prefect_home() -> Path:
-    return get_settings().home / "prefect"
+    return Path(os.environ.get("PREFECT_HOME") or get_settings().prefect_home)
 
 
 def configure() -> None:
-    """Point Prefect at medstay's own home unless ops set it explicitly."""
-    home = prefect_home()
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_HOME", str(home))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_CLI_COLORS", "false")
+    """Point Prefect at medstay's own home unless ops set it explicitly (before importing it)."""
+    configure_prefect()
 
 
 def write_profile(api_url: str, auth: str) -> None:
-    """The profile the CLI, worker and flows read to reach `medstay up`'s server (owner-only:
-    it holds the API's basic-auth string)."""
-    path = Path(os.environ.get("PREFECT_HOME", prefect_home())) / "profiles.toml"
+    """The profile the CLI, projector, worker and flows read to reach `medstay up`'s server
+    (owner-only: it holds the API's basic-auth string)."""
+    path = prefect_home() / "profiles.toml"
     path.touch(mode=0o600)
     path.chmod(0o600)
     path.write_text(f'active = "medstay"\n\n[profiles.medstay]\nPREFECT_API_URL = "{api_url}"\n'
@@ -46,21 +48,57 @@ def auth_string() -> str:
     if not path.exists():
         import secrets
 
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(f"medstay:{secrets.token_urlsafe(18)}\n", encoding="utf-8")
     return path.read_text(encoding="utf-8").strip()
 
 
-def api_url() -> str | None:
-    """PREFECT_API_URL from the environment, else from the active profile under PREFECT_HOME."""
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    import tomllib
-
-    path = Path(os.environ.get("PREFECT_HOME") or prefect_home()) / "profiles.toml"
+def _profile() -> dict:
+    path = prefect_home() / "profiles.toml"
     try:
         profiles = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
-        return None
-    active = profiles.get("profiles", {}).get(profiles.get("active", ""), {})
-    return active.get("PREFECT_API_URL")
+        return {}
+    return profiles.get("profiles", {}).get(profiles.get("active", ""), {})
+
+
+def api_url() -> str | None:
+    """PREFECT_API_URL from the environment, else from the active profile."""
+    return os.environ.get("PREFECT_API_URL") or _profile().get("PREFECT_API_URL")
+
+
+def api_auth() -> str | None:
+    return os.environ.get("PREFECT_API_AUTH_STRING") or _profile().get("PREFECT_API_AUTH_STRING")
+
+
+NOT_RUNNING = "Prefect is not running: start it with `make run` (or `medstay up`) in another terminal"
+
+
+def reachable(timeout: float = 2) -> str | None:
+    """Why Prefect cannot be used now, or None when its API answers with our credentials.
+    (`/health` answers even without credentials, so this asks an authenticated endpoint.)"""
+    url = api_url()
+    if not url:
+        return NOT_RUNNING
+    import httpx
+
+    auth = api_auth()
+    try:
+        answer = httpx.get(f"{url}/admin/version", timeout=timeout,
+                           auth=tuple(auth.split(":", 1)) if auth and ":" in auth else None)
+    except httpx.HTTPError:
+        return f"{NOT_RUNNING} (nothing answers at {url})"
+    if answer.status_code in (401, 403):
+        return f"Prefect at {url} refuses medstay's login: restart `medstay up` so it writes it again"
+    if answer.status_code != 200:
+        return f"Prefect at {url} answered {answer.status_code}"
+    return None
+
+
+def require() -> None:
+    """Configure Prefect and make sure its server answers, or one sentence (UserError)."""
+    configure()
+    problem = reachable()
+    if problem:
+        raise UserError(problem)

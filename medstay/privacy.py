@@ -15,8 +15,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -26,9 +24,9 @@ from sqlmodel import Session, select
 
 import rules
 from medstay.errors import NotFound, UserError
+from models.settings import get_settings
 
 RETENTION_ENV = "MEDSTAY_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 3650  # ten years
 ZONE = ZoneInfo("Europe/Brussels")
 # The rules' free-text fields (`ground`, `reason`): procedural labels, erased at purge.
 FREE_TEXT = frozenset(f.name for fields in rules.FIELDS.values() for f in fields if f.type == "text")
@@ -102,12 +100,7 @@ def export(*, reference: str, by: str | None = None) -> dict:
 
 # -- purge -------------------------------------------------------------------------------------
 def retention_days() -> int:
-    raw = os.environ.get(RETENTION_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    if not re.fullmatch(r"[0-9]{1,6}", raw):
-        raise UserError(f"{RETENTION_ENV} must be a whole number of days (0 or more), not {raw[:20]!r}")
-    return int(raw)
+    return get_settings().retention_days
 
 
 def _today(now: datetime | date | None) -> date:

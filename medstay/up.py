@@ -1,8 +1,11 @@
-"""`medstay up`: the whole thing on one machine — Prefect server (embedded SQLite under
-MEDSTAY_HOME, loopback only), work pool, deployments, a worker — until Ctrl-C."""
+"""`medstay up`: the whole thing on one machine until Ctrl-C or SIGTERM — the Prefect server
+(embedded SQLite under MEDSTAY_HOME, loopback only, basic auth), the work pools and
+deployments, a worker (reminder sweeps, digests) and the projector (every dossier's flow run).
+A child that dies is started again; stopping stops every child, within seconds."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -14,48 +17,87 @@ import httpx
 
 from medstay import prefect_env
 from medstay.errors import UserError
-from medstay.settings import get_settings
+from models.settings import get_settings
+
+STOP_GRACE = 6  # seconds between SIGTERM and SIGKILL of a child's process group
+MARKER = "up.marker"  # `medstay up` ran in this home (its data is not to be silently re-made)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: its own process group, and SIGTERM when `medstay up` dies
+    (even by SIGKILL), so no server or worker outlives it."""
+    os.setsid()
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Stack:
     """The processes `medstay up` started, stopped together."""
 
-    def __init__(self) -> None:
-        self.processes: list[tuple[str, subprocess.Popen]] = []
+    def __init__(self, env: dict, logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.children: dict[str, tuple[list[str], subprocess.Popen]] = {}
+        self.restarts: dict[str, tuple[int, float]] = {}  # name → (restarts in a row, when allowed next)
 
-    def start(self, name: str, args: list[str], env: dict, log: Path) -> subprocess.Popen:
-        handle = log.open("ab")
-        proc = subprocess.Popen(args, env=env, cwd=prefect_env.PROJECT_DIR, stdout=handle, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        self.processes.append((name, proc))
-        (log.parent / f"{name}.pid").write_text(str(proc.pid))
+    def start(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = (self.logs / f"{name}.log").open("ab")
+        os.chmod(log.name, 0o600)
+        proc = subprocess.Popen(args, env=self.env, cwd=prefect_env.PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent)
+        log.close()
+        self.children[name] = (args, proc)
         return proc
 
+    def restart_dead(self) -> None:
+        """Start a dead worker or projector again, waiting longer each time it dies at once
+        (a broken setting must not turn into a restart storm)."""
+        for name, (args, proc) in list(self.children.items()):
+            if proc.poll() is None or name == "prefect-server":
+                continue
+            count, allowed = self.restarts.get(name, (0, 0.0))
+            if time.monotonic() < allowed:
+                continue
+            print(f"The {name} stopped (exit {proc.returncode}); starting it again (see {self.logs / name}.log).",
+                  flush=True)
+            self.restarts[name] = (count + 1, time.monotonic() + min(2 ** count, 60))
+            self.start(name, args)
+
     def stop(self) -> None:
-        for name, proc in reversed(self.processes):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for name, proc in reversed(self.processes):
+        procs = [proc for _, proc in reversed(self.children.values()) if proc.poll() is None]
+        for proc in procs:
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        for proc in procs:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                pass
+        for proc in procs:  # whatever is left of each group (uvicorn workers, flow processes)
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def environment(port: int) -> dict:
     prefect_env.configure()
     api = f"http://127.0.0.1:{port}/api"
     auth = prefect_env.auth_string()
-    env = dict(os.environ, PREFECT_API_URL=api, PREFECT_UI_API_URL=api, PREFECT_SERVER_API_HOST="127.0.0.1",
-               PREFECT_SERVER_API_PORT=str(port), PREFECT_WORKER_QUERY_SECONDS="2", PWD=str(prefect_env.PROJECT_DIR),
-               # Basic auth: the server checks it, the worker, CLI and flows send it.
-               PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth)
-    env.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    return env
+    return dict(os.environ, PREFECT_API_URL=api, PREFECT_UI_API_URL=api, PREFECT_SERVER_API_HOST="127.0.0.1",
+                PREFECT_SERVER_API_PORT=str(port), PREFECT_WORKER_QUERY_SECONDS="2", PWD=str(prefect_env.PROJECT_DIR),
+                # Basic auth: the server checks it; the worker, projector, CLI and flows send it.
+                PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth,
+                # The embedded SQLite answers "database is locked" (500) under bursts: retry.
+                PREFECT_CLIENT_RETRY_EXTRA_CODES="500", PREFECT_LOGGING_LEVEL=os.environ.get("PREFECT_LOGGING_LEVEL",
+                                                                                               "INFO"))
 
 
-def wait_healthy(api: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+def wait_healthy(api: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -65,7 +107,7 @@ def wait_healthy(api: str, proc: subprocess.Popen, timeout: float = 90) -> None:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.3)
     raise UserError(f"the Prefect server was not healthy after {timeout:.0f} s")
 
 
@@ -76,75 +118,86 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def prefect_cli(*args: str, env: dict) -> None:
+def prefect_cli(*args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:
     exe = str(Path(sys.executable).parent / "prefect")
     done = subprocess.run([exe, "--no-prompt", *args], env=env, cwd=prefect_env.PROJECT_DIR, capture_output=True,
                           text=True)
-    if done.returncode != 0:
+    if check and done.returncode != 0:
         raise UserError(f"`prefect {' '.join(args)}` failed: {(done.stdout + done.stderr).strip()[-300:]}")
+    return done
 
 
-def ensure_pool(env: dict) -> None:
-    exe = str(Path(sys.executable).parent / "prefect")
-    found = subprocess.run([exe, "work-pool", "inspect", prefect_env.WORK_POOL], env=env, capture_output=True)
-    if found.returncode != 0:
-        prefect_cli("work-pool", "create", prefect_env.WORK_POOL, "--type", "process", env=env)
+def ensure_pools(env: dict) -> None:
+    for pool in (prefect_env.WORK_POOL, prefect_env.DOSSIER_POOL):
+        if prefect_cli("work-pool", "inspect", pool, env=env, check=False).returncode != 0:
+            prefect_cli("work-pool", "create", pool, "--type", "process", env=env)
 
 
-def supervise(stack: Stack, server: subprocess.Popen, worker_args: list[str], env: dict, logs: Path) -> None:
-    """Wait until Ctrl-C; a worker that dies is started again (suspended runs and facts
-    submitted meanwhile wait in Prefect and are applied when it is back)."""
-    while server.poll() is None:
-        time.sleep(1)
-        name, worker = stack.processes[-1]
-        if worker.poll() is not None:
-            print(f"The worker stopped (exit {worker.returncode}); starting it again.", flush=True)
-            time.sleep(2)
-            stack.start("worker", worker_args, env, logs / "prefect-worker.log")
-    raise UserError(f"the Prefect server stopped; see {logs / 'prefect-server.log'}")
+def _private_tree(path: Path) -> None:
+    """Prefect's files (its database, logs) owner-only, whatever the umask."""
+    for root, dirs, files in os.walk(path):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o700)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o600)
 
 
 def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
+    stop = {"signal": None}
+
+    def interrupted(signum, frame):
+        stop["signal"] = signum
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     if port_in_use(port):
         raise UserError(f"port {port} is already in use on 127.0.0.1 (another medstay up?): choose --port")
     home = get_settings().home
     logs = home / "logs"
     logs.mkdir(mode=0o700, exist_ok=True)
     env = environment(port)
-    api = env["PREFECT_API_URL"]
-    prefect_env.write_profile(api, env["PREFECT_API_AUTH_STRING"])
-    stack = Stack()
-    exe = str(Path(sys.executable).parent / "prefect")
-
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupted)
+    os.umask(0o077)  # every file the stack writes (Prefect's database too) is owner-only
+    prefect_env.write_profile(env["PREFECT_API_URL"], env["PREFECT_API_AUTH_STRING"])
+    stack = Stack(env, logs)
+    bin_dir = Path(sys.executable).parent
     try:
         print(f"Starting Prefect server on 127.0.0.1:{port} (data in {home}) ...", flush=True)
-        server = stack.start("server", [exe, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
-                             logs / "prefect-server.log")
-        wait_healthy(api, server)
-        ensure_pool(env)
+        server = stack.start("prefect-server", [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1",
+                                                "--port", str(port)])
+        wait_healthy(env["PREFECT_API_URL"], server)
+        _private_tree(prefect_env.prefect_home())
+        ensure_pools(env)
         prefect_cli("deploy", "--all", env=env)
-        worker_args = [exe, "worker", "start", "--pool", prefect_env.WORK_POOL]
-        stack.start("worker", worker_args, env, logs / "prefect-worker.log")
-        os.environ.update(PREFECT_API_URL=api, PREFECT_API_AUTH_STRING=env["PREFECT_API_AUTH_STRING"])
-        if demo:
-            from medstay import demo as demo_data
-
-            demo_data.load()
-        from tasks.runs import reconcile
-
-        changes = reconcile()
-        print(f"Dossiers in Prefect: {len(changes)} ({sum(v == 'created' for v in changes.values())} new runs).")
+        stack.start("prefect-worker", [str(bin_dir / "prefect"), "worker", "start", "--pool", prefect_env.WORK_POOL])
+        stack.start("projector", [str(bin_dir / "medstay"), "projector"])
+        (home / MARKER).touch(mode=0o600)
+        _load(demo)
         print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
               f"UI login (basic auth): the line in {prefect_env.prefect_home() / 'ui-login'}", flush=True)
         if ready_file:
-            ready_file.write_text(api)
-        supervise(stack, server, worker_args, env, logs)
+            ready_file.write_text(env["PREFECT_API_URL"])
+        while server.poll() is None:
+            time.sleep(1)
+            stack.restart_dead()
+        raise UserError(f"the Prefect server stopped; see {logs / 'prefect-server.log'}")
     except KeyboardInterrupt:
         print("\nStopping medstay ...", flush=True)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave children behind
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
         print("Stopped.", flush=True)
+
+
+def _load(demo: bool) -> None:
+    """Demo dossiers if asked, then every dossier checked once against its run (a lost Prefect
+    database, runs crashed while it was down): the projector does both, in bulk."""
+    from medstay import projections
+
+    if demo:
+        from medstay import demo as demo_data
+
+        demo_data.load()
+    count = projections.request_all()
+    print(f"Dossiers: {count}; the projector brings their flow runs up to date (`medstay status`).", flush=True)

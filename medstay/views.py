@@ -95,3 +95,37 @@ def print_upcoming(console: Console, rows, today) -> None:
         table.add_row(act_by, labels.belgian(r.deadline.due), r.reference, labels.DEADLINES.get(r.deadline.kind),
                       r.stage, r.deadline.basis)
     console.print(table)
+
+
+def status_json(prefect_problem, beat, alive: bool, total: int, rows) -> dict:
+    return {"prefect": {"ok": prefect_problem is None, "problem": prefect_problem},
+            "projector": {"running": alive, "host": beat.host if beat else None, "pid": beat.pid if beat else None,
+                          "last_beat": beat.beat_at.isoformat() if beat else None},
+            "waiting": total,
+            "dossiers": [{"reference": w.reference, "behind": w.behind, "attempts": w.attempts, "error": w.error,
+                          "planning_error": w.plan_error, "next_attempt_at": w.next_attempt_at.isoformat()}
+                         for w in rows]}
+
+
+def print_status(console: Console, prefect_problem, beat, alive: bool, total: int, rows) -> None:
+    from rich.markup import escape
+
+    console.print("Prefect: " + ("[green]up[/]" if prefect_problem is None else f"[red]{escape(prefect_problem)}[/]"))
+    if alive:
+        console.print(f"Projector: [green]running[/] (pid {beat.pid} on {escape(beat.host)})")
+    elif beat:
+        console.print(f"Projector: [red]not running[/] (last seen {beat.beat_at:%Y-%m-%d %H:%M:%S} UTC)")
+    else:
+        console.print("Projector: [red]never started[/] (`medstay up` starts it)")
+    if not total:
+        console.print("Nothing is waiting: every dossier's flow run shows its record.")
+        return
+    console.print(f"{total} dossier(s) waiting to reach Prefect:")
+    table = Table()
+    for column in ("dossier", "facts behind", "attempts", "why", "next try (UTC)"):
+        table.add_column(column, overflow="fold")
+    for w in rows:
+        why = "; ".join(x for x in (w.error, w.plan_error and f"reminders not planned: {w.plan_error}") if x)
+        table.add_row(w.reference, str(w.behind), str(w.attempts), escape(why or "not yet picked up"),
+                      f"{w.next_attempt_at:%H:%M:%S}")
+    console.print(table)

@@ -17,6 +17,8 @@ from models.tables import (
     DossierEvent,
     Notification,
     NOTIFICATION_STATUSES,
+    Projection,
+    ServiceBeat,
     format_reference,
     is_reference,
 )
@@ -32,6 +34,8 @@ __all__ = [
     "DeliveryAttempt",
     "Notification",
     "NOTIFICATION_STATUSES",
+    "Projection",
+    "ServiceBeat",
     "DecryptionError",
     "Dossier",
     "DossierEvent",

@@ -1,7 +1,7 @@
 """Encryption at rest for personal data columns.
 
 ``EncryptedString`` is a column type: values are Fernet-encrypted when written and
-decrypted when read, with the keys from ``medstay.settings`` (MEDSTAY_SECRET_KEY or
+decrypted when read, with the keys from ``models.settings`` (MEDSTAY_SECRET_KEY or
 ``{home}/secret.key``). ``None`` stays ``None`` (stored as SQL NULL).
 
 Fernet tokens are random per encryption, so an encrypted column cannot be searched
@@ -25,7 +25,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
-from medstay.settings import get_settings
+from models.settings import get_settings
 
 
 class DecryptionError(ValueError):

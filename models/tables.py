@@ -192,3 +192,39 @@ class DeliveryAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
     outcome: str = Field(max_length=16)  # sent, transient, permanent
     detail: str = Field(default="", sa_type=Text)
+
+
+class Projection(SQLModel, table=True):
+    """What Prefect must show of a dossier, written in the same transaction as each fact.
+
+    `wanted` grows with every change Prefect must reflect (a fact, a registration, a
+    reconcile request); the projector makes the dossier's flow run show it and then sets
+    `shown` to the `wanted` it had read first, so a fact landing meanwhile stays pending.
+    A failed attempt keeps the row pending, with the reason and the time of the next try.
+    """
+
+    __tablename__ = "projection"
+    __table_args__ = (Index("ix_projection_pending", "next_attempt_at"),)
+
+    dossier_id: int = Field(foreign_key="dossier.id", primary_key=True, ondelete="CASCADE")
+    wanted: int = 1
+    shown: int = 0
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    error: str | None = Field(default=None, sa_type=Text)  # why the last attempt failed (no personal data)
+    # The reminder policy could not be applied with the fact (e.g. a config error): retried.
+    plan_error: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+
+
+class ServiceBeat(SQLModel, table=True):
+    """The last sign of life of a long-lived process (the projector), for `medstay status`."""
+
+    __tablename__ = "service_beat"
+
+    name: str = Field(primary_key=True, max_length=32)
+    host: str = Field(max_length=255)
+    pid: int
+    beat_at: datetime = Field(sa_type=AwareDateTime)
+    started_at: datetime = Field(sa_type=AwareDateTime)
+    detail: str = Field(default="", sa_type=Text)

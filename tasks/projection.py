@@ -1,13 +1,15 @@
-"""How a dossier looks in Prefect, decided in one place for every door.
+"""How a dossier looks in Prefect: the one painter of its flow run.
 
-The flow (after each execution), the CLI (after recording a fact) and `medstay reconcile`
-all call these functions, so the stage-named Paused state, its Resume form, the tags and the
-timeline artifact never disagree. Only the reference, the stage and procedural dates reach
-Prefect: nothing personal, nothing medical.
+The stage-named Paused state, its Resume form, the tags and the timeline artifact are built
+and written here only, by two callers: the flow body (`flows/dossier.py`, each time the run
+executes) and the projector's bulk creation of new runs directly in their waiting state
+(`projector/creation.py`). Only the reference, the stage and procedural dates reach Prefect:
+nothing personal, nothing medical.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from datetime import date
@@ -16,8 +18,9 @@ from uuid import UUID
 
 from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.objects import StateType
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.input import RunInput
-from prefect.input.run_input import keyset_from_base_key
+from prefect.input.run_input import create_v2_schema, keyset_from_base_key
 from prefect.states import Completed, Paused
 from pydantic import Field, create_model
 
@@ -103,14 +106,6 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) 
     return "\n".join(lines)
 
 
-def initial_state(reference: str, evaluation: rules.Evaluation):
-    """The state a run is created in without executing: Completed for a terminal stage (no
-    form), else the stage's waiting state and its form."""
-    if evaluation.stage in rules.TERMINAL:
-        return Completed(message=labels.stage_label(evaluation)), None
-    return waiting_state(reference, evaluation)
-
-
 # A typed value is quoted after ": ", "not " or "kind " in the rules' messages.
 _QUOTED = re.compile(r"(?:(?<=: )|(?<=not )|(?<=kind ))(?:'[^']*'|\"[^\"]*\")")
 
@@ -122,7 +117,7 @@ def for_prefect(refusal: str | None) -> str | None:
 
 
 def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None):
-    """The Paused state named after the stage, and its form (with description)."""
+    """The Paused state named after the stage, with a new pause key and the form's keyset."""
     refusal = for_prefect(refusal)
     key = f"w{len(evaluation.events)}-{secrets.token_hex(3)}"
     name = labels.stage_label(evaluation) + (" – last entry refused" if refusal else "")
@@ -130,8 +125,7 @@ def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | N
     # the form description, while the badge and the state message are always visible.
     state = Paused(name=name, reschedule=True, pause_key=key, timeout_seconds=None, message=refusal)
     state.state_details.run_input_keyset = keyset_from_base_key(f"{slug(reference)}-{key}")
-    form = form_for(evaluation).with_initial_data(description=describe(reference, evaluation, refusal))
-    return state, form
+    return state
 
 
 def shows(state, evaluation: rules.Evaluation) -> bool:
@@ -139,6 +133,42 @@ def shows(state, evaluation: rules.Evaluation) -> bool:
     key = state.state_details.pause_key or ""
     return ((state.name or "").startswith(labels.stage_label(evaluation)) and key.startswith(f"w{len(evaluation.events)}-")
             and state.state_details.run_input_keyset is not None)
+
+
+def save_form(client, keyset: dict, form: type[RunInput], flow_run_id: UUID) -> None:
+    """The Resume form's schema and description, through the caller's open client (Prefect's
+    `RunInput.save` opens a new client, and TLS context, for each of its two writes). Saved
+    already (a resent creation): kept as it is."""
+    values = {keyset["schema"]: create_v2_schema(form.__name__, model_base=form),
+              keyset["description"]: form._description}
+    for key, value in values.items():
+        try:
+            client.create_flow_run_input(flow_run_id, key=key, value=json.dumps(value))
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code != 409:
+                raise
+
+
+def initial_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None):
+    """The state a run shows for the record: Completed for a terminal stage, else the stage's
+    waiting state (a new pause key each time: a key can be used once per run)."""
+    if evaluation.stage in rules.TERMINAL:
+        return Completed(message=labels.stage_label(evaluation))
+    return waiting_state(reference, evaluation, refusal)
+
+
+def paint(client, flow_run_id: UUID, reference: str, evaluation: rules.Evaluation, *, keyset: dict | None,
+          refusal: str | None = None, tags: list[str] | None = None) -> None:
+    """Write everything of the run but its state: the Resume form under `keyset` (that of the
+    waiting state the run takes or was created in; None for a terminal stage), the stage tag
+    (`tags`: the run's current ones; None: left as made) and the timeline. Called before the
+    state shows, so whoever sees the new state finds its form complete."""
+    if keyset and evaluation.stage not in rules.TERMINAL:
+        save_form(client, keyset, form_for(evaluation).with_initial_data(
+            description=describe(reference, evaluation, for_prefect(refusal))), flow_run_id)
+    if tags is not None:
+        client.update_flow_run(flow_run_id, tags=stage_tags(tags, evaluation.stage))
+    publish_timeline(client, reference, evaluation, flow_run_id)
 
 
 def stage_tags(existing: list[str], stage: str) -> list[str]:

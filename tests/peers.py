@@ -121,5 +121,4 @@ def channels(home, smtp, gateway, monkeypatch):
         f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n"
         "  helpline: '02 555 01 00'\n", encoding="utf-8")
     monkeypatch.setenv("MEDSTAY_CONFIG", str(path))
-    monkeypatch.setenv("MEDSTAY_NO_PREFECT", "1")
     return path

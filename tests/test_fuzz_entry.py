@@ -72,13 +72,6 @@ phones = st.one_of(
 languages = st.one_of(st.sampled_from(["fr", "nl", "de", "en", "FR", " nl ", "es", ""]), text)
 
 
-@pytest.fixture(autouse=True)
-def no_prefect(monkeypatch):
-    """The doors' validation is under test, not the projection onto Prefect: a recorded fact
-    must not look for (or reach) a Prefect server another test may have started."""
-    monkeypatch.setenv("MEDSTAY_NO_PREFECT", "1")
-
-
 def run(cli, *args: str) -> Result:
     """`cli`, but an exception escaping `main()` becomes what the console script would show."""
     try:

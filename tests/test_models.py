@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import select
 
 import models
-from medstay.settings import get_settings
+from models.settings import get_settings
 from models import (
     AuditEntry,
     Deadline,
@@ -168,6 +168,15 @@ def test_migrate_accepts_explicit_url(tmp_path: Path, home: Path):
     assert migrate(url) is False
     assert mode(db_file) == 0o600
     assert TABLES <= set(inspect(get_engine(url)).get_table_names())
+
+
+def test_head_constant_is_the_newest_revision():
+    """`models.db.HEAD` lets `migrate()` skip Alembic at head: it must name the real head."""
+    from alembic.script import ScriptDirectory
+
+    from models.db import HEAD
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD]
 
 
 def test_migrations_match_the_models(db: Path):

@@ -33,8 +33,7 @@ HEADER = "reference,language,email,phone,name,lawyer_email,caseworker_email"
 
 
 @pytest.fixture(autouse=True)
-def no_prefect(monkeypatch):
-    monkeypatch.setenv("MEDSTAY_NO_PREFECT", "1")
+def default_retention(monkeypatch):
     monkeypatch.delenv("MEDSTAY_RETENTION_DAYS", raising=False)
 
 

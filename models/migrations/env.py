@@ -12,7 +12,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
-from medstay.settings import get_settings
+from models.settings import get_settings
 from models.db import create_db_engine
 
 config = context.config

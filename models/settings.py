@@ -1,0 +1,188 @@
+"""Every `MEDSTAY_*` setting of the project, in one pydantic-settings class.
+
+It sits at the bottom of the import graph (in `models/`, which everything else imports), so
+the database, the CLI, the projector and the flows read the same values the same way.
+Nothing is cached: `get_settings()` reads the environment on each call, so a long-lived
+process and the tests see a changed variable at once.
+
+| variable | meaning | default |
+|---|---|---|
+| `MEDSTAY_HOME` | local state: database, key, Prefect's home, logs (created 0700) | `~/.medstay` |
+| `MEDSTAY_DATABASE_URL` | the project database (SQLAlchemy URL) | `sqlite:///{home}/medstay.db` |
+| `MEDSTAY_SECRET_KEY` | Fernet keys, current first, comma-separated; or `prefect-secret:BLOCK` | `{home}/secret.key` |
+| `MEDSTAY_ACTOR` | who records facts, for the audit trail | the OS user |
+| `MEDSTAY_CONFIG` | the reminder policy and channels (YAML) | `{home}/config.yaml` |
+| `MEDSTAY_RETENTION_DAYS` | days a closed dossier's personal data is kept | 3650 |
+
+Prefect is found from `MEDSTAY_HOME` alone: `medstay up` writes the API address and its
+basic-auth string into the Prefect profile under `{home}/prefect`, and every medstay process
+points Prefect there before importing it (`medstay/prefect_env.py`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Optional
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KEY_FILE_NAME = "secret.key"
+# MEDSTAY_SECRET_KEY=prefect-secret:BLOCK reads the keys from a Prefect Secret block instead.
+PREFECT_SECRET_PREFIX = "prefect-secret:"
+DB_FILE_NAME = "medstay.db"
+DEFAULT_RETENTION_DAYS = 3650
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+class SettingsError(ValueError):
+    """A `MEDSTAY_*` variable holds a value that cannot be used (the message echoes no value)."""
+
+
+class Settings(BaseSettings):
+    """Where medstay keeps its state, which database and keys it uses, who is acting."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDSTAY_", frozen=True, extra="ignore",
+                                      ignored_types=(cached_property,))
+
+    home: Path = Field(default=Path("~/.medstay"), description="directory for local state")
+    database_url_env: Optional[str] = Field(default=None, alias="MEDSTAY_DATABASE_URL",
+                                            description="SQLAlchemy URL of the project database")
+    secret_key_env: Optional[SecretStr] = Field(default=None, alias="MEDSTAY_SECRET_KEY",
+                                                description="Fernet keys, current first")
+    actor: Optional[str] = Field(default=None, description="who records facts (audit trail)")
+    config: Optional[Path] = Field(default=None, description="the reminder policy file")
+    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=100_000,
+                                description="days a closed dossier's personal data is kept")
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @property
+    def database_url(self) -> str:
+        return self.database_url_env or f"sqlite:///{self.home}/{DB_FILE_NAME}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / KEY_FILE_NAME
+
+    @property
+    def prefect_home(self) -> Path:
+        """Prefect's own home (its profile, its embedded SQLite database) inside ours."""
+        return self.home / "prefect"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config or self.home / "config.yaml"
+
+    @cached_property
+    def secret_key(self) -> str:
+        """Comma-separated Fernet keys, current key first: MEDSTAY_SECRET_KEY, else the key
+        file (created 0600 with a fresh key on first use)."""
+        raw = self.secret_key_env.get_secret_value().strip() if self.secret_key_env else ""
+        if raw.startswith(PREFECT_SECRET_PREFIX):
+            return _prefect_secret(raw[len(PREFECT_SECRET_PREFIX):])
+        return raw or _read_or_create_key_file(self.key_file)
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The Fernet keys as a tuple; `secret_keys[0]` is the current key."""
+        keys = tuple(k.strip() for k in self.secret_key.split(",") if k.strip())
+        if not keys:
+            raise SettingsError(f"MEDSTAY_SECRET_KEY / {KEY_FILE_NAME} holds no key")
+        return keys
+
+    def __repr__(self) -> str:  # keep keys out of logs and tracebacks
+        return f"Settings(home={str(self.home)!r}, database_url={_redact(self.database_url)!r})"
+
+    __str__ = __repr__
+
+
+_HINTS = {"retention_days": "a whole number of days (0 or more, at most 100000)",
+          "home": "a directory path", "config": "a file path"}
+
+
+def get_settings() -> Settings:
+    """The settings from the current environment (read anew on each call); home created 0700."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]).lower().removeprefix("medstay_").removesuffix("_env")
+        hint = _HINTS.get(field, "a usable value (see the README's settings table)")
+        raise SettingsError(f"MEDSTAY_{field.upper()} must be {hint}") from None
+    ensure_private_dir(settings.home)
+    return settings
+
+
+def configure_prefect(settings: Settings | None = None) -> None:
+    """Point Prefect at `{home}/prefect` before it is imported (it reads its profile, with the
+    server `medstay up` started, from there), telemetry off, and never Prefect's temporary
+    server: with no server the client fails and medstay says so. Ops who set PREFECT_HOME or
+    PREFECT_API_URL themselves keep theirs."""
+    home = (settings or get_settings()).prefect_home
+    home.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    for name, value in (("PREFECT_HOME", str(home)), ("PREFECT_SERVER_EPHEMERAL_ENABLED", "false"),
+                        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"), ("DO_NOT_TRACK", "1"),
+                        ("PREFECT_CLI_COLORS", "false")):
+        os.environ.setdefault(name, value)
+
+
+def _prefect_secret(block: str) -> str:
+    """Keys kept in a Prefect Secret block (imported only when asked for: Prefect is heavy)."""
+    configure_prefect()
+    from prefect.blocks.system import Secret
+
+    return str(Secret.load(block.strip()).get())
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create `path` owner-only (0700) when missing; an existing directory is left as it is
+    (MEDSTAY_HOME may be one the user manages: we do not chmod what we did not create)."""
+    if path.is_dir():
+        return
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+
+
+def _read_or_create_key_file(path: Path) -> str:
+    try:
+        return _read_key_file(path)
+    except FileNotFoundError:
+        pass
+    from cryptography.fernet import Fernet  # only when a key has to be made
+
+    key = Fernet.generate_key()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:  # another process won the race: use its key
+        return _read_key_file(path)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        os.write(fd, key + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return key.decode("ascii")
+
+
+def _read_key_file(path: Path) -> str:
+    text = path.read_text(encoding="ascii").strip()
+    if not text:
+        raise SettingsError(f"key file {path} is empty")
+    return text
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL (`user:***@host`)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
