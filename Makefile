@@ -37,6 +37,7 @@ test-fast: $(VENV)/.installed
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/doors.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -17,8 +17,9 @@ from medstay.errors import UserError
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Deadlines of article 9ter dossiers.")
 rules_app = typer.Typer(no_args_is_help=True, help="The law as code: evaluate facts without any database.")
 app.add_typer(rules_app, name="rules")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: a sentence is never cut at the terminal's width (tables still fit it).
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 from medstay.evaluate import emit_json  # noqa: E402,F401  (shared with the fast path)

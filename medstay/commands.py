@@ -170,14 +170,11 @@ def projector() -> None:
 
 @app.command("up")
 def up(port: int = typer.Option(4200, "--port", min=1024, max=65535, help="port of the Prefect UI/API on 127.0.0.1"),
-       demo: bool = typer.Option(False, "--demo", help="load fictitious dossiers in every stage"),
-       ready_file: Optional[str] = typer.Option(None, "--ready-file", hidden=True)) -> None:
-    """Start everything locally: Prefect server (embedded SQLite), worker, deployments."""
-    from pathlib import Path
-
+       demo: bool = typer.Option(False, "--demo", help="load fictitious dossiers in every stage")) -> None:
+    """Start everything locally: Prefect server (embedded SQLite), worker, projector, deployments."""
     from medstay.up import up as start
 
-    start(port, demo, Path(ready_file) if ready_file else None)
+    start(port, demo)
 
 
 reminders_app = typer.Typer(no_args_is_help=True, help="Reminders: the outbox, sweeps, failures, digests.")

@@ -166,6 +166,7 @@ def import_csv(path: str | Path, *, by: str | None = None) -> list[str]:
     from sqlalchemy.exc import IntegrityError
     from sqlmodel import select
 
+    from medstay import projections
     from medstay.dossiers import actor
     from models import AuditEntry, Dossier, migrate, session
 
@@ -185,11 +186,15 @@ def import_csv(path: str | Path, *, by: str | None = None) -> list[str]:
             raise _refuse(name, [f"line {lines[ref]}, reference: the dossier {ref} already exists"
                                  for ref in sorted(existing, key=lines.get)])
         who = by or actor()
-        for values in good:
-            db.add(Dossier(**{column: values[column] for column in COLUMNS}))
-            db.add(AuditEntry(actor=who, action="dossier.imported", dossier_reference=values["reference"],
+        dossiers = [Dossier(**{column: values[column] for column in COLUMNS}) for values in good]
+        for dossier in dossiers:
+            db.add(dossier)
+            db.add(AuditEntry(actor=who, action="dossier.imported", dossier_reference=dossier.reference,
                               detail="import"))
         try:
+            db.flush()
+            for dossier in dossiers:  # each gets its flow run from the projector, in bulk
+                projections.touch(db, dossier)
             db.commit()
         except IntegrityError:
             raise UserError(f"nothing imported from {name}: one of its dossiers was registered meanwhile; "

@@ -45,6 +45,7 @@ class Stack:
         proc = subprocess.Popen(args, env=self.env, cwd=prefect_env.PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT,
                                 preexec_fn=_die_with_parent)
         log.close()
+        (self.logs / f"{name}.pid").write_text(str(proc.pid))  # for ops (and tests) to find each child
         self.children[name] = (args, proc)
         return proc
 
@@ -142,7 +143,7 @@ def _private_tree(path: Path) -> None:
             os.chmod(os.path.join(root, name), 0o600)
 
 
-def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
+def up(port: int, demo: bool) -> None:
     stop = {"signal": None}
 
     def interrupted(signum, frame):
@@ -175,8 +176,6 @@ def up(port: int, demo: bool, ready_file: Path | None = None) -> None:
         _load(demo)
         print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
               f"UI login (basic auth): the line in {prefect_env.prefect_home() / 'ui-login'}", flush=True)
-        if ready_file:
-            ready_file.write_text(env["PREFECT_API_URL"])
         while server.poll() is None:
             time.sleep(1)
             stack.restart_dead()

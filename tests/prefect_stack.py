@@ -1,5 +1,10 @@
-"""A real medstay stack for the tests: `medstay up` on a free loopback port, its own
-MEDSTAY_HOME (own Prefect SQLite database), started once per test session."""
+"""A real medstay stack for the tests, run as the README tells people to: `medstay up` in a
+subprocess whose environment holds only `MEDSTAY_HOME` (plus PATH and a throwaway HOME, so we
+can prove nothing lands in `~/.prefect`), with no `PREFECT_*` variable, no key, no switch.
+Every command the tests run goes through the same kind of subprocess.
+
+Only this test process itself reads Prefect's API to check what a caseworker would see: it
+takes the address and login from the profile `medstay up` wrote, as any client would."""
 
 from __future__ import annotations
 
@@ -9,12 +14,11 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import TEST_KEY
 
 BIN = Path(sys.executable).parent
 
@@ -25,73 +29,103 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def user_env(home: Path, user_home: Path) -> dict:
+    """What a user's shell has: PATH, HOME, a locale, MEDSTAY_HOME. Nothing of Prefect."""
+    return {"PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin", "HOME": str(user_home), "LANG": "C.UTF-8",
+            "MEDSTAY_HOME": str(home)}
+
+
 @dataclass
 class Stack:
     home: Path
-    api: str
+    user_home: Path
+    port: int
     env: dict
     proc: subprocess.Popen
+    log: Path
 
-    def medstay(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    @property
+    def login(self) -> str:
+        """The UI's basic-auth `user:password`, as a caseworker reads it (README)."""
+        return (self.home / "prefect" / "ui-login").read_text(encoding="utf-8").strip()
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def medstay(self, *args: str, check: bool = True, env: dict | None = None,
+                timeout: float = 120) -> subprocess.CompletedProcess:
         done = subprocess.run([str(BIN / "medstay"), *args], env={**self.env, **(env or {})}, capture_output=True,
-                              text=True, timeout=120)
+                              text=True, timeout=timeout)
         if check and done.returncode != 0:
             raise AssertionError(f"medstay {' '.join(args)} failed: {done.stdout}{done.stderr}")
         return done
 
     def run_of(self, reference: str):
         from prefect import get_client
-
-        from medstay import dossiers
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
         with get_client(sync_client=True) as client:
-            return client.read_flow_run(dossiers.load(reference).dossier.flow_run_id)
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[reference])))
+        live = [r for r in runs if r.state_type.value != "CANCELLED"]
+        assert len(live) <= 1, f"{reference}: {len(live)} runs"
+        return live[0] if live else None
 
-    def wait_for(self, reference: str, predicate, timeout: float = 90):
+    def wait_for(self, reference: str, predicate, timeout: float = 60):
         deadline = time.monotonic() + timeout
         while True:
             run = self.run_of(reference)
-            if predicate(run):
+            if run is not None and predicate(run):
                 return run
             if time.monotonic() > deadline:
-                raise AssertionError(f"{reference}: still {run.state.type.value} {run.state.name!r}")
-            time.sleep(0.5)
+                shown = f"{run.state.type.value} {run.state.name!r}" if run else "no run"
+                raise AssertionError(f"{reference}: still {shown} after {timeout} s")
+            time.sleep(0.1)
+
+
+def start_up(home: Path, user_home: Path, port: int, log: Path, demo: bool = False) -> subprocess.Popen:
+    """`medstay up` as a user starts it; returns once it says it is up."""
+    env = user_env(home, user_home)
+    offset = log.stat().st_size if log.exists() else 0  # a restart appends to the same log
+    proc = subprocess.Popen([str(BIN / "medstay"), "up", "--port", str(port), *(["--demo"] if demo else [])],
+                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while "medstay is up" not in log.read_text(errors="replace")[offset:]:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("medstay up did not start:\n" + log.read_text(errors="replace"))
+        time.sleep(0.3)
+    return proc
+
+
+def stop_up(proc: subprocess.Popen, sig=signal.SIGINT, timeout: float = 30) -> float:
+    """Stop `medstay up` as Ctrl-C (or SIGTERM) would; how long it took."""
+    started = time.monotonic()
+    os.kill(proc.pid, sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    return time.monotonic() - started
+
+
+def profile(home: Path) -> dict:
+    text = (home / "prefect" / "profiles.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)["profiles"]["medstay"]
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    home = tmp_path_factory.mktemp("stack") / "home"
-    port = free_port()
-    ready = home.parent / "ready"
-    env = dict(os.environ, MEDSTAY_HOME=str(home), MEDSTAY_SECRET_KEY=TEST_KEY, MEDSTAY_ACTOR="test-caseworker",
-               PREFECT_HOME=str(home / "prefect"), PREFECT_API_URL=f"http://127.0.0.1:{port}/api")
-    env.pop("MEDSTAY_DATABASE_URL", None)
-    proc = subprocess.Popen([str(BIN / "medstay"), "up", "--port", str(port), "--ready-file", str(ready)], env=env,
-                            stdout=open(home.parent / "up.log", "wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    deadline = time.monotonic() + 180
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("medstay up did not start:\n" + (home.parent / "up.log").read_text())
-        time.sleep(0.5)
-    env["PREFECT_API_AUTH_STRING"] = (home / "prefect" / "ui-login").read_text().strip()
-    saved = {k: os.environ.get(k) for k in ("MEDSTAY_HOME", "MEDSTAY_SECRET_KEY", "PREFECT_HOME", "PREFECT_API_URL",
-                                            "PREFECT_API_AUTH_STRING")}
-    os.environ.update({k: env[k] for k in saved})
+    base = tmp_path_factory.mktemp("stack")
+    home, user_home = base / "medstay-home", base / "user-home"
+    user_home.mkdir()
+    port, log = free_port(), base / "up.log"
+    proc = start_up(home, user_home, port, log)
+    found = profile(home)
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    # Prefect may already be imported in this process with other settings: override them.
-    with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"],
-                                     PREFECT_API_AUTH_STRING: env["PREFECT_API_AUTH_STRING"]}):
-        yield Stack(home, env["PREFECT_API_URL"], env, proc)
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise
+    # This process may have imported Prefect already: point it at the stack's server.
+    with temporary_settings(updates={PREFECT_API_URL: found["PREFECT_API_URL"],
+                                     PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}):
+        yield Stack(home, user_home, port, user_env(home, user_home), proc, log)
+    stop_up(proc, timeout=60)

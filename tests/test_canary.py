@@ -28,7 +28,7 @@ MEDICAL = ["tuberculosis", "chemotherapy", "HIV", "oncology", "diagnosis"]
 
 
 def _api(stack, method: str, path: str, body=None):
-    user, password = stack.env["PREFECT_API_AUTH_STRING"].split(":", 1)
+    user, password = stack.login.split(":", 1)
     r = httpx.request(method, f"{stack.api}{path}", json=body, auth=(user, password), timeout=30)
     r.raise_for_status()
     return r.text

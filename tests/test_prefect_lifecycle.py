@@ -15,8 +15,10 @@ from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 pytestmark = pytest.mark.prefect
 
 
-def paused_as(name_part: str):
-    return lambda run: run.state.type.value == "PAUSED" and name_part in (run.state.name or "")
+def paused_as(name_part: str, facts: int | None = None):
+    """The run is paused under this stage name (showing `facts` recorded facts, if given)."""
+    return lambda run: (run.state.type.value == "PAUSED" and name_part in (run.state.name or "")
+                        and (facts is None or (run.state.state_details.pause_key or "").startswith(f"w{facts}-")))
 
 
 def resume(stack, reference: str, **answer) -> None:
@@ -39,7 +41,7 @@ def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
     ref = "9TER-2026-000301"
     stack.medstay("dossier", "register", ref, "--language", "fr", "--email", "canary301@example.org")
     stack.medstay("event", "record", ref, "certificate_issued", "--on", "2026-10-01")
-    run = stack.wait_for(ref, paused_as("Preparing"))
+    run = stack.wait_for(ref, paused_as("Preparing", facts=1))
     assert run.name == ref and run.parameters == {"reference": ref}
     assert "stage:preparing" in run.tags
     schema, description = form_of(stack, ref)
@@ -105,18 +107,20 @@ def test_a_terminal_stage_completes_the_run(stack):
     assert "stage:withdrawn" in stack.run_of(ref).tags or run.state.type.value == "COMPLETED"
 
 
-def test_a_fact_submitted_while_the_worker_is_down_is_applied_when_it_is_back(stack):
+def test_a_fact_submitted_while_the_projector_is_down_is_applied_when_it_is_back(stack):
     ref = "9TER-2026-000304"
     stack.medstay("dossier", "register", ref, "--language", "de")
     stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
     stack.wait_for(ref, paused_as("Submitted"))
-    pid = int((stack.home / "logs" / "worker.pid").read_text())
+    pid = int((stack.home / "logs" / "projector.pid").read_text())
     os.killpg(pid, signal.SIGKILL)
     resume(stack, ref, kind="declared_admissible", on="2026-11-02")
-    time.sleep(1)
-    assert stack.run_of(ref).state.type.value in ("SCHEDULED", "PENDING", "RUNNING", "PAUSED")
-    stack.wait_for(ref, paused_as("Admissible"), timeout=120)
-    assert int((stack.home / "logs" / "worker.pid").read_text()) != pid
+    time.sleep(0.5)
+    assert stack.run_of(ref).state.type.value in ("SCHEDULED", "PENDING", "RUNNING")
+    stack.wait_for(ref, paused_as("Admissible"), timeout=120)  # `medstay up` started it again
+    assert int((stack.home / "logs" / "projector.pid").read_text()) != pid
+    shown = json.loads(stack.medstay("dossier", "show", ref, "--json").stdout)
+    assert [e["kind"] for e in shown["events"]] == ["application_sent", "declared_admissible"]
 
 
 def test_reconcile_recreates_a_lost_flow_run(stack):
@@ -129,10 +133,11 @@ def test_reconcile_recreates_a_lost_flow_run(stack):
     with get_client(sync_client=True) as client:
         client.delete_flow_run(lost.id)
     out = stack.medstay("reconcile", ref).stdout
-    assert f"{ref}: created" in out
+    assert "1 dossier(s) to check" in out and "up to date" in out
     run = stack.wait_for(ref, paused_as("Submitted"))
     assert run.id != lost.id
-    assert f"{ref}: unchanged" in stack.medstay("reconcile", ref).stdout  # twice: nothing to do
+    assert "up to date" in stack.medstay("reconcile", ref).stdout  # twice: the same run
+    assert stack.run_of(ref).id == run.id
 
 
 def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack, tmp_path):
@@ -180,7 +185,9 @@ def test_the_api_needs_the_basic_auth_string_and_listens_on_loopback_only(stack)
 
     assert httpx.get(f"{stack.api}/health").status_code == 200  # health stays open for probes
     assert httpx.post(f"{stack.api}/flow_runs/filter", json={}).status_code == 401
-    user, password = stack.env["PREFECT_API_AUTH_STRING"].split(":", 1)
+    from tests.prefect_stack import profile
+
+    user, password = profile(stack.home)["PREFECT_API_AUTH_STRING"].split(":", 1)
     assert httpx.post(f"{stack.api}/flow_runs/filter", json={}, auth=(user, password)).status_code == 200
     assert stack.api.startswith("http://127.0.0.1:")
     login = stack.home / "prefect" / "ui-login"
@@ -195,19 +202,17 @@ def test_keys_and_channel_credentials_can_live_in_prefect_secret_blocks(stack, t
     from prefect.blocks.system import Secret
 
     Secret(value=Fernet.generate_key().decode()).save("medstay-test-key", overwrite=True)
-    home = tmp_path / "home"
-    env = {"MEDSTAY_HOME": str(home), "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-test-key",
-           "MEDSTAY_NO_PREFECT": "1"}
+    db_file = tmp_path / "other.db"  # a database of its own, beside the stack's, same Prefect
+    env = {"MEDSTAY_DATABASE_URL": f"sqlite:///{db_file}", "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-test-key"}
     stack.medstay("dossier", "register", "9TER-2026-000901", "--language", "en", "--email", "blockkey@example.org",
                   env=env)
-    assert not (home / "secret.key").exists()
-    assert b"blockkey" not in (home / "medstay.db").read_bytes()
+    assert b"blockkey" not in db_file.read_bytes()
     shown = stack.medstay("dossier", "show", "9TER-2026-000901", "--json", "--contacts", env=env).stdout
     assert "blockkey@example.org" in shown
     wrong = stack.medstay("dossier", "show", "9TER-2026-000901", "--json", "--contacts", check=False,
                           env={**env, "MEDSTAY_SECRET_KEY": Fernet.generate_key().decode()})
     assert wrong.returncode == 2 and "cannot be decrypted" in wrong.stderr and "Traceback" not in wrong.stderr
-    with sqlite3.connect(home / "medstay.db") as db:
+    with sqlite3.connect(db_file) as db:
         assert db.execute("SELECT email FROM dossier").fetchone()[0].startswith("gAAAA")
 
 
@@ -216,14 +221,10 @@ def test_an_imported_batch_gets_its_runs_in_bulk_once(stack, tmp_path):
     csv = tmp_path / "dossiers.csv"
     csv.write_text("reference,language\n" + "".join(f"{ref},nl\n" for ref in refs), encoding="utf-8")
     assert "Imported 25 dossier(s)" in stack.medstay("dossier", "import", str(csv)).stdout
-    out = stack.medstay("reconcile").stdout
-    assert all(f"{ref}: created" in out for ref in refs)
     for ref in (refs[0], refs[-1]):
-        run = stack.run_of(ref)
-        assert run.state.type.value == "PAUSED" and run.state.name.startswith("Preparing") and run.name == ref
-        assert run.state.state_details.run_input_keyset is not None
-    again = stack.medstay("reconcile").stdout
-    assert all(f"{ref}: unchanged" in again for ref in refs)
+        run = stack.wait_for(ref, paused_as("Preparing"))
+        assert run.name == ref and run.state.state_details.run_input_keyset is not None
+    assert "up to date" in stack.medstay("reconcile").stdout
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 

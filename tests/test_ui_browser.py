@@ -25,7 +25,7 @@ def _browser(p):
 def _login(page, stack) -> str:
     ui = stack.api.removesuffix("/api")
     page.goto(f"{ui}/runs")  # the server asks for its basic-auth string first
-    page.get_by_placeholder("admin:pass").fill(stack.env["PREFECT_API_AUTH_STRING"])
+    page.get_by_placeholder("admin:pass").fill(stack.login)
     page.get_by_role("button", name="Login").click()
     page.wait_for_timeout(2000)
     return ui
@@ -89,7 +89,7 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
             "--disable-component-update", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{ui}/runs")  # the server asks for its basic-auth string first
-        page.get_by_placeholder("admin:pass").fill(stack.env["PREFECT_API_AUTH_STRING"])
+        page.get_by_placeholder("admin:pass").fill(stack.login)
         page.get_by_role("button", name="Login").click()
         page.wait_for_timeout(2000)
         page.goto(f"{ui}/runs/flow-run/{run.id}")

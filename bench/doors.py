@@ -1,0 +1,151 @@
+"""The doors, end to end, as a caseworker meets them (`make bench-doors`, ~2 minutes).
+
+Starts `medstay up` the way the README does (a fresh MEDSTAY_HOME, nothing else set, embedded
+SQLite), then for N facts each:
+
+- **CLI**: `medstay event record` as a subprocess — wall time until it answers, then the time
+  until the dossier's flow run is paused in the new stage;
+- **UI**: a Resume submitted through the API call the UI's Resume dialog makes
+  (`POST /flow_runs/{id}/resume` with the form's answer) — time until the run is paused in
+  the next stage;
+- **baseline** (same run, same server): a bare forced `set_flow_run_state` of a paused run to
+  another named Paused state — the floor of showing anything in Prefect.
+
+Prints a Markdown table and writes bench/results/doors.json. Not a test: figures only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+N = int(os.environ.get("BENCH_FACTS", "24"))
+POLL = 0.02
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Up:
+    def __init__(self, base: Path) -> None:
+        self.home, user = base / "home", base / "user"
+        user.mkdir()
+        self.env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(user), "LANG": "C.UTF-8", "MEDSTAY_HOME": str(self.home)}
+        self.port, self.log = free_port(), base / "up.log"
+        self.proc = subprocess.Popen([str(BIN / "medstay"), "up", "--port", str(self.port)], env=self.env,
+                                     stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        while "medstay is up" not in self.log.read_text(errors="replace"):
+            if self.proc.poll() is not None:
+                raise SystemExit(self.log.read_text())
+            time.sleep(0.3)
+        login = (self.home / "prefect" / "ui-login").read_text().strip().split(":", 1)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}/api", auth=tuple(login), timeout=30)
+
+    def medstay(self, *args: str) -> float:
+        started = time.perf_counter()
+        done = subprocess.run([str(BIN / "medstay"), *args], env=self.env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(done.stdout + done.stderr)
+        return time.perf_counter() - started
+
+    def run(self, reference: str) -> dict:
+        found = self.http.post("/flow_runs/filter", json={"flow_runs": {"name": {"any_": [reference]}}}).json()
+        return found[0] if found else {}
+
+    def wait_paused(self, reference: str, facts: int, timeout: float = 60) -> float:
+        """Seconds until the run is paused showing `facts` facts."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            state = self.run(reference).get("state") or {}
+            if state.get("type") == "PAUSED" and (state["state_details"].get("pause_key") or "").startswith(f"w{facts}-"):
+                return time.perf_counter() - started
+            time.sleep(POLL)
+        raise SystemExit(f"{reference} not paused with {facts} facts after {timeout} s")
+
+    def stop(self) -> None:
+        os.kill(self.proc.pid, signal.SIGINT)
+        self.proc.wait(timeout=30)
+
+
+FACTS = [("certificate_issued", "2026-10-01", {}), ("application_sent", "2026-10-05", {}),
+         ("declared_admissible", "2026-11-02", {}),
+         ("convocation_received", "2026-11-20", {"appointment": "2026-12-10"})]
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"n": len(samples), "p50": statistics.median(ordered),
+            "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], "max": ordered[-1]}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="medstay-bench-") as tmp:
+        up = Up(Path(tmp))
+        try:
+            results = measure(up)
+        finally:
+            up.stop()
+    report(results)
+
+
+def measure(up: Up) -> dict:
+    refs = [f"9TER-2026-{950000 + i:06d}" for i in range(N)]
+    cli_answer, cli_shown, ui_shown, baseline = [], [], [], []
+    for ref in refs:
+        up.medstay("dossier", "register", ref, "--language", "fr")
+    for ref in refs:  # CLI door: two facts per dossier
+        for facts, (kind, on, _) in enumerate(FACTS[:2], start=1):
+            cli_answer.append(up.medstay("event", "record", ref, kind, "--on", on))
+            cli_shown.append(up.wait_paused(ref, facts))
+    for ref in refs:  # UI door: two Resumes per dossier, as the dialog submits them
+        for facts, (kind, on, extra) in enumerate(FACTS[2:], start=3):
+            run_id = up.run(ref)["id"]
+            started = time.perf_counter()
+            answer = up.http.post(f"/flow_runs/{run_id}/resume", json={"run_input": {"kind": kind, "on": on, **extra}})
+            assert answer.json().get("status") == "ACCEPT", answer.text
+            up.wait_paused(ref, facts)
+            ui_shown.append(time.perf_counter() - started)
+    for ref in refs:  # the floor: one forced state change of a paused run, nothing else
+        run = up.run(ref)
+        for i in range(2):
+            started = time.perf_counter()
+            up.http.post(f"/flow_runs/{run['id']}/set_state", json={"state": {
+                "type": "PAUSED", "name": f"Baseline {i}", "state_details": {"pause_reschedule": True}}, "force": True})
+            baseline.append(time.perf_counter() - started)
+    return {"facts": N, "cli_answer": summary(cli_answer), "cli_shown": summary(cli_shown),
+            "ui_shown": summary(ui_shown), "baseline_set_state": summary(baseline)}
+
+
+def report(r: dict) -> None:
+    base = r["baseline_set_state"]["p50"]
+    rows = [("`medstay event record` answers (wall, subprocess)", "cli_answer"),
+            ("… then its run is paused in the new stage", "cli_shown"),
+            ("UI Resume submitted → run paused in the next stage", "ui_shown"),
+            ("baseline: bare forced `set_flow_run_state`", "baseline_set_state")]
+    print(f"\n{r['facts']} dossiers, embedded SQLite, `medstay up` as the README starts it\n")
+    print("| measure | n | p50 | p95 | max | p50 / baseline |\n|---|---|---|---|---|---|")
+    for label, key in rows:
+        s = r[key]
+        print(f"| {label} | {s['n']} | {s['p50']:.3f} s | {s['p95']:.3f} s | {s['max']:.3f} s | {s['p50'] / base:.0f}× |")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "doors.json").write_text(json.dumps(r, indent=2))
+
+
+if __name__ == "__main__":
+    main()
