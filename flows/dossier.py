@@ -77,8 +77,10 @@ def suspend(reference: str, flow_run_id, state, version: int) -> None:
 def alert_caseworker(flow, flow_run, state) -> None:
     """A dossier's run failed or crashed: tell its caseworker (the projector retries it)."""
     reference = (flow_run.parameters or {}).get("reference", "")
+    # Once a day per run at most: the projector retries a failed run every minute or so.
+    day = state.timestamp.date().isoformat() if state.timestamp else ""
     outbox.alert_dossier(reference, f"its Prefect flow run ended {state.type.value.lower()}; medstay retries it "
-                                    "(see `medstay status`)", key=f"run:{flow_run.id}:{state.id}")
+                                    "(see `medstay status`)", key=f"run:{flow_run.id}:{day}")
 
 
 @flow(name="dossier-lifecycle", flow_run_name="{reference}", persist_result=False, log_prints=False,

@@ -110,7 +110,7 @@ def status_json(prefect_problem, beat, alive: bool, total: int, rows) -> dict:
 def print_status(console: Console, prefect_problem, beat, alive: bool, total: int, rows) -> None:
     from rich.markup import escape
 
-    console.print("Prefect: " + ("[green]up[/]" if prefect_problem is None else f"[red]{escape(prefect_problem)}[/]"))
+    console.print("Prefect: [green]up[/]" if prefect_problem is None else f"[red]{escape(prefect_problem)}[/]")
     if alive:
         console.print(f"Projector: [green]running[/] (pid {beat.pid} on {escape(beat.host)})")
     elif beat:
@@ -125,7 +125,9 @@ def print_status(console: Console, prefect_problem, beat, alive: bool, total: in
     for column in ("dossier", "facts behind", "attempts", "why", "next try (UTC)"):
         table.add_column(column, overflow="fold")
     for w in rows:
-        why = "; ".join(x for x in (w.error, w.plan_error and f"reminders not planned: {w.plan_error}") if x)
-        table.add_row(w.reference, str(w.behind), str(w.attempts), escape(why or "not yet picked up"),
-                      f"{w.next_attempt_at:%H:%M:%S}")
+        why = w.error or ("not yet picked up" if w.behind else "reminders to plan again (below)")
+        table.add_row(w.reference, str(w.behind), str(w.attempts), escape(why), f"{w.next_attempt_at:%H:%M:%S}")
     console.print(table)
+    for w in rows:
+        if w.plan_error:
+            console.print(f"{w.reference}: reminders not planned: {escape(w.plan_error)} (retried; the facts are recorded)")

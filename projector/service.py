@@ -49,6 +49,7 @@ POLL_SECONDS = 0.2
 STUCK_AFTER = timedelta(seconds=60)  # PENDING/RUNNING this long, and not ours: its process died
 BROKEN = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED, StateType.CANCELLING}
 BUSY = {StateType.PENDING, StateType.RUNNING}
+RETRIED = {StateType.FAILED, StateType.CRASHED}  # executed again by the periodic check
 THREADS = 3  # flows executing at once (one at a time per dossier)
 
 
@@ -159,13 +160,16 @@ class Projector:
             with self.lock:
                 self.busy.difference_update(refs)
 
-    # -- 3. Runs whose process died --------------------------------------------------------------
+    # -- 3. Runs whose process died, or that failed -------------------------------------------------
     def _stuck(self, client) -> int:
+        """Runs left PENDING/RUNNING by a dead process, or FAILED/CRASHED (e.g. the database was
+        away longer than the tasks' retries): executed again; a submitted answer still waiting
+        in Prefect is recorded then."""
         if time.monotonic() - self.last_stuck_check < 30:
             return 0
         self.last_stuck_check = time.monotonic()
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-            type=FlowRunFilterStateType(any_=sorted(BUSY)))),
+            type=FlowRunFilterStateType(any_=sorted(BUSY | RETRIED)))),
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[self.deployment_id])), limit=200)
         woken = 0
         for run in runs:
@@ -223,6 +227,7 @@ def _read_runs(client, ids: list[str]) -> dict[str, object]:
 
 
 def _stuck(run) -> bool:
+    """Busy (or failed) for longer than any live execution takes."""
     moment = run.state.timestamp if run.state else None
     return moment is not None and datetime.now(timezone.utc) - moment > STUCK_AFTER
 

@@ -100,7 +100,7 @@ def test_without_a_running_prefect_each_command_says_so_in_one_sentence(tmp_path
     assert sweep.returncode == 2 and "Prefect is not running" in clean(sweep)
     assert len(sweep.stderr.strip().splitlines()) == 1
     status = clean(medstay("status"))
-    assert "Prefect is not running" in status and "1 dossier(s) waiting" in status
+    assert "Prefect is not running" in status and "1 dossier(s) waiting" in status and "Prefect: " not in status
     assert "never started" in status
     reconcile = clean(medstay("reconcile"))
     assert "projector is not running" in reconcile

@@ -1,0 +1,98 @@
+"""The record's side of the single path to Prefect: each fact leaves a projection row in its
+own transaction, nothing imports Prefect to record a fact, a broken reminder policy never
+blocks the legal record, and `medstay status` says what waits and why."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+from medstay import dossiers, projections
+from models import Projection, session
+
+REF = "9TER-2026-000123"
+
+
+def _row() -> Projection:
+    with session() as db:
+        row = db.exec(__import__("sqlmodel").select(Projection)).one()
+        db.expunge(row)
+        return row
+
+
+def test_registration_and_each_fact_ask_prefect_to_show_the_new_record(home):
+    dossiers.register(reference=REF, language="fr")
+    assert (_row().wanted, _row().shown) == (1, 0)
+    dossiers.record_event(reference=REF, kind="certificate_issued", on=date(2026, 10, 1))
+    assert _row().wanted == 2
+    [due] = projections.due()
+    assert (due.reference, due.wanted, due.behind, due.flow_run_id) == (REF, 2, True, None)
+
+
+def test_a_fact_landing_while_the_run_is_painted_stays_pending(home):
+    dossiers.register(reference=REF, language="fr")
+    version = projections.wanted(REF)  # the painter reads the version first …
+    dossiers.record_event(reference=REF, kind="certificate_issued", on=date(2026, 10, 1))  # … a fact lands …
+    projections.shown(REF, version, "run-1")  # … it paints what it had read
+    [due] = projections.due()
+    assert due.behind and due.wanted == version + 1 and due.flow_run_id == "run-1"
+    projections.shown(REF, due.wanted)
+    assert projections.due() == []
+    projections.shown(REF, version)  # an older painter finishing late changes nothing
+    assert projections.due() == []
+
+
+def test_a_refused_fact_leaves_no_projection_row_behind(home, cli):
+    dossiers.register(reference=REF, language="fr")
+    before = _row()
+    assert cli("event", "record", REF, "declared_admissible", "--on", "2026-11-02").code == 2
+    assert _row().wanted == before.wanted
+
+
+def test_a_failed_attempt_keeps_the_row_pending_with_its_reason_and_backs_off(home):
+    dossiers.register(reference=REF, language="fr")
+    first = projections.failed(REF, "Prefect answered 500")
+    second = projections.failed(REF, "Prefect answered 500")
+    assert second > first and projections.due() == []  # not before its next try
+    total, [waiting] = projections.waiting()
+    assert total == 1 and waiting.error == "Prefect answered 500" and waiting.attempts == 2
+
+
+def test_a_broken_reminder_policy_never_blocks_the_legal_record(home, cli, monkeypatch, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("send_window:\n  start: 'x'\n", encoding="utf-8")
+    monkeypatch.setenv("MEDSTAY_CONFIG", str(config))
+    assert cli("dossier", "register", REF, "--language", "fr", "--email", "a@example.org").code == 0
+    done = cli("event", "record", REF, "certificate_issued", "--on", "2026-10-01")
+    assert done.code == 0 and "Recorded certificate_issued" in done.out
+    assert json.loads(cli("dossier", "show", REF, "--json").out)["stage"] == "preparing"
+    [waiting] = json.loads(cli("status", "--json").out)["dossiers"]
+    assert waiting["planning_error"].startswith("config: send_window.start must be HH:MM")
+    assert "reminders not planned" in cli("status").out
+    config.write_text("{}\n", encoding="utf-8")  # fixed: the projector's retry plans them
+    from projector.service import _replan
+
+    _replan(REF)
+    assert _row().plan_error is None
+    assert cli("reminders", "list", REF, "--json").out.count('"deadline": "certificate_validity"') > 0
+
+
+def test_recording_a_fact_never_imports_prefect(home):
+    code = ("import sys\nfrom medstay.cli import main\n"
+            f"sys.argv = ['medstay', 'dossier', 'register', '{REF}', '--language', 'fr']\n"
+            "try: main()\nexcept SystemExit: pass\n"
+            f"sys.argv = ['medstay', 'event', 'record', '{REF}', 'certificate_issued', '--on', '2026-10-01']\n"
+            "try: main()\nexcept SystemExit: pass\n"
+            "print('prefect imported' if any(m == 'prefect' or m.startswith('prefect.') for m in sys.modules) "
+            "else 'no prefect')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "Recorded certificate_issued" in done.stdout and done.stdout.strip().endswith("no prefect"), done
+
+
+def test_a_malformed_setting_is_one_sentence_that_echoes_nothing(home, cli, monkeypatch):
+    monkeypatch.setenv("MEDSTAY_RETENTION_DAYS", "secret-looking-value")
+    done = cli("dossier", "purge", REF, "--yes")
+    assert done.code == 2 and "MEDSTAY_RETENTION_DAYS must be a whole number" in done.err
+    assert "secret-looking-value" not in done.err + done.out and "Traceback" not in done.err
