@@ -90,7 +90,7 @@ def environment(port: int) -> dict:
     api = f"http://127.0.0.1:{port}/api"
     auth = prefect_env.auth_string()
     return dict(os.environ, PREFECT_API_URL=api, PREFECT_UI_API_URL=api, PREFECT_SERVER_API_HOST="127.0.0.1",
-                PREFECT_SERVER_API_PORT=str(port), PREFECT_WORKER_QUERY_SECONDS="2", PWD=str(prefect_env.PROJECT_DIR),
+                PREFECT_SERVER_API_PORT=str(port), PWD=str(prefect_env.PROJECT_DIR),
                 # Basic auth: the server checks it; the worker, projector, CLI and flows send it.
                 PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth,
                 # The embedded SQLite answers "database is locked" (500) under bursts: retry.

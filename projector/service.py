@@ -64,6 +64,7 @@ class Projector:
         self.started = datetime.now(timezone.utc)
         self.last_beat = 0.0
         self.last_stuck_check = 0.0
+        self.last_pool_poll = 0.0
 
     # -- the loop ------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -100,11 +101,19 @@ class Projector:
 
     # -- 1. Resumes from the UI ----------------------------------------------------------------
     def _resumes(self, client) -> int:
-        runs = client.get_scheduled_flow_runs_for_work_pool(DOSSIER_POOL,
-                                                            scheduled_before=datetime.now(timezone.utc))
+        """Runs a Resume moved to SCHEDULED. Found with a plain read: the work-pool poll that
+        workers use writes to Prefect's database each time (the pool's "last polled"), and on
+        the embedded SQLite every extra writer makes a caseworker's Resume likelier to be
+        answered "database is locked". The pool is polled that way only now and then, so the UI
+        shows it served."""
+        if time.monotonic() - self.last_pool_poll > 10:
+            self.last_pool_poll = time.monotonic()
+            client.get_scheduled_flow_runs_for_work_pool(DOSSIER_POOL, scheduled_before=datetime.now(timezone.utc))
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[self.deployment_id])), limit=100)
         started = 0
-        for response in runs:
-            run = response.flow_run
+        for run in runs:
             started += self._submit((run.parameters or {}).get("reference"), self._execute, run.id)
         return started
 
