@@ -304,17 +304,11 @@ def calendar(reference: Optional[str] = typer.Argument(None, help="only this dos
     """Open deadlines as an iCalendar feed: medstay calendar > deadlines.ics"""
     import sys
 
-    from sqlmodel import select
-
-    import rules
     from medstay import dossiers, ical
-    from models import Deadline, Dossier, migrate, session
+    from models import migrate, session
 
     migrate()
     with session() as db:
-        query = (select(Dossier.reference, Deadline).join(Deadline).where(Deadline.met.is_(None),
-                                                                          Dossier.stage.not_in(sorted(rules.TERMINAL))))
-        if reference:
-            query = query.where(Dossier.id == dossiers.find(db, reference).id)
-        rows = db.exec(query.order_by(Deadline.act_by)).all()
+        ids = [dossiers.find(db, reference).id] if reference else None
+        rows = [(ref, d) for d, ref, _ in db.exec(dossiers.open_deadlines(dossier_ids=ids))]
         sys.stdout.write(ical.feed(rows))

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-import rules
 from medstay import config as configuration
 from medstay import labels
-from models import Deadline, Dossier, Notification, migrate, session
+from medstay.dossiers import open_deadlines
+from models import Dossier, Notification, migrate, session
 
 HORIZON_DAYS = 7
 
@@ -43,12 +43,9 @@ def queue(now: datetime) -> int:
 
 def _body(db, dossiers: list[Dossier], today) -> str | None:
     ids = {d.id: d for d in dossiers}
-    soon = db.exec(select(Deadline).where(Deadline.dossier_id.in_(ids), Deadline.met.is_(None),
-                                          Deadline.act_by <= today + timedelta(days=HORIZON_DAYS))
-                   .order_by(Deadline.act_by))
-    lines = [f"- {labels.belgian(d.act_by)}  {ids[d.dossier_id].reference}  {labels.DEADLINES[d.kind]}"
-             + ("  (OVERDUE)" if d.due < today else "") for d in soon
-             if ids[d.dossier_id].stage not in rules.TERMINAL]
+    soon = db.exec(open_deadlines(until=today + timedelta(days=HORIZON_DAYS), dossier_ids=ids))
+    lines = [f"- {labels.belgian(d.act_by)}  {ref}  {labels.DEADLINES[d.kind]}" + ("  (OVERDUE)" if d.due < today else "")
+             for d, ref, _ in soon]
     failed = db.exec(select(Notification).where(Notification.dossier_id.in_(ids),
                                                 Notification.status.in_(("failed", "uncertain"))))
     problems = [f"- {ids[n.dossier_id].reference}: {n.purpose} {n.deadline_kind or ''} {n.offset or ''} to the "

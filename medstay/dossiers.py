@@ -50,16 +50,27 @@ def raw_events(events: list[DossierEvent]) -> list[dict]:
     return [{"kind": e.kind, "on": e.on.isoformat(), **json.loads(e.data)} for e in events]
 
 
+# The registration's fields and their validators: the one set every door uses (CLI, CSV import).
+REGISTRATION = {
+    "reference": check_reference,
+    "language": contacts.language,
+    "email": contacts.email,
+    "phone": contacts.mobile,
+    "name": contacts.name,
+    "lawyer_email": lambda raw: contacts.email(raw, "lawyer's e-mail"),
+    "caseworker_email": lambda raw: contacts.email(raw, "caseworker's e-mail"),
+}
+
+
 def register(*, reference: str, language: str, email: str | None = None, phone: str | None = None,
              name: str | None = None, lawyer_email: str | None = None, caseworker_email: str | None = None,
              by: str | None = None) -> Dossier:
     """Create a dossier; contact details are validated, then stored encrypted."""
-    dossier = Dossier(
-        reference=check_reference(reference), language=contacts.language(language),
-        email=contacts.email(email) if email else None, phone=contacts.mobile(phone) if phone else None,
-        name=contacts.name(name) if name else None,
-        lawyer_email=contacts.email(lawyer_email, "lawyer's e-mail") if lawyer_email else None,
-        caseworker_email=contacts.email(caseworker_email, "caseworker's e-mail") if caseworker_email else None)
+    given = {"reference": reference, "language": language, "email": email, "phone": phone, "name": name,
+             "lawyer_email": lawyer_email, "caseworker_email": caseworker_email}
+    required = ("reference", "language")  # always checked, even when empty
+    dossier = Dossier(**{field: REGISTRATION[field](value) if value or field in required else None
+                         for field, value in given.items()})
     migrate()
     with session() as db:
         if db.exec(select(Dossier.id).where(Dossier.reference == dossier.reference)).first() is not None:
@@ -162,14 +173,23 @@ class Upcoming:
     overdue: bool
 
 
+def open_deadlines(*, until: date | None = None, dossier_ids=None):
+    """The one query for open deadlines (not met, dossier not closed): (Deadline, reference, stage)
+    rows, soonest act-by first; `until`: act-by on or before; `dossier_ids`: only those."""
+    query = (select(Deadline, Dossier.reference, Dossier.stage).join(Dossier)
+             .where(Deadline.met.is_(None), Dossier.stage.not_in(sorted(rules.TERMINAL))))
+    if until is not None:
+        query = query.where(Deadline.act_by <= until)
+    if dossier_ids is not None:
+        query = query.where(Deadline.dossier_id.in_(list(dossier_ids)))
+    return query.order_by(Deadline.act_by, Dossier.reference, Deadline.position)
+
+
 def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
     """Open deadlines of every non-terminal dossier, soonest act-by first."""
     migrate()
     with session() as db:
-        query = (select(Deadline, Dossier.reference, Dossier.stage).join(Dossier)
-                 .where(Deadline.met.is_(None), Dossier.stage.not_in(sorted(rules.TERMINAL))))
-        if within is not None:
-            query = query.where(Deadline.act_by <= today + timedelta(days=within))
+        query = open_deadlines(until=today + timedelta(days=within) if within is not None else None)
         rows = [Upcoming(ref, stage, d, d.due < today) for d, ref, stage in db.exec(query)]
         db.expunge_all()
     return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))

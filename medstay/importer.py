@@ -28,21 +28,10 @@ LISTED = 5  # errors named in the message
 CHUNK = 500  # references per IN (...) query
 
 
-def _check_reference(raw: str) -> str:
-    from medstay.dossiers import check_reference
+def _validators() -> dict:
+    from medstay.dossiers import REGISTRATION  # the same validators as `medstay dossier register`
 
-    return check_reference(raw)
-
-
-VALIDATORS = {
-    "reference": _check_reference,
-    "language": contacts.language,
-    "email": contacts.email,
-    "phone": contacts.mobile,
-    "name": contacts.name,
-    "lawyer_email": lambda raw: contacts.email(raw, "lawyer's e-mail"),
-    "caseworker_email": lambda raw: contacts.email(raw, "caseworker's e-mail"),
-}
+    return REGISTRATION
 
 
 @dataclass
@@ -145,7 +134,7 @@ def validate(rows: list[Row]) -> tuple[list[dict], list[str]]:
                 clean[column] = None
                 continue
             try:
-                clean[column] = VALIDATORS[column](raw)
+                clean[column] = _validators()[column](raw)
             except UserError as exc:
                 row_errors.append(f"line {row.line}, {column}: {exc}")
         reference = clean.get("reference")

@@ -23,6 +23,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 import rules
+from rules.deadlines import deadline_dict
 from medstay.errors import NotFound, UserError
 from models.settings import get_settings
 
@@ -86,8 +87,7 @@ def export(*, reference: str, by: str | None = None) -> dict:
             "events": [{"seq": e.seq, "kind": e.kind, "on": e.on.isoformat(), "fields": json.loads(e.data),
                         "recorded_by": e.recorded_by, "recorded_at": _iso(e.recorded_at), "source": e.source}
                        for e in events],
-            "deadlines": [{"kind": d.kind, "due": d.due.isoformat(), "opens": _iso(d.opens),
-                           "act_by": d.act_by.isoformat(), "basis": d.basis, "met": d.met} for d in deadlines],
+            "deadlines": [deadline_dict(d) for d in deadlines],
             "notifications": [{"purpose": n.purpose, "deadline": n.deadline_kind, "offset": n.offset, "to": n.role,
                                "channel": n.channel, "due_at": _iso(n.due_at), "status": n.status, "late": n.late,
                                "sent_at": _iso(n.sent_at)} for n in notifications],

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from medstay import labels
+from rules.deadlines import deadline_dict
 
 
 def _met(met) -> str:
@@ -37,11 +38,6 @@ def print_evaluation(console: Console, result) -> None:
         console.print(f"[dim]Next facts allowed: {', '.join(result.allowed)}[/]")
 
 
-def _deadline_json(d) -> dict:
-    return {"kind": d.kind, "due": d.due.isoformat(), "opens": d.opens.isoformat() if d.opens else None,
-            "act_by": d.act_by.isoformat(), "basis": d.basis, "met": d.met}
-
-
 def dossier_json(current) -> dict:
     """A dossier as JSON: procedural facts only (no contact details)."""
     ev = current.evaluation
@@ -50,7 +46,7 @@ def dossier_json(current) -> dict:
         "stage_label": labels.stage_label(ev),
         "events": [{"seq": e.seq, **raw, "recorded_by": e.recorded_by, "recorded_at": e.recorded_at.isoformat(),
                     "source": e.source} for e, raw in zip(current.events, (x.as_dict() for x in ev.events))],
-        "deadlines": [_deadline_json(d) for d in ev.deadlines],
+        "deadlines": [deadline_dict(d) for d in ev.deadlines],
         "warnings": [w.as_dict() for w in ev.warnings],
         "allowed_next": list(ev.allowed),
     }
@@ -76,7 +72,7 @@ def print_dossier(console: Console, current, today) -> None:
 
 
 def upcoming_json(row) -> dict:
-    return {"reference": row.reference, "stage": row.stage, "overdue": row.overdue, **_deadline_json(row.deadline)}
+    return {"reference": row.reference, "stage": row.stage, "overdue": row.overdue, **deadline_dict(row.deadline)}
 
 
 def print_upcoming(console: Console, rows, today) -> None:

@@ -36,14 +36,13 @@ class Deadline:
         self.met = on <= self.due
 
     def as_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "due": self.due.isoformat(),
-            "opens": self.opens.isoformat() if self.opens else None,
-            "act_by": self.act_by.isoformat(),
-            "basis": self.basis,
-            "met": self.met,
-        }
+        return deadline_dict(self)
+
+
+def deadline_dict(d) -> dict:
+    """A deadline as JSON — the rules' answer or a stored row alike (same attribute names)."""
+    return {"kind": d.kind, "due": d.due.isoformat(), "opens": d.opens.isoformat() if d.opens else None,
+            "act_by": d.act_by.isoformat(), "basis": d.basis, "met": d.met}
 
 
 def certificate_validity(certificate_on: Date, trigger: int) -> Deadline:
