@@ -209,7 +209,7 @@ def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="pretend
     if not local:
         from medstay import prefect_env
 
-        prefect_env.require()  # never Prefect's temporary server: its runs would be invisible
+        prefect_env.require("or sweep without it: --local")  # never Prefect's temporary server
         from flows.reminders import reminder_sweep
 
         outcomes = reminder_sweep(now=moment.isoformat())

@@ -96,9 +96,9 @@ def reachable(timeout: float = 2) -> str | None:
     return None
 
 
-def require() -> None:
+def require(alternative: str | None = None) -> None:
     """Configure Prefect and make sure its server answers, or one sentence (UserError)."""
     configure()
     problem = reachable()
     if problem:
-        raise UserError(problem)
+        raise UserError(f"{problem} ({alternative})" if alternative else problem)

@@ -31,7 +31,7 @@ from prefect import get_client
 from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterId,
                                             FlowRunFilterState, FlowRunFilterStateType)
 from prefect.client.schemas.objects import StateType
-from prefect.exceptions import Pause
+from prefect.exceptions import ObjectNotFound, Pause
 from prefect.flow_engine import run_flow
 from prefect.states import Scheduled
 
@@ -69,7 +69,11 @@ class Projector:
     # -- the loop ------------------------------------------------------------------------------
     def serve(self) -> None:
         with get_client(sync_client=True) as client:
-            self.deployment_id = client.read_deployment_by_name(DEPLOYMENT).id
+            try:
+                self.deployment_id = client.read_deployment_by_name(DEPLOYMENT).id
+            except ObjectNotFound:
+                raise UserError(f"Prefect has no deployment {DEPLOYMENT}: run `prefect --no-prompt deploy --all` "
+                                "in the project directory (`medstay up` does it)") from None
             log.info("projector serving %s on pool %s", DEPLOYMENT, DOSSIER_POOL)
             while not self.stop.is_set():
                 found = self.step(client)
