@@ -96,3 +96,26 @@ def test_a_malformed_setting_is_one_sentence_that_echoes_nothing(home, cli, monk
     done = cli("dossier", "purge", REF, "--yes")
     assert done.code == 2 and "MEDSTAY_RETENTION_DAYS must be a whole number" in done.err
     assert "secret-looking-value" not in done.err + done.out and "Traceback" not in done.err
+
+
+def test_a_failed_or_crashed_run_alerts_the_caseworker_once_a_day(home):
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+    from uuid import uuid4
+
+    from sqlmodel import select
+
+    from flows.dossier import alert_caseworker
+    from models import Notification
+
+    dossiers.register(reference=REF, language="fr", caseworker_email="cw@example.be")
+    run = SimpleNamespace(id=uuid4(), parameters={"reference": REF})
+    for _ in range(2):  # the projector retries the run: the second failure the same day adds nothing
+        state = SimpleNamespace(id=uuid4(), type=SimpleNamespace(value="FAILED"),
+                                timestamp=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
+        alert_caseworker(None, run, state)
+    with session() as db:
+        [alert] = db.exec(select(Notification).where(Notification.purpose == "alert")).all()
+        assert alert.address == "cw@example.be" and alert.role == "caseworker"
+        assert alert.body == f"medstay: dossier {REF}: its Prefect flow run ended failed; medstay retries it " \
+                             "(see `medstay status`)."
