@@ -176,6 +176,33 @@ def last_beat(name: str) -> ServiceBeat | None:
         return row
 
 
+STOPPED = "stopped"
+
+
+def stopped(name: str) -> None:
+    """A clean stop: say so at once rather than let the heartbeat go stale."""
+    migrate()
+    with session() as db:
+        row = db.get(ServiceBeat, name)
+        if row is not None:
+            row.detail, row.beat_at = STOPPED, utcnow()
+            db.add(row)
+            db.commit()
+
+
 def alive(name: str) -> bool:
+    """A recent heartbeat, not a clean stop, and (on this machine) its process still there."""
     row = last_beat(name)
-    return row is not None and utcnow() - row.beat_at < BEAT_STALE
+    if row is None or row.detail == STOPPED or utcnow() - row.beat_at >= BEAT_STALE:
+        return False
+    import os
+    import socket
+
+    if row.host == socket.gethostname():
+        try:
+            os.kill(row.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+    return True

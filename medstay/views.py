@@ -110,7 +110,8 @@ def print_status(console: Console, prefect_problem, beat, alive: bool, total: in
     if alive:
         console.print(f"Projector: [green]running[/] (pid {beat.pid} on {escape(beat.host)})")
     elif beat:
-        console.print(f"Projector: [red]not running[/] (last seen {beat.beat_at:%Y-%m-%d %H:%M:%S} UTC)")
+        what = "stopped" if beat.detail == "stopped" else "last seen"
+        console.print(f"Projector: [red]not running[/] ({what} {beat.beat_at:%Y-%m-%d %H:%M:%S} UTC)")
     else:
         console.print("Projector: [red]never started[/] (`medstay up` starts it)")
     if not total:

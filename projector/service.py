@@ -80,6 +80,7 @@ class Projector:
                 if not found:
                     self.stop.wait(POLL_SECONDS)
         self.pool.shutdown(wait=True)
+        projections.stopped("projector")
 
     def step(self, client) -> int:
         """One pass over the three sources; how much work was found."""
