@@ -144,7 +144,7 @@ def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_st
     for ref in refs:  # Prefect is down: every fact is still recorded and answered
         assert "Recorded application_sent" in medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
     status = medstay("status")
-    assert "5 dossier(s) waiting" in status and "Projector: not running (stopped" in status
+    assert "5 dossier(s) waiting" in status and "Projector: not running" in status
 
     proc = start_up(home, user_home, port, log)
     found = profile(home)
