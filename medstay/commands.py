@@ -6,6 +6,7 @@ from datetime import date
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from medstay.cli import app, emit_json, out
 from medstay.errors import UserError
@@ -89,6 +90,9 @@ def event_record(
     for w in current.evaluation.warnings:
         if w.event == event.index:
             out.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+    if current.plan_error:
+        out.print(f"[yellow]Reminders not planned yet[/]: {escape(current.plan_error)} — fix it; they are planned "
+                  "again automatically (`medstay status`).")
 
 
 @app.command("deadlines")

@@ -44,6 +44,7 @@ class DossierView:
     dossier: Dossier
     events: list[DossierEvent]
     evaluation: rules.Evaluation
+    plan_error: str | None = None  # the reminders could not be planned with the last fact (retried)
 
 
 def raw_events(events: list[DossierEvent]) -> list[dict]:
@@ -143,7 +144,7 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
         except IntegrityError:  # another door appended at the same time
             raise UserError(f"{current.dossier.reference} changed meanwhile: look at it again and retry") from None
         db.expunge_all()
-        return DossierView(current.dossier, current.events + [row], evaluation)
+        return DossierView(current.dossier, current.events + [row], evaluation, plan_error)
 
 
 def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation) -> str | None:

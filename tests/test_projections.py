@@ -67,6 +67,7 @@ def test_a_broken_reminder_policy_never_blocks_the_legal_record(home, cli, monke
     assert cli("dossier", "register", REF, "--language", "fr", "--email", "a@example.org").code == 0
     done = cli("event", "record", REF, "certificate_issued", "--on", "2026-10-01")
     assert done.code == 0 and "Recorded certificate_issued" in done.out
+    assert "Reminders not planned yet: config: send_window.start must be HH:MM" in done.out
     assert json.loads(cli("dossier", "show", REF, "--json").out)["stage"] == "preparing"
     [waiting] = json.loads(cli("status", "--json").out)["dossiers"]
     assert waiting["planning_error"].startswith("config: send_window.start must be HH:MM")
