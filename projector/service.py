@@ -33,6 +33,7 @@ from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound, Pause
 from prefect.flow_engine import run_flow
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.states import Scheduled
 
 import rules
@@ -224,8 +225,11 @@ class Projector:
         with get_client(sync_client=True) as client:
             run = client.read_flow_run(run_id)
         try:
-            state = run_flow(dossier_lifecycle, flow_run=run, parameters={"reference": reference},
-                             return_type="state")
+            # No flow-run heartbeat: an execution lasts a fraction of a second (stuck runs are found
+            # above), and stopping the heartbeat thread costs up to a second after each pause.
+            with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                state = run_flow(dossier_lifecycle, flow_run=run, parameters={"reference": reference},
+                                 return_type="state")
         except Pause:
             return  # suspended in its next stage: the flow marked the record shown
         if state is not None and not state.is_completed():
