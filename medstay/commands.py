@@ -153,12 +153,16 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
     from medstay import prefect_env, projections, views
 
     prefect = prefect_env.reachable()
+    resumes = prefect_env.waiting_resumes() if prefect is None else None
     beat = projections.last_beat("projector")
     total, rows = projections.waiting()
+    alive = projections.alive("projector")
     if as_json:
-        emit_json(views.status_json(prefect, beat, projections.alive("projector"), total, rows))
+        emit_json({**views.status_json(prefect, beat, alive, total, rows), "resumes_in_prefect": resumes})
     else:
-        views.print_status(out, prefect, beat, projections.alive("projector"), total, rows)
+        views.print_status(out, prefect, beat, alive, total, rows)
+        if resumes:
+            out.print(f"{resumes} dossier run(s) resumed in Prefect's UI, waiting for the projector to record them.")
 
 
 @app.command("projector")

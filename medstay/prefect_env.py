@@ -96,6 +96,24 @@ def reachable(timeout: float = 2) -> str | None:
     return None
 
 
+def waiting_resumes(timeout: float = 2) -> int | None:
+    """How many dossier runs Prefect holds resumed (a caseworker's Resume) or mid-execution,
+    i.e. waiting for the projector; None when Prefect cannot be asked."""
+    import httpx
+
+    url, auth = api_url(), api_auth()
+    if not url:
+        return None
+    body = {"flows": {"name": {"any_": ["dossier-lifecycle"]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}}}}
+    try:
+        answer = httpx.post(f"{url}/flow_runs/count", json=body, timeout=timeout,
+                            auth=tuple(auth.split(":", 1)) if auth and ":" in auth else None)
+        return int(answer.json()) if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
 def require(alternative: str | None = None) -> None:
     """Configure Prefect and make sure its server answers, or one sentence (UserError)."""
     configure()
