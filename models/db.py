@@ -83,7 +83,8 @@ def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
     if u.get_backend_name() != "sqlite":
         return create_engine(u, pool_pre_ping=True, **kwargs)
 
-    engine = create_engine(u, **kwargs)
+    # Wait for a lock rather than fail at once (the projector and the CLI write side by side).
+    engine = create_engine(u, connect_args={"timeout": 30}, **kwargs)
     path = _sqlite_file(u)
     if path is not None:
 
@@ -93,17 +94,17 @@ def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, conn_rec: Any) -> None:
-        if migrating:
-            dbapi_conn.isolation_level = None  # BEGIN is emitted below
+        dbapi_conn.isolation_level = None  # BEGIN is emitted below
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA foreign_keys={'OFF' if migrating else 'ON'}")
         cursor.close()
 
-    if migrating:
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE: take the write lock at the start. Two deferred transactions that both read,
+        # then both write, deadlock in SQLite and one fails at once with "database is locked"
+        # (the busy timeout cannot help); immediate ones simply wait their turn.
+        conn.exec_driver_sql("BEGIN" if migrating else "BEGIN IMMEDIATE")
 
     return engine
 

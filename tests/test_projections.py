@@ -120,3 +120,29 @@ def test_a_failed_or_crashed_run_alerts_the_caseworker_once_a_day(home):
         assert alert.address == "cw@example.be" and alert.role == "caseworker"
         assert alert.body == f"medstay: dossier {REF}: its Prefect flow run ended failed; medstay retries it " \
                              "(see `medstay status`)."
+
+
+def test_concurrent_facts_wait_their_turn_instead_of_failing(home):
+    """Twenty `event record` processes at once (the projector writes beside them too): each
+    distinct dossier's fact is recorded; on one shared dossier exactly one wins and the others
+    are refused in one sentence; never "database is locked", never a traceback."""
+    import os
+
+    from tests.prefect_stack import BIN
+
+    refs = [f"9TER-2026-0009{n:02d}" for n in range(16)]
+    for ref in refs:
+        dossiers.register(reference=ref, language="fr")
+        dossiers.record_event(reference=ref, kind="application_sent", on=date(2026, 10, 5))
+    env = {**os.environ, "MEDSTAY_HOME": str(home)}
+    argv = lambda ref: [str(BIN / "medstay"), "event", "record", ref, "declared_admissible", "--on", "2026-11-02"]  # noqa: E731
+    procs = [subprocess.Popen(argv(ref), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for ref in refs + [refs[0]] * 4]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    assert not any("Traceback" in out + err or "locked" in out + err for _, out, err in results), results
+    assert sum("Recorded declared_admissible" in out for _, out, _ in results) == 16
+    assert sum(code == 2 and "refused" in err for code, _, err in results) == 4
+    for ref in refs:
+        assert [e["kind"] for e in json.loads(subprocess.run(
+            [str(BIN / "medstay"), "dossier", "show", ref, "--json"], env=env, capture_output=True,
+            text=True).stdout)["events"]] == ["application_sent", "declared_admissible"]
