@@ -136,15 +136,13 @@ def _wait_caught_up(seconds: int) -> None:
     from medstay import projections
 
     deadline = time.monotonic() + seconds
-    while True:
-        total, _ = projections.waiting(limit=1)
-        if not total:
-            out.print("Every dossier's flow run is up to date.")
-            return
-        if time.monotonic() > deadline:
-            out.print(f"{total} dossier(s) still waiting for Prefect: see `medstay status`.")
-            return
+    while projections.untried() and time.monotonic() < deadline:
         time.sleep(0.5)
+    total, _ = projections.waiting(limit=1)
+    if total:
+        out.print(f"{total} dossier(s) still waiting for Prefect: `medstay status` says why.")
+    else:
+        out.print("Every dossier's flow run is up to date.")
 
 
 @app.command("status")

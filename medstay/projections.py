@@ -134,6 +134,14 @@ def request_all(references: list[str] | None = None) -> int:
         return len(dossiers)
 
 
+def untried() -> int:
+    """Dossiers behind that the projector has not tried yet (a failed try has its reason)."""
+    migrate()
+    with session() as db:
+        return db.exec(select(func.count()).select_from(Projection).where(
+            Projection.wanted > Projection.shown, Projection.attempts == 0)).one()
+
+
 @dataclass(frozen=True)
 class Waiting:
     reference: str
