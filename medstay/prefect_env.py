@@ -68,8 +68,10 @@ def api_url() -> str | None:
     return os.environ.get("PREFECT_API_URL") or _profile().get("PREFECT_API_URL")
 
 
-def api_auth() -> str | None:
-    return os.environ.get("PREFECT_API_AUTH_STRING") or _profile().get("PREFECT_API_AUTH_STRING")
+def api_auth() -> tuple[str, str] | None:
+    """The basic-auth (user, password) clients send, as httpx takes it."""
+    raw = os.environ.get("PREFECT_API_AUTH_STRING") or _profile().get("PREFECT_API_AUTH_STRING")
+    return tuple(raw.split(":", 1)) if raw and ":" in raw else None
 
 
 NOT_RUNNING = "Prefect is not running: start it with `make run` (or `medstay up`) in another terminal"
@@ -83,10 +85,8 @@ def reachable(timeout: float = 2) -> str | None:
         return NOT_RUNNING
     import httpx
 
-    auth = api_auth()
     try:
-        answer = httpx.get(f"{url}/admin/version", timeout=timeout,
-                           auth=tuple(auth.split(":", 1)) if auth and ":" in auth else None)
+        answer = httpx.get(f"{url}/admin/version", timeout=timeout, auth=api_auth())
     except httpx.HTTPError:
         return f"{NOT_RUNNING} (nothing answers at {url})"
     if answer.status_code in (401, 403):
@@ -101,14 +101,13 @@ def waiting_resumes(timeout: float = 2) -> int | None:
     i.e. waiting for the projector; None when Prefect cannot be asked."""
     import httpx
 
-    url, auth = api_url(), api_auth()
+    url = api_url()
     if not url:
         return None
     body = {"flows": {"name": {"any_": ["dossier-lifecycle"]}},
             "flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}}}}
     try:
-        answer = httpx.post(f"{url}/flow_runs/count", json=body, timeout=timeout,
-                            auth=tuple(auth.split(":", 1)) if auth and ":" in auth else None)
+        answer = httpx.post(f"{url}/flow_runs/count", json=body, timeout=timeout, auth=api_auth())
         return int(answer.json()) if answer.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         return None

@@ -21,16 +21,19 @@ BACKOFF_SECONDS = (1, 2, 5, 15, 30, 60, 120, 300)  # then every 5 minutes, never
 BEAT_STALE = timedelta(seconds=30)
 
 
-def touch(db: Session, dossier: Dossier, *, plan_error: str | None = None) -> None:
-    """Ask for the dossier's run to show its current record (in the caller's transaction)."""
+KEEP = object()  # `touch(plan_error=KEEP)`: this change did not plan reminders; keep what is known
+
+
+def touch(db: Session, dossier: Dossier, *, plan_error=KEEP) -> None:
+    """Ask for the dossier's run to show its current record (in the caller's transaction).
+    `plan_error`: the outcome of planning the reminders with this change (None: planned)."""
     row = db.get(Projection, dossier.id)
     now = utcnow()
     if row is None:
-        db.add(Projection(dossier_id=dossier.id, wanted=1, shown=0, next_attempt_at=now, plan_error=plan_error,
-                          updated_at=now))
-        return
+        row = Projection(dossier_id=dossier.id, wanted=0, shown=0, next_attempt_at=now, updated_at=now)
     row.wanted, row.next_attempt_at, row.updated_at, row.attempts = row.wanted + 1, now, now, 0
-    row.plan_error = plan_error
+    if plan_error is not KEEP:
+        row.plan_error = plan_error
     db.add(row)
 
 

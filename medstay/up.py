@@ -20,7 +20,6 @@ from medstay.errors import UserError
 from models.settings import get_settings
 
 STOP_GRACE = 6  # seconds between SIGTERM and SIGKILL of a child's process group
-MARKER = "up.marker"  # `medstay up` ran in this home (its data is not to be silently re-made)
 
 
 def _die_with_parent() -> None:
@@ -37,7 +36,8 @@ class Stack:
     def __init__(self, env: dict, logs: Path) -> None:
         self.env, self.logs = env, logs
         self.children: dict[str, tuple[list[str], subprocess.Popen]] = {}
-        self.restarts: dict[str, tuple[int, float]] = {}  # name → (restarts in a row, when allowed next)
+        self.restarts: dict[str, tuple[int, float]] = {}  # name → (quick deaths in a row, next start allowed)
+        self.started: dict[str, float] = {}
 
     def start(self, name: str, args: list[str]) -> subprocess.Popen:
         log = (self.logs / f"{name}.log").open("ab")
@@ -47,6 +47,7 @@ class Stack:
         log.close()
         (self.logs / f"{name}.pid").write_text(str(proc.pid))  # for ops (and tests) to find each child
         self.children[name] = (args, proc)
+        self.started[name] = time.monotonic()
         return proc
 
     def restart_dead(self) -> None:
@@ -56,6 +57,8 @@ class Stack:
             if proc.poll() is None or name == "prefect-server":
                 continue
             count, allowed = self.restarts.get(name, (0, 0.0))
+            if time.monotonic() - self.started[name] > 60:
+                count, allowed = 0, 0.0  # it had been running fine: no penalty for an old failure
             if time.monotonic() < allowed:
                 continue
             print(f"The {name} stopped (exit {proc.returncode}); starting it again (see {self.logs / name}.log).",
@@ -172,7 +175,6 @@ def up(port: int, demo: bool) -> None:
         prefect_cli("deploy", "--all", env=env)
         stack.start("prefect-worker", [str(bin_dir / "prefect"), "worker", "start", "--pool", prefect_env.WORK_POOL])
         stack.start("projector", [str(bin_dir / "medstay"), "projector"])
-        (home / MARKER).touch(mode=0o600)
         _load(demo)
         print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
               f"UI login (basic auth): the line in {prefect_env.prefect_home() / 'ui-login'}", flush=True)

@@ -72,6 +72,8 @@ def test_a_broken_reminder_policy_never_blocks_the_legal_record(home, cli, monke
     [waiting] = json.loads(cli("status", "--json").out)["dossiers"]
     assert waiting["planning_error"].startswith("config: send_window.start must be HH:MM")
     assert "reminders not planned" in cli("status").out
+    projections.request_all()  # a reconcile asks for a repaint: it must not forget the planning error
+    assert _row().plan_error.startswith("config: send_window.start")
     config.write_text("{}\n", encoding="utf-8")  # fixed: the projector's retry plans them
     from projector.service import _replan
 
