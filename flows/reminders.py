@@ -9,7 +9,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from medstay import digest, outbox, sweep
+from medstay import clock, digest, outbox, sweep
 
 
 def _now(now: str | None) -> datetime:
@@ -40,8 +40,13 @@ def deliver(notification_id: int, now: datetime) -> str:
 
 @flow(name="reminder-sweep", persist_result=False)
 def reminder_sweep(now: str | None = None) -> dict:
-    """Send every reminder, alert and digest that is due, each exactly once."""
+    """Send every reminder, alert and digest that is due, once (again only when a delivery
+    could not be confirmed, saying so). With `now` set on a home with real dossiers: a dry run."""
     moment = _now(now)
+    if now and not clock.may_write():
+        preview = dict(outbox.preview(moment))
+        get_run_logger().warning("dry run at %s: %s. %s", moment.isoformat(), preview or "nothing due", clock.DRY_RUN)
+        return {"dry run": 1, **preview}
     outcomes: dict[str, int] = {}
     for notification_id in claim_due(moment):
         state = deliver.with_options(task_run_name=sweep.label(notification_id))(notification_id, moment,
@@ -54,5 +59,6 @@ def reminder_sweep(now: str | None = None) -> dict:
 
 @flow(name="caseworker-digest", persist_result=False)
 def caseworker_digest(now: str | None = None) -> int:
-    """Queue each caseworker's digest (next 7 days, failed deliveries); the sweep sends it."""
-    return digest.queue(_now(now))
+    """Queue each caseworker's digest (next 7 days, failed deliveries); the sweep sends it.
+    With `now` set on a home with real dossiers: how many would be queued, nothing written."""
+    return digest.queue(_now(now), commit=not now or clock.may_write())

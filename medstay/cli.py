@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from medstay import terminal
 from medstay.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Deadlines of article 9ter dossiers.")
 rules_app = typer.Typer(no_args_is_help=True, help="The law as code: evaluate facts without any database.")
 app.add_typer(rules_app, name="rules")
-# soft_wrap: a sentence is never cut at the terminal's width (tables still fit it).
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Every string printed, stored ones included, has its control characters made visible.
+out = terminal.console()
+err = terminal.console(stderr=True)
 
 
 from medstay.evaluate import emit_json  # noqa: E402,F401  (shared with the fast path)
@@ -37,7 +37,8 @@ def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"ev
 
 
 def main() -> None:
-    """Entry point: user errors become one red sentence and exit code 2."""
+    """Entry point: user errors become one red sentence and exit code 2; a bug becomes one
+    sentence too, its traceback kept in an owner-only file (it may name a dossier)."""
     from medstay import commands, commands_privacy  # noqa: F401  (register the database-backed commands)
     from models.settings import SettingsError, configure_prefect
 
@@ -46,23 +47,63 @@ def main() -> None:
         # MEDSTAY_HOME/prefect, and it never starts a temporary server of its own.
         configure_prefect()
         code = app(standalone_mode=False)
-    except (UserError, SettingsError) as exc:
-        err.print(f"[red]Error:[/] {escape(str(exc))}")
-        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         err.print("Aborted.")
         sys.exit(1)
-    except Exception as exc:  # usage errors and the like
-        crypto = sys.modules.get("models.crypto")
-        if crypto is not None and isinstance(exc, crypto.DecryptionError):
-            err.print("[red]Error:[/] contact details cannot be decrypted with the configured key "
-                      "(MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key): wrong or missing key")
+    except Exception as exc:
+        cause = _user_cause(exc)
+        if cause is not None:
+            err.print(f"[red]Error:[/] {escape(cause)}")
             sys.exit(2)
         # Typer 0.29 vendors click (typer._click): match its ClickException by name, not by import.
         if any(base.__name__ == "ClickException" for base in type(exc).__mro__):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+            _usage_error(exc)
+        err.print(f"[red]Internal error[/] ({type(exc).__name__}): this is a bug in medstay, not your input. "
+                  f"{escape(_crash_report())}")
+        sys.exit(70)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _user_cause(exc: BaseException) -> str | None:
+    """The one sentence for a mistake the user can fix, looking through SQLAlchemy's wrapper
+    (a bad key fails inside a flush, wrapped with the row's parameters: never print those)."""
+    from models.settings import SettingsError
+
+    crypto = sys.modules.get("models.crypto")
+    for e in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if isinstance(e, (UserError, SettingsError)):
+            return str(e)
+        if crypto is not None and isinstance(e, crypto.DecryptionError):
+            return ("contact details cannot be decrypted with the configured key "
+                    "(MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key): wrong or missing key")
+    return None
+
+
+def _usage_error(exc) -> None:
+    """Click's usage errors echo what was typed: printed with control characters visible."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        err.print(escape(ctx.get_usage()))
+    err.print(f"[red]Error:[/] {escape(exc.format_message())}")
+    sys.exit(exc.exit_code)
+
+
+def _crash_report() -> str:
+    import os
+    import traceback
+    from datetime import datetime
+
+    try:
+        from models.settings import FILE_MODE, get_settings
+
+        logs = get_settings().home / "logs"
+        logs.mkdir(mode=0o700, exist_ok=True)
+        path = logs / f"crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(traceback.format_exc())
+        return f"The details are in {path}; please report it."
+    except Exception:  # noqa: BLE001  (reporting must not fail in turn)
+        return "Please report it with the command you ran."

@@ -97,7 +97,8 @@ def event_record(
 
 @app.command("deadlines")
 def deadlines(
-    within: Optional[int] = typer.Option(None, "--within", min=0, help="only act-by dates within DAYS from today"),
+    within: Optional[int] = typer.Option(None, "--within", min=0, max=36500,
+                                         help="only act-by dates within DAYS from today"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     today: Optional[str] = typer.Option(None, "--today", hidden=True, help="pretend today is YYYY-MM-DD"),
 ) -> None:
@@ -143,6 +144,27 @@ def _wait_caught_up(seconds: int) -> None:
         out.print(f"{total} dossier(s) still waiting for Prefect: `medstay status` says why.")
     else:
         out.print("Every dossier's flow run is up to date.")
+
+
+@app.command("init")
+def init(rehearsal: bool = typer.Option(False, "--rehearsal", help="a home for training and trying a policy on "
+                                        "made-up dossiers, where a pretend clock (--now) really sends")) -> None:
+    """Create this home (MEDSTAY_HOME): its key, its database and home.json. Any command does
+    it on first use; `init --rehearsal` must come first."""
+    from models import home, migrate
+    from models.settings import get_settings
+
+    settings = get_settings()
+    marker = home.read(settings)
+    if marker is not None and bool(marker.get("rehearsal")) != rehearsal:
+        kind = "a rehearsal home" if marker.get("rehearsal") else "a home for real dossiers"
+        raise UserError(f"{settings.home} is already {kind}; use another MEDSTAY_HOME for the other kind")
+    if marker is None:
+        if (settings.home / "medstay.db").exists() and rehearsal:
+            raise UserError(f"{settings.home} already holds a database: a rehearsal home must be a new MEDSTAY_HOME")
+        home.write(settings, database=None, rehearsal=rehearsal)
+    migrate()
+    out.print(f"{settings.home} is {'a rehearsal home: --now sends there' if rehearsal else 'ready'}.")
 
 
 @app.command("status")
@@ -198,20 +220,29 @@ def _parse_now(raw: Optional[str]):
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise UserError(f"--now must be an ISO date-time like 2026-12-01T09:30+01:00, not {raw[:40]!r}") from None
+    if not 1950 <= moment.year <= 2090:  # the legal calendar's range (rules.events.YEARS)
+        raise UserError("--now must be between the years 1950 and 2090")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo("Europe/Brussels"))
     return moment.astimezone(timezone.utc)
 
 
 @reminders_app.command("run")
-def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="pretend it is this ISO date-time"),
+def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="preview a sweep at this ISO date-time "
+                                                    "(sends only on a rehearsal home)"),
                   local: bool = typer.Option(False, "--local", help="sweep in this process, without Prefect "
                                                                     "(the sweep is not shown in the UI)")) -> None:
-    """Run one sweep now: send what is due, exactly once."""
-    moment = _parse_now(now)
-    from medstay import config
+    """Run one sweep now: send what is due; with --now, show what a sweep then would do."""
+    from medstay import clock, config, outbox
 
-    config.load()  # a malformed config is reported before anything is claimed
+    moment = _parse_now(now)
+    outbox.require_alerts_to(config.load())  # a malformed config is reported before anything is claimed
+    if now and not clock.may_write():
+        counts = outbox.preview(moment)
+        out.print(f"Sweep at {moment.isoformat()} would do: "
+                  + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing") + ".")
+        out.print(clock.DRY_RUN)
+        return
     if not local:
         from medstay import prefect_env
 
@@ -298,10 +329,17 @@ def reminders_failed(as_json: bool = typer.Option(False, "--json", help="print J
 
 
 @reminders_app.command("digest")
-def reminders_digest(now: Optional[str] = typer.Option(None, "--now", help="pretend it is this ISO date-time")) -> None:
+def reminders_digest(now: Optional[str] = typer.Option(None, "--now", help="preview the digests at this ISO "
+                                                       "date-time (queues them only on a rehearsal home)")) -> None:
     """Queue today's digest for each caseworker (the next sweep sends it)."""
     from medstay import digest
 
+    from medstay import clock
+
+    if now and not clock.may_write():
+        out.print(f"{digest.queue(_parse_now(now), commit=False)} digest(s) would be queued.")
+        out.print(clock.DRY_RUN)
+        return
     out.print(f"{digest.queue(_parse_now(now))} digest(s) queued.")
 
 

@@ -83,6 +83,10 @@ def dossier_purge(
     from medstay import privacy
     from medstay.commands import _parse_day
 
+    if today:
+        from medstay import clock
+
+        clock.refuse("--today", "erase personal data before its retention period ends")
     day = _parse_day(today, "--today") if today else None
     target = privacy.purgeable(reference=reference, now=day)  # refused before asking
     if not yes:
@@ -108,6 +112,14 @@ def dossier_import(file: Path = typer.Argument(..., help="CSV file with the head
     refs = importer.import_csv(file)
     out.print(f"Imported {len(refs)} dossier(s). Run [bold]medstay reconcile[/] so that they get their "
               "flow runs in Prefect.")
+
+
+@keys_app.command("new")
+def keys_new() -> None:
+    """Print a new key (for MEDSTAY_SECRET_KEY="new,old" before `medstay keys rotate`)."""
+    from cryptography.fernet import Fernet
+
+    out.print(Fernet.generate_key().decode("ascii"))
 
 
 @keys_app.command("rotate")

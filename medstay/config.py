@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import time
 from pathlib import Path
+from typing import Annotated, Literal, Optional
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, field_validator
 
 from medstay.errors import UserError
 from models.settings import get_settings
@@ -67,7 +69,7 @@ class Config:
     sms_url: str | None
     helpline: str | None
     alerts_to: str | None
-    rules: dict[str, Rule] = field(default_factory=dict)
+    rules: dict[str, Rule] = _field(default_factory=dict)
 
 
 def _path() -> Path:
@@ -81,65 +83,116 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _clock(raw, what: str) -> time:
-    if not isinstance(raw, str) or not re.fullmatch(r"\d{2}:\d{2}", raw):
-        raise UserError(f"config: {what} must be HH:MM, not {str(raw)[:20]!r}")
-    try:
-        return time.fromisoformat(raw)
-    except ValueError:
-        raise UserError(f"config: {what} must be HH:MM, not {raw!r}") from None
+# -- the file's schema: every mistake found at once, one sentence each -------------------------
+Clock = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Days = Annotated[list[Annotated[StrictInt, Field(ge=0, le=365)]], Field(max_length=30)]
+Minutes = Annotated[StrictInt, Field(ge=1, le=10080)]
+Url = Annotated[str, StringConstraints(max_length=2000)]
+_STRICT = ConfigDict(extra="forbid", strict=True)
 
 
-def _days(raw, what: str) -> tuple[int, ...]:
-    if not isinstance(raw, list) or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 365
-                                            for d in raw):
-        raise UserError(f"config: {what} must be a list of days between 0 and 365")
-    return tuple(sorted(set(raw), reverse=True))
+class _Window(BaseModel):
+    model_config = _STRICT
+    start: Clock
+    end: Clock
 
 
-def _choices(raw, allowed, what: str) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not raw or any(r not in allowed for r in raw):
-        raise UserError(f"config: {what} must be a list among {', '.join(allowed)}")
-    return tuple(raw)
+class _Notify(BaseModel):
+    model_config = _STRICT
+    email_url: Optional[Url] = None
+    sms_url: Optional[Url] = None
+    helpline: Optional[Annotated[str, StringConstraints(max_length=80)]] = None
+    alerts_to: Optional[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]] = None
+
+    @field_validator("sms_url")
+    @classmethod
+    def _phone_slot(cls, url):
+        if url and "{phone}" not in url:
+            raise ValueError("must contain {phone}, replaced by the recipient's number")
+        return url
+
+
+class _Rule(BaseModel):
+    model_config = _STRICT
+    before_act_by: Days = []
+    after_opens: Days = []
+    to: Annotated[list[Literal[ROLES]], Field(min_length=1)] = ["applicant"]  # type: ignore[valid-type]
+    by: Annotated[list[Literal[CHANNELS]], Field(min_length=1)] = ["email"]  # type: ignore[valid-type]
+
+
+class _File(BaseModel):
+    model_config = _STRICT
+    timezone: Annotated[str, StringConstraints(max_length=60)]
+    send_window: _Window
+    late_after_minutes: Annotated[StrictInt, Field(ge=0, le=1440)]
+    max_attempts: Annotated[StrictInt, Field(ge=1, le=50)]
+    retry_minutes: Annotated[list[Minutes], Field(min_length=1, max_length=20)]
+    notify: _Notify
+    reminders: dict[Literal[tuple(DEFAULT_POLICY)], _Rule]  # type: ignore[valid-type]
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known time zone (e.g. Europe/Brussels)") from None
+        return name
+
+
+def _mistakes(exc: ValidationError) -> list[str]:
+    """One sentence per mistake, naming the setting, never echoing its value."""
+    out = []
+    for e in exc.errors(include_input=False, include_url=False):
+        loc = [str(p) for p in e["loc"]]
+        where = ".".join(p for p in loc if p != "[key]")
+        message = e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+        message = message.replace("greater than or equal to", "at least").replace("less than or equal to", "at most")
+        message = message.replace(" or instance of _Window", " with start and end").replace(" or instance of _Notify",
+                                                                                               "")
+        if e["type"] == "extra_forbidden":
+            message = "is not a setting medstay knows (misspelt?)"
+        elif e["type"] == "string_pattern_mismatch":
+            message = "must be an e-mail address" if where.endswith("alerts_to") else "must be HH:MM (00:00 to 23:59)"
+        elif "[key]" in loc:
+            message = f"is not a deadline kind ({', '.join(DEFAULT_POLICY)})"
+        elif e["type"] == "literal_error":
+            message = f"must be among {', '.join(ROLES if loc[-2] == 'to' else CHANNELS)}"
+        out.append(f"{where or 'the file'} {message}")
+    return out
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    from medstay import safeyaml
+
+    doc = safeyaml.parse(safeyaml.read_text(path, "config", max_bytes=256 * 1024), f"config {path}")
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise UserError(f"config {path} must be a mapping of settings")
+    return doc
 
 
 def load() -> Config:
-    """The configuration in force; a clear error for a malformed file."""
+    """The configuration in force, checked whole: every mistake, one line each."""
     path = _path()
-    raw = {}
-    if path.exists():
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise UserError(f"config {path} cannot be read: {str(exc).splitlines()[0]}") from None
-        if not isinstance(raw, dict):
-            raise UserError(f"config {path} must be a mapping")
-    doc = _merge(DEFAULTS, raw)
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
-        ZoneInfo(str(doc["timezone"]))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"config: unknown timezone {str(doc['timezone'])[:40]!r}") from None
-    start, end = _clock(doc["send_window"]["start"], "send_window.start"), _clock(doc["send_window"]["end"],
-                                                                                  "send_window.end")
+        doc = _File.model_validate(_merge(DEFAULTS, _read(path)))
+    except ValidationError as exc:
+        raise UserError(f"config {path}: " + "; ".join(_mistakes(exc))) from None
+    start, end = time.fromisoformat(doc.send_window.start), time.fromisoformat(doc.send_window.end)
     if start >= end:
-        raise UserError("config: send_window.start must be before send_window.end")
-    rules = {}
-    for kind, rule in (doc["reminders"] or {}).items():
-        if kind not in DEFAULT_POLICY or not isinstance(rule, dict):
-            raise UserError(f"config: reminders.{str(kind)[:40]} is not a deadline kind")
-        rules[kind] = Rule(kind, _days(rule.get("before_act_by", []), f"reminders.{kind}.before_act_by"),
-                           _days(rule.get("after_opens", []), f"reminders.{kind}.after_opens"),
-                           _choices(rule.get("to", ["applicant"]), ROLES, f"reminders.{kind}.to"),
-                           _choices(rule.get("by", ["email"]), CHANNELS, f"reminders.{kind}.by"))
-    notify = doc["notify"] or {}
-    sms = notify.get("sms_url")
-    if sms and "{phone}" not in sms:
-        raise UserError("config: notify.sms_url must contain {phone}, replaced by the recipient's number")
-    return Config(str(doc["timezone"]), start, end, int(doc["late_after_minutes"]), int(doc["max_attempts"]),
-                  tuple(int(m) for m in doc["retry_minutes"]), notify.get("email_url"), sms, notify.get("helpline"),
-                  notify.get("alerts_to"), rules)
+        raise UserError(f"config {path}: send_window.start must be before send_window.end")
+    rules = {kind: Rule(kind, tuple(sorted(set(r.before_act_by), reverse=True)),
+                        tuple(sorted(set(r.after_opens), reverse=True)), tuple(r.to), tuple(r.by))
+             for kind, r in doc.reminders.items()}
+    n = doc.notify
+    return Config(doc.timezone, start, end, doc.late_after_minutes, doc.max_attempts, tuple(doc.retry_minutes),
+                  n.email_url, n.sms_url, n.helpline, n.alerts_to, rules)
 
 
 _VAR = re.compile(r"\$\{(secret:)?([A-Za-z_][A-Za-z0-9_\-]*)\}")

@@ -6,17 +6,18 @@ Prefect's) handlers, and what we store of a failure is scrubbed of addresses and
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import apprise
 
 from medstay import config as configuration
-from medstay import messages
+from medstay import messages, outbox
 from models import Deadline, Dossier, Notification, session
 from sqlmodel import select
 
@@ -35,10 +36,23 @@ class Outgoing:
     subject: str
     body: str
     label: str  # for the Prefect task name: reference, deadline, offset, channel
+    recipient: str = ""  # scrubbed from whatever the server answers
 
 
-def scrub(text: str) -> str:
+def scrub(text: str, recipient: str = "") -> str:
+    """`text` without addresses, numbers, or any part of the recipient's address (a 550 reply
+    may quote only its local part)."""
+    for part in (recipient, recipient.split("@")[0]):  # the whole address first
+        if len(part) >= 3:
+            text = re.sub(re.escape(part), "<redacted>", text, flags=re.IGNORECASE)
     return _SCRUB.sub("<redacted>", text)
+
+
+def reminder_id(key: str) -> str:
+    """A stable, opaque id of one reminder (the same on a second copy), for the e-mail header
+    X-Medstay-Reminder-Id and the SMS gateway's Idempotency-Key: a mail filter or a gateway can
+    drop a copy. Opaque: the key names the dossier and the deadline."""
+    return "medstay-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def compose(notification_id: int, now: datetime) -> Outgoing | str:
@@ -57,30 +71,35 @@ def compose(notification_id: int, now: datetime) -> Outgoing | str:
             deadline = db.exec(select(Deadline).where(Deadline.dossier_id == row.dossier_id,
                                                       Deadline.kind == row.deadline_kind,
                                                       Deadline.trigger_seq == row.trigger_seq)).one()
-            from datetime import timedelta
-
             late = now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
             msg = messages.reminder(language=dossier.language, reference=dossier.reference, kind=row.deadline_kind,
                                     due=deadline.due, act_by=deadline.act_by, channel=row.channel,
-                                    for_applicant=row.role == "applicant", late=late, helpline=cfg.helpline)
+                                    for_applicant=row.role == "applicant", late=late, helpline=cfg.helpline,
+                                    repeat=outbox.unconfirmed(db, row.id))
             subject, body = msg.subject, msg.body
             label = f"{dossier.reference}-{row.deadline_kind}-{row.offset}-{row.role}-{row.channel}"
+            key = row.key
         else:
             subject = f"medstay {row.purpose}" + (f" – {dossier.reference}" if dossier else "")
             body = row.body or ""
+            if outbox.unconfirmed(db, row.id):
+                body = "You may already have received this message (its first delivery could not be confirmed).\n\n" + body
             label = f"{row.purpose}-{row.id}-{row.channel}"
+        key = row.key
     url = configuration.expand(channel_url)
     if row.channel == "email":
-        url += ("&" if "?" in url else "?") + "to=" + quote(address, safe="@")
+        url = _query(url, "to=" + quote(address, safe="@"), "+X-Medstay-Reminder-Id=" + reminder_id(key))
     else:
-        url = url.replace("{phone}", quote(address))
-    return Outgoing(url, subject, body, label.lower())
+        url = _query(url.replace("{phone}", quote(address)), "+Idempotency-Key=" + reminder_id(key))
+    return Outgoing(url, subject, body, label.lower(), address)
+
+
+def _query(url: str, *pairs: str) -> str:
+    return url + ("&" if "?" in url else "?") + "&".join(pairs)
 
 
 def _contact(dossier: Dossier, role: str, channel: str) -> str | None:
-    from medstay.outbox import contact
-
-    return contact(dossier, role, channel)
+    return outbox.contact(dossier, role, channel)
 
 
 def send(out: Outgoing) -> tuple[str, str]:
@@ -93,7 +112,7 @@ def send(out: Outgoing) -> tuple[str, str]:
         ok = notifier.notify(title=out.subject, body=out.body, body_format=apprise.NotifyFormat.TEXT)
     lines = [line.strip() for line in logs.getvalue().splitlines()
              if line.startswith(("WARNING", "ERROR")) or _SMTP_REPLY.search(line)]
-    detail = scrub(" | ".join(lines))[-400:]
+    detail = scrub(" | ".join(lines), out.recipient)[-400:]
     if ok:
         return "sent", ""
     return ("permanent" if _PERMANENT.search(detail) else "transient"), detail or "delivery failed"

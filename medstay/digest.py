@@ -18,8 +18,9 @@ from models import Dossier, Notification, migrate, session
 HORIZON_DAYS = 7
 
 
-def queue(now: datetime) -> int:
-    """Queue today's digest for every caseworker with something to say; returns how many."""
+def queue(now: datetime, *, commit: bool = True) -> int:
+    """Queue today's digest for every caseworker with something to say; returns how many
+    (with commit=False: how many would be, nothing written)."""
     cfg = configuration.load()
     today = now.astimezone(ZoneInfo(cfg.timezone)).date()
     migrate()
@@ -37,7 +38,7 @@ def queue(now: datetime) -> int:
                 db.add(Notification(key=key, purpose="digest", role="caseworker", channel="email", address=address,
                                     body=body, due_at=now, next_attempt_at=now))
                 queued += 1
-        db.commit()
+        db.commit() if commit else db.rollback()
     return queued
 
 

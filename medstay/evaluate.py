@@ -4,15 +4,15 @@ Kept free of heavy imports: `medstay.entry` runs it directly so the command star
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 from medstay.errors import UserError
 
 
 def emit_json(payload) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    from medstay.terminal import write_json
+
+    write_json(payload)
 
 
 def run(file: Path, as_json: bool) -> int:
@@ -37,11 +37,9 @@ def run(file: Path, as_json: bool) -> int:
     if as_json:
         emit_json(result.as_dict())
     else:
-        from rich.console import Console
+        from medstay import terminal, views
 
-        from medstay import views
-
-        views.print_evaluation(Console(highlight=False), result)
+        views.print_evaluation(terminal.console(), result)
     return 0
 
 
@@ -52,6 +50,6 @@ def _escape(text: str) -> str:
 
 
 def _stderr(markup: str) -> None:
-    from rich.console import Console
+    from medstay import terminal
 
-    Console(stderr=True, highlight=False).print(markup)
+    terminal.console(stderr=True).print(markup)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import yaml
 
+from medstay import safeyaml
 from medstay.errors import UserError
 
 
@@ -24,23 +24,20 @@ _FactLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:tru
                                   list("tTfF"))
 
 
-def load_yaml(text: str):
-    """YAML with `on`, `yes`, `no` kept as text."""
-    return yaml.load(text, Loader=_FactLoader)
+MAX_EVENTS = 1000  # a dossier's life is a few dozen facts
+
+
+def load_yaml(text: str, what: str = "the facts"):
+    """YAML with `on`, `yes`, `no` kept as text (size and depth limited)."""
+    return safeyaml.parse(text, what, loader=_FactLoader)
 
 
 def load_events(path: Path) -> list:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        doc = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise UserError(f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: "
-                        f"{str(exc).splitlines()[0]}") from None
-    if isinstance(doc, list):
-        return doc
-    if not isinstance(doc, dict) or not isinstance(doc.get("events"), list):
+    text = safeyaml.read_text(path, "the facts file")
+    doc = safeyaml.parse(text, str(path), as_json=path.suffix.lower() == ".json", loader=_FactLoader)
+    events = doc if isinstance(doc, list) else doc.get("events") if isinstance(doc, dict) else None
+    if not isinstance(events, list):
         raise UserError(f'{path} must hold an object {{"events": [...]}}')
-    return doc["events"]
+    if len(events) > MAX_EVENTS:
+        raise UserError(f"{path} holds {len(events)} facts; at most {MAX_EVENTS} are accepted")
+    return events

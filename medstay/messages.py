@@ -33,7 +33,8 @@ class Message:
 
 
 def reminder(*, language: str, reference: str, kind: str, due: date, act_by: date, channel: str,
-             for_applicant: bool, late: bool, helpline: str | None) -> Message:
+             for_applicant: bool, late: bool, helpline: str | None, repeat: bool = False) -> Message:
+    """`repeat`: a second copy of a delivery that could not be confirmed, saying so."""
     words = phrases()[language]
     context = {
         "reference": reference, "what": words[kind]["what"], "short": words[kind]["short"],
@@ -41,6 +42,7 @@ def reminder(*, language: str, reference: str, kind: str, due: date, act_by: dat
         "act_by_long": format_date(act_by, format="full", locale=words["locale"]),
         "due_long": format_date(due, format="full", locale=words["locale"]),
         "act_by_short": act_by.strftime("%d/%m/%Y"),
+        "repeat": repeat, "repeat_long": words["repeat"]["long"], "repeat_short": words["repeat"]["short"],
     }
     subject = _env().get_template("subject.txt.j2").render(context).strip()
     body = _env().get_template(f"{language}/{channel}.txt.j2").render(context).strip()

@@ -1,12 +1,16 @@
 """The reminder outbox: planning from deadlines, claiming due rows, delivering once.
 
-Exactly once, by construction:
+Never lost, and sent once unless a delivery could not be confirmed:
 - planning is idempotent: one row per key (dossier, deadline, offset, recipient, channel);
 - a sweep claims a row with a conditional UPDATE (pending → claimed), so two sweeps never
   both take it, and marks it `sending` (committed) just before handing it to Apprise;
 - a row found still `sending` by a later sweep was interrupted between sending and
-  recording: it may have been delivered, so it is never sent again but marked `uncertain`
-  and a caseworker is alerted; one still `claimed` was never tried and goes back to pending;
+  recording: it may or may not have been delivered. A lost appeal reminder is the worse
+  harm, so it is sent again (at-least-once), the text saying "you may already have received
+  this message" and carrying the same reminder id for filters to drop the copy; one still
+  `claimed` was never tried and goes back to pending;
+- a delivery that stays impossible alerts the dossier's caseworker, else the operations
+  address `notify.alerts_to`, without which no sweep starts;
 - a reminder missed during downtime is sent at the next sweep marked late; when several of
   one deadline are overdue at once only the latest is sent, the others are `skipped`;
 - a reminder whose deadline became moot is `cancelled`, never sent.
@@ -14,6 +18,7 @@ Exactly once, by construction:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -28,7 +33,7 @@ from models import AuditEntry, Deadline, DeliveryAttempt, Dossier, Notification,
 from models.types import utcnow
 
 STALE_CLAIM = timedelta(minutes=10)
-TERMINAL_STATUSES = ("sent", "failed", "cancelled", "skipped", "uncertain")
+TERMINAL_STATUSES = ("sent", "failed", "cancelled", "skipped")
 
 
 def local_moment(day: date, at: time, cfg) -> datetime:
@@ -105,41 +110,67 @@ def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None) 
 
 
 # -- claiming ----------------------------------------------------------------------------------
+def require_alerts_to(cfg) -> None:
+    if not cfg.alerts_to:
+        raise UserError("config: notify.alerts_to must name the operations e-mail address: a reminder that cannot "
+                        "be delivered to a dossier without a caseworker is reported there (no sweep runs without it)")
+
+
 def claim(now: datetime) -> list[int]:
     """Take the due notifications for this sweep (outside the send window: none)."""
     cfg = configuration.load()
+    require_alerts_to(cfg)
     migrate()
     with session() as db:
-        _expire_stale_claims(db, now)
-        if not in_send_window(now, cfg):
-            db.commit()
-            return []
-        # A channel with no URL configured keeps its rows pending (sent, late, once it is).
-        channels = [c for c, url in (("email", cfg.email_url), ("sms", cfg.sms_url)) if url]
-        due = list(db.exec(select(Notification).where(Notification.status == "pending",
-                                                      Notification.next_attempt_at <= now,
-                                                      Notification.channel.in_(channels))
-                           .order_by(Notification.due_at)))
-        latest: dict[tuple, Notification] = {}
-        for row in due:
-            if row.purpose == "reminder":
-                reason = _still_relevant(db, row, now, cfg)
-                if reason:
-                    _settle(db, row, "skipped" if "passed" in reason else "cancelled", reason)
-                    continue
-            group = (row.dossier_id, row.deadline_kind, row.trigger_seq, row.role, row.channel, row.purpose,
-                     row.id if row.purpose != "reminder" else None)
-            if group in latest:  # several overdue for one deadline: only the latest is sent
-                _settle(db, latest[group], "skipped", "a later reminder of the same deadline was due")
-            latest[group] = row
-        claimed = []
-        for row in latest.values():
-            taken = db.execute(update(Notification).where(Notification.id == row.id, Notification.status == "pending")
-                            .values(status="claimed", claimed_at=now))
-            if taken.rowcount == 1:
-                claimed.append(row.id)
+        claimed = _claim(db, now, cfg, Counter())
         db.commit()
         return claimed
+
+
+def preview(now: datetime) -> Counter:
+    """What a sweep at `now` would do, written nowhere (the transaction is rolled back)."""
+    cfg = configuration.load()
+    require_alerts_to(cfg)
+    migrate()
+    tally: Counter = Counter()
+    with session() as db:
+        tally["would send"] = len(_claim(db, now, cfg, tally))
+        db.rollback()
+    return +tally
+
+
+def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
+    _expire_stale_claims(db, now, tally)
+    if not in_send_window(now, cfg):
+        return []
+    # A channel with no URL configured keeps its rows pending (sent, late, once it is).
+    channels = [c for c, url in (("email", cfg.email_url), ("sms", cfg.sms_url)) if url]
+    due = list(db.exec(select(Notification).where(Notification.status == "pending",
+                                                  Notification.next_attempt_at <= now,
+                                                  Notification.channel.in_(channels))
+                       .order_by(Notification.due_at)))
+    latest: dict[tuple, Notification] = {}
+    for row in due:
+        if row.purpose == "reminder":
+            reason = _still_relevant(db, row, now, cfg)
+            if reason:
+                status = "skipped" if "passed" in reason else "cancelled"
+                _settle(db, row, status, reason)
+                tally[f"would be {status}"] += 1
+                continue
+        group = (row.dossier_id, row.deadline_kind, row.trigger_seq, row.role, row.channel, row.purpose,
+                 row.id if row.purpose != "reminder" else None)
+        if group in latest:  # several overdue for one deadline: only the latest is sent
+            _settle(db, latest[group], "skipped", "a later reminder of the same deadline was due")
+            tally["would be skipped"] += 1
+        latest[group] = row
+    claimed = []
+    for row in latest.values():
+        taken = db.execute(update(Notification).where(Notification.id == row.id, Notification.status == "pending")
+                           .values(status="claimed", claimed_at=now))
+        if taken.rowcount == 1:
+            claimed.append(row.id)
+    return claimed
 
 
 def _settle(db: Session, row: Notification, status: str, note: str) -> None:
@@ -151,8 +182,9 @@ def _still_relevant(db: Session, row: Notification, now: datetime, cfg) -> str |
     deadline = db.exec(select(Deadline).where(Deadline.dossier_id == row.dossier_id,
                                               Deadline.kind == row.deadline_kind,
                                               Deadline.trigger_seq == row.trigger_seq)).first()
-    dossier = db.get(Dossier, row.dossier_id)
-    if deadline is None or deadline.met is not None or dossier.stage in rules.TERMINAL:
+    # The stage column alone: a dossier whose contacts cannot be decrypted must not stop the sweep.
+    stage = db.exec(select(Dossier.stage).where(Dossier.id == row.dossier_id)).first()
+    if deadline is None or deadline.met is not None or stage in rules.TERMINAL:
         return "moot: the deadline was answered, superseded or closed"
     if now.astimezone(ZoneInfo(cfg.timezone)).date() > deadline.act_by:
         return "the deadline's act-by date has passed"
@@ -168,33 +200,57 @@ def start_sending(notification_id: int) -> bool:
         return taken.rowcount == 1
 
 
-def _expire_stale_claims(db: Session, now: datetime) -> None:
+UNCONFIRMED = "interrupted while sending: may have been delivered; sent again, saying it may be a second copy"
+
+
+def _expire_stale_claims(db: Session, now: datetime, tally: Counter) -> None:
     """A row still `sending` long after its claim was interrupted between sending and
-    recording: never send it again; flag it and alert a caseworker. A row still `claimed`
-    was never tried: it goes back to pending."""
+    recording: it goes back to pending, its attempt recorded `uncertain`, and is sent again
+    as a possible second copy. A row still `claimed` was never tried: back to pending.
+    Rows left `uncertain` by older versions (which never re-sent them) are sent again too."""
     db.execute(update(Notification).where(Notification.status == "claimed",
                                           Notification.claimed_at < now - STALE_CLAIM).values(status="pending"))
-    stale = list(db.exec(select(Notification).where(Notification.status == "sending",
-                                                    Notification.claimed_at < now - STALE_CLAIM)))
+    stale = list(db.exec(select(Notification).where(
+        (Notification.status == "uncertain")
+        | ((Notification.status == "sending") & (Notification.claimed_at < now - STALE_CLAIM)))))
     for row in stale:
-        row.status = "uncertain"
-        row.note = "interrupted between sending and recording: may have been delivered, not sent again"
+        if row.status == "sending":
+            db.add(DeliveryAttempt(notification_id=row.id, at=now, outcome="uncertain", detail=UNCONFIRMED))
+        row.status, row.note = "pending", UNCONFIRMED
         db.add(row)
-        db.add(DeliveryAttempt(notification_id=row.id, at=now, outcome="uncertain", detail=row.note))
-        alert(db, row, now, "may not have been delivered (the sweep was interrupted)")
+        tally["would be sent again (unconfirmed)"] += 1
+
+
+def unconfirmed(db: Session, notification_id: int) -> bool:
+    """Was an earlier delivery of this notification left unconfirmed (so this may be a copy)?"""
+    return db.exec(select(DeliveryAttempt.id).where(DeliveryAttempt.notification_id == notification_id,
+                                                    DeliveryAttempt.outcome == "uncertain")).first() is not None
 
 
 # -- alerts ------------------------------------------------------------------------------------
-def alert(db: Session, row: Notification, now: datetime, what: str) -> None:
+def _alert_address(db: Session, dossier_id: int | None, cfg) -> str:
+    """The dossier's caseworker, else the operations address (also when the dossier's
+    contacts cannot be decrypted: that is itself what the alert is about)."""
+    from models import DecryptionError
+
+    try:
+        caseworker = db.exec(select(Dossier.caseworker_email).where(Dossier.id == dossier_id)).first()
+    except DecryptionError:
+        caseworker = None
+    return caseworker or cfg.alerts_to
+
+
+def alert(db: Session, row: Notification, now: datetime, what: str, cfg=None) -> None:
     """Queue an e-mail to the dossier's caseworker (or notify.alerts_to) about a delivery problem."""
     if row.purpose != "reminder":
         return
-    dossier = db.get(Dossier, row.dossier_id)
-    address = dossier.caseworker_email or configuration.load().alerts_to
+    cfg = cfg or configuration.load()
+    address = _alert_address(db, row.dossier_id, cfg)
     if not address:
         return
+    reference = db.exec(select(Dossier.reference).where(Dossier.id == row.dossier_id)).first()
     body = (f"medstay: the {row.channel} reminder '{row.deadline_kind}' ({row.offset}) to the {row.role} of dossier "
-            f"{dossier.reference} {what}. See `medstay reminders failed`.")
+            f"{reference} {what}. See `medstay reminders failed`.")
     key = f"alert:{row.key}"
     if db.exec(select(Notification.id).where(Notification.key == key)).first() is None:
         db.add(Notification(key=key, purpose="alert", dossier_id=row.dossier_id, role="caseworker", channel="email",
@@ -205,19 +261,19 @@ def alert_dossier(reference: str, what: str, *, key: str) -> bool:
     """Queue an e-mail to the dossier's caseworker (or notify.alerts_to) about the dossier
     itself (e.g. its flow run failed); once per `key`. False when nobody can be told."""
     try:
-        alerts_to = configuration.load().alerts_to
+        cfg = configuration.load()
     except UserError:
-        alerts_to = None
+        cfg = None
     now = datetime.now(timezone.utc)
     migrate()
     with session() as db:
-        dossier = db.exec(select(Dossier).where(Dossier.reference == reference)).first()
-        address = (dossier.caseworker_email if dossier else None) or alerts_to
-        if dossier is None or not address:
+        dossier_id = db.exec(select(Dossier.id).where(Dossier.reference == reference)).first()
+        address = _alert_address(db, dossier_id, cfg) if cfg else None
+        if dossier_id is None or not address:
             return False
         key = f"alert:{key}"[:200]
         if db.exec(select(Notification.id).where(Notification.key == key)).first() is None:
-            db.add(Notification(key=key, purpose="alert", dossier_id=dossier.id, role="caseworker", channel="email",
+            db.add(Notification(key=key, purpose="alert", dossier_id=dossier_id, role="caseworker", channel="email",
                                 address=address, body=f"medstay: dossier {reference}: {what}.", due_at=now,
                                 next_attempt_at=now))
             db.commit()
@@ -233,17 +289,20 @@ def record_attempt(notification_id: int, now: datetime, outcome: str, detail: st
         if outcome == "sent":
             row.status, row.sent_at = "sent", now
             row.late = now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
-            reference = db.get(Dossier, row.dossier_id).reference if row.dossier_id else None
+            copy = unconfirmed(db, row.id)
+            if copy:
+                row.note = "sent again after an unconfirmed delivery, saying it may be a second copy"
+            reference = db.exec(select(Dossier.reference).where(Dossier.id == row.dossier_id)).first()
             db.add(AuditEntry(actor="reminder-sweep", action="message.sent", dossier_reference=reference,
                               detail=f"{row.purpose} {row.deadline_kind or ''} {row.offset or ''} to {row.role} by "
-                                     f"{row.channel}{' (late)' if row.late else ''}"))
+                                     f"{row.channel}{' (late)' if row.late else ''}{' (possible second copy)' if copy else ''}"))
         elif outcome == "transient" and row.attempts < cfg.max_attempts:
             wait = cfg.retry_minutes[min(row.attempts - 1, len(cfg.retry_minutes) - 1)]
             row.status, row.next_attempt_at = "pending", now + timedelta(minutes=wait)
             row.note = f"attempt {row.attempts} failed, retry after {wait} min"
         else:
             row.status, row.note = "failed", f"gave up after {row.attempts} attempt(s): {detail[:200]}"
-            alert(db, row, now, "could not be delivered")
+            alert(db, row, now, "could not be delivered", cfg)
         db.add(row)
         db.commit()
         db.refresh(row)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from sqlmodel import select
+
 from medstay import config as configuration
 from medstay import delivery, outbox
 from models import Dossier, Notification, session
@@ -17,14 +19,20 @@ def label(notification_id: int) -> str:
     """A task name: reference, deadline, offset, recipient role, channel — nothing personal."""
     with session() as db:
         row = db.get(Notification, notification_id)
-        reference = db.get(Dossier, row.dossier_id).reference if row.dossier_id else row.purpose
+        reference = db.exec(select(Dossier.reference).where(Dossier.id == row.dossier_id)).first() or row.purpose
         parts = [reference, row.deadline_kind or row.purpose, row.offset or str(row.id), row.role, row.channel]
     return "-".join(p for p in parts if p).lower()
 
 
 def deliver(notification_id: int, now: datetime) -> Notification:
+    """Compose, send and record one notification. A message that cannot be composed (the
+    dossier's contacts cannot be decrypted, its deadline row is gone) fails alone, with an
+    alert: the sweep goes on for everyone else."""
     cfg = configuration.load()
-    out = delivery.compose(notification_id, now)
+    try:
+        out = delivery.compose(notification_id, now)
+    except Exception as exc:  # noqa: BLE001  (one dossier's fault must not stop the others' reminders)
+        out = _why_not_composed(exc)
     if isinstance(out, str):
         return outbox.record_attempt(notification_id, now, "permanent", out, cfg)
     if not outbox.start_sending(notification_id):  # released and taken by another sweep meanwhile
@@ -34,6 +42,14 @@ def deliver(notification_id: int, now: datetime) -> Notification:
             return row
     outcome, detail = delivery.send(out)
     return outbox.record_attempt(notification_id, now, outcome, detail, cfg)
+
+
+def _why_not_composed(exc: Exception) -> str:
+    from models import DecryptionError
+
+    if isinstance(exc, DecryptionError) or isinstance(getattr(exc, "orig", None), DecryptionError):
+        return "the dossier's contact details cannot be decrypted with the configured key"
+    return f"the message could not be composed ({type(exc).__name__})"
 
 
 def run(now: datetime) -> Counter:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from models import home
 from models.settings import FILE_MODE, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -81,15 +82,18 @@ def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
     if migrating:
         kwargs["poolclass"] = NullPool
     if u.get_backend_name() != "sqlite":
-        return create_engine(u, pool_pre_ping=True, **kwargs)
+        return create_engine(u, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
     # Wait for a lock rather than fail at once (the projector and the CLI write side by side).
-    engine = create_engine(u, connect_args={"timeout": 30}, **kwargs)
+    # hide_parameters: an error never carries a row's values (contacts, grounds) into a message.
+    engine = create_engine(u, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
     path = _sqlite_file(u)
     if path is not None:
 
         @event.listens_for(engine, "do_connect")
         def _private_file(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> None:
+            if not path.exists():  # a long-lived process whose database was deleted under it
+                home.refuse_missing_database(str(url))
             ensure_private_file(path)
 
     @event.listens_for(engine, "connect")
@@ -159,12 +163,29 @@ def migrate(url: str | URL | None = None) -> bool:
     when the database is already at head; returns True after upgrading.
     """
     resolved = _resolve_url(url)
-    if resolved in _at_head or _revision(resolved) == HEAD:
-        _at_head.add(resolved)
+    if resolved in _at_head:
         return False
-    upgraded = _upgrade(resolved)
+    settings = get_settings()
+    ours = resolved == settings.database_url  # the home's own database: guarded by its marker
+    if ours:
+        _refuse_lost(resolved, settings)
+        if not home.made_database(resolved, settings):
+            settings.secret_key  # noqa: B018  (a new home's key is made before its database file)
+    revision = _revision(resolved)
+    if ours and revision is None:
+        home.refuse_missing_database(resolved, settings)  # an empty file, or an emptied PostgreSQL database
+    upgraded = revision != HEAD and _upgrade(resolved)
+    if ours and not home.made_database(resolved, settings):
+        home.write(settings, database=resolved)
     _at_head.add(resolved)
     return upgraded
+
+
+def _refuse_lost(url: str, settings) -> None:
+    """A SQLite file this home made that is gone: never connect (connecting would create it)."""
+    path = _sqlite_file(make_url(url))
+    if path is not None and not path.exists():
+        home.refuse_missing_database(url, settings)
 
 
 def _revision(url: str) -> str | None:

@@ -22,6 +22,7 @@ points Prefect there before importing it (`medstay/prefect_env.py`).
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Optional
@@ -35,6 +36,8 @@ PREFECT_SECRET_PREFIX = "prefect-secret:"
 DB_FILE_NAME = "medstay.db"
 DEFAULT_RETENTION_DAYS = 3650
 
+# 32 bytes in url-safe base64 with its one '=' of padding; the last character carries 2 bits.
+_FERNET_KEY = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]=")
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -88,14 +91,20 @@ class Settings(BaseSettings):
         raw = self.secret_key_env.get_secret_value().strip() if self.secret_key_env else ""
         if raw.startswith(PREFECT_SECRET_PREFIX):
             return _prefect_secret(raw[len(PREFECT_SECRET_PREFIX):])
-        return raw or _read_or_create_key_file(self.key_file)
+        return raw or _read_or_create_key_file(self)
 
     @property
     def secret_keys(self) -> tuple[str, ...]:
-        """The Fernet keys as a tuple; `secret_keys[0]` is the current key."""
+        """The Fernet keys as a tuple; `secret_keys[0]` is the current key. Each is checked
+        here, before any row is written with it; the message never echoes a key."""
         keys = tuple(k.strip() for k in self.secret_key.split(",") if k.strip())
         if not keys:
             raise SettingsError(f"MEDSTAY_SECRET_KEY / {KEY_FILE_NAME} holds no key")
+        for position, key in enumerate(keys, 1):
+            if not _FERNET_KEY.fullmatch(key):
+                where = "MEDSTAY_SECRET_KEY" if self.secret_key_env else str(self.key_file)
+                raise SettingsError(f"key #{position} in {where} is not a Fernet key (44 characters of url-safe "
+                                    "base64, as `medstay keys new` prints)")
         return keys
 
     def __repr__(self) -> str:  # keep keys out of logs and tracebacks
@@ -150,11 +159,17 @@ def ensure_private_dir(path: Path) -> None:
     os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
 
 
-def _read_or_create_key_file(path: Path) -> str:
+def _read_or_create_key_file(settings: Settings) -> str:
+    """The key file's keys; a new key only for a home that has no database yet."""
+    path = settings.key_file
     try:
         return _read_key_file(path)
     except FileNotFoundError:
         pass
+    from models import home
+
+    if (home.read(settings) or {}).get("database") or (settings.home / DB_FILE_NAME).exists():
+        raise home.key_file_missing(settings)
     from cryptography.fernet import Fernet  # only when a key has to be made
 
     key = Fernet.generate_key()

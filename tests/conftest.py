@@ -27,6 +27,12 @@ def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("MEDSTAY_SECRET_KEY", TEST_KEY)
     monkeypatch.setenv("MEDSTAY_ACTOR", "test-caseworker")
     reset_engines()
+    # A rehearsal home (as `medstay init --rehearsal` makes): the tests' made-up dossiers are
+    # swept at pretend times (--now). tests/test_faults.py checks a real home refuses that.
+    from models import home
+    from models.settings import get_settings
+
+    home.write(get_settings(), database=None, rehearsal=True)
     yield path
     reset_engines()
 

@@ -119,6 +119,7 @@ def channels(home, smtp, gateway, monkeypatch):
         "notify:\n"
         f"  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
         f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n"
-        "  helpline: '02 555 01 00'\n", encoding="utf-8")
+        "  helpline: '02 555 01 00'\n"
+        "  alerts_to: ops@example.org\n", encoding="utf-8")
     monkeypatch.setenv("MEDSTAY_CONFIG", str(path))
     return path

@@ -120,6 +120,10 @@ def stack(tmp_path_factory):
     home, user_home = base / "medstay-home", base / "user-home"
     user_home.mkdir()
     port, log = free_port(), base / "up.log"
+    # The shared stack sweeps made-up dossiers at pretend times (--now): a rehearsal home, made
+    # as a trainer would make one. test_as_used.py runs the README's own home, not a rehearsal.
+    subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env=user_env(home, user_home), check=True,
+                   capture_output=True)
     proc = start_up(home, user_home, port, log)
     found = profile(home)
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings

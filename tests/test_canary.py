@@ -40,7 +40,8 @@ def test_no_personal_or_medical_data_reaches_prefect_or_messages(stack, tmp_path
     try:
         config = tmp_path / "config.yaml"
         config.write_text(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org"
-                          f"&mode=insecure\n  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n")
+                          f"&mode=insecure\n  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n"
+                          "  alerts_to: ops@example.org\n")
         env = {"MEDSTAY_CONFIG": str(config)}
 
         def medstay(*args):

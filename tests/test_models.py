@@ -135,7 +135,7 @@ def test_invalid_key_is_reported_without_echoing_it(db: Path, monkeypatch):
     with session() as s, pytest.raises(StatementError) as info:
         s.add(new_dossier(email=MARKER))
         s.commit()
-    assert "not a valid Fernet key" in str(info.value)
+    assert "is not a Fernet key" in str(info.value)
     assert "s3cret" not in str(info.value)
 
 

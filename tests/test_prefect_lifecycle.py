@@ -151,7 +151,7 @@ def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack
 
         Secret(value="medstay@example.org").save("medstay-mail-from", overwrite=True)  # a credential, say
         config.write_text(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=${{secret:medstay-mail-from}}"
-                          "&mode=insecure\n")
+                          "&mode=insecure\n  alerts_to: ops@example.org\n")
         ref = "9TER-2026-000306"
         env = {"MEDSTAY_CONFIG": str(config)}
         stack.medstay("dossier", "register", ref, "--language", "de", "--email", "sweep306@example.org", env=env)

@@ -67,13 +67,13 @@ def test_a_broken_reminder_policy_never_blocks_the_legal_record(home, cli, monke
     assert cli("dossier", "register", REF, "--language", "fr", "--email", "a@example.org").code == 0
     done = cli("event", "record", REF, "certificate_issued", "--on", "2026-10-01")
     assert done.code == 0 and "Recorded certificate_issued" in done.out
-    assert "Reminders not planned yet: config: send_window.start must be HH:MM" in done.out
+    assert "Reminders not planned yet: config " in done.out and "send_window.start must be HH:MM" in done.out
     assert json.loads(cli("dossier", "show", REF, "--json").out)["stage"] == "preparing"
     [waiting] = json.loads(cli("status", "--json").out)["dossiers"]
-    assert waiting["planning_error"].startswith("config: send_window.start must be HH:MM")
+    assert "send_window.start must be HH:MM" in waiting["planning_error"]
     assert "reminders not planned" in cli("status").out
     projections.request_all()  # a reconcile asks for a repaint: it must not forget the planning error
-    assert _row().plan_error.startswith("config: send_window.start")
+    assert "send_window.start" in _row().plan_error
     config.write_text("{}\n", encoding="utf-8")  # fixed: the projector's retry plans them
     from projector.service import _replan
 

@@ -157,7 +157,9 @@ def _sweep_process(home: Path, now: str, env_extra: dict | None = None) -> subpr
                              now], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def test_a_sweep_killed_between_sending_and_recording_never_sends_twice(refused, cli, smtp, home):
+def test_a_sweep_killed_between_sending_and_recording_sends_a_marked_second_copy(refused, cli, smtp, home):
+    """At-least-once: a delivery left unconfirmed is sent again, saying it may be a copy, with
+    the same reminder id in a header, so a mail filter can drop it."""
     holder = {}
 
     def crash(message):  # the message is delivered; the sweep dies before it can record it
@@ -169,14 +171,22 @@ def test_a_sweep_killed_between_sending_and_recording_never_sends_twice(refused,
     holder["proc"].wait(timeout=60)
     assert holder["proc"].returncode == -signal.SIGKILL
     smtp.box.on_data = None
+    [first] = smtp.box.to(APPLICANT)
+    assert "peut-être déjà reçu" not in text(first)
+    sweep(cli, "2027-02-09T09:10")  # the interrupted claim is fresh (the sweep may still run): left alone
     assert len(smtp.box.to(APPLICANT)) == 1
-    sweep(cli, "2027-02-09T09:20")  # the interrupted claim is fresh: left alone
-    sweep(cli, "2027-02-09T09:35")  # now stale: flagged, never resent
-    assert len(smtp.box.to(APPLICANT)) == 1
-    [uncertain] = json.loads(cli("reminders", "failed", "--json").out)
-    assert uncertain["status"] == "uncertain" and uncertain["role"] == "applicant"
-    sweep(cli, "2027-02-09T09:50")
-    assert any("may not have been delivered" in text(m) for m in smtp.box.to(CASEWORKER))
+    assert "sent" in sweep(cli, "2027-02-09T09:20")  # stale: sent again (and the claims never tried)
+    first, second = smtp.box.to(APPLICANT)
+    assert "Vous avez peut-être déjà reçu ce message" in text(second)
+    assert second["X-Medstay-Reminder-Id"] == first["X-Medstay-Reminder-Id"]
+    assert second["X-Medstay-Reminder-Id"].startswith("medstay-") and REF not in second["X-Medstay-Reminder-Id"]
+    assert first["Message-ID"] != second["Message-ID"]  # Apprise's own, one per message
+    [row] = [n for n in listed(cli, REF) if n["role"] == "applicant" and n["channel"] == "email"
+             and n["offset"] == "act_by-20"]
+    assert row["status"] == "sent" and "second copy" in row["note"]
+    assert "sent" not in sweep(cli, "2027-02-09T09:50") and len(smtp.box.to(APPLICANT)) == 2  # once more only
+    assert len(smtp.box.to(LAWYER)) == 1  # never tried before the kill: sent once, no copy line
+    assert "peut-être déjà reçu" not in text(smtp.box.to(LAWYER)[0])
 
 
 def test_two_sweeps_at_once_send_each_reminder_once(refused, smtp, gateway, home):
