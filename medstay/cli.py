@@ -42,6 +42,9 @@ def main() -> None:
     from medstay import commands, commands_privacy  # noqa: F401  (register the database-backed commands)
     from models.settings import SettingsError, configure_prefect
 
+    import os
+
+    os.umask(0o077)  # whatever a command creates under MEDSTAY_HOME (logs, exports, Prefect's files) is owner-only
     try:
         # Before anything can import Prefect: its home (profile with `medstay up`'s server) is
         # MEDSTAY_HOME/prefect, and it never starts a temporary server of its own.
@@ -75,6 +78,8 @@ def _user_cause(exc: BaseException) -> str | None:
     for e in (exc, getattr(exc, "orig", None), exc.__cause__):
         if isinstance(e, (UserError, SettingsError)):
             return str(e)
+        if type(e).__name__ == "OperationalError" and "locked" in str(e):  # SQLite waited 30 s for its lock
+            return "the database stayed busy for 30 seconds; nothing of yours was written: try again"
         if crypto is not None and isinstance(e, crypto.DecryptionError):
             return ("contact details cannot be decrypted with the configured key "
                     "(MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key): wrong or missing key")

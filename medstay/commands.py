@@ -167,6 +167,27 @@ def init(rehearsal: bool = typer.Option(False, "--rehearsal", help="a home for t
     out.print(f"{settings.home} is {'a rehearsal home: --now sends there' if rehearsal else 'ready'}.")
 
 
+@app.command("doctor")
+def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Check home, file modes, key, database, migrations, config, channels and Prefect, and
+    say what to fix (reads only: nothing is created or sent)."""
+    from rich.table import Table
+
+    from medstay import doctor as checks
+
+    found = checks.run()
+    if as_json:
+        emit_json([{"check": c.name, "status": c.status, "detail": c.detail, "fix": c.fix} for c in found])
+    else:
+        table = Table("check", "status", "detail", "what to do", show_lines=False)
+        for c in found:
+            colour = {"ok": "green", "warning": "yellow"}.get(c.status, "red")
+            table.add_row(c.name, f"[{colour}]{c.status}[/]", escape(c.detail), escape(c.fix))
+        out.print(table)
+    if any(c.status == checks.FAIL for c in found):
+        raise typer.Exit(1)
+
+
 @app.command("status")
 def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Is Prefect up, is the projector running, what is waiting to reach Prefect and why."""

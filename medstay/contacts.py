@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medstay.errors import UserError
+from rules.events import plain_text
 
 LANGUAGES = ("fr", "nl", "de", "en")
 
@@ -45,8 +46,8 @@ def language(raw: str) -> str:
 
 def name(raw: str) -> str:
     value = " ".join(str(raw).split())
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
-        raise UserError("the name cannot contain control characters")
+    if not plain_text(value):
+        raise UserError("the name cannot contain control or direction-changing characters")
     if not value or len(value) > 120:
         raise UserError("the name must be 1 to 120 characters")
     return value

@@ -60,7 +60,10 @@ def compose(notification_id: int, now: datetime) -> Outgoing | str:
     cfg = configuration.load()
     with session() as db:
         row = db.get(Notification, notification_id)
-        dossier = db.get(Dossier, row.dossier_id) if row.dossier_id else None
+        # An alert carries its address: its dossier's contacts are not read (they may be what
+        # cannot be decrypted, which is what the alert is about).
+        dossier = db.get(Dossier, row.dossier_id) if row.dossier_id and not row.address else None
+        reference = db.exec(select(Dossier.reference).where(Dossier.id == row.dossier_id)).first()
         address = row.address or (dossier and _contact(dossier, row.role, row.channel))
         if not address:
             return f"no {row.channel} contact for the {row.role}"
@@ -80,12 +83,12 @@ def compose(notification_id: int, now: datetime) -> Outgoing | str:
             label = f"{dossier.reference}-{row.deadline_kind}-{row.offset}-{row.role}-{row.channel}"
             key = row.key
         else:
-            subject = f"medstay {row.purpose}" + (f" – {dossier.reference}" if dossier else "")
+            subject = f"medstay {row.purpose}" + (f" – {reference}" if reference else "")
             body = row.body or ""
             if outbox.unconfirmed(db, row.id):
                 body = "You may already have received this message (its first delivery could not be confirmed).\n\n" + body
             label = f"{row.purpose}-{row.id}-{row.channel}"
-        key = row.key
+            key = row.key
     url = configuration.expand(channel_url)
     if row.channel == "email":
         url = _query(url, "to=" + quote(address, safe="@"), "+X-Medstay-Reminder-Id=" + reminder_id(key))

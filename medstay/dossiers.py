@@ -25,9 +25,15 @@ from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, mi
 from models.settings import get_settings
 
 
-def actor() -> str:
-    """Who is acting: MEDSTAY_ACTOR, else the operating-system user."""
-    return get_settings().actor or getpass.getuser()
+def actor(given: str | None = None) -> str:
+    """Who is acting (a caseworker code, not a name): `given` (the Resume form's), else
+    MEDSTAY_ACTOR, else the operating-system user. Plain text of at most 64 characters: it
+    is printed by `audit` and `dossier show`."""
+    who = (given or get_settings().actor or getpass.getuser()).strip()
+    if not who or len(who) > 64 or not rules.plain_text(who):
+        raise UserError("the caseworker code (MEDSTAY_ACTOR, or the form's) must be plain text of 1 to 64 "
+                        "characters, without control or direction-changing characters")
+    return who
 
 
 def check_reference(reference: str) -> str:
@@ -77,7 +83,7 @@ def register(*, reference: str, language: str, email: str | None = None, phone: 
         if db.exec(select(Dossier.id).where(Dossier.reference == dossier.reference)).first() is not None:
             raise UserError(f"the dossier {dossier.reference} already exists")
         db.add(dossier)
-        db.add(AuditEntry(actor=by or actor(), action="dossier.registered", dossier_reference=dossier.reference))
+        db.add(AuditEntry(actor=actor(by), action="dossier.registered", dossier_reference=dossier.reference))
         try:
             db.flush()
             projections.touch(db, dossier)  # every dossier has its flow run
@@ -88,16 +94,20 @@ def register(*, reference: str, language: str, email: str | None = None, phone: 
     return dossier
 
 
-def find(db: Session, reference: str) -> Dossier:
+def find(db: Session, reference: str, *, lock: bool = False) -> Dossier:
+    """The dossier; `lock`: for the rest of the transaction (PostgreSQL's FOR UPDATE; SQLite's
+    transactions already take the write lock at BEGIN), so two facts on one dossier are
+    validated one after the other, each against the history the other left."""
     ref = check_reference(reference)
-    dossier = db.exec(select(Dossier).where(Dossier.reference == ref)).first()
+    query = select(Dossier).where(Dossier.reference == ref)
+    dossier = db.exec(query.with_for_update() if lock else query).first()
     if dossier is None:
         raise NotFound(f"no dossier {ref}")
     return dossier
 
 
-def view(db: Session, reference: str) -> DossierView:
-    dossier = find(db, reference)
+def view(db: Session, reference: str, *, lock: bool = False) -> DossierView:
+    dossier = find(db, reference, lock=lock)
     events = list(db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
                           .order_by(DossierEvent.seq)))
     return DossierView(dossier, events, rules.evaluate(raw_events(events)))
@@ -111,18 +121,35 @@ def load(reference: str) -> DossierView:
         return found
 
 
+_CHANGED = "{} changed meanwhile (another fact was just recorded): nothing of yours was written; look at it again and retry"
+
+
+def _facts_now(reference: str) -> int:
+    with session() as db:
+        dossier_id = find(db, reference).id
+        return len(db.exec(select(DossierEvent.seq).where(DossierEvent.dossier_id == dossier_id)).all())
+
+
 def record_event(*, reference: str, kind: str, on, fields: dict | None = None, source: str = "cli",
                  by: str | None = None, idempotency_key: str | None = None) -> DossierView:
     """Validate a fact against the whole history, then append it; refuse it with one
     sentence otherwise (nothing written). A fact already delivered under the same
-    `idempotency_key` is not recorded again."""
+    `idempotency_key` is not recorded again.
+
+    Two caseworkers at the same moment: the history is counted when the command starts and
+    again under the dossier's lock; if another fact landed in between, this one was decided on
+    a history that is no longer the record, so it is refused ("changed meanwhile")."""
+    by = actor(by)
     migrate()
+    seen = _facts_now(reference)
     with session() as db:
         db.expire_on_commit = False  # what was written is what is returned: no second read
-        current = view(db, reference)
+        current = view(db, reference, lock=True)
         if idempotency_key and any(e.idempotency_key == idempotency_key for e in current.events):
             db.expunge_all()
             return current
+        if len(current.events) != seen:
+            raise UserError(_CHANGED.format(current.dossier.reference))
         raw = {"kind": kind, "on": on, **(fields or {})}
         index = len(current.events)
         try:
@@ -131,18 +158,22 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
         except rules.InvalidEvent as exc:
             raise UserError(f"{kind} refused for {current.dossier.reference}: {exc.reason}") from None
         data = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
+        last = current.evaluation.events[-1] if current.evaluation.events else None
+        if last is not None and last.as_dict() == event.as_dict():  # a double entry, e.g. two caseworkers
+            raise UserError(f"{event.kind} on {event.on.isoformat()} is already the last fact of "
+                            f"{current.dossier.reference} (#{index - 1}): nothing written")
         row = DossierEvent(dossier_id=current.dossier.id, seq=index, kind=event.kind, on=event.on,
-                           data=json.dumps(data, sort_keys=True), recorded_by=by or actor(), source=source,
+                           data=json.dumps(data, sort_keys=True), recorded_by=actor(by), source=source,
                            idempotency_key=idempotency_key)
         db.add(row)
-        db.add(AuditEntry(actor=by or actor(), action="event.recorded", dossier_reference=current.dossier.reference,
+        db.add(AuditEntry(actor=actor(by), action="event.recorded", dossier_reference=current.dossier.reference,
                           detail=f"{event.kind} on {event.on.isoformat()} (#{index}, {source})"))
         try:
             plan_error = sync_deadlines(db, current.dossier, evaluation)
             projections.touch(db, current.dossier, plan_error=plan_error)
             db.commit()
         except IntegrityError:  # another door appended at the same time
-            raise UserError(f"{current.dossier.reference} changed meanwhile: look at it again and retry") from None
+            raise UserError(_CHANGED.format(current.dossier.reference)) from None
         db.expunge_all()
         return DossierView(current.dossier, current.events + [row], evaluation, plan_error)
 
@@ -226,7 +257,7 @@ def read_contacts(reference: str, by: str | None = None) -> dict:
         d = find(db, reference)
         shown = {"name": d.name, "email": d.email, "phone": d.phone, "lawyer_email": d.lawyer_email,
                  "caseworker_email": d.caseworker_email}
-        db.add(AuditEntry(actor=by or actor(), action="contact.read", dossier_reference=d.reference,
+        db.add(AuditEntry(actor=actor(by), action="contact.read", dossier_reference=d.reference,
                           detail="dossier show --contacts"))
         db.commit()
     return shown

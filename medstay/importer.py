@@ -174,7 +174,7 @@ def import_csv(path: str | Path, *, by: str | None = None) -> list[str]:
         if existing:
             raise _refuse(name, [f"line {lines[ref]}, reference: the dossier {ref} already exists"
                                  for ref in sorted(existing, key=lines.get)])
-        who = by or actor()
+        who = actor(by)
         dossiers = [Dossier(**{column: values[column] for column in COLUMNS}) for values in good]
         for dossier in dossiers:
             db.add(dossier)

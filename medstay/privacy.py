@@ -40,7 +40,7 @@ CONTACT_COLUMNS = ("name", "email", "phone", "lawyer_email", "caseworker_email")
 def _actor(by: str | None) -> str:
     from medstay.dossiers import actor
 
-    return by or actor()
+    return actor(by)
 
 
 def _iso(value) -> str | None:

@@ -116,7 +116,7 @@ def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
 def _sqlite_file(u: URL) -> Path | None:
     """The database file of a SQLite URL, or None (memory / URI filenames)."""
     database = u.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if u.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
         return None
     if str(u.query.get("uri", "")).lower() in ("true", "1"):
         return None

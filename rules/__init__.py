@@ -5,10 +5,10 @@ Pure functions of the recorded facts; this package imports nothing else of the p
 """
 
 from rules.deadlines import Deadline
-from rules.events import FIELDS, KINDS, Event, InvalidEvent, parse_event
+from rules.events import FIELDS, KINDS, Event, InvalidEvent, parse_event, plain_text
 from rules.lifecycle import Evaluation, evaluate
 from rules.stages import STAGES, TERMINAL
 from rules.warnings import Warning
 
 __all__ = ["Deadline", "Evaluation", "Event", "FIELDS", "InvalidEvent", "KINDS", "STAGES", "TERMINAL", "Warning",
-           "evaluate", "parse_event"]
+           "evaluate", "parse_event", "plain_text"]

@@ -8,6 +8,7 @@ accepted in their natural type or as text, then checked. Free-text fields (`grou
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -128,10 +129,18 @@ def _coerce(spec: Field, raw):
     if spec.type == "text":
         if not isinstance(raw, str) or not raw.strip() or len(raw) > TEXT_MAX:
             raise ValueError(f"{what} must be a non-empty text of at most {TEXT_MAX} characters")
+        if not plain_text(raw):
+            raise ValueError(f"{what} must be plain text: no control, line-break or direction-changing characters")
         return raw.strip()
     if raw not in spec.type:
         raise ValueError(f"{what} must be one of {', '.join(spec.type)}, not {str(raw)[:40]!r}")
     return raw
+
+
+def plain_text(text: str) -> bool:
+    """No control (Cc) or format (Cf: bidi overrides, zero-width) character: a label that
+    cannot retitle a terminal, clear it, or show itself backwards."""
+    return all(unicodedata.category(c) not in ("Cc", "Cf") for c in text)
 
 
 def _default(kind: str, spec: Field, on: Date):

@@ -1,0 +1,218 @@
+"""`medstay doctor`: is this installation sound, and if not, what to fix.
+
+Each check reads: no key is made, no database created, no migration run, no message sent
+(the SMTP and SMS endpoints are only connected to).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from medstay.errors import UserError
+from models.settings import SettingsError, _redact
+
+OK, WARN, FAIL = "ok", "warning", "FAIL"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+def run() -> list[Check]:
+    from models.settings import get_settings
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        return [Check("settings", FAIL, str(exc), "fix the MEDSTAY_* variable named")]
+    checks = [_home(settings), _modes(settings.home), _marker(settings), _key(settings)]
+    checks += _database(settings)
+    config, cfg = _config()
+    checks.append(config)
+    if cfg is not None:
+        checks += [_alerts(cfg), _endpoint("e-mail (notify.email_url)", cfg.email_url, 25),
+                   _endpoint("SMS (notify.sms_url)", cfg.sms_url, 443)]
+    checks += _prefect()
+    return checks
+
+
+def _home(settings) -> Check:
+    info = settings.home.stat()
+    if info.st_uid != os.getuid():
+        return Check("home", FAIL, f"{settings.home} belongs to another user", "run medstay as the home's owner")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        return Check("home", FAIL, f"{settings.home} is open to other users ({oct(stat.S_IMODE(info.st_mode))})",
+                     f"chmod 700 {settings.home}")
+    return Check("home", OK, str(settings.home))
+
+
+def _modes(home: Path) -> Check:
+    """Everything under the home owner-only: contacts, keys, Prefect's database, logs."""
+    loose = []
+    for root, dirs, files in os.walk(home):
+        for name in dirs + files:
+            path = Path(root, name)
+            try:
+                if not path.is_symlink() and stat.S_IMODE(path.lstat().st_mode) & 0o077:
+                    loose.append(path)
+            except OSError:
+                continue
+    if loose:
+        shown = ", ".join(str(p.relative_to(home)) for p in loose[:5]) + (" …" if len(loose) > 5 else "")
+        return Check("file modes", FAIL, f"{len(loose)} path(s) readable by others: {shown}",
+                     f"chmod -R go-rwx {home}")
+    return Check("file modes", OK, "everything under the home is owner-only")
+
+
+def _marker(settings) -> Check:
+    from models import home
+
+    try:
+        doc = home.read(settings)
+    except SettingsError as exc:
+        return Check("home.json", FAIL, str(exc))
+    if doc is None:
+        return Check("home.json", WARN, "not written yet: this home has no database yet",
+                     "any command makes it; `medstay init --rehearsal` first for a training home")
+    kind = "a rehearsal home (a pretend clock sends)" if doc.get("rehearsal") else "a home for real dossiers"
+    return Check("home.json", OK, f"{kind}, database made {str(doc.get('created_at', '?'))[:10]}")
+
+
+def _key(settings) -> Check:
+    source = "MEDSTAY_SECRET_KEY" if settings.secret_key_env else str(settings.key_file)
+    if not settings.secret_key_env and not settings.key_file.exists():
+        from models import home
+
+        if (home.read(settings) or {}).get("database"):
+            return Check("key", FAIL, home.key_file_missing(settings).args[0])
+        return Check("key", OK, "no key yet: made with the database")
+    try:
+        settings.secret_keys  # noqa: B018  (validates every key)
+    except SettingsError as exc:
+        return Check("key", FAIL, str(exc), "set a key printed by `medstay keys new`, or restore the key file")
+    return Check("key", OK, f"from {source}")
+
+
+def _database(settings) -> list[Check]:
+    from sqlalchemy import text
+
+    from models import db, home
+
+    url = settings.database_url
+    path = db._sqlite_file(db.make_url(url))
+    if path is not None and not path.exists():
+        if home.made_database(url, settings):
+            return [Check("database", FAIL, f"{path} is missing, but this home made it", "restore it from your backup")]
+        return [Check("database", OK, "not created yet (made on first use)")]
+    try:
+        revision = db._revision(url)
+        with db.get_engine(url).connect() as conn:
+            sound = conn.exec_driver_sql("PRAGMA quick_check").scalar() if path is not None else "ok"
+    except Exception as exc:  # noqa: BLE001  (any failure to read is the finding)
+        return [Check("database", FAIL, f"cannot be read: {type(exc).__name__}", "check MEDSTAY_DATABASE_URL")]
+    out = [Check("database", OK if sound == "ok" else FAIL, _redact(url) if sound == "ok" else
+                 f"damaged ({str(sound)[:80]})", "" if sound == "ok" else "restore it from your backup")]
+    if revision is None and home.made_database(url, settings):
+        out.append(Check("migrations", FAIL, "the database is empty, but this home made it", "restore your backup"))
+    elif revision not in (None, db.HEAD):
+        out.append(Check("migrations", WARN, f"at revision {revision}, the code expects {db.HEAD}",
+                         "any command upgrades it; back it up first"))
+    else:
+        out.append(Check("migrations", OK, f"at {db.HEAD}" if revision else "none yet"))
+    if revision is not None:
+        out.append(_decrypts(url))
+    return out
+
+
+def _decrypts(url: str) -> Check:
+    """Can the configured key open the stored contacts? (one dossier is tried)"""
+    from sqlmodel import select
+
+    from models import DecryptionError, Dossier, session
+
+    try:
+        with session(url) as s:
+            s.exec(select(Dossier.email, Dossier.phone, Dossier.name).limit(1)).first()
+    except (DecryptionError, SettingsError) as exc:
+        return Check("contacts", FAIL, str(exc).split(":")[0], "restore the key this home's data was encrypted with")
+    except Exception as exc:  # noqa: BLE001
+        return Check("contacts", FAIL, f"cannot be read: {type(exc).__name__}")
+    return Check("contacts", OK, "the key opens the stored contact details")
+
+
+def _config():
+    from medstay import config
+
+    try:
+        cfg = config.load()
+    except UserError as exc:
+        return Check("config", FAIL, str(exc), "fix the file (see config.example.yaml)"), None
+    return Check("config", OK, str(config._path()) if config._path().exists() else "defaults (no file)"), cfg
+
+
+def _alerts(cfg) -> Check:
+    if cfg.alerts_to:
+        return Check("alerts", OK, "undeliverable reminders are reported to notify.alerts_to")
+    if cfg.email_url or cfg.sms_url:
+        return Check("alerts", FAIL, "notify.alerts_to is not set: no sweep runs without it",
+                     "set notify.alerts_to to the operations e-mail address")
+    return Check("alerts", WARN, "no channel configured: reminders wait (sent late once one is)",
+                 "set notify.email_url, notify.sms_url and notify.alerts_to")
+
+
+def _endpoint(name: str, url: str | None, default_port: int) -> Check:
+    """The channel URL is one Apprise accepts, and its host answers on its port (nothing sent)."""
+    if not url:
+        return Check(name, WARN, "not configured")
+    import apprise
+
+    from medstay import config
+
+    try:
+        expanded = config.expand(url).replace("{phone}", "32470000000")
+    except (UserError, Exception) as exc:  # noqa: BLE001  (a missing ${VAR} or Secret block)
+        return Check(name, FAIL, str(exc) if isinstance(exc, UserError) else f"cannot be filled in: "
+                     f"{type(exc).__name__}")
+    probe = expanded + (("&" if "?" in expanded else "?") + "to=probe@example.org" if "mail" in name else "")
+    if not apprise.Apprise().add(probe):
+        return Check(name, FAIL, "not a URL Apprise accepts", "see Apprise's URL formats")
+    parts = urlsplit(expanded)
+    host = parts.hostname
+    try:
+        port = parts.port or {"mailtos": 465, "mailto": default_port, "json": 80, "jsons": 443,
+                              "form": 80, "forms": 443}.get(parts.scheme, default_port)
+    except ValueError:
+        return Check(name, FAIL, "the URL's port is not a number")
+    if not host:
+        return Check(name, OK, "accepted by Apprise")
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as exc:
+        return Check(name, FAIL, f"{host}:{port} does not answer ({exc.strerror or type(exc).__name__})",
+                     "check the server, or the URL's host and port")
+    return Check(name, OK, f"{host}:{port} answers")
+
+
+def _prefect() -> list[Check]:
+    from medstay import prefect_env, projections
+
+    why = prefect_env.reachable()
+    if why:
+        return [Check("prefect", WARN, why, "start it with `make run` (or `medstay up`)")]
+    out = [Check("prefect", OK, f"answers at {prefect_env.api_url()}")]
+    try:
+        alive = projections.alive("projector")
+    except (UserError, SettingsError) as exc:
+        return out + [Check("projector", FAIL, str(exc))]
+    out.append(Check("projector", OK if alive else FAIL, "running" if alive else "not running: facts wait for it",
+                     "" if alive else "`medstay up` starts it (or `medstay projector`)"))
+    return out

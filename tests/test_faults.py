@@ -1,0 +1,390 @@
+"""Faults and hostile input, as operations and bad luck bring them (issue #10).
+
+Every command runs as a user runs it: the console script in a subprocess whose environment
+holds only PATH, HOME, LANG and MEDSTAY_HOME (a home for real dossiers, not a rehearsal one).
+Every refusal is checked three ways: one sentence on stderr (no traceback, nothing typed
+echoed raw), a non-zero exit, and the database's SHA-256 unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import db_digest
+from tests.peers import Smtp, text
+from tests.prefect_stack import BIN, user_env
+
+REF = "9TER-2026-000700"
+RAW_ESCAPES = ("\x1b", "\u202e", "\x07", "\x9b")
+
+
+class Home:
+    """A real home, commands run as a user runs them."""
+
+    def __init__(self, base: Path):
+        self.path, self.user = base / "medstay-home", base / "user"
+        self.user.mkdir(parents=True, exist_ok=True)
+        self.env = user_env(self.path, self.user)
+
+    def __call__(self, *args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+        done = subprocess.run([str(BIN / "medstay"), *args], env={**self.env, **(env or {})}, capture_output=True,
+                              text=True, timeout=timeout)
+        assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+        for raw in RAW_ESCAPES:
+            assert raw not in done.stdout + done.stderr, (args, done.stdout + done.stderr)
+        return done
+
+    def ok(self, *args: str, **kw) -> str:
+        done = self(*args, **kw)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def refused(self, *args: str, says: str, env: dict | None = None) -> str:
+        """A refusal: one sentence, exit non-zero, the database byte for byte as before."""
+        before = db_digest(self.path) if self.path.exists() else None
+        done = self(*args, env=env)
+        after = db_digest(self.path) if self.path.exists() else None
+        assert done.returncode != 0, done.stdout
+        assert says in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) <= 2, done.stderr  # usage line + error at most
+        assert before == after, f"{args}: the database changed"
+        return done.stderr
+
+    def config(self, body: str) -> None:
+        self.path.mkdir(mode=0o700, exist_ok=True)
+        (self.path / "config.yaml").write_text(body, encoding="utf-8")
+
+
+@pytest.fixture
+def real(tmp_path) -> Home:
+    h = Home(tmp_path)
+    h.ok("dossier", "register", REF, "--language", "fr", "--email", "aicha.b@example.org", "--phone", "0470123456",
+         "--name", "Aïcha B.", "--caseworker-email", "cw@example.be")
+    h.ok("event", "record", REF, "certificate_issued", "--on", "2026-10-01")
+    return h
+
+
+# -- 6. hostile input ---------------------------------------------------------------------------
+HOSTILE = ["\x1b]0;pwned\x07", "\x1b[2J", "abc\u202eexe.txt", "a\u2066b", "zero\u200bwidth", "c1\x9b31m"]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_control_and_direction_characters_are_refused_at_every_text_field(real, payload):
+    real.ok("event", "record", REF, "application_sent", "--on", "2026-10-05")
+    real.refused("event", "record", REF, "declared_inadmissible", "--on", "2026-11-02", "--set",
+                 f"ground=9ter {payload}", says="must be plain text")
+    real.refused("dossier", "register", "9TER-2026-000701", "--language", "fr", "--name", f"Eve {payload}",
+                 says="control or direction-changing")
+    real.refused("event", "record", REF, "declared_admissible", "--on", "2026-11-02",
+                 env={"MEDSTAY_ACTOR": f"cw{payload}"}, says="caseworker code")
+
+
+def test_stored_control_characters_are_printed_visibly(real):
+    """Data written before these checks (or by hand) is shown with its escapes visible."""
+    import sqlite3
+
+    with sqlite3.connect(real.path / "medstay.db") as db:
+        db.execute("UPDATE dossier_event SET recorded_by = ?", ("cw\x1b]0;pwned\x07\u202e",))
+        db.execute("UPDATE audit_entry SET actor = ?", ("cw\x1b[2J",))
+    shown = real.ok("dossier", "show", REF)
+    assert "cw\\x1b]0;pwned\\x07\\u202e" in shown
+    assert "cw\\x1b[2J" in real.ok("audit", env={"COLUMNS": "200"})
+    as_json = real.ok("dossier", "show", REF, "--json")
+    assert json.loads(as_json)["events"][0]["recorded_by"] == "cw\x1b]0;pwned\x07\u202e"  # JSON keeps the value
+
+
+def test_a_typed_control_character_is_echoed_visibly_in_usage_errors(real):
+    err = real.refused("dossier", "show", "\x1b]0;x\x07", says="is not a dossier reference")
+    assert "\\x1b" in err
+    real.refused("deadlines", "--within", "1\x1b[2J", says="--within")
+
+
+@pytest.mark.parametrize("args, says", [
+    (("deadlines", "--within", "1" + "0" * 30), "--within"),
+    (("deadlines", "--within", "-1"), "--within"),
+    (("reminders", "run", "--now", "0001-01-01T00:00"), "between the years 1950 and 2090"),
+    (("reminders", "run", "--now", "9999-12-31T23:59"), "between the years 1950 and 2090"),
+    (("reminders", "digest", "--now", "not-a-date"), "--now must be an ISO date-time"),
+    (("event", "record", REF, "application_sent", "--on", "99999-01-01"), "not a valid date"),
+    (("reconcile", "--wait", "1" + "0" * 30), "--wait"),
+])
+def test_numbers_and_dates_out_of_range_are_one_sentence(real, args, says):
+    real.refused(*args, says=says)
+
+
+def _facts_file(tmp_path: Path, name: str, content: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return str(path)
+
+
+def test_rules_evaluate_refuses_deep_huge_aliased_and_endless_files_fast(real, tmp_path):
+    cases = [
+        (_facts_file(tmp_path, "deep.yaml", "- " * 100_000 + "x\n"), "nested deeper than"),
+        (_facts_file(tmp_path, "deep.json", "[" * 100_000), "nested too deeply"),
+        (_facts_file(tmp_path, "big.yaml", "events: []\n" + "#" * (2 << 20)), "larger than"),
+        (_facts_file(tmp_path, "bomb.yaml", 'a: &a ["x","x"]\nb: &b [*a,*a]\nevents: []\n'), "aliases"),
+        (_facts_file(tmp_path, "latin1.yaml", "events: [{kind: excluded, on: 2026-01-01, é: 1}]".encode("latin-1")),
+         "not UTF-8"),
+        (_facts_file(tmp_path, "many.yaml", "events:\n" + "- {kind: excluded, on: 2026-01-01}\n" * 1001),
+         "at most 1000"),
+        ("/dev/zero", "not a regular file"),
+    ]
+    for path, says in cases:
+        started = time.monotonic()
+        real.refused("rules", "evaluate", path, says=says)
+        assert time.monotonic() - started < 10, path
+
+
+BAD_CONFIGS = [
+    ('send_window: "x"\n', "send_window must be a valid dictionary"),
+    ("late_after_minutes: abc\n", "late_after_minutes must be a valid integer"),
+    ("retry_minutes: 5\n", "retry_minutes must be a valid list"),
+    ('notify: "string"\n', "notify must be a valid dictionary"),
+    ("max_attempts: -1\n", "max_attempts must be at least 1"),
+    ("send_window: {start: '25:00', end: '19:00'}\n", "send_window.start must be HH:MM"),
+    ("reminders: {appeal: {to: [boss]}}\n", "reminders.appeal.to.0 must be among applicant"),
+    ("reminderz: {}\n", "reminderz is not a setting medstay knows"),
+    ("notify: {alerts_to: nobody}\n", "notify.alerts_to must be an e-mail address"),
+    ("a: &x 1\nb: *x\n", "aliases"),
+]
+
+
+@pytest.mark.parametrize("body, says", BAD_CONFIGS)
+def test_a_bad_config_value_is_one_sentence_and_the_record_still_takes_facts(real, body, says):
+    real.config(body)
+    real.refused("reminders", "run", "--local", says=says)
+    recorded = real.ok("event", "record", REF, "application_sent", "--on", "2026-10-05")
+    assert "Recorded application_sent" in recorded and "Reminders not planned yet" in recorded
+
+
+def test_a_config_with_several_mistakes_names_each(real):
+    real.config("max_attempts: 0\nlate_after_minutes: x\nnotify: {sms_url: 'json://x'}\n")
+    err = real.refused("reminders", "run", "--local", says="max_attempts must be at least 1")
+    assert "late_after_minutes" in err and "notify.sms_url must contain {phone}" in err
+    [config] = [c for c in json.loads(real("doctor", "--json").stdout) if c["check"] == "config"]
+    assert config["status"] == "FAIL" and "max_attempts must be at least 1" in config["detail"]
+    (real.path / "config.yaml").write_bytes(b"\xff\xfe")
+    real.refused("reminders", "run", "--local", says="is not UTF-8 text")
+
+
+# -- 3. no silent re-creation -----------------------------------------------------------------
+def test_a_missing_key_file_is_one_sentence_and_no_new_key_is_made(real):
+    key = real.path / "secret.key"
+    saved = key.read_bytes()
+    key.unlink()
+    real.refused("dossier", "register", "9TER-2026-000702", "--language", "fr", "--email", "x@example.org",
+                 says="the key file")
+    real.refused("dossier", "show", REF, "--contacts", says="the key file")
+    assert not key.exists()
+    key.write_bytes(saved)
+    assert "aicha.b@example.org" in real.ok("dossier", "show", REF, "--contacts")
+
+
+def test_a_deleted_database_is_one_sentence_and_never_recreated_empty(real):
+    db = real.path / "medstay.db"
+    db.rename(real.path / "moved.db")
+    for args in (("deadlines",), ("event", "record", REF, "application_sent", "--on", "2026-10-05"),
+                 ("dossier", "register", "9TER-2026-000703", "--language", "fr")):
+        done = real(*args)
+        assert done.returncode == 2 and "is missing or empty, but this home made it" in done.stderr
+        assert not db.exists()
+    (real.path / "moved.db").rename(db)
+    assert REF in real.ok("deadlines")
+
+
+def test_a_malformed_key_is_one_sentence_that_echoes_nothing(tmp_path):
+    h = Home(tmp_path)
+    for key in ("not-a-key-s3cret", "A" * 43 + "=,sp@ce s3cret"):
+        done = h("dossier", "register", "9TER-2026-000704", "--language", "fr", "--email", "aicha.b@example.org",
+                 "--phone", "0470123456", "--name", "Aïcha Secret", env={"MEDSTAY_SECRET_KEY": key})
+        assert done.returncode == 2 and "is not a Fernet key" in done.stderr
+        assert len(done.stderr.splitlines()) == 1
+        for secret in ("s3cret", "aicha", "0470", "Secret", "+32"):
+            assert secret not in done.stderr
+
+
+# -- 2. a pretend clock never damages a real home ------------------------------------------------------
+def test_the_readme_example_with_now_is_a_dry_run_on_a_real_home(tmp_path):
+    """`--now` in the future on a home with real dossiers: nothing sent, nothing written; the
+    real sweep afterwards still sends every reminder."""
+    smtp = Smtp()
+    smtp.start()
+    try:
+        h = Home(tmp_path)
+        h.ok("init")
+        h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+                 "  alerts_to: ops@example.org\n"
+                 "send_window: {start: '00:00', end: '23:59'}\n")
+        today = date.today()
+        h.ok("dossier", "register", REF, "--language", "fr", "--email", "aicha.b@example.org")
+        for kind, days_ago, *sets in (("application_sent", 40), ("declared_inadmissible", 12),
+                                      ("decision_notified", 10, "mode=hand")):
+            h.ok("event", "record", REF, kind, "--on", (today - timedelta(days=days_ago)).isoformat(),
+                 *sum((["--set", s] for s in sets), []))
+        before = db_digest(h.path)
+        out = h.ok("reminders", "run", "--now", (today + timedelta(days=70)).isoformat() + "T09:05")
+        assert "Dry run: nothing was sent or written" in out and "would be skipped" in out
+        assert db_digest(h.path) == before and smtp.box.messages == []
+        swept = h.ok("reminders", "run", "--local")  # the real clock: today's reminder goes out
+        assert "1 late sent" in swept, swept  # due at 00:00 today (the window's start), so late
+        assert len(smtp.box.to("aicha.b@example.org")) == 1
+        h.refused("dossier", "purge", REF, "--yes", "--today", "2040-01-01", says="rehearsal home")
+    finally:
+        smtp.stop()
+
+
+def test_a_rehearsal_home_is_declared_first_and_says_so(tmp_path):
+    h = Home(tmp_path)
+    assert "rehearsal home" in h.ok("init", "--rehearsal")
+    h.refused("init", says="already a rehearsal home")
+    other = Home(tmp_path / "other")
+    other.ok("dossier", "register", REF, "--language", "fr")
+    other.refused("init", "--rehearsal", says="already a home for real dossiers")
+
+
+# -- 4. concurrent facts ---------------------------------------------------------------------------
+def _record_all(h: Home, facts: list[tuple[str, str, str]]) -> list[subprocess.CompletedProcess]:
+    def one(fact):
+        ref, kind, on = fact
+        return h("event", "record", ref, kind, "--on", on, timeout=120)
+
+    with ThreadPoolExecutor(len(facts)) as pool:
+        return list(pool.map(one, facts))
+
+
+def _concurrent_facts(h: Home):
+    """40 caseworkers at once on 40 dossiers: all recorded (the database waits for its lock
+    instead of failing). Then 20 at once on one dossier, recording the same fact: one wins; each
+    other is told in one sentence, and nothing of theirs is written."""
+    refs = [f"9TER-2026-0008{i:02d}" for i in range(41)]
+    for ref in refs:
+        h.ok("dossier", "register", ref, "--language", "nl")
+    done = _record_all(h, [(ref, "certificate_issued", "2026-10-01") for ref in refs[1:]])
+    assert [d.returncode for d in done] == [0] * 40, [d.stderr for d in done if d.returncode]
+    assert all("Recorded certificate_issued" in d.stdout for d in done)
+    shared = refs[0]
+    done = _record_all(h, [(shared, "certificate_issued", "2026-10-01")] * 20)
+    won = [d for d in done if d.returncode == 0]
+    lost = [d for d in done if d.returncode]
+    assert len(won) == 1 and "Recorded" in won[0].stdout
+    assert all(d.returncode == 2 and len(d.stderr.strip().splitlines()) == 1 and shared in d.stderr for d in lost)
+    assert any("changed meanwhile" in d.stderr for d in lost)
+    events = json.loads(h.ok("dossier", "show", shared, "--json"))["events"]
+    assert [e["kind"] for e in events] == ["certificate_issued"]
+    retried = h("event", "record", shared, "application_sent", "--on", "2026-10-05")  # a loser looks again, retries
+    assert retried.returncode == 0
+
+
+def test_forty_concurrent_facts_each_get_recorded_or_one_sentence(tmp_path):
+    _concurrent_facts(Home(tmp_path))
+
+
+def test_forty_concurrent_facts_on_postgresql(tmp_path, postgres_url):
+    from sqlalchemy import create_engine, text as sql
+
+    schema = f"faults_{os.getpid()}"
+    admin = create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sql(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    h = Home(tmp_path)
+    h.env["MEDSTAY_DATABASE_URL"] = f"{postgres_url}?options=-csearch_path%3D{schema}"
+    _concurrent_facts(h)
+
+
+# -- 1. one broken dossier never stops a sweep -----------------------------------------------------------
+def test_a_dossier_whose_contacts_cannot_be_decrypted_fails_alone_with_an_alert(tmp_path):
+    smtp = Smtp()
+    smtp.start()
+    try:
+        h = Home(tmp_path)
+        h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+                 "  alerts_to: ops@example.org\n"
+                 "send_window: {start: '00:00', end: '23:59'}\n")
+        today = date.today()
+        for ref, email in ((REF, "one@example.org"), ("9TER-2026-000709", "two@example.org")):
+            h.ok("dossier", "register", ref, "--language", "en", "--email", email)
+            for kind, days_ago, *sets in (("application_sent", 40), ("declared_inadmissible", 12),
+                                          ("decision_notified", 10, "mode=hand")):
+                h.ok("event", "record", ref, kind, "--on", (today - timedelta(days=days_ago)).isoformat(),
+                     *sum((["--set", s] for s in sets), []))
+        import sqlite3
+
+        from cryptography.fernet import Fernet
+
+        with sqlite3.connect(h.path / "medstay.db") as db:  # as if written under a key since lost
+            db.execute("UPDATE dossier SET email = ? WHERE reference = ?",
+                       (Fernet(Fernet.generate_key()).encrypt(b"one@example.org").decode(), REF))
+        out = h.ok("reminders", "run", "--local")
+        assert "1 late sent" in out and "1 failed" in out, out
+        assert len(smtp.box.to("two@example.org")) == 1
+        h.ok("reminders", "run", "--local")  # the alert, to the operations address (no caseworker)
+        [alert] = smtp.box.to("ops@example.org")
+        assert REF in text(alert) and "could not be delivered" in text(alert)
+        [failed] = json.loads(h.ok("reminders", "failed", "--json"))
+        assert "cannot be decrypted" in failed["note"]
+    finally:
+        smtp.stop()
+
+
+def test_the_sweep_refuses_to_start_without_an_operations_address(real):
+    real.config("notify:\n  email_url: mailto://127.0.0.1:9?from=medstay@example.org\n")
+    real.refused("reminders", "run", "--local", says="notify.alerts_to must name the operations e-mail address")
+
+
+def test_a_550_reply_stores_no_part_of_the_address(tmp_path):
+    smtp = Smtp()
+    smtp.start()
+    try:
+        h = Home(tmp_path)
+        smtp.box.reject.add("aicha.b@example.org")
+        h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+                 "  alerts_to: ops@example.org\nsend_window: {start: '00:00', end: '23:59'}\n")
+        today = date.today()
+        h.ok("dossier", "register", REF, "--language", "en", "--email", "aicha.b@example.org")
+        for kind, days_ago, *sets in (("application_sent", 40), ("declared_inadmissible", 12),
+                                      ("decision_notified", 10, "mode=hand")):
+            h.ok("event", "record", REF, kind, "--on", (today - timedelta(days=days_ago)).isoformat(),
+                 *sum((["--set", s] for s in sets), []))
+        h.ok("reminders", "run", "--local")
+        import sqlite3
+
+        with sqlite3.connect(h.path / "medstay.db") as db:
+            stored = " ".join(str(v) for row in db.execute("SELECT note FROM notification UNION ALL "
+                                                            "SELECT detail FROM delivery_attempt") for v in row)
+        assert "550" in stored and "aicha" not in stored.lower() and "example.org" not in stored
+    finally:
+        smtp.stop()
+
+
+# -- 7. modes -----------------------------------------------------------------------------------
+def test_doctor_says_what_to_fix(real):
+    report = {c["check"]: c for c in json.loads(real("doctor", "--json").stdout)}
+    assert report["file modes"]["status"] == "ok" and report["key"]["status"] == "ok"
+    assert report["contacts"]["status"] == "ok" and report["migrations"]["status"] == "ok"
+    assert report["prefect"]["status"] == "warning"  # not started in this test
+    (real.path / "logs").mkdir(exist_ok=True)
+    loose = real.path / "logs" / "copied.log"
+    loose.write_text("x")
+    loose.chmod(0o644)
+    real.config("notify:\n  email_url: mailto://127.0.0.1:9?from=medstay@example.org\n")
+    done = real("doctor", "--json")
+    assert done.returncode == 1
+    report = {c["check"]: c for c in json.loads(done.stdout)}
+    assert report["file modes"]["status"] == "FAIL" and "logs/copied.log" in report["file modes"]["detail"]
+    assert report["alerts"]["status"] == "FAIL"
+    assert report["e-mail (notify.email_url)"]["status"] == "FAIL"  # nothing answers on port 9
+    (real.path / "secret.key").rename(real.path / "away.key")
+    report = {c["check"]: c for c in json.loads(real("doctor", "--json").stdout)}
+    assert report["key"]["status"] == "FAIL" and "missing" in report["key"]["detail"]
