@@ -13,6 +13,8 @@ reconcile` gives them their Prefect flow runs.
 from __future__ import annotations
 
 import csv
+import os
+import stat
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,10 +56,13 @@ def read(path: str | Path) -> list[Row]:
     try:
         if path.is_dir():
             raise UserError(f"{name} is a directory, not a CSV file")
-        if path.stat().st_size > MAX_BYTES:
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # /dev/zero, a pipe: no end to wait for
+                raise UserError(f"{name} is not a regular file")
+            data = f.read(MAX_BYTES + 1)  # bounded, whatever the file claims its size is
+        if len(data) > MAX_BYTES:
             raise UserError(f"{name} is too large (over {MAX_BYTES // (1024 * 1024)} MB): split it into files "
                             f"of at most {MAX_ROWS:,} rows")
-        data = path.read_bytes()
     except FileNotFoundError:
         raise UserError(f"there is no file {str(path)[:200]}") from None
     except OSError as exc:

@@ -51,10 +51,11 @@ class Stack:
         return proc
 
     def restart_dead(self) -> None:
-        """Start a dead worker or projector again, waiting longer each time it dies at once
+        """Start a dead child again (the Prefect server too: its database is on disk, and the
+        worker and projector retry until it answers), waiting longer each time it dies at once
         (a broken setting must not turn into a restart storm)."""
         for name, (args, proc) in list(self.children.items()):
-            if proc.poll() is None or name == "prefect-server":
+            if proc.poll() is None:
                 continue
             count, allowed = self.restarts.get(name, (0, 0.0))
             if time.monotonic() - self.started[name] > 60:
@@ -178,10 +179,9 @@ def up(port: int, demo: bool) -> None:
         _load(demo)
         print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
               f"UI login (basic auth): the line in {prefect_env.prefect_home() / 'ui-login'}", flush=True)
-        while server.poll() is None:
+        while True:
             time.sleep(1)
             stack.restart_dead()
-        raise UserError(f"the Prefect server stopped; see {logs / 'prefect-server.log'}")
     except KeyboardInterrupt:
         print("\nStopping medstay ...", flush=True)
     finally:

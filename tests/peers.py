@@ -73,6 +73,7 @@ class Gateway:
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[tuple[str, dict]] = []
+        self.headers: list[dict] = []  # of each received POST, in the same order
         self.statuses: list[int] = []
         gateway = self
 
@@ -82,6 +83,7 @@ class Gateway:
                 status = gateway.statuses.pop(0) if gateway.statuses else 200
                 if status == 200:
                     gateway.received.append((self.path, json.loads(body or b"{}")))
+                    gateway.headers.append(dict(self.headers))
                 self.send_response(status)
                 self.end_headers()
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -250,6 +250,72 @@ def test_a_rehearsal_home_is_declared_first_and_says_so(tmp_path):
     other = Home(tmp_path / "other")
     other.ok("dossier", "register", REF, "--language", "fr")
     other.refused("init", "--rehearsal", says="already a home for real dossiers")
+
+
+# -- 1. a sweep killed mid-send: nothing lost, a second copy only of what was in flight, marked ------
+def test_sweeps_killed_mid_send_lose_nothing_and_mark_every_second_copy(tmp_path):
+    """12 dossiers, 24 e-mails and 12 SMS due, a slow SMTP server (0.15 s a message), the sweep
+    killed with SIGKILL while a message is with the server, three times. Counted at the
+    recipients: every reminder arrived; a second copy only where a kill interrupted the first,
+    and each copy says so and carries the first one's reminder id."""
+    from tests.peers import Gateway
+
+    smtp, gateway = Smtp(), Gateway()
+    smtp.start()
+    try:
+        h = Home(tmp_path)
+        h.ok("init", "--rehearsal")  # the sweeps run at pretend times, 10 minutes apart
+        h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+                 f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n  alerts_to: ops@example.org\n")
+        refs = [f"9TER-2026-0006{n:02d}" for n in range(12)]
+        for n, ref in enumerate(refs):
+            h.ok("dossier", "register", ref, "--language", "fr", "--email", f"applicant{n}@example.org",
+                 "--lawyer-email", f"lawyer{n}@example.be", "--phone", f"04701234{n:02d}")
+            for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
+                                    ("decision_notified", "2026-11-06", "mode=hand")):
+                h.ok("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+        # Handed over Fri 6 Nov 2026: appeal act-by Mon 7 Dec; its 20-day reminder is due 17 Nov.
+        kills = {"left": 3, "every": 5, "seen": 0}
+        holder: dict = {}
+
+        def slow_and_deadly(message):
+            time.sleep(0.15)
+            kills["seen"] += 1
+            if kills["left"] and kills["seen"] % kills["every"] == 0 and "proc" in holder:
+                kills["left"] -= 1
+                os.kill(holder["proc"].pid, 9)  # the message is with the server, not yet answered
+
+        smtp.box.on_data = slow_and_deadly
+        moment = datetime(2026, 11, 17, 9, 5)
+        for _ in range(12):
+            holder["proc"] = subprocess.Popen([str(BIN / "medstay"), "reminders", "run", "--local", "--now",
+                                               moment.isoformat(timespec="minutes")], env=h.env,
+                                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            said = holder["proc"].communicate(timeout=120)[0]
+            assert "Traceback" not in said, said
+            moment += timedelta(minutes=11)  # past the 10 minutes after which an interrupted claim is stale
+        smtp.box.on_data = None
+        assert kills["left"] == 0
+        copies = 0
+        for n in range(12):
+            for address in (f"applicant{n}@example.org", f"lawyer{n}@example.be"):
+                got = [m for m in smtp.box.to(address) if "CCE" in text(m)]
+                assert 1 <= len(got) <= 2, (address, len(got))  # never lost; at most one more copy
+                assert "peut-être déjà reçu" not in text(got[0])
+                if len(got) == 2:
+                    copies += 1
+                    assert "Vous avez peut-être déjà reçu ce message" in text(got[1])
+                    assert got[0]["X-Medstay-Reminder-Id"] == got[1]["X-Medstay-Reminder-Id"]
+            assert len(gateway.to(f"+324701234{n:02d}")) == 1
+        assert 1 <= copies <= 3  # only what a kill interrupted
+        keys = [hd.get("Idempotency-Key") for hd in gateway.headers]
+        assert len(set(keys)) == 12 and all(k and k.startswith("medstay-") for k in keys)
+        rows = json.loads(h.ok("reminders", "list", "--json"))
+        assert not [r for r in rows if r["status"] in ("claimed", "sending", "uncertain")]
+        assert len([r for r in rows if r["note"] and "second copy" in r["note"]]) == copies
+    finally:
+        smtp.stop()
+        gateway.server.shutdown()
 
 
 # -- 4. concurrent facts ---------------------------------------------------------------------------
