@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -95,6 +96,19 @@ def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
             if not path.exists():  # a long-lived process whose database was deleted under it
                 home.refuse_missing_database(str(url))
             ensure_private_file(path)
+            conn_rec.info["inode"] = path.stat().st_ino
+
+        @event.listens_for(engine, "checkout")
+        def _same_file(dbapi_conn: Any, conn_rec: Any, proxy: Any) -> None:
+            # A pooled connection to a database file deleted or replaced since would write into
+            # the unlinked file, where no one ever reads again: drop it and connect anew (which
+            # refuses a missing database, see above).
+            try:
+                same = path.stat().st_ino == conn_rec.info.get("inode")
+            except FileNotFoundError:
+                same = False
+            if not same:
+                raise DisconnectionError("the database file changed under this process")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, conn_rec: Any) -> None:

@@ -454,3 +454,42 @@ def test_doctor_says_what_to_fix(real):
     (real.path / "secret.key").rename(real.path / "away.key")
     report = {c["check"]: c for c in json.loads(real("doctor", "--json").stdout)}
     assert report["key"]["status"] == "FAIL" and "missing" in report["key"]["detail"]
+
+
+# -- in one long-lived process (the projector's situation) ----------------------------------------
+def test_a_database_deleted_under_a_running_process_is_never_written_as_a_ghost(home):
+    """A pooled SQLite connection would go on writing into the unlinked file: refused instead,
+    and once the file is back the same process records into it."""
+    from medstay import dossiers
+    from models.home import HomeError
+
+    dossiers.register(reference=REF, language="fr")
+    dossiers.record_event(reference=REF, kind="certificate_issued", on="2026-10-01")
+    (home / "medstay.db").rename(home / "away.db")
+    with pytest.raises(HomeError, match="is missing or empty, but this home made it"):
+        dossiers.record_event(reference=REF, kind="application_sent", on="2026-10-05")
+    assert not (home / "medstay.db").exists()
+    (home / "away.db").rename(home / "medstay.db")
+    assert len(dossiers.record_event(reference=REF, kind="application_sent", on="2026-10-05").events) == 2
+
+
+def test_a_fact_decided_on_a_history_that_moved_on_is_refused_whole(home, monkeypatch):
+    """Another caseworker's fact lands between this command's first look and its write."""
+    from medstay import dossiers
+    from medstay.errors import UserError
+
+    dossiers.register(reference=REF, language="fr")
+    looked = dossiers._facts_now
+
+    def meanwhile(reference):
+        seen = looked(reference)
+        monkeypatch.setattr(dossiers, "_facts_now", looked)
+        dossiers.record_event(reference=reference, kind="certificate_issued", on="2026-10-01", by="cw-other")
+        return seen
+
+    monkeypatch.setattr(dossiers, "_facts_now", meanwhile)
+    before = db_digest(home)
+    with pytest.raises(UserError, match="changed meanwhile .* nothing of yours was written"):
+        dossiers.record_event(reference=REF, kind="application_sent", on="2026-10-05", by="cw-me")
+    assert [e.recorded_by for e in dossiers.load(REF).events] == ["cw-other"]
+    assert before != db_digest(home)  # the other caseworker's fact, and only it
