@@ -69,7 +69,7 @@ def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", h
     else:
         views.print_dossier(out, current, today=date.today())
         for role, value in (shown or {}).items():
-            out.print(f"{role}: {value or '-'}")
+            out.print(f"{role}: {escape(value or '-')}")
 
 
 @event_app.command("record")
@@ -305,7 +305,7 @@ def _print_notifications(rows, title: str) -> None:
     for n, ref in rows:
         status = n.status + (" (late)" if n.late else "")
         table.add_row(n.due_at.strftime("%Y-%m-%d %H:%M"), ref or "-", f"{n.deadline_kind or n.purpose} {n.offset or ''}",
-                      n.role, n.channel, status, str(n.attempts), n.note)
+                      n.role, n.channel, status, str(n.attempts), escape(n.note or ""))
     out.print(table)
 
 

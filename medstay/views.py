@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from medstay import labels
@@ -61,7 +62,9 @@ def print_dossier(console: Console, current, today) -> None:
         timeline.add_column(column)
     for stored, event in zip(current.events, ev.events):
         details = ", ".join(f"{k}={v}" for k, v in event.as_dict().items() if k not in ("kind", "on"))
-        timeline.add_row(str(stored.seq), labels.belgian(event.on), event.kind, details, stored.recorded_by)
+        # Stored text is never read as Rich markup: "[/x]" in a ground must print, not crash.
+        timeline.add_row(str(stored.seq), labels.belgian(event.on), event.kind, escape(details),
+                         escape(stored.recorded_by))
     console.print(timeline)
     if ev.deadlines:
         console.print(deadlines_table(ev.deadlines, today))
@@ -104,7 +107,6 @@ def status_json(prefect_problem, beat, alive: bool, total: int, rows) -> dict:
 
 
 def print_status(console: Console, prefect_problem, beat, alive: bool, total: int, rows) -> None:
-    from rich.markup import escape
 
     console.print("Prefect: [green]up[/]" if prefect_problem is None else f"[red]{escape(prefect_problem)}[/]")
     if alive:

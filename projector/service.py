@@ -152,7 +152,7 @@ class Projector:
         elif run.state_type == StateType.COMPLETED or (
                 run.state_type == StateType.PAUSED and projection.shows(run.state, current.evaluation)):
             projections.shown(item.reference, item.wanted)
-        elif run.state_type in BUSY and not _stuck(run):
+        elif run.state_type in BUSY and not _stuck(run, self.started):
             projections.failed(item.reference, "its flow run is busy; tried again shortly")
         else:
             self._submit(item.reference, self._wake, run.id)
@@ -188,7 +188,7 @@ class Projector:
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[self.deployment_id])), limit=200)
         woken = 0
         for run in runs:
-            if _stuck(run):
+            if _stuck(run, self.started):
                 woken += self._submit((run.parameters or {}).get("reference"), self._wake, run.id)
         return woken
 
@@ -244,10 +244,12 @@ def _read_runs(client, ids: list[str]) -> dict[str, object]:
     return {str(run.id): run for run in found}
 
 
-def _stuck(run) -> bool:
-    """Busy (or failed) for longer than any live execution takes."""
+def _stuck(run, since: datetime) -> bool:
+    """Busy (or failed) for longer than any live execution takes, or since before this
+    projector started: only the projector executes dossier runs, so one left busy by its
+    predecessor (stopped or killed mid-execution) has nobody executing it."""
     moment = run.state.timestamp if run.state else None
-    return moment is not None and datetime.now(timezone.utc) - moment > STUCK_AFTER
+    return moment is not None and (moment < since or datetime.now(timezone.utc) - moment > STUCK_AFTER)
 
 
 def _replan(reference: str) -> None:

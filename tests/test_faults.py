@@ -344,7 +344,6 @@ def _concurrent_facts(h: Home):
     lost = [d for d in done if d.returncode]
     assert len(won) == 1 and "Recorded" in won[0].stdout
     assert all(d.returncode == 2 and len(d.stderr.strip().splitlines()) == 1 and shared in d.stderr for d in lost)
-    assert any("changed meanwhile" in d.stderr for d in lost)
     events = json.loads(h.ok("dossier", "show", shared, "--json"))["events"]
     assert [e["kind"] for e in events] == ["certificate_issued"]
     retried = h("event", "record", shared, "application_sent", "--on", "2026-10-05")  # a loser looks again, retries
@@ -493,3 +492,46 @@ def test_a_fact_decided_on_a_history_that_moved_on_is_refused_whole(home, monkey
         dossiers.record_event(reference=REF, kind="application_sent", on="2026-10-05", by="cw-me")
     assert [e.recorded_by for e in dossiers.load(REF).events] == ["cw-other"]
     assert before != db_digest(home)  # the other caseworker's fact, and only it
+
+
+def test_stored_text_is_never_read_as_terminal_markup(real):
+    """Square brackets are legal in a ground or a name; printed as typed, never as styling."""
+    real.ok("event", "record", REF, "application_sent", "--on", "2026-10-05")
+    real.ok("event", "record", REF, "declared_inadmissible", "--on", "2026-11-02", "--set",
+            "ground=art. [/x] [link=http://example.org]3°[/link]")
+    real.ok("dossier", "register", "9TER-2026-000705", "--language", "fr", "--name", "Eve [/b] [red]R")
+    shown = real.ok("dossier", "show", REF, env={"COLUMNS": "200"})
+    assert "art. [/x] [link=http://example.org]3°[/link]" in shown and "\x1b]8" not in shown
+    assert "name: Eve [/b] [red]R" in real.ok("dossier", "show", "9TER-2026-000705", "--contacts")
+
+
+# -- properties ----------------------------------------------------------------------------------
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+
+@given(st.text(max_size=60))
+@hsettings(max_examples=300, deadline=None)
+def test_visible_text_never_holds_a_control_or_format_character(raw):
+    import unicodedata
+
+    from medstay.terminal import json_text, visible
+
+    shown = visible(raw)
+    assert all(c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") for c in shown)
+    assert json.loads(json_text({"v": raw}))["v"] == raw  # JSON escapes, never alters
+
+
+@given(st.text(min_size=1, max_size=80))
+@hsettings(max_examples=300, deadline=None)
+def test_a_ground_is_accepted_exactly_when_it_is_plain_text(raw):
+    import unicodedata
+
+    import rules
+
+    plain = raw.strip() and all(unicodedata.category(c) not in ("Cc", "Cf") for c in raw)
+    try:
+        event = rules.parse_event({"kind": "residence_refused", "on": "2026-11-02", "ground": raw}, 0)
+    except rules.InvalidEvent as exc:
+        assert not plain, exc.reason
+    else:
+        assert plain and event["ground"] == raw.strip()
