@@ -95,6 +95,47 @@ def event_record(
                   "again automatically (`medstay status`).")
 
 
+@event_app.command("correct")
+def event_correct(
+    reference: str = typer.Argument(..., help="dossier reference"),
+    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`)"),
+    on: Optional[str] = typer.Option(None, "--on", help="the right date, YYYY-MM-DD"),
+    sets: List[str] = typer.Option([], "--set", help="a field's right value, key=value"),
+    reason: str = typer.Option(..., "--reason", help="why it was wrong (kept in the log)"),
+) -> None:
+    """Correct a mistyped fact: a new entry replaces it (the old one stays, struck through);
+    deadlines and reminders follow the corrected history."""
+    from medstay import dossiers
+
+    before, after = dossiers.amend(reference=reference, seq=number, on=_parse_day(on, "--on") if on else None,
+                                   fields=_parse_sets(sets), reason=reason)
+    _amended(f"Corrected fact #{number}", before, after)
+
+
+@event_app.command("withdraw")
+def event_withdraw(
+    reference: str = typer.Argument(..., help="dossier reference"),
+    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`)"),
+    reason: str = typer.Option(..., "--reason", help="why it should not have been recorded (kept in the log)"),
+) -> None:
+    """Withdraw a fact recorded by mistake: a new entry says so (the old one stays, struck
+    through); deadlines and reminders follow the history without it."""
+    from medstay import dossiers
+
+    before, after = dossiers.amend(reference=reference, seq=number, withdraw=True, reason=reason)
+    _amended(f"Withdrew fact #{number}", before, after)
+
+
+def _amended(what: str, before, after) -> None:
+    from medstay import labels, views
+
+    out.print(f"{what} of [bold]{after.dossier.reference}[/] (entry #{after.events[-1].seq}): now "
+              f"{labels.stage_label(after.evaluation)}.")
+    out.print(views.before_after(before, after.evaluation))
+    if after.plan_error:
+        out.print(f"[yellow]Reminders not planned yet[/]: {escape(after.plan_error)}")
+
+
 @app.command("deadlines")
 def deadlines(
     within: Optional[int] = typer.Option(None, "--within", min=0, max=36500,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, field_validator
 
@@ -67,7 +67,7 @@ class Config:
     retry_minutes: tuple[int, ...]
     email_url: str | None
     sms_url: str | None
-    helpline: str | None
+    helpline: str | dict | None
     alerts_to: str | None
     rules: dict[str, Rule] = _field(default_factory=dict)
 
@@ -101,7 +101,9 @@ class _Notify(BaseModel):
     model_config = _STRICT
     email_url: Optional[Url] = None
     sms_url: Optional[Url] = None
-    helpline: Optional[Annotated[str, StringConstraints(max_length=80)]] = None
+    # A number ("02 555 01 00"), put in each language's sentence, or one line per language.
+    helpline: Optional[Union[Annotated[str, StringConstraints(max_length=80)],
+                             dict[Literal["fr", "nl", "de", "en"], Annotated[str, StringConstraints(max_length=160)]]]] = None
     alerts_to: Optional[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]] = None
 
     @field_validator("sms_url")

@@ -70,15 +70,16 @@ def compose(notification_id: int, now: datetime) -> Outgoing | str:
         channel_url = cfg.email_url if row.channel == "email" else cfg.sms_url
         if not channel_url:
             return f"no notify.{row.channel}_url configured"
-        if row.purpose == "reminder":
+        if row.purpose in ("reminder", "notice"):
             deadline = db.exec(select(Deadline).where(Deadline.dossier_id == row.dossier_id,
                                                       Deadline.kind == row.deadline_kind,
                                                       Deadline.trigger_seq == row.trigger_seq)).one()
             late = now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
-            msg = messages.reminder(language=dossier.language, reference=dossier.reference, kind=row.deadline_kind,
-                                    due=deadline.due, act_by=deadline.act_by, channel=row.channel,
-                                    for_applicant=row.role == "applicant", late=late, helpline=cfg.helpline,
-                                    repeat=outbox.unconfirmed(db, row.id))
+            write = messages.reminder if row.purpose == "reminder" else messages.date_changed
+            msg = write(language=dossier.language, reference=dossier.reference, kind=row.deadline_kind,
+                        due=deadline.due, act_by=deadline.act_by, channel=row.channel,
+                        for_applicant=row.role == "applicant", late=late, helpline=cfg.helpline,
+                        repeat=outbox.unconfirmed(db, row.id))
             subject, body = msg.subject, msg.body
             label = f"{dossier.reference}-{row.deadline_kind}-{row.offset}-{row.role}-{row.channel}"
             key = row.key
@@ -91,7 +92,8 @@ def compose(notification_id: int, now: datetime) -> Outgoing | str:
             key = row.key
     url = configuration.expand(channel_url)
     if row.channel == "email":
-        url = _query(url, "to=" + quote(address, safe="@"), "+X-Medstay-Reminder-Id=" + reminder_id(key))
+        url = _query(url, "to=" + quote(address, safe="@"), "+X-Medstay-Reminder-Id=" + reminder_id(key),
+                     *([] if "format=" in url else ["format=text"]))  # plain text: Apprise's HTML glues words with &nbsp;
     else:
         url = _query(url.replace("{phone}", quote(address)), "+Idempotency-Key=" + reminder_id(key))
     return Outgoing(url, subject, body, label.lower(), address)

@@ -14,12 +14,13 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pendulum
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
 import rules
 from medstay import config as configuration
-from medstay import contacts, outbox, projections
+from medstay import clock, contacts, corrections, outbox, projections
 from medstay.errors import NotFound, UserError
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
 from models.settings import get_settings
@@ -54,7 +55,16 @@ class DossierView:
 
 
 def raw_events(events: list[DossierEvent]) -> list[dict]:
-    return [{"kind": e.kind, "on": e.on.isoformat(), **json.loads(e.data)} for e in events]
+    """The facts the law reads: the log with its corrections applied (medstay/corrections.py)."""
+    return corrections.effective(events)
+
+
+def evaluated(events: list[DossierEvent]) -> rules.Evaluation:
+    """The rules' answer for a stored log. `recorded` (entries in the log, corrections
+    included) is what a flow run's pause key counts: it grows with every entry."""
+    evaluation = rules.evaluate(raw_events(events))
+    evaluation.recorded = len(events)
+    return evaluation
 
 
 # The registration's fields and their validators: the one set every door uses (CLI, CSV import).
@@ -110,7 +120,7 @@ def view(db: Session, reference: str, *, lock: bool = False) -> DossierView:
     dossier = find(db, reference, lock=lock)
     events = list(db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
                           .order_by(DossierEvent.seq)))
-    return DossierView(dossier, events, rules.evaluate(raw_events(events)))
+    return DossierView(dossier, events, evaluated(events))
 
 
 def load(reference: str) -> DossierView:
@@ -119,6 +129,21 @@ def load(reference: str) -> DossierView:
         found = view(db, reference)
         db.expunge_all()
         return found
+
+
+def today() -> date:
+    """Today in Brussels, the day legal facts are dated in."""
+    return pendulum.today("Europe/Brussels").date()
+
+
+def _not_in_the_future(event: rules.Event) -> None:
+    """A fact is recorded once it happened: one dated after today is a typo (a future
+    appointment or card expiry goes in the fact's field). A rehearsal home, where made-up
+    dossiers live at pretend times, accepts them; `rules evaluate` computes any history."""
+    if event.on > today() and not clock.may_write():
+        raise rules.InvalidEvent(event.index, f"it is dated {event.on.isoformat()}, after today "
+                                 f"({today().isoformat()}, Brussels): record a fact once it has happened (a future "
+                                 "appointment or expiry date goes in the fact's field)")
 
 
 _CHANGED = "{} changed meanwhile (another fact was just recorded): nothing of yours was written; look at it again and retry"
@@ -151,17 +176,19 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
         if len(current.events) != seen:
             raise UserError(_CHANGED.format(current.dossier.reference))
         raw = {"kind": kind, "on": on, **(fields or {})}
-        index = len(current.events)
-        try:
-            event = rules.parse_event(raw, index)
+        index = len(current.events)  # the entry's number in the log; its place in the law's history differs
+        try:                         # once a fact was withdrawn
+            event = rules.parse_event(raw, len(current.evaluation.events))
+            _not_in_the_future(event)
             evaluation = rules.evaluate(current.evaluation.events + [event])
+            evaluation.recorded = index + 1
         except rules.InvalidEvent as exc:
             raise UserError(f"{kind} refused for {current.dossier.reference}: {exc.reason}") from None
         data = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
         last = current.evaluation.events[-1] if current.evaluation.events else None
         if last is not None and last.as_dict() == event.as_dict():  # a double entry, e.g. two caseworkers
             raise UserError(f"{event.kind} on {event.on.isoformat()} is already the last fact of "
-                            f"{current.dossier.reference} (#{index - 1}): nothing written")
+                            f"{current.dossier.reference}: nothing written")
         row = DossierEvent(dossier_id=current.dossier.id, seq=index, kind=event.kind, on=event.on,
                            data=json.dumps(data, sort_keys=True), recorded_by=actor(by), source=source,
                            idempotency_key=idempotency_key)
@@ -176,6 +203,56 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
             raise UserError(_CHANGED.format(current.dossier.reference)) from None
         db.expunge_all()
         return DossierView(current.dossier, current.events + [row], evaluation, plan_error)
+
+
+def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, withdraw: bool = False,
+          reason: str | None = None, by: str | None = None) -> tuple[rules.Evaluation, DossierView]:
+    """Correct fact #seq (a new date and/or fields) or withdraw it, by appending an entry that
+    says what it replaces and why. The law must accept the corrected history: otherwise one
+    sentence and nothing written. Returns the evaluation before and the dossier after."""
+    by, why = actor(by), corrections.check_reason(reason)
+    migrate()
+    seen = _facts_now(reference)
+    with session() as db:
+        db.expire_on_commit = False
+        current = view(db, reference, lock=True)
+        if len(current.events) != seen:
+            raise UserError(_CHANGED.format(current.dossier.reference))
+        fact = corrections.target(current.events, seq)
+        was = next(e for e in corrections.effective_by_seq(current.events) if e[0] == seq)[1]
+        if withdraw:
+            data, kind, day = {"withdraws": seq, "reason": why}, corrections.WITHDRAWN, today()
+            what = f"withdrew fact #{seq} ({fact.kind})"
+        else:
+            new = {**was, **(fields or {}), **({"on": on} if on is not None else {})}
+            try:
+                event = rules.parse_event(new, 0)
+                _not_in_the_future(event)
+            except rules.InvalidEvent as exc:
+                raise UserError(f"correction of #{seq} refused: {exc.reason}") from None
+            if event.as_dict() == rules.parse_event(was, 0).as_dict():
+                raise UserError(f"the correction changes nothing in fact #{seq}: give --on or --set")
+            kept = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
+            data = {"replaces": seq, "fields": kept, "was": was, "reason": why}
+            kind, day, what = corrections.CORRECTED, event.on, f"corrected fact #{seq} ({fact.kind})"
+        row = DossierEvent(dossier_id=current.dossier.id, seq=len(current.events), kind=kind, on=day,
+                           data=json.dumps(data, sort_keys=True, default=str), recorded_by=by, source="cli")
+        stored = current.events + [row]
+        try:
+            evaluation = evaluated(stored)
+        except rules.InvalidEvent as exc:
+            raise UserError(f"the law cannot follow this correction of #{seq}: {exc.reason}") from None
+        db.add(row)
+        db.add(AuditEntry(actor=by, action="event.corrected", dossier_reference=current.dossier.reference,
+                          detail=f"{what} (#{row.seq}): {why}"))
+        try:
+            plan_error = sync_deadlines(db, current.dossier, evaluation)
+            projections.touch(db, current.dossier, plan_error=plan_error)
+            db.commit()
+        except IntegrityError:
+            raise UserError(_CHANGED.format(current.dossier.reference)) from None
+        db.expunge_all()
+        return current.evaluation, DossierView(current.dossier, stored, evaluation, plan_error)
 
 
 def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation) -> str | None:

@@ -20,6 +20,8 @@ STAGES = {
     "closed": "Closed",
 }
 
+NO_FACT = "Registered – no fact yet"
+
 DEADLINES = {
     "certificate_validity": "Send the application while the medical certificate is valid",
     "appointment": "Attend the OE physician's appointment",
@@ -39,6 +41,8 @@ def belgian(day) -> str:
 
 def stage_label(evaluation) -> str:
     """The stage in a caseworker's words, with the date that matters in it."""
+    if not evaluation.events:
+        return NO_FACT
     stage = evaluation.stage
     dates = {}
     if stage == "convocation":

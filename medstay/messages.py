@@ -32,21 +32,48 @@ class Message:
     body: str
 
 
+def helpline_line(helpline: str | dict | None, language: str) -> str | None:
+    """The helpline in the recipient's language: a mapping gives each language its own line;
+    a plain string is a number, put in this language's sentence."""
+    if isinstance(helpline, dict):
+        return helpline.get(language)
+    return phrases()[language]["call"].format(number=helpline) if helpline else None
+
+
+def numeric_date(day: date, language: str) -> str:
+    """04/12/2026, 04-12-2026, 04.12.2026: the language's own numeric form (Babel's pattern)."""
+    return format_date(day, format=phrases()[language]["date_pattern"], locale=phrases()[language]["date_locale"])
+
+
 def reminder(*, language: str, reference: str, kind: str, due: date, act_by: date, channel: str,
-             for_applicant: bool, late: bool, helpline: str | None, repeat: bool = False) -> Message:
-    """`repeat`: a second copy of a delivery that could not be confirmed, saying so."""
+             for_applicant: bool, late: bool, helpline: str | dict | None, repeat: bool = False) -> Message:
+    """`repeat`: a second copy of a delivery that could not be confirmed, saying so. The
+    subject and the SMS, read on a lock screen, name neither the procedure nor the dossier."""
     words = phrases()[language]
     context = {
         "reference": reference, "what": words[kind]["what"], "short": words[kind]["short"],
-        "due": due, "act_by": act_by, "late": late, "helpline": helpline, "for_applicant": for_applicant,
+        "due": due, "act_by": act_by, "late": late, "helpline": helpline_line(helpline, language), "for_applicant": for_applicant,
         "act_by_long": format_date(act_by, format="full", locale=words["locale"]),
         "due_long": format_date(due, format="full", locale=words["locale"]),
-        "act_by_short": act_by.strftime("%d/%m/%Y"),
+        "act_by_short": numeric_date(act_by, language),
         "repeat": repeat, "repeat_long": words["repeat"]["long"], "repeat_short": words["repeat"]["short"],
     }
-    subject = _env().get_template("subject.txt.j2").render(context).strip()
+    subject = _env().get_template(f"{language}/subject.txt.j2").render(context).strip()
     body = _env().get_template(f"{language}/{channel}.txt.j2").render(context).strip()
     return Message(subject if channel == "email" else "", body)
+
+
+def date_changed(*, language: str, reference: str, kind: str, due: date, act_by: date, channel: str,
+                 for_applicant: bool, late: bool, helpline, repeat: bool = False) -> Message:
+    """After a correction moved a date an earlier reminder gave: the new date, in one line."""
+    words = phrases()[language]
+    line = words["changed"].format(short=words[kind]["short"], date=numeric_date(act_by, language))
+    if repeat:
+        line += " " + words["repeat"]["short"]
+    if channel == "sms":
+        return Message("", line)
+    body = f"{line}\n\n{reference}\n\n{helpline_line(helpline, language) or ''}".strip()
+    return Message(line, body)
 
 
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"

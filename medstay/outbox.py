@@ -94,6 +94,8 @@ def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None) 
     existing = {n.key: n for n in db.exec(select(Notification).where(
         Notification.dossier_id == dossier.id, Notification.purpose == "reminder"))}
     for key, row in existing.items():
+        if row.status == "sent" and key in want and want[key].due_at.date() != row.due_at.date():
+            _date_changed(db, row, want[key])
         if row.status != "pending":
             continue
         if key not in want:
@@ -107,6 +109,17 @@ def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None) 
             db.add(Notification(key=key, purpose="reminder", dossier_id=dossier.id, deadline_kind=p.deadline.kind,
                                 trigger_seq=p.deadline.trigger, offset=p.offset, role=p.role, channel=p.channel,
                                 due_at=p.due_at, next_attempt_at=p.due_at))
+
+
+def _date_changed(db: Session, sent: Notification, now_wanted: Planned) -> None:
+    """A reminder already sent for a date that a correction moved: a short notice with the
+    new date, once per new date (the sent reminder stays in the ledger as it was)."""
+    key = f"notice:{sent.key}:{now_wanted.deadline.act_by.isoformat()}"
+    if db.exec(select(Notification.id).where(Notification.key == key)).first() is None:
+        now = sent.sent_at or sent.due_at  # due at once: at the next sweep after the one that sent the reminder
+        db.add(Notification(key=key, purpose="notice", dossier_id=sent.dossier_id, deadline_kind=sent.deadline_kind,
+                            trigger_seq=sent.trigger_seq, offset=sent.offset, role=sent.role, channel=sent.channel,
+                            due_at=now, next_attempt_at=now))
 
 
 # -- claiming ----------------------------------------------------------------------------------
@@ -290,7 +303,7 @@ def record_attempt(notification_id: int, now: datetime, outcome: str, detail: st
         db.add(DeliveryAttempt(notification_id=row.id, at=now, outcome=outcome, detail=detail[:500]))
         if outcome == "sent":
             row.status, row.sent_at = "sent", now
-            row.late = now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
+            row.late = row.purpose == "reminder" and now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
             copy = unconfirmed(db, row.id)
             if copy:
                 row.note = "sent again after an unconfirmed delivery, saying it may be a second copy"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -39,18 +42,56 @@ def print_evaluation(console: Console, result) -> None:
         console.print(f"[dim]Next facts allowed: {', '.join(result.allowed)}[/]")
 
 
+def _entries(current) -> list[dict]:
+    """Every entry of the log as recorded, a corrected or withdrawn fact marked with what
+    replaced it and why."""
+    from medstay import corrections
+
+    fates = corrections.fates(current.events)
+    out = []
+    for e in current.events:
+        data = json.loads(e.data)
+        entry = {"seq": e.seq, "kind": e.kind, "on": e.on.isoformat(), "recorded_by": e.recorded_by,
+                 "recorded_at": e.recorded_at.isoformat(), "source": e.source}
+        if e.kind in corrections.META:
+            entry.update(data)
+        else:
+            entry.update(data)
+            fate = fates.get(e.seq)
+            if fate is not None:
+                entry[fate.how + "_by"] = fate.by
+                entry["reason"] = fate.reason
+        out.append(entry)
+    return out
+
+
 def dossier_json(current) -> dict:
     """A dossier as JSON: procedural facts only (no contact details)."""
     ev = current.evaluation
     return {
         "reference": current.dossier.reference, "language": current.dossier.language, "stage": ev.stage,
         "stage_label": labels.stage_label(ev),
-        "events": [{"seq": e.seq, **raw, "recorded_by": e.recorded_by, "recorded_at": e.recorded_at.isoformat(),
-                    "source": e.source} for e, raw in zip(current.events, (x.as_dict() for x in ev.events))],
+        "events": _entries(current),
         "deadlines": [deadline_dict(d) for d in ev.deadlines],
         "warnings": [w.as_dict() for w in ev.warnings],
         "allowed_next": list(ev.allowed),
     }
+
+
+def before_after(before, after) -> Table:
+    """The deadlines before → after a correction, side by side; what moved in bold."""
+    table = Table(title="Deadlines before → after")
+    for column in ("deadline", "act by before", "act by after", ""):
+        table.add_column(column)
+    old = {d.kind: d for d in before.deadlines if d.is_open}
+    new = {d.kind: d for d in after.deadlines if d.is_open}
+    for kind in list(dict.fromkeys([*old, *new])):
+        a, b = old.get(kind), new.get(kind)
+        moved = (a and a.act_by) != (b and b.act_by)
+        table.add_row(labels.DEADLINES.get(kind, kind), labels.belgian(a.act_by) if a else "—",
+                      labels.belgian(b.act_by) if b else "—", "[bold]moved[/]" if moved and a and b else
+                      ("[bold]new[/]" if b and not a else ("[bold]gone[/]" if a and not b else "")))
+    return table
 
 
 def print_dossier(console: Console, current, today) -> None:
@@ -60,11 +101,24 @@ def print_dossier(console: Console, current, today) -> None:
     timeline = Table(title="Timeline")
     for column in ("#", "date", "fact", "details", "recorded by"):
         timeline.add_column(column)
-    for stored, event in zip(current.events, ev.events):
-        details = ", ".join(f"{k}={v}" for k, v in event.as_dict().items() if k not in ("kind", "on"))
+    for e in _entries(current):
+        fields = {k: v for k, v in e.items() if k not in ("seq", "kind", "on", "recorded_by", "recorded_at", "source",
+                                                          "corrected_by", "withdrawn_by", "reason", "replaces",
+                                                          "withdraws", "was")}
+        details = ", ".join(f"{k}={v}" for k, v in (e.get("fields") or fields).items() if k != "fields")
+        fact, day = escape(e["kind"]), labels.belgian(date.fromisoformat(e["on"]))
+        if e["kind"] == "fact_corrected":
+            fact, details = f"correction of #{e['replaces']}", f"{escape(details)} — {escape(e['reason'])}"
+        elif e["kind"] == "fact_withdrawn":
+            fact, details = f"withdrawal of #{e['withdraws']}", escape(e["reason"])
+        elif "corrected_by" in e or "withdrawn_by" in e:
+            how = "corrected" if "corrected_by" in e else "withdrawn"
+            fact, day = f"[strike]{fact}[/strike]", f"[strike]{day}[/strike]"
+            details = f"[strike]{escape(details)}[/strike] ({how} by #{e.get(how + '_by')})"
+        else:
+            details = escape(details)
         # Stored text is never read as Rich markup: "[/x]" in a ground must print, not crash.
-        timeline.add_row(str(stored.seq), labels.belgian(event.on), event.kind, escape(details),
-                         escape(stored.recorded_by))
+        timeline.add_row(str(e["seq"]), day, fact, details, escape(e["recorded_by"]))
     console.print(timeline)
     if ev.deadlines:
         console.print(deadlines_table(ev.deadlines, today))

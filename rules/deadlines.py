@@ -62,7 +62,7 @@ def justification(missed_on: Date, trigger: int) -> Deadline:
     """After a missed appointment, a valid reason must reach the OE within 15 days
     (day 1 is the day after the appointment); not rolled forward."""
     due = missed_on.add(days=value("justification_days", missed_on))
-    return Deadline("justification", due, "art. 9ter; OE procedure page (seed 002)", trigger)
+    return Deadline("justification", due, "art. 9ter; Office des étrangers, « Raisons médicales (article 9ter) »", trigger)
 
 
 def appeal(notified_on: Date, mode: str, trigger: int, against: object = None) -> Deadline:
@@ -89,7 +89,7 @@ def renewal_window(expires: Date, trigger: int) -> Deadline:
     its expiry: opens = expiry − 45 days, due = expiry − 30 days; not rolled forward."""
     opens = expires.subtract(days=value("renewal_opens_days", expires))
     due = expires.subtract(days=value("renewal_closes_days", expires))
-    return Deadline("renewal_window", due, "OE procedure page (seed 002)", trigger, opens=opens)
+    return Deadline("renewal_window", due, "Office des étrangers, « Raisons médicales (article 9ter) »", trigger, opens=opens)
 
 
 def card_expiry(expires: Date, trigger: int) -> Deadline:

@@ -60,6 +60,7 @@ class _Dossier:
     appeals: list[Appeal] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
+    met_on_the_day: list[Deadline] = field(default_factory=list)  # appointments answered by a same-day fact
 
     # -- which facts may come next -------------------------------------------------------
     def allowed(self) -> set[str]:
@@ -115,6 +116,13 @@ class _Dossier:
                 self._drop(d)  # the appointment was moved before it took place
             elif on >= d.due:
                 d.met = True  # a later fact: the examination took place
+                if on == d.due:
+                    self.met_on_the_day.append(d)
+        if kind == "appointment_missed":
+            # A recorded absence wins over the order same-day facts were typed in (spec, "met").
+            for d in self.met_on_the_day:
+                if d.due == on and d in self.deadlines:
+                    d.met = False
         if kind == "application_sent":
             self._on_application(event)
         elif kind == "certificate_issued" and self.stage in NO_APPLICATION_PENDING:

@@ -18,9 +18,9 @@ WARNINGS = {
     "identity_missing": ("The application shows no proof of identity nor an exemption: it risks being "
                          "inadmissible.", _ADMISSIBILITY.format("2°")),
     "renewal_outside_window": ("The renewal was asked outside the window from {opens} to {due}.",
-                               "OE procedure page (seed 002)"),
+                               "Office des étrangers, « Raisons médicales (article 9ter) »"),
     "late_justification": ("The absence was justified after the 15-day window (due {due}).",
-                           "art. 9ter; OE procedure page (seed 002)"),
+                           "art. 9ter; Office des étrangers, « Raisons médicales (article 9ter) »"),
 }
 
 

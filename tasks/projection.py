@@ -116,10 +116,15 @@ def for_prefect(refusal: str | None) -> str | None:
     return _QUOTED.sub("(value left out)", refusal) if refusal else None
 
 
+def version(evaluation: rules.Evaluation) -> int:
+    """Entries in the dossier's log (a correction too), else the facts evaluated."""
+    return getattr(evaluation, "recorded", None) or len(evaluation.events)
+
+
 def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None):
     """The Paused state named after the stage, with a new pause key and the form's keyset."""
     refusal = for_prefect(refusal)
-    key = f"w{len(evaluation.events)}-{secrets.token_hex(3)}"
+    key = f"w{version(evaluation)}-{secrets.token_hex(3)}"
     name = labels.stage_label(evaluation) + (" – last entry refused" if refusal else "")
     # The refusal also goes in the state's message: Prefect 3.8's Resume dialog may not show
     # the form description, while the badge and the state message are always visible.
@@ -131,7 +136,7 @@ def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | N
 def shows(state, evaluation: rules.Evaluation) -> bool:
     """Does this Paused state already show the evaluation (same stage, same number of facts)?"""
     key = state.state_details.pause_key or ""
-    return ((state.name or "").startswith(labels.stage_label(evaluation)) and key.startswith(f"w{len(evaluation.events)}-")
+    return ((state.name or "").startswith(labels.stage_label(evaluation)) and key.startswith(f"w{version(evaluation)}-")
             and state.state_details.run_input_keyset is not None)
 
 

@@ -535,3 +535,16 @@ def test_a_ground_is_accepted_exactly_when_it_is_plain_text(raw):
         assert not plain, exc.reason
     else:
         assert plain and event["ground"] == raw.strip()
+
+
+def test_a_fact_dated_after_today_is_refused_on_a_real_home(real):
+    """A typo like 2027 for 2026 (issue #12): refused, nothing written; a future appointment
+    is fine, it is a field."""
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    real.refused("event", "record", REF, "application_sent", "--on", tomorrow, says="after today")
+    real.ok("event", "record", REF, "application_sent", "--on", "2026-10-05")
+    real.ok("event", "record", REF, "declared_admissible", "--on", "2026-11-02")
+    assert "Recorded" in real.ok("event", "record", REF, "convocation_received", "--on", date.today().isoformat(),
+                                 "--set", f"appointment={tomorrow}")
+    assert real.ok("rules", "evaluate", _facts_file(real.path, "future.yaml",
+                                                     f"events: [{{kind: certificate_issued, on: {tomorrow}}}]"))

@@ -16,22 +16,58 @@ MEDICAL = ("médic", "medic", "maladie", "ziekte", "krankheit", "illness", "dise
            "médecin", "arts ", "arzt", "doctor", "physician", "hôpital", "hospital", "ziekenhuis", "krankenhaus")
 
 
+# What a lock screen shows must not name the procedure or the dossier.
+REVEALING = ("9ter", "9TER-", "certificat", "attest", "bescheinigung", "certificate", "medisch", "medizin")
+NUMERIC = {"fr": ("fr_BE", "29/12/2028"), "nl": ("nl_NL", "29-12-2028"), "de": ("de_BE", "29.12.2028"),
+           "en": ("en_BE", "29/12/2028")}
+HELPLINE = {"fr": "Une question ? Appelez le 02 555 01 00.", "nl": "Vragen? Bel 02 555 01 00.",
+            "de": "Fragen? Rufen Sie 02 555 01 00 an.", "en": "Questions? Call 02 555 01 00."}
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", sorted(DEFAULT_POLICY))
-def test_every_reminder_is_localised_short_and_free_of_medical_words(language, kind):
+@pytest.mark.parametrize("late, repeat", [(False, False), (True, True)])
+def test_every_reminder_is_localised_short_and_free_of_medical_words(language, kind, late, repeat):
     common = dict(language=language, reference="9TER-2026-000123", kind=kind, due=date(2028, 12, 31),
-                  act_by=date(2028, 12, 29), for_applicant=True, late=True, helpline="+32 2 555 01 00")
+                  act_by=date(2028, 12, 29), for_applicant=True, late=late, helpline="02 555 01 00", repeat=repeat)
     email = messages.reminder(channel="email", **common)
     sms = messages.reminder(channel="sms", **common)
     for text in (email.subject, email.body, sms.body):
-        assert "9TER-2026-000123" in text
         assert not [w for w in MEDICAL if w in text.lower()], text
+    for text in (email.subject, sms.body):  # seen on a lock screen
+        assert not [w for w in REVEALING if w.lower() in text.lower()], text
+    assert "9TER-2026-000123" in email.body  # the body, opened by its reader, names the dossier
     long_date = {"fr": "vendredi 29 décembre 2028", "nl": "vrijdag 29 december 2028",
                  "de": "Freitag, 29. Dezember 2028", "en": "Friday, 29 December 2028"}[language]
     assert long_date in email.body
     assert "31" in email.body  # the legal date, and why act-by is earlier
     assert messages.sms_segments(sms.body) <= 2, sms.body
-    assert "29/12/2028" in sms.body
+    assert NUMERIC[language][1] in sms.body and NUMERIC[language][1] in email.subject
+    assert HELPLINE[language] in email.body and HELPLINE[language] in sms.body  # in the reader's language
+    other = [HELPLINE[o] for o in LANGUAGES if o != language and HELPLINE[o] != HELPLINE[language]]
+    assert not [h for h in other if h in email.body]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_numeric_dates_follow_babel_for_each_language(language):
+    """The pattern in phrases.yaml is Babel's short date pattern of that locale, with its day
+    and month on two digits and a four-digit year."""
+    from babel.dates import get_date_format
+
+    locale, expected = NUMERIC[language]
+    pattern = get_date_format("short", locale=locale).pattern
+    normalised = pattern.replace("yyyy", "y").replace("yy", "y").replace("y", "yyyy")
+    normalised = normalised.replace("dd", "d").replace("d", "dd").replace("MM", "M").replace("M", "MM")
+    assert messages.phrases()[language]["date_pattern"] == normalised
+    assert messages.numeric_date(date(2028, 12, 29), language) == expected
+
+
+def test_a_helpline_per_language_is_used_as_written():
+    lines = {"fr": "Service social : 02 555 01 00", "nl": "Sociale dienst: 02 555 01 00"}
+    msg = messages.reminder(language="nl", reference="9TER-2026-000123", kind="appeal", due=date(2028, 12, 29),
+                            act_by=date(2028, 12, 29), channel="email", for_applicant=True, late=False,
+                            helpline=lines)
+    assert "Sociale dienst: 02 555 01 00" in msg.body and "Service social" not in msg.body
 
 
 def test_sms_segments_are_counted_like_a_gateway_does():

@@ -1,0 +1,80 @@
+"""Correcting the record (rectification): a mistyped fact is corrected or withdrawn by a new
+entry in the dossier's log, saying who, when, why and what it replaces. Nothing is edited in
+place; the law then reads the corrected history.
+
+    fact_corrected  {"replaces": N, "fields": {...}, "was": {"on": ..., ...}, "reason": "..."}
+    fact_withdrawn  {"withdraws": N, "reason": "..."}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import rules
+from medstay.errors import UserError
+
+CORRECTED, WITHDRAWN = "fact_corrected", "fact_withdrawn"
+META = (CORRECTED, WITHDRAWN)
+REASON_MAX = 200
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What became of a stored fact: corrected or withdrawn by entry `by`, and why."""
+
+    how: str  # "corrected" | "withdrawn"
+    by: int
+    reason: str
+
+
+def effective(stored) -> list[dict]:
+    """The history the law reads: each fact as last corrected, withdrawn ones left out, in the
+    order they were recorded."""
+    return [fact for _, fact in effective_by_seq(stored)]
+
+
+def effective_by_seq(stored) -> list[tuple[int, dict]]:
+    """The same, each fact with the number of the entry that first recorded it."""
+    facts: dict[int, dict] = {}
+    for e in stored:
+        data = json.loads(e.data)
+        if e.kind == CORRECTED:
+            kind = facts[data["replaces"]]["kind"]
+            facts[data["replaces"]] = {"kind": kind, "on": e.on.isoformat(), **data["fields"]}
+        elif e.kind == WITHDRAWN:
+            facts.pop(data["withdraws"], None)
+        else:
+            facts[e.seq] = {"kind": e.kind, "on": e.on.isoformat(), **data}
+    return list(facts.items())
+
+
+def fates(stored) -> dict[int, Fate]:
+    """For each corrected or withdrawn fact (by its entry number), its latest fate."""
+    out = {}
+    for e in stored:
+        if e.kind in META:
+            data = json.loads(e.data)
+            target = data.get("replaces", data.get("withdraws"))
+            out[target] = Fate("corrected" if e.kind == CORRECTED else "withdrawn", e.seq, data["reason"])
+    return out
+
+
+def check_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text or len(text) > REASON_MAX or not rules.plain_text(text):
+        raise UserError(f"a correction needs --reason: plain text of 1 to {REASON_MAX} characters "
+                        "(why the fact was wrong; never medical information)")
+    return text
+
+
+def target(stored, seq: int):
+    """The fact entry `seq`, still standing (not withdrawn, not itself a correction)."""
+    found = next((e for e in stored if e.seq == seq), None)
+    if found is None or found.kind in META:
+        facts = [e.seq for e in stored if e.kind not in META]
+        raise UserError(f"there is no fact #{seq} to correct (facts: {', '.join(f'#{n}' for n in facts) or 'none'})")
+    fate = fates(stored).get(seq)
+    if fate is not None and fate.how == "withdrawn":
+        raise UserError(f"fact #{seq} was withdrawn by entry #{fate.by}: record it again instead")
+    return found
