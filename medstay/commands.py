@@ -58,7 +58,9 @@ def dossier_register(
 
 @dossier_app.command("show")
 def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-                 contacts: bool = typer.Option(False, "--contacts", help="also show contact details (audited)")) -> None:
+                 contacts: bool = typer.Option(False, "--contacts", help="also show contact details (audited)"),
+                 why: bool = typer.Option(False, "--why", help="how each open deadline's date is computed, "
+                                                               "step by step")) -> None:
     """Stage, timeline and deadlines (act-by dates, legal basis) of one dossier."""
     from medstay import dossiers, views
 
@@ -67,7 +69,7 @@ def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", h
     if as_json:
         emit_json({**views.dossier_json(current), **({"contacts": shown} if shown else {})})
     else:
-        views.print_dossier(out, current, today=date.today())
+        views.print_dossier(out, current, today=date.today(), why=why)
         for role, value in (shown or {}).items():
             out.print(f"{role}: {escape(value or '-')}")
 

@@ -60,6 +60,13 @@ def fates(stored) -> dict[int, Fate]:
     return out
 
 
+def struck(stored) -> list[dict]:
+    """The facts a later entry corrected or withdrew, as they were recorded, with why."""
+    fate = fates(stored)
+    return [{"seq": e.seq, "kind": e.kind, "on": e.on.isoformat(), "how": fate[e.seq].how, "by": fate[e.seq].by,
+             "reason": fate[e.seq].reason} for e in stored if e.seq in fate]
+
+
 def check_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text or len(text) > REASON_MAX or not rules.plain_text(text):

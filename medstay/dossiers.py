@@ -64,6 +64,7 @@ def evaluated(events: list[DossierEvent]) -> rules.Evaluation:
     included) is what a flow run's pause key counts: it grows with every entry."""
     evaluation = rules.evaluate(raw_events(events))
     evaluation.recorded = len(events)
+    evaluation.corrections = corrections.struck(events)
     return evaluation
 
 

@@ -32,10 +32,18 @@ def deadlines_table(deadlines, today=None) -> Table:
     return table
 
 
+def print_why(console: Console, deadlines) -> None:
+    """Each deadline's computation, step by step (why it falls on that day)."""
+    for d in deadlines:
+        if getattr(d, "steps", None):
+            console.print(f"[bold]{escape(labels.DEADLINES.get(d.kind, d.kind))}[/]: {escape(d.why)}")
+
+
 def print_evaluation(console: Console, result) -> None:
     console.print(f"[bold]Stage:[/] {labels.stage_label(result)} ([dim]{result.stage}[/])")
     if result.deadlines:
         console.print(deadlines_table(result.deadlines))
+        print_why(console, result.deadlines)
     for w in result.warnings:
         console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
     if result.allowed:
@@ -94,7 +102,7 @@ def before_after(before, after) -> Table:
     return table
 
 
-def print_dossier(console: Console, current, today) -> None:
+def print_dossier(console: Console, current, today, why: bool = False) -> None:
     ev = current.evaluation
     console.print(f"[bold]{current.dossier.reference}[/] ({current.dossier.language}) — "
                   f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])")
@@ -122,6 +130,8 @@ def print_dossier(console: Console, current, today) -> None:
     console.print(timeline)
     if ev.deadlines:
         console.print(deadlines_table(ev.deadlines, today))
+        if why:
+            print_why(console, [d for d in ev.deadlines if d.is_open] or ev.deadlines)
     for w in ev.warnings:
         console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
     if ev.allowed:

@@ -75,3 +75,19 @@ def add_months(day: Date, months: int) -> Date:
 def add_years(day: Date, years: int) -> Date:
     """Same day, 29 February becoming 28 February in a common year."""
     return to_date(day.add(years=years))
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def show(day: Date) -> str:
+    """Thu 17/12/2026: a date as a step of a computation reads it."""
+    return f"{_WEEKDAYS[day.isoweekday() - 1]} {day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def why_not_working(day: Date) -> str:
+    """'a Saturday', 'Christmas Day (a legal holiday)': why no one can act that day."""
+    name = holiday_name(day)
+    if name:
+        return f"{name} (a legal holiday)"
+    return "a Saturday" if day.isoweekday() == 6 else "a Sunday"

@@ -184,11 +184,17 @@ def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_
     """The dossier's timeline and deadlines as a Prefect artifact (procedural dates only)."""
     lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", "| # | date | fact |", "|---|---|---|"]
     lines += [f"| {e.index} | {labels.belgian(e.on)} | {e.kind} |" for e in evaluation.events]
+    for c in getattr(evaluation, "corrections", []):  # struck through, with the reason (no free text of the fact)
+        on = labels.belgian(date.fromisoformat(c["on"]))
+        lines.append(f"| ~~entry {c['seq']}~~ | ~~{on}~~ | ~~{c['kind']}~~ {c['how']} by entry {c['by']} |")
     lines += ["", "| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
     for d in evaluation.deadlines:
         status = {True: "met", False: "missed", None: "open"}[d.met]
         lines.append(f"| {labels.DEADLINES[d.kind]} | {labels.belgian(d.opens) if d.opens else ''} | "
                      f"{labels.belgian(d.due)} | {labels.belgian(d.act_by)} | {status} | {d.basis} |")
+    why = [f"- **{labels.DEADLINES[d.kind]}**: {d.why}" for d in evaluation.deadlines if d.is_open and d.steps]
+    if why:
+        lines += ["", "**Why these dates**", "", *why]
     client.create_artifact(ArtifactCreate(key=f"dossier-{slug(reference)}", type="markdown", data="\n".join(lines),
                                           description=f"Timeline of {reference}", flow_run_id=flow_run_id))
 

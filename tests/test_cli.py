@@ -43,7 +43,12 @@ def test_a_dossier_moves_through_its_stages_and_shows_its_deadlines(registered, 
     assert shown["events"][4]["mode"] == "hand" and shown["events"][4]["recorded_by"] == "test-caseworker"
     appeal = shown["deadlines"][-1]
     assert appeal == {"kind": "appeal", "due": "2027-03-01", "opens": None, "act_by": "2027-03-01",
-                      "basis": "art. 39/57 §1 and §2, loi 15.12.1980", "met": None}
+                      "basis": "art. 39/57 §1 and §2, loi 15.12.1980", "met": None,
+                      "why": ["decision handed over Fri 29/01/2027", "day 1 = the day after: Sat 30/01/2027",
+                              "day 30 (art. 39/57 §1) = Sun 28/02/2027, a Sunday", "rolled forward to Mon 01/03/2027",
+                              "act by Mon 01/03/2027"]}
+    why = cli("dossier", "show", REF, "--why").out
+    assert "decision handed over Fri 29/01/2027 → day 1 = the day after: Sat 30/01/2027 →" in why.replace("\n", " ")
     assert "appeal_lodged" in shown["allowed_next"]
     # no contact detail in the procedural view
     assert "applicant@example.org" not in json.dumps(shown) and "+32470123456" not in json.dumps(shown)
@@ -113,7 +118,11 @@ def test_rules_evaluate_prints_the_spec_json_and_errors(tmp_path, cli):
     assert r.code == 0
     assert json.loads(r.out) == {"stage": "preparing", "warnings": [], "deadlines": [
         {"kind": "certificate_validity", "due": "2028-12-31", "opens": None, "act_by": "2028-12-29",
-         "basis": "art. 9ter §1 al. 4, loi 15.12.1980", "met": None}]}
+         "basis": "art. 9ter §1 al. 4, loi 15.12.1980", "met": None,
+         "why": ["certificate dated Sun 01/10/2028",
+                 "+ 3 months − 1 day = Sun 31/12/2028 (art. 9ter §1 al. 4; never rolled forward)",
+                 "Sun 31/12/2028 is a Sunday: act by the working day before, Fri 29/12/2028"]}]}
+    assert "act by the working day before, Fri 29/12/2028" in cli("rules", "evaluate", str(good)).out
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"events": [{"kind": "certificate_issued", "on": "2028-10-01"},
                                           {"kind": "declared_admissible", "on": "2028-10-02"}]}))

@@ -105,3 +105,24 @@ def test_the_spec_in_the_project_is_the_one_the_rules_implement():
     for f in _FOLDER.glob("*.yaml"):
         bases.add(f.read_text(encoding="utf-8"))
     assert not [b for b in bases if "seed" in b.lower() or "../" in b]
+
+
+def test_every_deadline_says_why_it_falls_on_its_day_holidays_named():
+    """The registered letter of Thu 17 Dec 2026: day 1 is the 3rd working day after (Fri 18,
+    Mon 21, Tue 22); day 30 is Wed 20 Jan 2027. An order to leave of 26 Nov 2026 with 30 days
+    ends on Christmas Day: act by the working day before, named."""
+    import rules
+
+    ev = rules.evaluate([{"kind": "application_sent", "on": "2026-11-05"},
+                         {"kind": "declared_admissible", "on": "2026-11-10"},
+                         {"kind": "residence_refused", "on": "2026-11-20"},
+                         {"kind": "order_to_leave_notified", "on": "2026-11-25", "days": 30},
+                         {"kind": "decision_notified", "on": "2026-12-17", "mode": "registered_mail"}])
+    by_kind = {d.kind: d for d in ev.deadlines}
+    assert by_kind["appeal"].why == (
+        "decision notified by registered mail Thu 17/12/2026 (handed to the post) → day 1 = the 3rd working day "
+        "after: Tue 22/12/2026 (art. 39/57 §2) → day 30 (art. 39/57 §1) = Wed 20/01/2027 → act by Wed 20/01/2027")
+    assert by_kind["leave_territory"].why.endswith(
+        "Fri 25/12/2026 is Christmas Day (a legal holiday): act by the working day before, Thu 24/12/2026")
+    for d in ev.deadlines:
+        assert d.steps and rules.calendar.show(d.act_by) in d.steps[-1]
