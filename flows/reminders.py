@@ -9,7 +9,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from medstay import clock, digest, outbox, sweep
+from medstay import board, clock, digest, outbox, sweep
 
 
 def _now(now: str | None) -> datetime:
@@ -54,7 +54,25 @@ def reminder_sweep(now: str | None = None) -> dict:
         outcome = "failed" if state.is_failed() else state.result()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     get_run_logger().info("sweep at %s: %s", moment.isoformat(), outcomes or "nothing due")
+    publish_board(moment)  # the caseworkers' board follows each sweep
     return outcomes
+
+
+@task(name="publish-deadlines-board", cache_policy=NO_CACHE)
+def publish_board(moment: datetime) -> None:
+    """Every open deadline of every dossier as the `deadlines-board` artifact."""
+    from zoneinfo import ZoneInfo
+
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        board.publish(client, moment.astimezone(ZoneInfo("Europe/Brussels")).date())
+
+
+@flow(name="deadlines-board", persist_result=False)
+def deadlines_board(now: str | None = None) -> None:
+    """The week's work on the Artifacts page (daily, and after each sweep)."""
+    publish_board(_now(now))
 
 
 @flow(name="caseworker-digest", persist_result=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rules.calendar import show
+
 STAGES = {
     "preparing": "Preparing – certificate obtained",
     "submitted": "Submitted – awaiting admissibility",
@@ -39,8 +41,15 @@ def belgian(day) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+# The next thing to do, in a badge: "Refused (non fondée) – appeal by Thu 21/01/2027".
+NEXT = {"appeal": "appeal", "renewal_window": "renewal", "appointment": "appointment",
+        "justification": "justify the absence", "certificate_validity": "send the application",
+        "leave_territory": "leave the territory", "card_expiry": "renew the card", "b_card_eligibility": "B card"}
+_IN_TEMPLATE = {"convocation": "appointment", "justification_window": "justification", "a_card": "card_expiry"}
+
+
 def stage_label(evaluation) -> str:
-    """The stage in a caseworker's words, with the date that matters in it."""
+    """The stage in a caseworker's words, with the act-by date of the next open deadline."""
     if not evaluation.events:
         return NO_FACT
     stage = evaluation.stage
@@ -51,11 +60,12 @@ def stage_label(evaluation) -> str:
         dates["until"] = _latest_due(evaluation, "justification")
     elif stage == "a_card":
         dates["expires"] = _latest_due(evaluation, "card_expiry")
-    if stage == "refused" or stage == "inadmissible":
-        appeal = _latest(evaluation, "appeal")
-        if appeal is not None and appeal.is_open:
-            return f"{STAGES[stage]} – appeal until {belgian(appeal.act_by)}"
-    return STAGES[stage].format(**{k: belgian(v) if v else "?" for k, v in dates.items()})
+    label = STAGES[stage].format(**{k: belgian(v) if v else "?" for k, v in dates.items()})
+    upcoming = [d for d in evaluation.open_deadlines() if d.kind != _IN_TEMPLATE.get(stage)]
+    if upcoming:
+        soonest = min(upcoming, key=lambda d: d.act_by)
+        label += f" – {NEXT[soonest.kind]} by {show(soonest.act_by)}"
+    return label
 
 
 def _latest(evaluation, kind):

@@ -35,7 +35,7 @@ def test_a_dossier_moves_through_its_stages_and_shows_its_deadlines(registered, 
     assert record(cli, "declared_admissible", "2026-11-02").code == 0
     assert record(cli, "residence_refused", "2027-01-15", "ground=unfounded").code == 0
     r = record(cli, "decision_notified", "2027-01-29", "mode=hand")
-    assert r.code == 0 and "appeal until 01/03/2027" in r.out
+    assert r.code == 0 and "Refused (non fondée) – appeal by Mon 01/03/2027" in r.out
     shown = json.loads(cli("dossier", "show", REF, "--json").out)
     assert shown["stage"] == "refused"
     assert [e["kind"] for e in shown["events"]] == [

@@ -88,3 +88,30 @@ def test_a_reminder_sent_for_a_date_that_moved_is_followed_by_a_date_changed_not
     rows = json.loads(cli("reminders", "list", REF, "--json").out)
     assert [r["status"] for r in rows if r["purpose"] == "notice"] == ["sent"]
     assert "nothing due" in cli("reminders", "run", "--local", "--now", "2026-11-26T09:40").out  # once
+
+
+def test_the_board_lists_every_open_deadline_overdue_first_with_stage_and_act_by(cli, home):
+    from datetime import date
+
+    from medstay import board
+
+    for ref, facts in (("9TER-2026-000611", [("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
+                                             ("decision_notified", "2026-11-16", "mode=hand")]),
+                       ("9TER-2026-000612", [("certificate_issued", "2026-09-01")])):
+        assert cli("dossier", "register", ref, "--language", "fr").code == 0
+        for kind, on, *sets in facts:
+            assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    page = board.markdown(date(2026, 12, 10))
+    rows = [line for line in page.splitlines() if line.startswith("| ") and "9TER" in line]
+    assert rows[0].startswith("| 30/11/2026 | **OVERDUE** | 9TER-2026-000612 | Preparing")  # certificate: 1 Sep + 3 m − 1
+    assert "| 16/12/2026 | this week | 9TER-2026-000611 | Inadmissible (irrecevable) | Lodge an appeal at the CCE" \
+        in rows[1]
+    assert "1 overdue" in page and "9ter" not in page.replace("9TER-", "")
+
+
+def test_badges_name_the_next_act_by_date(cli, home):
+    assert cli("dossier", "register", REF, "--language", "fr").code == 0
+    assert shown(cli)["stage_label"] == "Registered – no fact yet"
+    record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
+           ("decision_notified", "2026-11-16", "mode=hand"))
+    assert shown(cli)["stage_label"] == "Inadmissible (irrecevable) – appeal by Wed 16/12/2026"

@@ -173,6 +173,14 @@ def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack
             names = {t.name for t in client.read_task_runs() if t.flow_run_id == run.id}
         assert "9ter-2026-000306-appeal-act_by-20-applicant-email" in names
         assert run.state.type.value == "COMPLETED"
+        with get_client(sync_client=True) as client:  # the caseworkers' board followed the sweep
+            from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+            from prefect.client.schemas.sorting import ArtifactSort
+
+            [board] = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["deadlines-board"])),
+                                            limit=1, sort=ArtifactSort.CREATED_DESC)
+        assert "9TER-2026-000306" in board.data and "Lodge an appeal at the CCE" in board.data
+        assert "sweep306@example.org" not in board.data
         assert not any("sweep306" in n for n in names)
         deployments = stack.medstay("reminders", "list", ref, "--json", env=env).stdout
         assert '"status": "sent"' in deployments

@@ -1,0 +1,43 @@
+"""The week's work on one page: every open deadline of every dossier, overdue first, then by
+act-by date, with its stage and a link to the dossier's flow run. Published as a Prefect
+artifact under a fixed key (`deadlines-board`), so a caseworker finds it on the Artifacts page.
+Procedural facts only: reference, stage, deadline, dates."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlmodel import select
+
+from medstay import dossiers, labels
+from models import Dossier, session
+
+KEY = "deadlines-board"
+
+
+def markdown(today: date) -> str:
+    rows = dossiers.upcoming(today=today)
+    with session() as db:
+        runs = dict(db.exec(select(Dossier.reference, Dossier.flow_run_id)).all())
+    week = today + timedelta(days=7)
+    overdue = [r for r in rows if r.deadline.act_by < today]
+    lines = [f"**Open deadlines on {labels.belgian(today)}**: {len(rows)} in all, {len(overdue)} overdue, "
+             f"{sum(1 for r in rows if today <= r.deadline.act_by <= week)} to act on within 7 days.", "",
+             "| act by | | dossier | stage | deadline | legal date |", "|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r.deadline.act_by >= today, r.deadline.act_by, r.reference)):
+        d = r.deadline
+        flag = "**OVERDUE**" if d.act_by < today else ("this week" if d.act_by <= week else "")
+        ref = f"[{r.reference}](/runs/flow-run/{runs[r.reference]})" if runs.get(r.reference) else r.reference
+        lines.append(f"| {labels.belgian(d.act_by)} | {flag} | {ref} | {labels.STAGES[r.stage].split(' {')[0]} | "
+                     f"{labels.DEADLINES.get(d.kind, d.kind)} | {labels.belgian(d.due)} |")
+    if not rows:
+        lines.append("| | | nothing open | | | |")
+    return "\n".join(lines)
+
+
+def publish(client, today: date) -> None:
+    """Replace the board's artifact (a new version under the same key)."""
+    from prefect.client.schemas.actions import ArtifactCreate
+
+    client.create_artifact(ArtifactCreate(key=KEY, type="markdown", data=markdown(today),
+                                          description="Every open deadline, overdue first, soonest act-by next"))
