@@ -230,7 +230,7 @@ def test_an_imported_batch_gets_its_runs_in_bulk_once(stack, tmp_path):
     csv.write_text("reference,language\n" + "".join(f"{ref},nl\n" for ref in refs), encoding="utf-8")
     assert "Imported 25 dossier(s)" in stack.medstay("dossier", "import", str(csv)).stdout
     for ref in (refs[0], refs[-1]):
-        run = stack.wait_for(ref, paused_as("Preparing"))
+        run = stack.wait_for(ref, paused_as("Registered – no fact yet"))
         assert run.name == ref and run.state.state_details.run_input_keyset is not None
     assert "up to date" in stack.medstay("reconcile").stdout
     from prefect import get_client
