@@ -14,6 +14,16 @@ from rich.markup import escape
 from medstay import terminal
 from medstay.errors import UserError
 
+def _no_type_placeholder(param, ctx):
+    """Typer 0.29's help shows `<str>`, `<bool>`, `<list[str]>` beside every option: noise to a
+    caseworker (each help text says what to give). Choices, a range or a path are kept."""
+    desc = param.type_descriptor
+    return typer.core._TyperParameter.display_type(param, ctx) if desc.is_choice or desc.is_path else None
+
+
+# The one hook Typer offers for it (options override the parameters' method).
+typer.core._TyperParameter.display_type_rich = typer.core.TyperOption.display_type_rich = _no_type_placeholder
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Deadlines of article 9ter dossiers.")
 rules_app = typer.Typer(no_args_is_help=True, help="The law as code: evaluate facts without any database.")
 app.add_typer(rules_app, name="rules")

@@ -344,10 +344,10 @@ def _print_notifications(rows, title: str) -> None:
 
     table = Table(title=title)
     for column in ("due (UTC)", "dossier", "what", "to", "by", "status", "attempts", "note"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("due (UTC)", "dossier"), overflow="fold")
     for n, ref in rows:
         status = n.status + (" (late)" if n.late else "")
-        table.add_row(n.due_at.strftime("%Y-%m-%d %H:%M"), ref or "-", f"{n.deadline_kind or n.purpose} {n.offset or ''}",
+        table.add_row(n.due_at.strftime("%Y-%m-%d\n%H:%M"), ref or "-", f"{n.deadline_kind or n.purpose} {n.offset or ''}",
                       n.role, n.channel, status, str(n.attempts), escape(n.note or ""))
     out.print(table)
 

@@ -19,10 +19,10 @@ def _met(met) -> str:
 
 def deadlines_table(deadlines, today=None) -> Table:
     table = Table(show_lines=False)
-    table.add_column("deadline")
+    table.add_column("deadline", overflow="fold")  # text wraps; a date is never cut
     for column in ("opens", "due", "act by", "status"):
         table.add_column(column, no_wrap=True)
-    table.add_column("legal basis")
+    table.add_column("legal basis", overflow="fold")
     for d in deadlines:
         status = _met(d.met)
         if d.met is None and today is not None and d.due < today:
@@ -108,12 +108,12 @@ def print_dossier(console: Console, current, today, why: bool = False) -> None:
                   f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])")
     timeline = Table(title="Timeline")
     for column in ("#", "date", "fact", "details", "recorded by"):
-        timeline.add_column(column)
+        timeline.add_column(column, no_wrap=column in ("#", "date"), overflow="fold")
     for e in _entries(current):
         fields = {k: v for k, v in e.items() if k not in ("seq", "kind", "on", "recorded_by", "recorded_at", "source",
                                                           "corrected_by", "withdrawn_by", "reason", "replaces",
                                                           "withdraws", "was")}
-        details = ", ".join(f"{k}={v}" for k, v in (e.get("fields") or fields).items() if k != "fields")
+        details = ", ".join(f"{k}={v}" for k, v in (e.get("fields") or fields).items() if k != "fields" and v is not None)
         fact, day = escape(e["kind"]), labels.belgian(date.fromisoformat(e["on"]))
         if e["kind"] == "fact_corrected":
             fact, details = f"correction of #{e['replaces']}", f"{escape(details)} — {escape(e['reason'])}"
@@ -150,7 +150,7 @@ def print_upcoming(console: Console, rows, today) -> None:
     for column in ("act by", "due", "dossier"):  # never cut a date or a reference
         table.add_column(column, no_wrap=True)
     for column in ("deadline", "stage", "legal basis"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in rows:
         act_by = labels.belgian(r.deadline.act_by)
         if r.overdue:

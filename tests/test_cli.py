@@ -165,3 +165,20 @@ def test_a_usage_mistake_is_a_usage_message_not_a_traceback(home, cli):
     assert r.code == 2 and "No such option: -0" in r.err and "Traceback" not in r.err
     r = cli("event", "record")
     assert r.code == 2 and "Missing argument" in r.err and "Traceback" not in r.err
+
+
+def test_help_has_no_type_placeholders_and_tables_fit_80_columns(cli, registered, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    for args in (("--help",), ("event", "record", "--help"), ("event", "correct", "--help"), ("deadlines", "--help"),
+                 ("reminders", "run", "--help"), ("dossier", "show", "--help")):
+        shown = cli(*args).out
+        assert not [t for t in ("<str>", "<bool>", "<int>", "<list[str]>", "<path>") if t in shown], (args, shown)
+    for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
+                            ("decision_notified", "2026-11-16", "mode=hand")):
+        assert cli("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    for args in (("deadlines",), ("dossier", "show", REF), ("reminders", "list")):
+        shown = cli(*args).out
+        table = [line for line in shown.splitlines() if line[:1] in "┏┃┡│└"]
+        assert table and all(len(line) <= 80 for line in table), shown
+        assert "…" not in shown, shown  # wrapped, never cut
+    assert "16/12/2026" in cli("deadlines").out
