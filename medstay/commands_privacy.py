@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
-from medstay.cli import app, emit_json, out
+from medstay.cli import app, emit_json, err, out
 from medstay.commands import dossier_app
 from medstay.errors import UserError
 
@@ -107,9 +108,19 @@ def dossier_import(file: Path = typer.Argument(..., help="CSV file with the head
                                                          "reference,language,email,phone,name,lawyer_email,"
                                                          "caseworker_email (reference and language required)")) -> None:
     """Register many dossiers from a CSV file (UTF-8): all of them, or none if any row is wrong."""
+    from rich.table import Table
+
     from medstay import importer
 
-    refs = importer.import_csv(file)
+    try:
+        refs = importer.import_csv(file)
+    except importer.ImportRefused as refused:
+        err.print(f"[red]Error:[/] {escape(str(refused))}")
+        table = Table("line", "column", "reason", title="Every mistake found (fix them all, then import again)")
+        for line, column, reason in refused.rows:
+            table.add_row(line, escape(column), escape(reason))
+        err.print(table)
+        raise typer.Exit(2) from None
     out.print(f"Imported {len(refs)} dossier(s). Run [bold]medstay reconcile[/] so that they get their "
               "flow runs in Prefect.")
 
@@ -147,7 +158,6 @@ def audit(reference: Optional[str] = typer.Argument(None, help="only this dossie
     if not entries:
         out.print("The audit trail is empty.")
         return
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Audit trail" + (f" of {escape(entries[0].dossier_reference or '')}" if reference else ""))

@@ -13,6 +13,7 @@ reconcile` gives them their Prefect flow runs.
 from __future__ import annotations
 
 import csv
+import re
 import os
 import stat
 import io
@@ -42,11 +43,23 @@ class Row:
     values: dict[str, str | None]
 
 
+class ImportRefused(UserError):
+    """Nothing imported; `rows`: every mistake found, as (line, column, reason)."""
+
+    def __init__(self, message: str, rows: list[tuple[str, str, str]]):
+        super().__init__(message)
+        self.rows = rows
+
+
+_ERROR = re.compile(r"^line (\d+), ([^:]+): (.*)$", re.DOTALL)
+
+
 def _refuse(name: str, errors: list[str]) -> UserError:
     shown = "; ".join(errors[:LISTED])
     more = f"; and {len(errors) - LISTED} more" if len(errors) > LISTED else ""
     count = f"{len(errors)} error{'s' if len(errors) > 1 else ''}"
-    return UserError(f"nothing imported from {name}, {count}: {shown}{more}")
+    rows = [(m.group(1), m.group(2), m.group(3)) if (m := _ERROR.match(e)) else ("", "", e) for e in errors]
+    return ImportRefused(f"nothing imported from {name}, {count}: {shown}{more}", rows)
 
 
 def read(path: str | Path) -> list[Row]:
@@ -167,18 +180,23 @@ def import_csv(path: str | Path, *, by: str | None = None) -> list[str]:
     name = Path(path).name or str(path)
     rows = read(path)
     good, errors = validate(rows)
-    if errors:
-        raise _refuse(name, errors)
     migrate()
     with session() as db:
-        lines = {d["reference"]: d["line"] for d in good}
+        # Every reference that is well formed, on a good row or not: all mistakes in one pass.
+        lines = {}
+        for row in rows:
+            try:
+                lines.setdefault(_validators()["reference"](row.values.get("reference") or ""), row.line)
+            except UserError:
+                continue
         existing = []
         references = list(lines)
         for i in range(0, len(references), CHUNK):
             existing += db.exec(select(Dossier.reference).where(Dossier.reference.in_(references[i:i + CHUNK]))).all()
-        if existing:
-            raise _refuse(name, [f"line {lines[ref]}, reference: the dossier {ref} already exists"
-                                 for ref in sorted(existing, key=lines.get)])
+        errors += [f"line {lines[ref]}, reference: the dossier {ref} already exists" for ref in existing]
+        if errors:
+            errors.sort(key=lambda e: int(m.group(1)) if (m := _ERROR.match(e)) else 0)
+            raise _refuse(name, errors)
         who = actor(by)
         dossiers = [Dossier(**{column: values[column] for column in COLUMNS}) for values in good]
         for dossier in dossiers:

@@ -475,3 +475,16 @@ def test_import_with_garbage_never_crashes_and_changes_nothing_when_refused(home
         assert " ".join(r.err.split()).count("Error:") == 1
     else:
         assert "Imported" in r.out
+
+
+def test_every_csv_mistake_is_found_in_one_pass_and_shown_as_a_table(cli, tmp_path):
+    assert cli("dossier", "register", "9TER-2026-000900", "--language", "fr").code == 0
+    path = write(tmp_path, "reference,language,phone\n9TER-2026-000901,de,+49 151 2345678\n"
+                           "9TER-2026-000900,fr,\n9TER-2026-000902,xx,+49 1512 3456789\n")
+    r = cli("dossier", "import", path)
+    assert r.code == 2
+    rows = [line for line in r.err.splitlines() if line.startswith("│")]
+    assert any(" 2 " in line and "phone" in line and "not a valid number in DE (+49)" in line for line in rows)
+    assert any(" 3 " in line and "reference" in line and "already exists" in line for line in rows)  # same pass
+    assert any(" 4 " in line and "language" in line for line in rows)
+    assert "foreign numbers need" not in r.err
