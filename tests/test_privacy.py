@@ -477,7 +477,7 @@ def test_import_with_garbage_never_crashes_and_changes_nothing_when_refused(home
         assert "Imported" in r.out
 
 
-def test_every_csv_mistake_is_found_in_one_pass_and_shown_as_a_table(cli, tmp_path):
+def test_every_csv_mistake_is_found_in_one_pass_and_shown_as_a_table(home, cli, tmp_path):
     assert cli("dossier", "register", "9TER-2026-000900", "--language", "fr").code == 0
     path = write(tmp_path, "reference,language,phone\n9TER-2026-000901,de,+49 151 2345678\n"
                            "9TER-2026-000900,fr,\n9TER-2026-000902,xx,+49 1512 3456789\n")
