@@ -483,8 +483,8 @@ def test_every_csv_mistake_is_found_in_one_pass_and_shown_as_a_table(home, cli, 
                            "9TER-2026-000900,fr,\n9TER-2026-000902,xx,+49 1512 3456789\n")
     r = cli("dossier", "import", path)
     assert r.code == 2
-    rows = [line for line in r.err.splitlines() if line.startswith("│")]
-    assert any(" 2 " in line and "phone" in line and "not a valid number in DE (+49)" in line for line in rows)
-    assert any(" 3 " in line and "reference" in line and "already exists" in line for line in rows)  # same pass
-    assert any(" 4 " in line and "language" in line for line in rows)
+    table = r.err[r.err.index("Every mistake found"):]
+    assert "│ 2    │ phone " in table and "not a valid number in DE" in table
+    assert "│ 3    │ reference │ the dossier 9TER-2026-000900 already exists" in table  # in the same pass
+    assert "│ 4    │ language " in table
     assert "foreign numbers need" not in r.err
