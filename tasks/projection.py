@@ -31,16 +31,19 @@ from medstay.errors import UserError
 # Extra fields the form offers, with the caseworker's explanation; shown only when one of
 # the facts allowed in the stage uses it. The free-text fields (`ground`, `reason`) are not
 # offered: free text never transits through Prefect; record it with `medstay event record`.
+# No default but "not given": a left-alone field takes the law's default (rules/events.py),
+# never a pre-filled value the caseworker did not choose. Dates are dates (the UI's date picker).
 FORM_FIELDS = {
-    "appointment": (str, "", "convocation_received: date of the examination, YYYY-MM-DD"),
-    "mode": (Literal["hand", "registered_mail"], "hand", "decision_notified: hand delivery or registered letter"),
-    "outcome": (Literal["", "annulled", "rejected"], "", "appeal_decided: the CCE's judgment"),
-    "expires": (str, "", "a_card_issued / a_card_renewed: expiry on the card, YYYY-MM-DD (default one year)"),
-    "days": (int, 30, "order_to_leave_notified: days given to leave"),
-    "registered_mail": (bool, True, "application_sent: sent by registered mail"),
-    "address_given": (bool, True, "application_sent: the effective address in Belgium is given"),
-    "identity": (Literal["document", "evidence", "exempt", "missing"], "document",
-                 "application_sent: how identity is shown"),
+    "appointment": (Optional[date], "convocation_received: date of the examination"),
+    "mode": (Optional[Literal["hand", "registered_mail"]], "decision_notified: hand delivery or registered letter "
+                                                           "(not given: hand)"),
+    "outcome": (Optional[Literal["annulled", "rejected"]], "appeal_decided: the CCE's judgment"),
+    "expires": (Optional[date], "a_card_issued / a_card_renewed: expiry on the card (not given: one year later)"),
+    "days": (Optional[int], "order_to_leave_notified: days given to leave (not given: 30)"),
+    "registered_mail": (Optional[bool], "application_sent: sent by registered mail (not given: yes)"),
+    "address_given": (Optional[bool], "application_sent: the effective address in Belgium is given (not given: yes)"),
+    "identity": (Optional[Literal["document", "evidence", "exempt", "missing"]],
+                 "application_sent: how identity is shown (not given: document)"),
 }
 TAG_PREFIX = "stage:"
 
@@ -58,9 +61,9 @@ def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
                                                                  "allows in this stage are offered)")),
         "on": (date, Field(title="Date", description="The date the fact happened")),
     }
-    for name, (typ, default, help_text) in FORM_FIELDS.items():
+    for name, (typ, help_text) in FORM_FIELDS.items():
         if name in used:
-            fields[name] = (typ, Field(default=default, description=help_text))
+            fields[name] = (typ, Field(default=None, description=help_text))
     fields["recorded_by"] = (str, Field(default="prefect-ui", title="Caseworker code",
                                         description="Your caseworker code for the audit trail (not your name)"))
     return create_model("RecordFact", __base__=RunInput, **fields)
