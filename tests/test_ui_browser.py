@@ -42,7 +42,7 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
     stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
     stack.medstay("event", "record", ref, "declared_admissible", "--on", "2026-11-02")
     run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Admissible" in r.state.name)
-    appointment = date.today() + timedelta(days=10)
+    appointment = date.today()  # picked with the date picker's "Today"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = _browser(p)
@@ -58,7 +58,12 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
         dialog.locator(".p-date-button__control").first.click(force=True)
         page.get_by_role("button", name="Today").click()
         page.get_by_role("button", name="Apply").click()
-        dialog.locator("textarea").first.fill(appointment.isoformat())
+        # The appointment is a date picker too (an optional field: "date" or "not given").
+        dialog.get_by_role("button", name="date", exact=True).first.click()
+        dialog.locator(".p-date-button__control").nth(1).click(force=True)
+        page.get_by_role("button", name="Today").click()
+        page.get_by_role("button", name="Apply").click()
+        dialog.locator("textarea").last.fill("cw-ui-07")
         page.screenshot(path=str(ARTIFACTS / "resume-form-filled.png"))
         badge = f"Convocation – appointment on {appointment.strftime('%d/%m/%Y')}"
         submitted = time.monotonic()
@@ -73,6 +78,7 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
         browser.close()
     shown = stack.medstay("dossier", "show", ref, "--json").stdout
     assert '"source": "ui"' in shown and f'"appointment": "{appointment.isoformat()}"' in shown
+    assert '"recorded_by": "cw-ui-07"' in shown
 
 
 def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
