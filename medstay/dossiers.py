@@ -245,7 +245,7 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
             raise UserError(f"the law cannot follow this correction of #{seq}: {exc.reason}") from None
         db.add(row)
         db.add(AuditEntry(actor=by, action="event.corrected", dossier_reference=current.dossier.reference,
-                          detail=f"{what} (#{row.seq}): {why}"))
+                          detail=f"{what} (#{row.seq})"))  # the reason is free text: the log only
         try:
             plan_error = sync_deadlines(db, current.dossier, evaluation)
             projections.touch(db, current.dossier, plan_error=plan_error)

@@ -37,6 +37,17 @@ RAW = {"execution_options": {"synchronize_session": False}}
 CONTACT_COLUMNS = ("name", "email", "phone", "lawyer_email", "caseworker_email")
 
 
+def _blank(data: dict) -> bool:
+    """Erase the free text in an entry's data, a correction's nested facts included; True if any."""
+    found = False
+    for key, value in data.items():
+        if key in FREE_TEXT and value is not None:
+            data[key], found = None, True
+        elif isinstance(value, dict):
+            found = _blank(value) or found
+    return found
+
+
 def _actor(by: str | None) -> str:
     from medstay.dossiers import actor
 
@@ -181,8 +192,7 @@ def purge(*, reference: str, by: str | None = None, now: datetime | date | None 
         for event_id, data in db.exec(select(DossierEvent.id, DossierEvent.data)
                                       .where(DossierEvent.dossier_id == target.dossier_id)).all():
             fields = json.loads(data or "{}")
-            if any(fields.get(name) is not None for name in FREE_TEXT):
-                fields.update({name: None for name in FREE_TEXT if name in fields})
+            if _blank(fields):
                 db.execute(update(DossierEvent).where(DossierEvent.id == event_id)
                            .values(data=json.dumps(fields, sort_keys=True)), **RAW)
                 blanked += 1

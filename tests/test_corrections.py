@@ -4,6 +4,7 @@ entry; the law reads the corrected history; reminders follow; the log keeps ever
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from tests.conftest import db_digest
 from tests.peers import channels, gateway, smtp, text  # noqa: F401  (fixtures)
@@ -115,3 +116,20 @@ def test_badges_name_the_next_act_by_date(cli, home):
     record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
            ("decision_notified", "2026-11-16", "mode=hand"))
     assert shown(cli)["stage_label"] == "Inadmissible (irrecevable) – appeal by Wed 16/12/2026"
+
+
+def test_a_purge_erases_the_free_text_a_correction_carries(cli, home):
+    import sqlite3
+
+    from medstay import privacy
+
+    assert cli("dossier", "register", REF, "--language", "fr").code == 0
+    record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02", "ground=art. 9ter §3 1°"))
+    assert cli("event", "correct", REF, "1", "--set", "ground=art. 9ter §3 3°", "--reason", "wrong paragraph").code == 0
+    assert "wrong paragraph" not in cli("audit", REF).out  # free text stays in the log only
+    record(cli, ("dossier_closed", "2026-11-20"))
+    privacy.purge(reference=REF, now=date(2040, 1, 1))
+    with sqlite3.connect(home / "medstay.db") as db:
+        stored = " ".join(row[0] for row in db.execute("SELECT data FROM dossier_event"))
+    assert "§3" not in stored and "wrong paragraph" not in stored
+    assert shown(cli)["stage"] == "closed"  # the history still reads
