@@ -86,8 +86,11 @@ def dossier_json(current) -> dict:
     }
 
 
-def before_after(before, after) -> Table:
+def before_after(before, after) -> Table | str:
     """The deadlines before → after a correction, side by side; what moved in bold."""
+    if [(d.kind, d.act_by) for d in before.deadlines if d.is_open] == \
+            [(d.kind, d.act_by) for d in after.deadlines if d.is_open]:
+        return "No open deadline moved."
     table = Table(title="Deadlines before → after")
     for column in ("deadline", "act by before", "act by after", ""):
         table.add_column(column)
@@ -116,13 +119,15 @@ def print_dossier(console: Console, current, today, why: bool = False) -> None:
         details = ", ".join(f"{k}={v}" for k, v in (e.get("fields") or fields).items() if k != "fields" and v is not None)
         fact, day = escape(e["kind"]), labels.belgian(date.fromisoformat(e["on"]))
         if e["kind"] == "fact_corrected":
-            fact, details = f"correction of #{e['replaces']}", f"{escape(details)} — {escape(e['reason'])}"
+            fact = f"correction of #{e['replaces']}"
+            details = " — ".join(p for p in (escape(details), f"why: {escape(e['reason'])}") if p)
         elif e["kind"] == "fact_withdrawn":
-            fact, details = f"withdrawal of #{e['withdraws']}", escape(e["reason"])
+            fact, details = f"withdrawal of #{e['withdraws']}", f"why: {escape(e['reason'])}"
         elif "corrected_by" in e or "withdrawn_by" in e:
             how = "corrected" if "corrected_by" in e else "withdrawn"
             fact, day = f"[strike]{fact}[/strike]", f"[strike]{day}[/strike]"
-            details = f"[strike]{escape(details)}[/strike] ({how} by #{e.get(how + '_by')})"
+            struck = f"[strike]{escape(details)}[/strike] " if details else ""
+            details = f"{struck}({how} by #{e.get(how + '_by')}: {escape(e['reason'])})"
         else:
             details = escape(details)
         # Stored text is never read as Rich markup: "[/x]" in a ground must print, not crash.
