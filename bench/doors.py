@@ -122,7 +122,7 @@ def measure(up: Up) -> dict:
             started = time.perf_counter()
             for _ in range(10):  # 503 = Prefect's SQLite was locked: the caseworker presses again
                 answer = up.http.post(f"/flow_runs/{run_id}/resume",
-                                      json={"run_input": {"fact": {"kind": kind, "on": on, **extra}}})
+                                      json={"run_input": {"kind": kind, "on": on, **extra}})
                 if answer.status_code != 503:
                     break
                 refused.append(ref)

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from datetime import date
-from typing import Annotated, Literal, Optional, Union
+from typing import Literal, Optional
 from uuid import UUID
 
 from prefect.client.schemas.actions import ArtifactCreate
@@ -53,33 +53,26 @@ def slug(reference: str) -> str:
 
 
 def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
-    """A Resume form offering exactly the facts the law allows next, each asking only for its
-    own fields: a discriminated union of one small model per fact (the UI's fact chooser)."""
-    variants = [_fact_form(kind) for kind in evaluation.allowed]
-    fact = variants[0] if len(variants) == 1 else Annotated[Union[tuple(variants)], Field(discriminator="kind")]
-    return create_model(
-        "RecordFact", __base__=RunInput,
-        fact=(fact, Field(title="Fact", description="The fact to record (only those the law allows in this stage "
-                                                    "are offered) and its date")),
-        recorded_by=(str, Field(default="prefect-ui", title="Caseworker code",
-                                description="Your caseworker code for the audit trail (not your name)")))
-
-
-def _fact_form(kind: str):
-    fields = {"kind": (Literal[kind], Field(default=kind, title="Fact")),
-              "on": (date, Field(title="Date", description="The date the fact happened"))}
-    for f in rules.FIELDS[kind]:
-        if f.name in FORM_FIELDS:
-            typ, help_text = FORM_FIELDS[f.name]
-            fields[f.name] = (typ, Field(default=None, description=help_text.split(": ", 1)[-1]))
-    return create_model(kind, **fields)
+    """A Resume form offering exactly the facts the law allows next."""
+    kinds = evaluation.allowed
+    used = {f.name for kind in kinds for f in rules.FIELDS[kind]}
+    fields = {
+        "kind": (Literal[kinds], Field(title="Fact", description="The fact to record (only those the law "
+                                                                 "allows in this stage are offered)")),
+        "on": (date, Field(title="Date", description="The date the fact happened")),
+    }
+    for name, (typ, help_text) in FORM_FIELDS.items():
+        if name in used:
+            fields[name] = (typ, Field(default=None, description=help_text))
+    fields["recorded_by"] = (str, Field(default="prefect-ui", title="Caseworker code",
+                                        description="Your caseworker code for the audit trail (not your name)"))
+    return create_model("RecordFact", __base__=RunInput, **fields)
 
 
 def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
     """Record a submitted form through the one validated path; the refusal sentence, or None.
     The same answer delivered twice (a re-executed flow) is recorded once."""
-    fact = answer.get("fact", answer) if isinstance(answer, dict) else None
-    if not isinstance(fact, dict) or not isinstance(fact.get("kind"), str):
+    if not isinstance(answer, dict) or not isinstance(answer.get("kind"), str):
         return "the form's answer has no fact to record"
     kind, on, fields, by = answer_to_fact(answer)
     try:
@@ -92,9 +85,9 @@ def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
 
 def answer_to_fact(answer: dict) -> tuple[str, object, dict, str]:
     """(kind, on, fields, recorded_by) from a submitted form; empty optional fields dropped."""
-    by = str(answer.get("recorded_by") or "prefect-ui")[:64]
-    data = dict(answer["fact"]) if isinstance(answer.get("fact"), dict) else dict(answer)
+    data = dict(answer)
     kind, on = data.pop("kind", None), data.pop("on", None)
+    by = str(data.pop("recorded_by", "") or "prefect-ui")[:64]
     used = {f.name for f in rules.FIELDS.get(kind, ())}
     fields = {k: v for k, v in data.items() if k in used and v not in ("", None)}
     return kind, on, fields, by

@@ -24,8 +24,7 @@ def paused_as(name_part: str, facts: int | None = None):
 def resume(stack, reference: str, **answer) -> None:
     from prefect.flow_runs import resume_flow_run
 
-    by = {"recorded_by": answer.pop("recorded_by")} if "recorded_by" in answer else {}
-    resume_flow_run(stack.run_of(reference).id, run_input={"fact": answer, **by})  # the form's shape
+    resume_flow_run(stack.run_of(reference).id, run_input=answer)
 
 
 def form_of(stack, reference: str):
@@ -46,14 +45,10 @@ def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
     assert run.name == ref and run.parameters == {"reference": ref}
     assert "stage:preparing" in run.tags
     schema, description = form_of(stack, ref)
-    # One small form per fact the law allows next, each with only its own fields.
-    variants = {name: v for name, v in schema["$defs"].items()}
-    assert sorted(variants) == ["application_sent", "certificate_issued", "dossier_closed", "order_to_leave_notified"]
-    assert schema["properties"]["fact"]["discriminator"]["propertyName"] == "kind"
-    assert all(v["properties"]["on"]["format"] == "date" for v in variants.values())
-    assert "registered_mail" in variants["application_sent"]["properties"]
-    assert set(variants["certificate_issued"]["properties"]) == {"kind", "on"}
-    assert "days" in variants["order_to_leave_notified"]["properties"]
+    assert schema["properties"]["kind"]["enum"] == ["application_sent", "certificate_issued", "dossier_closed",
+                                                    "order_to_leave_notified"]
+    assert schema["properties"]["on"]["format"] == "date"
+    assert "registered_mail" in schema["properties"] and "appointment" not in schema["properties"]
     assert ref in description and "31/12/2026" in description  # certificate due = act-by (a Thursday)
 
     # CLI door: the run is repainted without running anything.
