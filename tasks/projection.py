@@ -57,8 +57,7 @@ def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
     kinds = evaluation.allowed
     used = {f.name for kind in kinds for f in rules.FIELDS[kind]}
     fields = {
-        "kind": (Literal[kinds], Field(title="Fact", description="The fact to record (only those the law "
-                                                                 "allows in this stage are offered)")),
+        "kind": (Literal[kinds], Field(title="Fact", description=_where_it_stands(evaluation))),
         "on": (date, Field(title="Date", description="The date the fact happened")),
     }
     for name, (typ, help_text) in FORM_FIELDS.items():
@@ -67,6 +66,15 @@ def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
     fields["recorded_by"] = (str, Field(default="prefect-ui", title="Caseworker code",
                                         description="Your caseworker code for the audit trail (not your name)"))
     return create_model("RecordFact", __base__=RunInput, **fields)
+
+
+def _where_it_stands(evaluation: rules.Evaluation) -> str:
+    """The dialog's header in the first field's description too: Prefect's Resume dialog may
+    scroll the description above the form out of sight, while a field's text always shows."""
+    open_ = [f"{labels.DEADLINES[d.kind]} by {rules.calendar.show(d.act_by)}" for d in evaluation.open_deadlines()]
+    return (f"Now: {labels.stage_label(evaluation)}. " + (f"Open: {'; '.join(open_)}. " if open_ else "")
+            + "Choose the fact to record (only those the law allows now are offered). "
+            "Never type medical information here.")
 
 
 def record_answer(reference: str, answer, idempotency_key: str) -> str | None:

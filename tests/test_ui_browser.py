@@ -113,6 +113,19 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
         dialog.get_by_text("Fact").first.wait_for(timeout=15000)
         text = dialog.inner_text()
         page.screenshot(path=str(ARTIFACTS / "resume-form.png"))
+        for width, height in ((1366, 768), (1920, 1080)):  # the header must be seen, not only be in the DOM
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(500)
+            # What the caseworker must see before choosing: actually on screen (the element at the
+            # text's own position is that text), not only present in the DOM.
+            field = dialog.get_by_text("Now: Convocation – appointment on 10/12/2026").first
+            field.scroll_into_view_if_needed()
+            box = field.bounding_box()
+            assert box and box["height"] > 5, (width, height, box)
+            seen = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.innerText || ''",
+                                 [box["x"] + 5, box["y"] + box["height"] / 2])
+            assert "Never type medical information" in seen and "Attend the OE physician" in seen, (width, seen)
+            page.screenshot(path=str(ARTIFACTS / f"resume-form-{width}x{height}.png"))
         browser.close()
     for expected in ("9TER-2026-000401", "Fact", "Date", "Caseworker code", "Never type medical information",
                      "Attend the OE physician's appointment", "10/12/2026"):
