@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -62,6 +61,17 @@ class Home:
     def config(self, body: str) -> None:
         self.path.mkdir(mode=0o700, exist_ok=True)
         (self.path / "config.yaml").write_text(body, encoding="utf-8")
+
+
+def _inadmissible_ten_days_ago(h: Home, ref: str, language: str, email: str) -> None:
+    """A dossier declared inadmissible, the decision handed over 10 days ago: the appeal's
+    20-day reminder is due today (real dates: a real home refuses a pretend clock)."""
+    today = date.today()
+    h.ok("dossier", "register", ref, "--language", language, "--email", email)
+    for kind, days_ago, *sets in (("application_sent", 40), ("declared_inadmissible", 12),
+                                  ("decision_notified", 10, "mode=hand")):
+        h.ok("event", "record", ref, kind, "--on", (today - timedelta(days=days_ago)).isoformat(),
+             *sum((["--set", s] for s in sets), []))
 
 
 @pytest.fixture
@@ -226,11 +236,7 @@ def test_the_readme_example_with_now_is_a_dry_run_on_a_real_home(tmp_path):
                  "  alerts_to: ops@example.org\n"
                  "send_window: {start: '00:00', end: '23:59'}\n")
         today = date.today()
-        h.ok("dossier", "register", REF, "--language", "fr", "--email", "aicha.b@example.org")
-        for kind, days_ago, *sets in (("application_sent", 40), ("declared_inadmissible", 12),
-                                      ("decision_notified", 10, "mode=hand")):
-            h.ok("event", "record", REF, kind, "--on", (today - timedelta(days=days_ago)).isoformat(),
-                 *sum((["--set", s] for s in sets), []))
+        _inadmissible_ten_days_ago(h, REF, "fr", "aicha.b@example.org")
         before = db_digest(h.path)
         out = h.ok("reminders", "run", "--now", (today + timedelta(days=70)).isoformat() + "T09:05")
         assert "Dry run: nothing was sent or written" in out and "would be skipped" in out
@@ -377,13 +383,8 @@ def test_a_dossier_whose_contacts_cannot_be_decrypted_fails_alone_with_an_alert(
         h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
                  "  alerts_to: ops@example.org\n"
                  "send_window: {start: '00:00', end: '23:59'}\n")
-        today = date.today()
         for ref, email in ((REF, "one@example.org"), ("9TER-2026-000709", "two@example.org")):
-            h.ok("dossier", "register", ref, "--language", "en", "--email", email)
-            for kind, days_ago, *sets in (("application_sent", 40), ("declared_inadmissible", 12),
-                                          ("decision_notified", 10, "mode=hand")):
-                h.ok("event", "record", ref, kind, "--on", (today - timedelta(days=days_ago)).isoformat(),
-                     *sum((["--set", s] for s in sets), []))
+            _inadmissible_ten_days_ago(h, ref, "en", email)
         import sqlite3
 
         from cryptography.fernet import Fernet
@@ -416,12 +417,7 @@ def test_a_550_reply_stores_no_part_of_the_address(tmp_path):
         smtp.box.reject.add("aicha.b@example.org")
         h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
                  "  alerts_to: ops@example.org\nsend_window: {start: '00:00', end: '23:59'}\n")
-        today = date.today()
-        h.ok("dossier", "register", REF, "--language", "en", "--email", "aicha.b@example.org")
-        for kind, days_ago, *sets in (("application_sent", 40), ("declared_inadmissible", 12),
-                                      ("decision_notified", 10, "mode=hand")):
-            h.ok("event", "record", REF, kind, "--on", (today - timedelta(days=days_ago)).isoformat(),
-                 *sum((["--set", s] for s in sets), []))
+        _inadmissible_ten_days_ago(h, REF, "en", "aicha.b@example.org")
         h.ok("reminders", "run", "--local")
         import sqlite3
 
