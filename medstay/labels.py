@@ -25,7 +25,7 @@ STAGES = {
 NO_FACT = "Registered – no fact yet"
 
 DEADLINES = {
-    "certificate_validity": "Send the application while the medical certificate is valid",
+    "certificate_validity": "Send the application while the certificate is valid",
     "appointment": "Attend the OE physician's appointment",
     "justification": "Justify the missed appointment",
     "appeal": "Lodge an appeal at the CCE",

@@ -83,6 +83,37 @@ class Stack:
             time.sleep(0.1)
 
 
+@dataclass
+class OwnStack:
+    """A `medstay up` of a test's own (to kill or restart its parts), driven as a user."""
+
+    home: Path
+    user_home: Path
+    port: int
+    log: Path
+
+    @classmethod
+    def at(cls, base: Path) -> "OwnStack":
+        (base / "user").mkdir()
+        return cls(base / "home", base / "user", free_port(), base / "up.log")
+
+    @property
+    def env(self) -> dict:
+        return user_env(self.home, self.user_home)
+
+    def medstay(self, *args: str, timeout: float = 90) -> str:
+        """`medstay ARGS` in a second shell: exit 0, no traceback, no temporary server."""
+        done = subprocess.run([str(BIN / "medstay"), *args], env=self.env, capture_output=True, text=True,
+                              timeout=timeout)
+        said = done.stdout + done.stderr
+        assert done.returncode == 0, said
+        assert "Traceback" not in said and "Starting temporary server" not in said, said
+        return said
+
+    def start(self) -> subprocess.Popen:
+        return start_up(self.home, self.user_home, self.port, self.log)
+
+
 def start_up(home: Path, user_home: Path, port: int, log: Path, demo: bool = False) -> subprocess.Popen:
     """`medstay up` as a user starts it; returns once it says it is up."""
     env = user_env(home, user_home)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.prefect_stack import free_port, profile, start_up, stop_up, user_env
+from tests.prefect_stack import OwnStack, profile, start_up, stop_up, user_env
 from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 
 pytestmark = pytest.mark.prefect
@@ -121,19 +121,9 @@ def _processes_of(home: Path) -> list[int]:
 
 
 def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_stops_whole(tmp_path):
-    home, user_home, port, log = tmp_path / "home", tmp_path / "user", free_port(), tmp_path / "up.log"
-    user_home.mkdir()
-    env = user_env(home, user_home)
-    import subprocess
-
-    from tests.prefect_stack import BIN
-
-    def medstay(*args):
-        done = subprocess.run([str(BIN / "medstay"), *args], env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return clean(done)
-
-    proc = start_up(home, user_home, port, log)
+    own = OwnStack.at(tmp_path)
+    home, user_home, port, log, medstay = own.home, own.user_home, own.port, own.log, own.medstay
+    proc = own.start()
     refs = [f"9TER-2026-0008{n:02d}" for n in range(5)]
     for ref in refs:
         medstay("dossier", "register", ref, "--language", "fr")

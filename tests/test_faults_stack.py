@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from tests.prefect_stack import BIN, free_port, profile, start_up, stop_up, user_env
-from tests.test_as_used import _processes_of, clean, paused_as
+from tests.prefect_stack import BIN, OwnStack, profile, stop_up
+from tests.test_as_used import _processes_of, paused_as
 
 pytestmark = pytest.mark.prefect
 
@@ -30,16 +30,9 @@ def _wait_pid_changes(home, name: str, old: int, timeout: float = 90) -> None:
 
 
 def test_a_killed_server_and_a_run_left_pending_lose_no_fact(tmp_path):
-    home, user_home, port, log = tmp_path / "home", tmp_path / "user", free_port(), tmp_path / "up.log"
-    user_home.mkdir()
-    env = user_env(home, user_home)
-
-    def medstay(*args):
-        done = subprocess.run([str(BIN / "medstay"), *args], env=env, capture_output=True, text=True, timeout=90)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return clean(done)
-
-    proc = start_up(home, user_home, port, log)
+    own = OwnStack.at(tmp_path)
+    home, log, env, medstay = own.home, own.log, own.env, own.medstay
+    proc = own.start()
     found = profile(home)
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
