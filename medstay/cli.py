@@ -3,10 +3,8 @@ that need them, so `medstay rules evaluate` starts in a fraction of a second."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -50,7 +48,7 @@ def main() -> None:
     """Entry point: user errors become one red sentence and exit code 2; a bug becomes one
     sentence too, its traceback kept in an owner-only file (it may name a dossier)."""
     from medstay import commands, commands_privacy  # noqa: F401  (register the database-backed commands)
-    from models.settings import SettingsError, configure_prefect
+    from models.settings import configure_prefect
 
     import os
 
