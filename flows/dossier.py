@@ -38,7 +38,7 @@ def record_submitted_fact(reference: str, flow_run_id) -> str | None:
     if not answer:
         return None
     refusal = projection.record_answer(reference, answer, f"{flow_run_id}:{keyset['response']}")
-    kind = answer.get("kind") if isinstance(answer, dict) and answer.get("kind") in rules.KINDS else "a fact"
+    kind = projection.answered(answer)
     if refusal:
         get_run_logger().warning("%s: %s was not recorded (refused)", reference, kind)
     else:

@@ -85,3 +85,18 @@ def target(stored, seq: int):
     if fate is not None and fate.how == "withdrawn":
         raise UserError(f"fact #{seq} was withdrawn by entry #{fate.by}: record it again instead")
     return found
+
+
+# Why a fact was wrong, as the Resume form offers it: a fixed list, since free text never
+# transits through Prefect (the CLI's --reason takes any plain text).
+REASONS = ("typing mistake", "wrong date on the document", "recorded in the wrong dossier", "recorded by mistake")
+
+
+def moved(before: rules.Evaluation, after: rules.Evaluation) -> list[tuple[str, object, object]]:
+    """The open deadlines whose act-by date a correction moved, added or removed:
+    (kind, act-by before or None, act-by after or None), in the order they first appear."""
+    old = {d.kind: d.act_by for d in before.deadlines if d.is_open}
+    new = {d.kind: d.act_by for d in after.deadlines if d.is_open}
+    return [(kind, old.get(kind), new.get(kind)) for kind in dict.fromkeys([*old, *new])
+            if old.get(kind) != new.get(kind)]
+

@@ -65,6 +65,12 @@ def evaluated(events: list[DossierEvent]) -> rules.Evaluation:
     evaluation = rules.evaluate(raw_events(events))
     evaluation.recorded = len(events)
     evaluation.corrections = corrections.struck(events)
+    evaluation.entries = tuple(seq for seq, _ in corrections.effective_by_seq(events))  # each fact's entry number
+    # What the last entry moved when it is a correction (else None): shown in Prefect whichever
+    # door made it.
+    last = events[-1] if events else None
+    evaluation.moved = (corrections.moved(rules.evaluate(raw_events(events[:-1])), evaluation)
+                        if last is not None and last.kind in corrections.META else None)
     return evaluation
 
 
@@ -207,16 +213,21 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
 
 
 def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, withdraw: bool = False,
-          reason: str | None = None, by: str | None = None) -> tuple[rules.Evaluation, DossierView]:
+          reason: str | None = None, by: str | None = None, source: str = "cli",
+          idempotency_key: str | None = None) -> tuple[rules.Evaluation, DossierView]:
     """Correct fact #seq (a new date and/or fields) or withdraw it, by appending an entry that
     says what it replaces and why. The law must accept the corrected history: otherwise one
-    sentence and nothing written. Returns the evaluation before and the dossier after."""
+    sentence and nothing written. Returns the evaluation before and the dossier after. A
+    correction already delivered under the same `idempotency_key` is not applied again."""
     by, why = actor(by), corrections.check_reason(reason)
     migrate()
     seen = _facts_now(reference)
     with session() as db:
         db.expire_on_commit = False
         current = view(db, reference, lock=True)
+        if idempotency_key and any(e.idempotency_key == idempotency_key for e in current.events):
+            db.expunge_all()
+            return current.evaluation, current
         if len(current.events) != seen:
             raise UserError(_CHANGED.format(current.dossier.reference))
         fact = corrections.target(current.events, seq)
@@ -237,7 +248,8 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
             data = {"replaces": seq, "fields": kept, "was": was, "reason": why}
             kind, day, what = corrections.CORRECTED, event.on, f"corrected fact #{seq} ({fact.kind})"
         row = DossierEvent(dossier_id=current.dossier.id, seq=len(current.events), kind=kind, on=day,
-                           data=json.dumps(data, sort_keys=True, default=str), recorded_by=by, source="cli")
+                           data=json.dumps(data, sort_keys=True, default=str), recorded_by=by, source=source,
+                           idempotency_key=idempotency_key)
         stored = current.events + [row]
         try:
             evaluation = evaluated(stored)

@@ -36,6 +36,32 @@ DEADLINES = {
 }
 
 
+# A fact in a caseworker's words: the Resume form's buttons (the code name stays in the CLI).
+FACTS = {
+    "certificate_issued": "Certificate obtained",
+    "application_sent": "Application sent",
+    "declared_admissible": "Declared admissible (recevable)",
+    "ai_issued": "AI issued (attestation d'immatriculation)",
+    "declared_inadmissible": "Declared inadmissible (irrecevable)",
+    "convocation_received": "Convocation received",
+    "appointment_missed": "Appointment missed",
+    "absence_justified": "Absence justified",
+    "residence_granted": "Residence granted",
+    "residence_refused": "Residence refused (non fondée)",
+    "decision_notified": "Decision notified",
+    "appeal_lodged": "Appeal lodged at the CCE",
+    "appeal_decided": "Appeal decided by the CCE",
+    "a_card_issued": "A card issued",
+    "renewal_requested": "Renewal requested",
+    "a_card_renewed": "A card renewed",
+    "b_card_issued": "B card issued",
+    "order_to_leave_notified": "Order to leave notified (OQT)",
+    "application_withdrawn": "Application withdrawn (désistement)",
+    "excluded": "Excluded (art. 55/4)",
+    "dossier_closed": "Dossier closed",
+}
+
+
 def belgian(day) -> str:
     """dd/mm/yyyy, the way dates are written on Belgian documents."""
     return day.strftime("%d/%m/%Y")

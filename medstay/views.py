@@ -88,20 +88,17 @@ def dossier_json(current) -> dict:
 
 def before_after(before, after) -> Table | str:
     """The deadlines before → after a correction, side by side; what moved in bold."""
-    if [(d.kind, d.act_by) for d in before.deadlines if d.is_open] == \
-            [(d.kind, d.act_by) for d in after.deadlines if d.is_open]:
+    from medstay import corrections
+
+    changes = corrections.moved(before, after)
+    if not changes:
         return "No open deadline moved."
     table = Table(title="Deadlines before → after")
     for column in ("deadline", "act by before", "act by after", ""):
         table.add_column(column)
-    old = {d.kind: d for d in before.deadlines if d.is_open}
-    new = {d.kind: d for d in after.deadlines if d.is_open}
-    for kind in list(dict.fromkeys([*old, *new])):
-        a, b = old.get(kind), new.get(kind)
-        moved = (a and a.act_by) != (b and b.act_by)
-        table.add_row(labels.DEADLINES.get(kind, kind), labels.belgian(a.act_by) if a else "—",
-                      labels.belgian(b.act_by) if b else "—", "[bold]moved[/]" if moved and a and b else
-                      ("[bold]new[/]" if b and not a else ("[bold]gone[/]" if a and not b else "")))
+    for kind, a, b in changes:
+        table.add_row(labels.DEADLINES.get(kind, kind), labels.belgian(a) if a else "—", labels.belgian(b) if b else "—",
+                      "[bold]moved[/]" if a and b else ("[bold]new[/]" if b else "[bold]gone[/]"))
     return table
 
 

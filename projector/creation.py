@@ -1,8 +1,11 @@
 """New flow runs, created in bulk directly in their waiting state (no process runs for them).
 
 A dossier with no run (first registration, an import, a lost Prefect database) gets one through
-Prefect's bulk endpoint, 100 per call, in the stage's Paused state with its form and timeline
-written by the one painter (`tasks/projection.py`). Entries the server fails (SQLite's
+Prefect's bulk endpoint, 100 per call, made Running ("Creating") and then, once its form and
+timeline are written by the one painter (`tasks/projection.py`), put in the stage's Paused
+state. Running first gives the run a start time: a Paused run that never started reads
+"Scheduled for … (3h late)" in the UI, growing, which means nothing for a waiting dossier. A
+run left "Creating" by a projector that died is executed by the next one (`_stuck`). Entries the server fails (SQLite's
 "database is locked") are sent again with backoff; the idempotency key makes a resent entry
 return the run already made, never a second one.
 """
@@ -13,7 +16,7 @@ import time
 from dataclasses import dataclass
 from uuid import UUID
 
-from prefect.states import to_state_create
+from prefect.states import Running, to_state_create
 
 import rules
 from tasks import projection
@@ -33,10 +36,10 @@ class NewRun:
         return f"{self.reference}:{self.replaces or 'first'}"
 
 
-def _entry(new: NewRun, state) -> dict:
+def _entry(new: NewRun) -> dict:
     return {"name": new.reference, "parameters": {"reference": new.reference},
             "tags": projection.stage_tags([], new.evaluation.stage), "idempotency_key": new.idempotency_key,
-            "state": to_state_create(state).model_dump(mode="json")}
+            "state": to_state_create(Running(name="Creating")).model_dump(mode="json")}
 
 
 def create(client, deployment_id: UUID, runs: list[NewRun]) -> dict[str, UUID]:
@@ -46,9 +49,8 @@ def create(client, deployment_id: UUID, runs: list[NewRun]) -> dict[str, UUID]:
     for delay in (0, *BACKOFF):
         time.sleep(delay)
         for batch in _batches(list(pending.values())):
-            states = {new.reference: projection.initial_state(new.reference, new.evaluation) for new in batch}
             answer = client.request("POST", "/deployments/{id}/create_flow_run/bulk", path_params={"id": deployment_id},
-                                    json=[_entry(new, states[new.reference]) for new in batch])
+                                    json=[_entry(new) for new in batch])
             for new, result in zip(batch, answer.json()["results"]):
                 if result["status"] == "CREATED":
                     created[new.reference] = UUID(result["flow_run_id"])
@@ -60,10 +62,15 @@ def create(client, deployment_id: UUID, runs: list[NewRun]) -> dict[str, UUID]:
 
 
 def _paint_new(client, run_id: UUID, new: NewRun) -> None:
-    """Form and timeline of a run made in its waiting state, under that state's keyset (a
-    resent entry returns the run made first: its own state is the one to fill)."""
+    """Form and timeline of a new run, then its waiting state (a resent entry returns the run
+    made first: if it waits already, its own form is the one to fill)."""
     state = client.read_flow_run(run_id).state
-    projection.paint(client, run_id, new.reference, new.evaluation, keyset=state.state_details.run_input_keyset)
+    if state.is_paused():
+        projection.paint(client, run_id, new.reference, new.evaluation, keyset=state.state_details.run_input_keyset)
+        return
+    waiting = projection.initial_state(new.reference, new.evaluation)
+    projection.paint(client, run_id, new.reference, new.evaluation, keyset=waiting.state_details.run_input_keyset)
+    client.set_flow_run_state(run_id, waiting, force=True)
 
 
 def _batches(items: list) -> list[list]:

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from datetime import date
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 from uuid import UUID
 
 from prefect.client.schemas.actions import ArtifactCreate
@@ -22,10 +22,10 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.input import RunInput
 from prefect.input.run_input import create_v2_schema, keyset_from_base_key
 from prefect.states import Completed, Paused
-from pydantic import Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 import rules
-from medstay import dossiers, labels
+from medstay import corrections, dossiers, labels
 from medstay.errors import UserError
 
 # Extra fields the form offers, with the caseworker's explanation; shown only when one of
@@ -53,36 +53,125 @@ def slug(reference: str) -> str:
 
 
 def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
-    """A Resume form offering exactly the facts the law allows next."""
-    kinds = evaluation.allowed
-    used = {f.name for kind in kinds for f in rules.FIELDS[kind]}
+    """A Resume form offering exactly the facts the law allows next, each asking only for its
+    own fields: one small model per fact that has fields, one for all the facts that need only
+    a date, chosen with the UI's buttons (five at most, short enough to fit the dialog).
+
+    A plain union (JSON schema `anyOf`), not a discriminated one: Prefect 3.8's UI renders
+    `anyOf` as a button per variant, a `oneOf` as a raw JSON editor. The UI tells which button
+    a value belongs to by the most property names in common, so each fact's variant names its
+    fixed kind under a key of its own (`{"convocation_received": "convocation_received", …}`);
+    the facts that need only a date share `kind`, chosen in a list."""
+    with_fields = [k for k in evaluation.allowed if _form_fields(k)]
+    dated_only = tuple(k for k in evaluation.allowed if k not in with_fields)
+    variants = [_dated_form(dated_only, "Date only" if with_fields else "Fact")] if dated_only else []
+    variants += [_fact_form(kind) for kind in with_fields]
+    variants += [_correction_form(evaluation)] if getattr(evaluation, "entries", None) else []
+    fact = variants[0] if len(variants) == 1 else Union[tuple(variants)]
+    return create_model(
+        "RecordFact", __base__=RunInput,
+        fact=(fact, Field(title="Fact", description=_where_it_stands(evaluation))),
+        recorded_by=(str, Field(default="prefect-ui", title="Caseworker code",
+                                description="Your caseworker code for the audit trail (not your name)")))
+
+
+# The Resume form's button of a fact with fields of its own (a short word: six must fit).
+BUTTONS = {"application_sent": "Application", "convocation_received": "Convocation",
+           "order_to_leave_notified": "OQT", "decision_notified": "Notification",
+           "appeal_decided": "Judgment", "a_card_issued": "A card", "a_card_renewed": "Card renewed"}
+_DATE = (date, Field(title="Date", description="The date the fact happened"))
+
+
+def _form_fields(kind: str) -> list:
+    return [f for f in rules.FIELDS[kind] if f.name in FORM_FIELDS]
+
+
+def _dated_form(kinds: tuple[str, ...], title: str):
+    """The facts that need only a date: the fact chosen in a list, and its date."""
+    kind = (Literal[kinds], Field(title="Fact", description="The fact to record"))
+    return create_model("dated_only", __config__=ConfigDict(title=title), kind=kind, on=_DATE)
+
+
+def _fact_form(kind: str):
+    """One fact with fields of its own: its fixed kind, its date and only its own fields."""
+    fields = {kind: (Literal[kind], Field(default=kind, title="Fact", description=labels.FACTS[kind])), "on": _DATE}
+    for f in _form_fields(kind):
+        typ, help_text = FORM_FIELDS[f.name]
+        help_text = help_text.split(": ", 1)[-1]
+        # A field the law requires is required here too; the others say what "not given" means.
+        fields[f.name] = ((typ.__args__[0], Field(title=f.name.replace("_", " ").capitalize(), description=help_text))
+                          if f.required else (typ, Field(default=None, description=help_text)))
+    return create_model(kind, __config__=ConfigDict(title=BUTTONS[kind], json_schema_extra=_kind_shown(kind)),
+                        **fields)
+
+
+CORRECTIONS = ("change its date", "withdraw it")
+
+
+def _correction_form(evaluation: rules.Evaluation):
+    """Correct the date of a recorded fact, or withdraw it (rectification): the fact chosen
+    in a list of those standing, the reason in a fixed list (no free text through Prefect).
+    A fact's other fields are corrected with `medstay event correct … --set`, or by
+    withdrawing it and recording it again."""
+    entries = tuple(_entry_label(seq, e) for seq, e in zip(evaluation.entries, evaluation.events))
     fields = {
-        "kind": (Literal[kinds], Field(title="Fact", description=_where_it_stands(evaluation))),
-        "on": (date, Field(title="Date", description="The date the fact happened")),
+        "correction": (Literal[CORRECTIONS], Field(default=CORRECTIONS[0], title="Correction",
+                                                   description="Change the date of a recorded fact, or withdraw it")),
+        "entry": (Literal[entries], Field(title="Entry", description="The recorded fact to correct")),
+        "on": (Optional[date], Field(default=None, title="Right date",
+                                     description="The date it really happened (to change its date)")),
+        "reason": (Literal[corrections.REASONS], Field(title="Reason", description="Why it was wrong (kept in the log)")),
     }
-    for name, (typ, help_text) in FORM_FIELDS.items():
-        if name in used:
-            fields[name] = (typ, Field(default=None, description=help_text))
-    fields["recorded_by"] = (str, Field(default="prefect-ui", title="Caseworker code",
-                                        description="Your caseworker code for the audit trail (not your name)"))
-    return create_model("RecordFact", __base__=RunInput, **fields)
+    return create_model("correction", __config__=ConfigDict(title="Correct"), **fields)
+
+
+def _entry_label(seq: int, event) -> str:
+    return f"#{seq} {event.kind} {labels.belgian(event.on)}"
+
+
+def _kind_shown(kind: str):
+    """The fixed kind as a one-item list, required: Prefect's UI shows a `const` as
+    "Fact (Optional) … is a const and cannot be changed", a one-item list as the fact's name."""
+    def extra(schema: dict) -> None:
+        field = schema["properties"][kind]
+        if "const" in field:
+            field["enum"] = [field.pop("const")]
+        schema["required"] = [kind, *[r for r in schema.get("required", []) if r != kind]]
+    return extra
+
+
+def as_submitted(kind: str, on, recorded_by: str | None = None, **fields) -> dict:
+    """The answer the Resume dialog submits for a fact (what `form_for` asks, filled in): for
+    scripts and tests that resume a run through the API as the UI does."""
+    fact = {kind: kind} if _form_fields(kind) else {"kind": kind}
+    answer = {"fact": {**fact, "on": str(on), **{k: str(v) if isinstance(v, date) else v for k, v in fields.items()}}}
+    return answer | ({"recorded_by": recorded_by} if recorded_by else {})
 
 
 def _where_it_stands(evaluation: rules.Evaluation) -> str:
     """The dialog's header in the first field's description too: Prefect's Resume dialog may
     scroll the description above the form out of sight, while a field's text always shows."""
     open_ = [f"{labels.DEADLINES[d.kind]} by {rules.calendar.show(d.act_by)}" for d in evaluation.open_deadlines()]
-    return (f"Now: {labels.stage_label(evaluation)}. " + (f"Open: {'; '.join(open_)}. " if open_ else "")
-            + "Choose the fact to record (only those the law allows now are offered). "
-            "Never type medical information here.")
+    moved = getattr(evaluation, "moved", None)
+    changes = "; ".join(f"{labels.DEADLINES[k]} {labels.belgian(a) if a else '—'} → {labels.belgian(b) if b else '—'}"
+                        for k, a, b in moved or ())
+    corrected = ("" if moved is None else f"The last correction moved: {changes}. " if moved
+                 else "The last correction moved no open deadline. ")
+    return (f"Now: {labels.stage_label(evaluation)}. " + corrected + (f"Open: {'; '.join(open_)}. " if open_ else "")
+            + "Choose the fact to record (only those the law allows now are offered), or Correct to fix a "
+            "recorded one. Never type medical information here.")
 
 
 def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
     """Record a submitted form through the one validated path; the refusal sentence, or None.
     The same answer delivered twice (a re-executed flow) is recorded once."""
-    if not isinstance(answer, dict) or not isinstance(answer.get("kind"), str):
+    fact = answer.get("fact") if isinstance(answer, dict) else None
+    if isinstance(fact, dict) and "correction" in fact:
+        return _record_correction(reference, fact, str(answer.get("recorded_by") or "prefect-ui")[:64],
+                                  idempotency_key)
+    kind, on, fields, by = answer_to_fact(answer) if isinstance(answer, dict) else (None,) * 4
+    if kind not in rules.KINDS:
         return "the form's answer has no fact to record"
-    kind, on, fields, by = answer_to_fact(answer)
     try:
         dossiers.record_event(reference=reference, kind=kind, on=on, fields=fields, source="ui", by=by,
                               idempotency_key=idempotency_key)
@@ -91,11 +180,47 @@ def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
     return None
 
 
+def answered(answer) -> str:
+    """What an answer asks to record, for the run's log: a fact's kind, "a correction" or "a fact"."""
+    if isinstance(answer, dict) and isinstance(answer.get("fact"), dict) and "correction" in answer["fact"]:
+        return "a correction"
+    kind = answer_to_fact(answer)[0] if isinstance(answer, dict) else None
+    return kind if kind in rules.KINDS else "a fact"
+
+
+def _record_correction(reference: str, fact: dict, by: str, idempotency_key: str) -> str | None:
+    """A correction submitted with the form, through the same path as `medstay event correct`."""
+    number = re.match(r"#(\d{1,6}) ", str(fact.get("entry") or ""))
+    if fact.get("correction") not in CORRECTIONS or not number:
+        return "the correction names no recorded fact: choose the entry to correct"
+    if fact.get("reason") not in corrections.REASONS:
+        return "a correction needs its reason: choose one in the list"
+    withdraw = fact["correction"] == CORRECTIONS[1]
+    if not withdraw and not fact.get("on"):
+        return "to change a fact's date, give the right date (or choose \"withdraw it\")"
+    try:
+        dossiers.amend(reference=reference, seq=int(number[1]), on=None if withdraw else _day(fact["on"]),
+                       withdraw=withdraw, reason=fact["reason"], by=by, source="ui", idempotency_key=idempotency_key)
+    except UserError as exc:
+        return str(exc)
+    return None
+
+
+def _day(value) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise UserError(f"the right date is not a date (YYYY-MM-DD): {str(value)[:40]!r}") from None
+
+
 def answer_to_fact(answer: dict) -> tuple[str, object, dict, str]:
-    """(kind, on, fields, recorded_by) from a submitted form; empty optional fields dropped."""
-    data = dict(answer)
-    kind, on = data.pop("kind", None), data.pop("on", None)
-    by = str(data.pop("recorded_by", "") or "prefect-ui")[:64]
+    """(kind, on, fields, recorded_by) from a submitted form (`{"fact": {...}, "recorded_by"}`;
+    a flat answer from an older form is read too); empty optional fields dropped."""
+    by = str(answer.get("recorded_by") or "prefect-ui")[:64]
+    data = dict(answer["fact"]) if isinstance(answer.get("fact"), dict) else dict(answer)
+    named = [k for k in data if k in rules.KINDS and data[k] == k]  # a fact's own variant: kind under its name
+    kind = data.pop("kind", None) or (data.pop(named[0]) if len(named) == 1 else None)
+    on = data.pop("on", None)
     used = {f.name for f in rules.FIELDS.get(kind, ())}
     fields = {k: v for k, v in data.items() if k in used and v not in ("", None)}
     return kind, on, fields, by
@@ -108,6 +233,7 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) 
         lines += [f"> **Not recorded:** {refusal}", ""]
     # Bold, not a heading: the Resume dialog renders headings invisibly (dark on dark).
     lines += [f"**{reference} — {labels.stage_label(evaluation)}**", ""]
+    lines += _moved_lines(evaluation)
     open_ = [d for d in evaluation.deadlines if d.is_open]
     if open_:
         lines += ["| deadline | due | act by | legal basis |", "|---|---|---|---|"]
@@ -115,6 +241,19 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) 
                   for d in open_]
     lines += ["", "Record the next fact below. Never type medical information here."]
     return "\n".join(lines)
+
+
+def _moved_lines(evaluation: rules.Evaluation) -> list[str]:
+    """What the last entry moved, when it is a correction: the act-by dates before → after."""
+    moved = getattr(evaluation, "moved", None)
+    if moved is None:  # the last entry is not a correction
+        return []
+    if not moved:
+        return ["*The last correction moved no open deadline.*", ""]
+    lines = ["**The last correction moved:**", "", "| deadline | act by before | act by after |", "|---|---|---|"]
+    lines += [f"| {labels.DEADLINES[kind]} | {labels.belgian(a) if a else '—'} | {labels.belgian(b) if b else '—'} |"
+              for kind, a, b in moved]
+    return lines + [""]
 
 
 # A typed value is quoted after ": ", "not " or "kind " in the rules' messages.
@@ -194,11 +333,13 @@ def stage_tags(existing: list[str], stage: str) -> list[str]:
 def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_run_id: UUID) -> None:
     """The dossier's timeline and deadlines as a Prefect artifact (procedural dates only)."""
     lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", "| # | date | fact |", "|---|---|---|"]
-    lines += [f"| {e.index} | {labels.belgian(e.on)} | {e.kind} |" for e in evaluation.events]
+    entries = getattr(evaluation, "entries", None) or [e.index for e in evaluation.events]
+    lines += [f"| {n} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
     for c in getattr(evaluation, "corrections", []):  # struck through, with the reason (no free text of the fact)
         on = labels.belgian(date.fromisoformat(c["on"]))
         lines.append(f"| ~~entry {c['seq']}~~ | ~~{on}~~ | ~~{c['kind']}~~ {c['how']} by entry {c['by']} |")
-    lines += ["", "| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
+    lines += ["", *_moved_lines(evaluation)]
+    lines += ["| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
     for d in evaluation.deadlines:
         status = {True: "met", False: "missed", None: "open"}[d.met]
         lines.append(f"| {labels.DEADLINES[d.kind]} | {labels.belgian(d.opens) if d.opens else ''} | "

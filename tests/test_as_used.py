@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.prefect_stack import OwnStack, profile, start_up, stop_up, user_env
+from tasks.projection import as_submitted
 from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 
 pytestmark = pytest.mark.prefect
@@ -74,7 +75,7 @@ def test_fifty_resume_submissions_in_a_burst_are_all_recorded_once(stack):
         stack.medstay("dossier", "register", ref, "--language", "nl")
     runs = {ref: stack.wait_for(ref, paused_as("Registered – no fact yet", 0)) for ref in refs}
     for ref in refs:  # as fast as the API takes them: 50 caseworkers pressing Resume at once
-        resume_flow_run(runs[ref].id, run_input={"kind": "certificate_issued", "on": "2026-11-20"})
+        resume_flow_run(runs[ref].id, run_input=as_submitted("certificate_issued", "2026-11-20"))
     for ref in refs:
         stack.wait_for(ref, paused_as("Preparing", 1), timeout=120)
     for ref in refs:

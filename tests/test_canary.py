@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.peers import Gateway, Smtp, text
+from tasks.projection import as_submitted
 from tests.prefect_stack import stack  # noqa: F401
 
 pytestmark = pytest.mark.prefect
@@ -54,7 +55,7 @@ def test_no_personal_or_medical_data_reaches_prefect_or_messages(stack, tmp_path
         stack.wait_for(REF, lambda r: r.state.type.value == "PAUSED" and "Submitted" in r.state.name)
         from prefect.flow_runs import resume_flow_run  # the UI door
 
-        resume_flow_run(stack.run_of(REF).id, run_input={"kind": "declared_admissible", "on": "2026-11-02"})
+        resume_flow_run(stack.run_of(REF).id, run_input=as_submitted("declared_admissible", "2026-11-02"))
         stack.wait_for(REF, lambda r: r.state.type.value == "PAUSED" and "Admissible" in r.state.name)
         medstay("event", "record", REF, "residence_refused", "--on", "2027-01-15",
                 "--set", "ground=diagnosis tuberculosis, chemotherapy, HIV oncology")

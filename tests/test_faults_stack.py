@@ -14,6 +14,7 @@ import pytest
 
 from tests.prefect_stack import BIN, OwnStack, profile, stop_up
 from tests.test_as_used import _processes_of, paused_as
+from tasks.projection import as_submitted
 
 pytestmark = pytest.mark.prefect
 
@@ -79,7 +80,7 @@ def test_a_killed_server_and_a_run_left_pending_lose_no_fact(tmp_path):
             projector = _pid(home, "projector")
             os.kill(projector, signal.SIGSTOP)
             [run] = runs(refs[:1])
-            resume_flow_run(run.id, run_input={"kind": "ai_issued", "on": "2026-11-09", "recorded_by": "cw-07"})
+            resume_flow_run(run.id, run_input=as_submitted("ai_issued", "2026-11-09", recorded_by="cw-07"))
             with get_client(sync_client=True) as client:
                 client.set_flow_run_state(run.id, Pending(name="Submitting"), force=True)
             os.kill(projector, signal.SIGKILL)

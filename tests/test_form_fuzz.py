@@ -16,12 +16,15 @@ from tests.conftest import db_digest
 REF = "9TER-2026-000321"
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
                     st.sampled_from(["2026-11-02", "2026-02-30", "", "hand", "annulled", "registered_mail"]))
-answers = st.one_of(
-    st.fixed_dictionaries({"kind": st.one_of(st.sampled_from(rules.KINDS), scalars), "on": scalars},
-                          optional={k: scalars for k in ("appointment", "mode", "outcome", "expires", "days",
-                                                         "registered_mail", "identity", "recorded_by", "ground",
-                                                         "colour")}),
-    st.lists(scalars, max_size=3), scalars)
+FIELDS = ("appointment", "mode", "outcome", "expires", "days", "registered_mail", "identity", "ground", "colour")
+flat = st.fixed_dictionaries({"kind": st.one_of(st.sampled_from(rules.KINDS), scalars), "on": scalars},
+                             optional={k: scalars for k in (*FIELDS, "recorded_by")})
+# The form's own shape: {"fact": {...}, "recorded_by"}, a fact with fields named under its kind.
+named = st.sampled_from(rules.KINDS).flatmap(lambda kind: st.fixed_dictionaries(
+    {kind: st.one_of(st.just(kind), scalars), "on": scalars},
+    optional={"kind": scalars, **{k: scalars for k in FIELDS}, **{k: st.just(k) for k in rules.KINDS[:3]}}))
+nested = st.fixed_dictionaries({"fact": st.one_of(flat, named, scalars)}, optional={"recorded_by": scalars})
+answers = st.one_of(flat, nested, st.lists(scalars, max_size=3), scalars)
 
 
 def _setup(cli):

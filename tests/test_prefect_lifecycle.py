@@ -24,7 +24,9 @@ def paused_as(name_part: str, facts: int | None = None):
 def resume(stack, reference: str, **answer) -> None:
     from prefect.flow_runs import resume_flow_run
 
-    resume_flow_run(stack.run_of(reference).id, run_input=answer)
+    from tasks.projection import as_submitted
+
+    resume_flow_run(stack.run_of(reference).id, run_input=as_submitted(**answer))  # the dialog's shape
 
 
 def form_of(stack, reference: str):
@@ -43,12 +45,19 @@ def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
     stack.medstay("event", "record", ref, "certificate_issued", "--on", "2026-10-01")
     run = stack.wait_for(ref, paused_as("Preparing", facts=1))
     assert run.name == ref and run.parameters == {"reference": ref}
+    # Made Running before it waits: the UI reads no "Scheduled for … (late)" on a waiting dossier.
+    assert run.start_time is not None and run.estimated_start_time_delta.total_seconds() == 0
     assert "stage:preparing" in run.tags
     schema, description = form_of(stack, ref)
-    assert schema["properties"]["kind"]["enum"] == ["application_sent", "certificate_issued", "dossier_closed",
-                                                    "order_to_leave_notified"]
-    assert schema["properties"]["on"]["format"] == "date"
-    assert "registered_mail" in schema["properties"] and "appointment" not in schema["properties"]
+    # One button per fact with fields of its own, one for those that need only a date; each
+    # asks only for its own fields.
+    defs = schema["definitions"]
+    variants = [defs[ref["$ref"].rsplit("/", 1)[1]] for ref in schema["properties"]["fact"]["anyOf"]]
+    assert [v["title"] for v in variants] == ["Date only", "Application", "OQT", "Correct"]
+    assert variants[0]["properties"]["kind"]["enum"] == ["certificate_issued", "dossier_closed"]
+    assert list(variants[0]["properties"]) == ["kind", "on"] and variants[0]["properties"]["on"]["format"] == "date"
+    assert list(variants[1]["properties"]) == ["application_sent", "on", "registered_mail", "address_given", "identity"]
+    assert list(variants[2]["properties"]) == ["order_to_leave_notified", "on", "days"]
     assert ref in description and "31/12/2026" in description  # certificate due = act-by (a Thursday)
 
     # CLI door: the run is repainted without running anything.

@@ -32,6 +32,32 @@ def _login(page, stack) -> str:
     return ui
 
 
+def _resume(page):
+    page.get_by_role("button", name="Resume").first.click()
+    dialog = page.locator("[role=dialog]")
+    dialog.wait_for(timeout=15000)
+    dialog.get_by_text("Caseworker code").first.wait_for(timeout=15000)
+    return dialog
+
+
+def _pick_today(page, dialog, nth: int) -> None:
+    dialog.locator(".p-date-button__control").nth(nth).click(force=True)
+    page.get_by_role("button", name="Today").click()
+    page.get_by_role("button", name="Apply").click()
+
+
+def _choose(page, dialog, nth: int, option: str) -> None:
+    dialog.locator(".p-select-button__control").nth(nth).click()
+    page.keyboard.press("ArrowDown")  # the list opens on a key press
+    page.get_by_role("option", name=option).click()
+
+
+def _buttons_fit(page) -> tuple[int, int]:
+    """The fact buttons' width and the room the dialog gives them (no sideways scrolling)."""
+    return page.evaluate("() => { const g = document.querySelector('[role=dialog] .p-button-group');"
+                         " return [g.scrollWidth, g.parentElement.clientWidth]; }")
+
+
 def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
     from datetime import date, timedelta
 
@@ -49,22 +75,14 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         ui = _login(page, stack)
         page.goto(f"{ui}/runs/flow-run/{run.id}")
-        page.get_by_role("button", name="Resume").first.click()
-        dialog = page.locator("[role=dialog]")
-        dialog.wait_for(timeout=15000)
-        dialog.locator(".p-select-button__control").first.click()
-        page.keyboard.press("ArrowDown")
-        page.get_by_role("option", name="convocation_received").click()
-        dialog.locator(".p-date-button__control").first.click(force=True)
-        page.get_by_role("button", name="Today").click()
-        page.get_by_role("button", name="Apply").click()
-        # The appointment is a date picker too (an optional field: "date" or "not given").
-        dialog.get_by_role("button", name="date", exact=True).first.click()
-        dialog.locator(".p-date-button__control").nth(1).click(force=True)
-        page.get_by_role("button", name="Today").click()
-        page.get_by_role("button", name="Apply").click()
+        dialog = _resume(page)
+        dialog.get_by_role("button", name="Convocation", exact=True).click()  # only its fields now
+        dialog.get_by_text("date of the examination").wait_for(timeout=10000)
+        assert "Registered mail" not in dialog.inner_text() and "Days" not in dialog.inner_text()
+        _pick_today(page, dialog, 0)  # the fact's date
+        _pick_today(page, dialog, 1)  # the appointment: a required date, a date picker too
         dialog.locator("textarea").last.fill("cw-ui-07")
-        page.screenshot(path=str(ARTIFACTS / "resume-form-filled.png"))
+        page.screenshot(path=str(ARTIFACTS / "resume-form-convocation.png"))
         badge = f"Convocation – appointment on {appointment.strftime('%d/%m/%Y')}"
         submitted = time.monotonic()
         dialog.get_by_role("button", name="Submit").click()
@@ -74,7 +92,7 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
         print(f"Resume → {badge!r} in {time.monotonic() - submitted:.2f} s")
         page.reload()
         page.get_by_text(badge).first.wait_for(timeout=30000)  # what the caseworker sees next
-        page.screenshot(path=str(ARTIFACTS / "after-resume.png"))
+        page.screenshot(path=str(ARTIFACTS / "badge-after-resume.png"))
         browser.close()
     shown = stack.medstay("dossier", "show", ref, "--json").stdout
     assert '"source": "ui"' in shown and f'"appointment": "{appointment.isoformat()}"' in shown
@@ -84,8 +102,6 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
 def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is missing: `make install` installs it"
     ref = "9TER-2026-000401"
     stack.medstay("dossier", "register", ref, "--language", "fr")
     stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
@@ -94,25 +110,15 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
                   "appointment=2026-12-10")
     run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Convocation" in r.state.name)
     ARTIFACTS.mkdir(exist_ok=True)
-    ui = stack.api.removesuffix("/api")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
+        browser = _browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"{ui}/runs")  # the server asks for its basic-auth string first
-        page.get_by_placeholder("admin:pass").fill(stack.login)
-        page.get_by_role("button", name="Login").click()
-        page.wait_for_timeout(2000)
+        ui = _login(page, stack)
         page.goto(f"{ui}/runs/flow-run/{run.id}")
         page.get_by_text("Convocation – appointment on 10/12/2026").first.wait_for(timeout=30000)
-        page.screenshot(path=str(ARTIFACTS / "flow-run-paused.png"))
-        page.get_by_role("button", name="Resume").first.click()
-        dialog = page.locator("[role=dialog]")
-        dialog.wait_for(timeout=15000)
-        dialog.get_by_text("Fact").first.wait_for(timeout=15000)
+        page.screenshot(path=str(ARTIFACTS / "badge-flow-run-paused.png"))
+        dialog = _resume(page)
         text = dialog.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "resume-form.png"))
         for width, height in ((1366, 768), (1920, 1080)):  # the header must be seen, not only be in the DOM
             page.set_viewport_size({"width": width, "height": height})
             page.wait_for_timeout(500)
@@ -125,8 +131,95 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
             seen = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.innerText || ''",
                                  [box["x"] + 5, box["y"] + box["height"] / 2])
             assert "Never type medical information" in seen and "Attend the OE physician" in seen, (width, seen)
+            used, room = _buttons_fit(page)
+            assert used <= room, f"the fact buttons need {used} px, the dialog gives {room} at {width}×{height}"
             page.screenshot(path=str(ARTIFACTS / f"resume-form-{width}x{height}.png"))
+        # Another fact: the facts that need only a date, in a list; nothing else asked.
+        dialog.get_by_role("button", name="Date only", exact=True).click()
+        _choose(page, dialog, 0, "appointment_missed")
+        page.screenshot(path=str(ARTIFACTS / "resume-form-date-only.png"))
+        chosen = dialog.inner_text()
+        assert "appointment_missed" in chosen and "date of the examination" not in chosen
         browser.close()
-    for expected in ("9TER-2026-000401", "Fact", "Date", "Caseworker code", "Never type medical information",
-                     "Attend the OE physician's appointment", "10/12/2026"):
+    for expected in ("9TER-2026-000401", "Fact", "Date only", "Convocation", "Correct", "Caseworker code",
+                     "Never type medical information", "Attend the OE physician's appointment", "10/12/2026"):
         assert expected in text, f"{expected!r} not in the Resume dialog:\n{text}"
+
+
+def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(stack):
+    from datetime import date, timedelta
+
+    from playwright.sync_api import sync_playwright
+
+    import rules
+
+    ref = "9TER-2026-000403"
+    typed, right = date.today() - timedelta(days=6), date.today()  # the right date: the picker's "Today"
+    history = [("application_sent", date(2026, 6, 1)), ("declared_admissible", date(2026, 7, 1)),
+               ("residence_refused", typed - timedelta(days=3)), ("decision_notified", typed)]
+    stack.medstay("dossier", "register", ref, "--language", "nl")
+    for kind, on in history:
+        stack.medstay("event", "record", ref, kind, "--on", on.isoformat())
+    run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Refused" in r.state.name)
+    act_by = [next(d.act_by for d in rules.evaluate([{"kind": k, "on": o.isoformat()} for k, o in
+                                                     history[:3] + [("decision_notified", day)]]).deadlines
+                   if d.kind == "appeal") for day in (typed, right)]
+    with sync_playwright() as p:
+        browser = _browser(p)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        ui = _login(page, stack)
+        page.goto(f"{ui}/runs/flow-run/{run.id}")
+        dialog = _resume(page)
+        dialog.get_by_role("button", name="Correct", exact=True).click()
+        dialog.get_by_text("The recorded fact to correct").wait_for(timeout=10000)
+        _choose(page, dialog, 1, f"#3 decision_notified {typed.strftime('%d/%m/%Y')}")
+        dialog.get_by_role("button", name="date", exact=True).first.click()  # the right date: given
+        _pick_today(page, dialog, 0)
+        _choose(page, dialog, 2, "typing mistake")
+        dialog.locator("textarea").last.fill("cw-ui-08")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "correction-form.png"))
+        dialog.get_by_role("button", name="Submit").click()
+        dialog.wait_for(state="hidden", timeout=30000)
+        stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and (r.state.state_details.pause_key or "")
+                       .startswith("w5-"), timeout=30)
+        page.reload()
+        dialog = _resume(page)
+        field = dialog.get_by_text("The last correction moved:").last  # in the Fact field's text: on screen
+        field.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        box = field.bounding_box()
+        moved = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.innerText || ''",
+                              [box["x"] + 5, box["y"] + box["height"] / 2])
+        page.screenshot(path=str(ARTIFACTS / "correction-before-after.png"))
+        browser.close()
+    assert act_by[0] != act_by[1]
+    assert "Lodge an appeal at the CCE" in moved
+    assert act_by[0].strftime("%d/%m/%Y") in moved and act_by[1].strftime("%d/%m/%Y") in moved
+    shown = stack.medstay("dossier", "show", ref, "--json").stdout
+    assert '"kind": "fact_corrected"' in shown and '"reason": "typing mistake"' in shown
+    assert '"recorded_by": "cw-ui-08"' in shown
+
+
+def test_the_week_s_deadlines_are_on_the_artifacts_page(stack):
+    from playwright.sync_api import sync_playwright
+
+    ref = "9TER-2026-000404"
+    stack.medstay("dossier", "register", ref, "--language", "en")
+    for kind, on in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
+                     ("decision_notified", "2026-11-09")):  # the appeal's 30 days run from the notification
+        stack.medstay("event", "record", ref, kind, "--on", on)
+    stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Inadmissible" in r.state.name)
+    stack.medstay("reminders", "run")  # the board follows each sweep (and a daily deployment)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        ui = _login(page, stack)
+        page.goto(f"{ui}/artifacts")  # as a caseworker goes: Artifacts → deadlines-board → its newest version
+        page.get_by_text("deadlines-board").first.click()
+        page.locator(".artifact-timeline a, a[href*='/artifacts/artifact/']").first.click()
+        page.get_by_text(ref).first.wait_for(timeout=30000)
+        page.screenshot(path=str(ARTIFACTS / "board.png"), full_page=True)
+        board = page.inner_text("body")
+        browser.close()
+    assert "Open deadlines on" in board and "Lodge an appeal at the CCE" in board and "Inadmissible" in board
