@@ -104,25 +104,50 @@ def dossier_purge(
 
 
 @dossier_app.command("import")
-def dossier_import(file: Path = typer.Argument(..., help="CSV file with the header "
-                                                         "reference,language,email,phone,name,lawyer_email,"
-                                                         "caseworker_email (reference and language required)")) -> None:
-    """Register many dossiers from a CSV file (UTF-8): all of them, or none if any row is wrong."""
-    from rich.table import Table
+def dossier_import(
+    file: Path = typer.Argument(..., help="CSV file with the header reference,language,email,phone,name,"
+                                          "lawyer_email,caseworker_email (reference and language required)"),
+    facts: Optional[Path] = typer.Option(None, "--facts", help="CSV file of their facts: reference,kind,on then "
+                                                               "field=value cells (docs/samples/)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON (the mistakes too)"),
+) -> None:
+    """Register many dossiers from a CSV file (UTF-8), with their history from --facts: all of
+    them, or none if any row is wrong. Run again, it skips what it imported already."""
+    from rich.progress import Progress
 
     from medstay import importer
 
     try:
-        refs = importer.import_csv(file)
+        if as_json:
+            done = importer.import_csv(file, facts=facts)
+        else:
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task("Writing the dossiers", total=None)
+                done = importer.import_csv(file, facts=facts, progress=lambda n: bar.update(task, completed=n))
     except importer.ImportRefused as refused:
-        err.print(f"[red]Error:[/] {escape(str(refused))}")
-        table = Table("line", "column", "reason", title="Every mistake found (fix them all, then import again)")
-        for line, column, reason in refused.rows:
-            table.add_row(line, escape(column), escape(reason))
-        err.print(table)
+        _refused(refused, as_json)
         raise typer.Exit(2) from None
-    out.print(f"Imported {len(refs)} dossier(s). Run [bold]medstay reconcile[/] so that they get their "
-              "flow runs in Prefect.")
+    if as_json:
+        emit_json({"imported": done.references, "skipped": done.skipped, "facts": done.facts})
+        return
+    skipped = f"; {len(done.skipped)} already imported, left as they are" if done.skipped else ""
+    out.print(f"Imported {len(done.references)} dossier(s) with {done.facts} fact(s){skipped}."
+              + (" Each gets its flow run in Prefect from the projector of `medstay up` (in bulk); `medstay "
+                 "status` shows what is still on its way." if done.references else ""))
+
+
+def _refused(refused, as_json: bool) -> None:
+    from rich.table import Table
+
+    if as_json:
+        emit_json({"error": str(refused), "mistakes": [{"line": line, "column": column, "reason": reason}
+                                                       for line, column, reason in refused.rows]})
+        return
+    err.print(f"[red]Error:[/] {escape(str(refused))}")
+    table = Table("line", "column", "reason", title="Every mistake found (fix them all, then import again)")
+    for line, column, reason in refused.rows:
+        table.add_row(line, escape(column), escape(reason))
+    err.print(table)
 
 
 @keys_app.command("new")

@@ -268,22 +268,27 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
         return current.evaluation, DossierView(current.dossier, stored, evaluation, plan_error)
 
 
-def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation) -> str | None:
+def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None,
+                   fresh: bool = False) -> str | None:
     """Replace the dossier's materialised deadlines by the rules' current answer and plan
     their reminders. A reminder policy that cannot be read never blocks the legal record:
-    its error is returned (kept on the projection row, retried by the projector)."""
+    its error is returned (kept on the projection row, retried by the projector). `cfg`: the
+    policy read once by a caller that syncs many dossiers; `fresh`: a dossier written in this
+    transaction (an import), with no deadline or reminder yet to replace."""
     dossier.stage = evaluation.stage
     db.add(dossier)
-    db.exec(delete(Deadline).where(Deadline.dossier_id == dossier.id))
-    for position, d in enumerate(evaluation.deadlines):
-        db.add(Deadline(dossier_id=dossier.id, position=position, kind=d.kind, trigger_seq=d.trigger, due=d.due,
-                        opens=d.opens, act_by=d.act_by, basis=d.basis, met=d.met))
-    db.flush()
+    if not fresh:
+        db.exec(delete(Deadline).where(Deadline.dossier_id == dossier.id))
+    db.add_all([Deadline(dossier_id=dossier.id, position=position, kind=d.kind, trigger_seq=d.trigger, due=d.due,
+                         opens=d.opens, act_by=d.act_by, basis=d.basis, met=d.met)
+                for position, d in enumerate(evaluation.deadlines)])
+    if not fresh:
+        db.flush()
     try:
-        cfg = configuration.load()
+        cfg = cfg or configuration.load()
     except UserError as exc:
         return str(exc)
-    outbox.plan(db, dossier, evaluation, cfg)  # reminders follow the deadlines in the same transaction
+    outbox.plan(db, dossier, evaluation, cfg, fresh=fresh)  # reminders follow the deadlines in the same transaction
     return None
 
 

@@ -17,6 +17,7 @@ import re
 import os
 import stat
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,31 +52,39 @@ class ImportRefused(UserError):
         self.rows = rows
 
 
-_ERROR = re.compile(r"^line (\d+), ([^:]+): (.*)$", re.DOTALL)
+# "line 12, email: …", or "facts.csv line 12, on: …" for the facts file beside the dossiers'.
+ERROR = re.compile(r"^((?:\S+ )?line \d+), ([^:]+): (.*)$", re.DOTALL)
+
+
+def _line_key(error: str) -> tuple[str, int]:
+    m = ERROR.match(error)
+    where = m.group(1).rsplit("line ", 1) if m else ["", "0"]
+    return where[0], int(where[1])
 
 
 def _refuse(name: str, errors: list[str]) -> UserError:
     shown = "; ".join(errors[:LISTED])
     more = f"; and {len(errors) - LISTED} more" if len(errors) > LISTED else ""
     count = f"{len(errors)} error{'s' if len(errors) > 1 else ''}"
-    rows = [(m.group(1), m.group(2), m.group(3)) if (m := _ERROR.match(e)) else ("", "", e) for e in errors]
+    rows = [(m.group(1).replace("line ", ""), m.group(2), m.group(3)) if (m := ERROR.match(e)) else ("", "", e)
+            for e in errors]
     return ImportRefused(f"nothing imported from {name}, {count}: {shown}{more}", rows)
 
 
-def read(path: str | Path) -> list[Row]:
-    """The file's non-blank rows, keyed by column; file-level problems as one UserError."""
+def text_of(path: str | Path, what: str = "CSV") -> tuple[str, str]:
+    """(name, text) of a file, read bounded; file-level problems as one UserError."""
     path = Path(path)
     name = path.name or str(path)
     try:
         if path.is_dir():
-            raise UserError(f"{name} is a directory, not a CSV file")
+            raise UserError(f"{name} is a directory, not a {what} file")
         with open(path, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # /dev/zero, a pipe: no end to wait for
                 raise UserError(f"{name} is not a regular file")
             data = f.read(MAX_BYTES + 1)  # bounded, whatever the file claims its size is
         if len(data) > MAX_BYTES:
-            raise UserError(f"{name} is too large (over {MAX_BYTES // (1024 * 1024)} MB): split it into files "
-                            f"of at most {MAX_ROWS:,} rows")
+            raise UserError(f"{name} is too large (over {MAX_BYTES // (1024 * 1024)} MB): split it into smaller "
+                            "files")
     except FileNotFoundError:
         raise UserError(f"there is no file {str(path)[:200]}") from None
     except OSError as exc:
@@ -86,10 +95,20 @@ def read(path: str | Path) -> list[Row]:
         line = exc.object.count(b"\n", 0, exc.start) + 1
         raise UserError(f"{name} is not UTF-8 text (line {line}): save it as CSV UTF-8") from None
     if not text.strip():
-        raise UserError(f"{name} is empty: its first line must name the columns, e.g. "
-                        f"{','.join(COLUMNS)}")
+        raise UserError(f"{name} is empty: its first line must name the columns")
+    return name, text
+
+
+def delimiter_of(text: str) -> str:
+    """`;` for a header with `;` and no `,` (Belgian Excel), else `,`."""
     first = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = ";" if ";" in first and "," not in first else ","
+    return ";" if ";" in first and "," not in first else ","
+
+
+def read(path: str | Path) -> list[Row]:
+    """The file's non-blank rows, keyed by column; file-level problems as one UserError."""
+    name, text = text_of(path)
+    delimiter = delimiter_of(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[Row] = []
@@ -168,47 +187,152 @@ def validate(rows: list[Row]) -> tuple[list[dict], list[str]]:
     return good, errors
 
 
-def import_csv(path: str | Path, *, by: str | None = None) -> list[str]:
-    """Import every dossier of the file in one transaction, or none; returns the references."""
-    from sqlalchemy.exc import IntegrityError
-    from sqlmodel import select
+@dataclass
+class Imported:
+    references: list[str]  # the dossiers written now
+    skipped: list[str]  # already imported with the same history (a re-run)
+    facts: int  # facts written now
 
-    from medstay import projections
-    from medstay.dossiers import actor
-    from models import AuditEntry, Dossier, migrate, session
+
+def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | None = None,
+               progress=None) -> Imported:
+    """Import every dossier of the file, with its history from `facts` if given, in one
+    transaction, or none. A dossier already recorded with the same language and history is
+    skipped (the import can be run again); one recorded otherwise is an error. `progress`
+    (optional) is called with the number of dossiers written so far."""
+    from medstay import history
 
     name = Path(path).name or str(path)
     rows = read(path)
     good, errors = validate(rows)
+    histories: dict = {}
+    if facts is not None:
+        facts_name = Path(facts).name or str(facts)
+        histories, fact_errors = history.read(facts)
+        known = {values["reference"] for values in good} | _well_formed(rows)
+        fact_errors += [f"line {h.lines[0]}, reference: {ref} is not in {name}" for ref, h in histories.items()
+                        if ref not in known]
+        fact_errors += history.check({ref: h for ref, h in histories.items() if ref in known})
+        errors += [f"{facts_name} {e}" for e in fact_errors]
+    stored = history.by_reference(histories)
+    skipped = _already_imported(rows, good, stored, errors)
+    if errors:
+        raise _refuse(name, sorted(errors, key=_line_key))
+    new = [values for values in good if values["reference"] not in skipped]
+    count = _write(name, new, {ref: histories[ref] for ref in stored if ref not in skipped}, by, progress)
+    return Imported([values["reference"] for values in new], sorted(skipped), count)
+
+
+def _well_formed(rows: list[Row]) -> set[str]:
+    references = set()
+    for row in rows:
+        try:
+            references.add(_validators()["reference"](row.values.get("reference") or ""))
+        except UserError:
+            continue
+    return references
+
+
+def _already_imported(rows: list[Row], good: list[dict], stored: dict[str, list[dict]], errors: list[str]) -> set[str]:
+    """References of the file already in the database: the same language and history is a
+    re-run (skipped); anything else is an error (on the dossier's line, all in one pass)."""
+    from sqlmodel import select
+
+    from medstay import dossiers
+    from models import Dossier, DossierEvent, migrate, session
+
+    lines = {}
+    for row in rows:
+        try:
+            lines.setdefault(_validators()["reference"](row.values.get("reference") or ""), row.line)
+        except UserError:
+            continue
+    language = {values["reference"]: values["language"] for values in good}
     migrate()
+    skipped = set()
     with session() as db:
-        # Every reference that is well formed, on a good row or not: all mistakes in one pass.
-        lines = {}
-        for row in rows:
-            try:
-                lines.setdefault(_validators()["reference"](row.values.get("reference") or ""), row.line)
-            except UserError:
-                continue
-        existing = []
         references = list(lines)
         for i in range(0, len(references), CHUNK):
-            existing += db.exec(select(Dossier.reference).where(Dossier.reference.in_(references[i:i + CHUNK]))).all()
-        errors += [f"line {lines[ref]}, reference: the dossier {ref} already exists" for ref in existing]
-        if errors:
-            errors.sort(key=lambda e: int(m.group(1)) if (m := _ERROR.match(e)) else 0)
-            raise _refuse(name, errors)
-        who = actor(by)
-        dossiers = [Dossier(**{column: values[column] for column in COLUMNS}) for values in good]
-        for dossier in dossiers:
-            db.add(dossier)
+            chunk = references[i:i + CHUNK]
+            found = db.exec(select(Dossier.id, Dossier.reference, Dossier.language).where(Dossier.reference.in_(chunk)))
+            found = {ref: (id_, lang) for id_, ref, lang in found}
+            events = defaultdict(list)
+            for event in db.exec(select(DossierEvent).where(DossierEvent.dossier_id.in_([v[0] for v in found.values()]))
+                                 .order_by(DossierEvent.seq)):
+                events[event.dossier_id].append(event)
+            for ref, (id_, lang) in found.items():
+                facts = stored.get(ref, [])
+                if lang == language.get(ref) and facts is not None and dossiers.raw_events(events[id_]) == \
+                        _as_stored(facts):
+                    skipped.add(ref)
+                else:
+                    errors.append(f"line {lines[ref]}, reference: the dossier {ref} already exists"
+                                  + (" with another language or history" if stored or events[id_] else ""))
+    return skipped
+
+
+def _as_stored(facts: list[dict]) -> list[dict]:
+    import json
+
+    return [json.loads(json.dumps({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in f.items()}))
+            for f in facts]
+
+
+def _write(name: str, new: list[dict], histories: dict, by: str | None, progress) -> int:
+    """The dossiers, their facts, deadlines, reminders, audit entries and projection rows, in
+    one transaction; returns the number of facts written."""
+    from medstay import dossiers
+    from models.settings import pinned
+
+    with pinned():
+        return _write_all(name, new, histories, dossiers.actor(by), progress)
+
+
+def _write_all(name: str, new: list[dict], histories: dict, who: str, progress) -> int:
+    import json
+
+    from sqlalchemy.exc import IntegrityError
+
+    from medstay import config as configuration
+    from medstay import dossiers, projections
+    from medstay.errors import UserError as Refused
+    from models import AuditEntry, Dossier, DossierEvent, session
+
+    try:
+        cfg = configuration.load()
+    except Refused as exc:
+        cfg, plan_error = None, str(exc)
+    else:
+        plan_error = None
+    written = 0
+    with session() as db:
+        rows = [Dossier(**{column: values[column] for column in COLUMNS}) for values in new]
+        db.add_all(rows)
+        db.flush()  # ids, in one statement per table
+        for done, dossier in enumerate(rows, start=1):
+            h = histories.get(dossier.reference)
+            events = [DossierEvent(dossier_id=dossier.id, seq=seq, kind=e.kind, on=e.on, source="import",
+                                   recorded_by=who, data=json.dumps({k: v for k, v in e.as_dict().items()
+                                                                     if k not in ("kind", "on")}, sort_keys=True,
+                                                                    default=str))
+                      for seq, e in enumerate(h.events if h else [])]
+            db.add_all(events)
             db.add(AuditEntry(actor=who, action="dossier.imported", dossier_reference=dossier.reference,
-                              detail="import"))
+                              detail=f"import, {len(events)} fact(s)"))
+            if events:
+                error = (dossiers.sync_deadlines(db, dossier, dossiers.evaluated(events), cfg, fresh=True) if cfg
+                         else plan_error)
+            else:
+                error = None
+            projections.touch(db, dossier, plan_error=error, fresh=True)
+            written += len(events)
+            if progress and done % 100 == 0:
+                progress(done)
         try:
-            db.flush()
-            for dossier in dossiers:  # each gets its flow run from the projector, in bulk
-                projections.touch(db, dossier)
             db.commit()
         except IntegrityError:
-            raise UserError(f"nothing imported from {name}: one of its dossiers was registered meanwhile; "
-                            "run the import again") from None
-    return references
+            raise Refused(f"nothing imported from {name}: one of its dossiers was registered meanwhile; "
+                          "run the import again") from None
+    if progress:
+        progress(len(rows))
+    return written

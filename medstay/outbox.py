@@ -86,12 +86,13 @@ def wanted(dossier: Dossier, evaluation: rules.Evaluation, cfg) -> dict[str, Pla
     return out
 
 
-def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None) -> None:
+def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, fresh: bool = False) -> None:
     """Create the missing reminder rows, move pending ones whose date changed, cancel the
-    pending ones that are no longer wanted (deadline answered, superseded, dossier closed)."""
+    pending ones that are no longer wanted (deadline answered, superseded, dossier closed).
+    `fresh`: a dossier new in this transaction, with no reminder row to read."""
     cfg = cfg or configuration.load()
     want = wanted(dossier, evaluation, cfg)
-    existing = {n.key: n for n in db.exec(select(Notification).where(
+    existing = {} if fresh else {n.key: n for n in db.exec(select(Notification).where(
         Notification.dossier_id == dossier.id, Notification.purpose == "reminder"))}
     for key, row in existing.items():
         if row.status == "sent" and key in want and want[key].due_at.date() != row.due_at.date():

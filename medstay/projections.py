@@ -24,10 +24,11 @@ BEAT_STALE = timedelta(seconds=30)
 KEEP = object()  # `touch(plan_error=KEEP)`: this change did not plan reminders; keep what is known
 
 
-def touch(db: Session, dossier: Dossier, *, plan_error=KEEP) -> None:
+def touch(db: Session, dossier: Dossier, *, plan_error=KEEP, fresh: bool = False) -> None:
     """Ask for the dossier's run to show its current record (in the caller's transaction).
-    `plan_error`: the outcome of planning the reminders with this change (None: planned)."""
-    row = db.get(Projection, dossier.id)
+    `plan_error`: the outcome of planning the reminders with this change (None: planned);
+    `fresh`: a dossier new in this transaction (no row to read)."""
+    row = None if fresh else db.get(Projection, dossier.id)
     now = utcnow()
     if row is None:
         row = Projection(dossier_id=dossier.id, wanted=0, shown=0, next_attempt_at=now, updated_at=now)

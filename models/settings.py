@@ -3,7 +3,8 @@
 It sits at the bottom of the import graph (in `models/`, which everything else imports), so
 the database, the CLI, the projector and the flows read the same values the same way.
 Nothing is cached: `get_settings()` reads the environment on each call, so a long-lived
-process and the tests see a changed variable at once.
+process and the tests see a changed variable at once (a batch, e.g. an import, reads them
+once with `pinned()`).
 
 | variable | meaning | default |
 |---|---|---|
@@ -20,6 +21,9 @@ points Prefect there before importing it (`medstay/prefect_env.py`).
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import os
 import re
@@ -117,8 +121,25 @@ _HINTS = {"retention_days": "a whole number of days (0 or more, at most 100000)"
           "home": "a directory path", "config": "a file path"}
 
 
+_PINNED: ContextVar["Settings | None"] = ContextVar("medstay_settings", default=None)
+
+
+@contextmanager
+def pinned():
+    """Read the settings once for a batch (an import encrypts tens of thousands of values:
+    reading the environment for each took most of its time); anew again afterwards."""
+    token = _PINNED.set(get_settings())
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
 def get_settings() -> Settings:
-    """The settings from the current environment (read anew on each call); home created 0700."""
+    """The settings from the current environment (read anew on each call, but within
+    `pinned()`); home created 0700."""
+    if (settings := _PINNED.get()) is not None:
+        return settings
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -1,0 +1,144 @@
+"""Importing dossiers with their history (an office moving off its spreadsheets): the facts
+file beside the dossiers' CSV.
+
+    reference,kind,on
+    9TER-2026-000123,application_sent,2026-10-05
+    9TER-2026-000123,convocation_received,2026-11-20,appointment=2026-12-10
+    9TER-2026-000123,decision_notified,2026-12-18,mode=registered_mail
+
+One fact per row, a dossier's facts in the order they happened; the cells after `on` are the
+fact's fields as `field=value` (the same fields as `medstay event record --set`, free-text
+fields excepted: nothing but procedural facts is imported). Every dossier's whole history is
+checked by the rules before anything is written; every mistake is reported in one pass, by
+line and column. A sample is in `docs/samples/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rules
+from medstay import importer
+from medstay.errors import UserError
+
+HEADER = ("reference", "kind", "on")
+MAX_FACTS = 500_000
+FREE_TEXT = {f.name for fields in rules.FIELDS.values() for f in fields if f.type == "text"}
+
+
+@dataclass
+class History:
+    """One dossier's facts from the file, with the line of each."""
+
+    reference: str
+    lines: list[int] = field(default_factory=list)
+    raw: list[dict] = field(default_factory=list)
+    events: list[rules.Event] = field(default_factory=list)
+    evaluation: rules.Evaluation | None = None
+
+
+def read(path: str | Path) -> tuple[dict[str, History], list[str]]:
+    """The file's histories by reference, and its mistakes ('line N, column: reason')."""
+    name, text = importer.text_of(path, what="facts")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=importer.delimiter_of(text), strict=True)
+    histories: dict[str, History] = {}
+    errors: list[str] = []
+    header, count = None, 0
+    while True:
+        line = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise UserError(f"{name} is not a well-formed CSV file (line {line}: {exc})") from None
+        if not any(value.strip() for value in record):
+            continue
+        if header is None:
+            header = [value.strip().lower() for value in record]
+            if header[:3] != list(HEADER):
+                raise UserError(f"{name}: the first line must be {','.join(HEADER)} (then each fact's fields "
+                                "as field=value cells)")
+            continue
+        count += 1
+        if count > MAX_FACTS:
+            raise UserError(f"{name} has more than {MAX_FACTS:,} facts: split it into smaller files")
+        _row(record, line, histories, errors)
+    if count == 0:
+        raise UserError(f"{name} has no fact to import: only the header line")
+    return histories, errors
+
+
+def _row(record: list[str], line: int, histories: dict[str, History], errors: list[str]) -> None:
+    from medstay.dossiers import check_reference
+
+    values = [value.strip() for value in record]
+    values += [""] * (3 - len(values))
+    try:
+        reference = check_reference(values[0])
+    except UserError as exc:
+        errors.append(f"line {line}, reference: {exc}")
+        return
+    raw = {"kind": values[1] or None, "on": values[2] or None}
+    for cell in values[3:]:
+        if not cell:
+            continue
+        key, sep, value = cell.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            errors.append(f"line {line}, {cell[:30]!r}: a field is written field=value")
+        elif key in FREE_TEXT:
+            errors.append(f"line {line}, {key}: free text is not imported (record it with `medstay event record`)")
+        elif key in raw:
+            errors.append(f"line {line}, {key}: the field appears twice")
+        else:
+            raw[key] = value.strip()
+    history = histories.setdefault(reference, History(reference))
+    history.lines.append(line)
+    history.raw.append({k: v for k, v in raw.items() if v is not None})
+
+
+def check(histories: dict[str, History]) -> list[str]:
+    """Every history through the rules, as `event record` would take it one fact at a time:
+    each fact's shape and date (not after today), all reported; then, if they are all well
+    formed, the lifecycle's order (up to its first break: what follows depends on it)."""
+    from medstay.dossiers import _not_in_the_future
+
+    errors = []
+    for history in histories.values():
+        broken = []
+        for index, raw in enumerate(history.raw):
+            try:
+                event = rules.parse_event(raw, index)
+                _not_in_the_future(event)
+                history.events.append(event)
+            except rules.InvalidEvent as exc:
+                broken.append(exc)
+        try:
+            if not broken:
+                history.evaluation = rules.evaluate(history.events)
+        except rules.InvalidEvent as exc:
+            broken.append(exc)
+        errors += [f"line {history.lines[min(exc.index, len(history.lines) - 1)]}, {_column(exc.reason)}: "
+                   f"{history.reference}: {exc.reason}" for exc in broken]
+    return errors
+
+
+def _column(reason: str) -> str:
+    if reason.startswith(("it is dated", "its date")):
+        return "on"
+    for name in ("kind", "on"):
+        if f"'{name}'" in reason or (name == "kind" and "event kind" in reason):
+            return name
+    quoted = reason.split("'")
+    return quoted[1] if len(quoted) > 2 and quoted[1].isidentifier() else "history"
+
+
+def by_reference(histories: dict[str, History]) -> dict[str, list[dict] | None]:
+    """Each history as the facts the log stores (defaults filled, as `event record` stores
+    them); None for one with a mistake."""
+    return {ref: [e.as_dict() for e in h.events] if len(h.events) == len(h.raw) else None
+            for ref, h in histories.items()}
