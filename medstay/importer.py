@@ -247,27 +247,27 @@ def _already_imported(rows: list[Row], good: list[dict], stored: dict[str, list[
             lines.setdefault(_validators()["reference"](row.values.get("reference") or ""), row.line)
         except UserError:
             continue
-    language = {values["reference"]: values["language"] for values in good}
+    given = {values["reference"]: values for values in good}
     migrate()
     skipped = set()
     with session() as db:
         references = list(lines)
         for i in range(0, len(references), CHUNK):
             chunk = references[i:i + CHUNK]
-            found = db.exec(select(Dossier.id, Dossier.reference, Dossier.language).where(Dossier.reference.in_(chunk)))
-            found = {ref: (id_, lang) for id_, ref, lang in found}
+            found = {d.reference: d for d in db.exec(select(Dossier).where(Dossier.reference.in_(chunk)))}
             events = defaultdict(list)
-            for event in db.exec(select(DossierEvent).where(DossierEvent.dossier_id.in_([v[0] for v in found.values()]))
+            for event in db.exec(select(DossierEvent).where(DossierEvent.dossier_id.in_([d.id for d in found.values()]))
                                  .order_by(DossierEvent.seq)):
                 events[event.dossier_id].append(event)
-            for ref, (id_, lang) in found.items():
-                facts = stored.get(ref, [])
-                if lang == language.get(ref) and facts is not None and dossiers.raw_events(events[id_]) == \
-                        _as_stored(facts):
+            for ref, dossier in found.items():
+                facts, values = stored.get(ref, []), given.get(ref)
+                same = values is not None and all(getattr(dossier, c) == values[c] for c in COLUMNS)
+                if same and facts is not None and dossiers.raw_events(events[dossier.id]) == _as_stored(facts):
                     skipped.add(ref)
                 else:
-                    errors.append(f"line {lines[ref]}, reference: the dossier {ref} already exists"
-                                  + (" with another language or history" if stored or events[id_] else ""))
+                    errors.append(f"line {lines[ref]}, reference: the dossier {ref} already exists (with other "
+                                  "details or another history: import only new dossiers; correct one with "
+                                  "`medstay event correct`)")
     return skipped
 
 

@@ -320,7 +320,7 @@ def test_import_registers_every_row_in_one_go(home, cli, tmp_path):
                 "\r\n"
                 "9TER-2026-000003,de,anna@example.de,+49 1512 3456789,Anna Müller,,\r\n")
     r = ok(cli("dossier", "import", write(tmp_path, csv_text)))
-    assert "Imported 3 dossier(s)" in r.out and "medstay reconcile" in " ".join(r.out.split())
+    assert "Imported 3 dossier(s)" in r.out and "its flow run in Prefect" in " ".join(r.out.split())
     first = dossiers.load("9TER-2026-000001").dossier
     assert (first.name, first.email, first.phone, first.language) == ("Dupont, Jean", "jean@example.org",
                                                                       "+32470123456", "fr")
@@ -329,7 +329,7 @@ def test_import_registers_every_row_in_one_go(home, cli, tmp_path):
     assert dossiers.load("9TER-2026-000001").dossier.stage == "preparing"
     trail = json.loads(ok(cli("audit", "--json")).out)
     assert [(a["action"], a["reference"], a["detail"]) for a in trail] == [
-        ("dossier.imported", f"9TER-2026-00000{n}", "import") for n in (1, 2, 3)]
+        ("dossier.imported", f"9TER-2026-00000{n}", "import, 0 fact(s)") for n in (1, 2, 3)]
     assert b"jean@example.org" not in database_bytes(home)  # encrypted like any registration
 
 
@@ -393,7 +393,7 @@ def test_the_importer_service_returns_the_references(home, tmp_path):
     from medstay import importer
 
     path = write(tmp_path, "reference,language\n9TER-2026-000001,fr\n9TER-2026-000002,nl\n")
-    assert importer.import_csv(path, by="bulk") == ["9TER-2026-000001", "9TER-2026-000002"]
+    assert importer.import_csv(path, by="bulk").references == ["9TER-2026-000001", "9TER-2026-000002"]
 
 
 # --- garbage through `medstay dossier import` -------------------------------------------------
@@ -478,7 +478,7 @@ def test_import_with_garbage_never_crashes_and_changes_nothing_when_refused(home
 
 
 def test_every_csv_mistake_is_found_in_one_pass_and_shown_as_a_table(home, cli, tmp_path):
-    assert cli("dossier", "register", "9TER-2026-000900", "--language", "fr").code == 0
+    assert cli("dossier", "register", "9TER-2026-000900", "--language", "nl").code == 0  # the file says fr
     path = write(tmp_path, "reference,language,phone\n9TER-2026-000901,de,+49 151 2345678\n"
                            "9TER-2026-000900,fr,\n9TER-2026-000902,xx,+49 1512 3456789\n")
     r = cli("dossier", "import", path)
