@@ -161,10 +161,7 @@ def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
         return []
     # A channel with no URL configured keeps its rows pending (sent, late, once it is).
     channels = [c for c, url in (("email", cfg.email_url), ("sms", cfg.sms_url)) if url]
-    due = list(db.exec(select(Notification).where(Notification.status == "pending",
-                                                  Notification.next_attempt_at <= now,
-                                                  Notification.channel.in_(channels))
-                       .order_by(Notification.due_at)))
+    due = list(db.exec(due_query(now, channels)))
     latest: dict[tuple, Notification] = {}
     for row in due:
         if row.purpose == "reminder":
@@ -187,6 +184,16 @@ def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
         if taken.rowcount == 1:
             claimed.append(row.id)
     return claimed
+
+
+def due_query(now: datetime, channels: list[str]):
+    """The pending rows due at `now` on these channels, oldest due first. On PostgreSQL they
+    are locked for this transaction, skipping those another sweep holds (`FOR UPDATE SKIP
+    LOCKED`): concurrent sweeps share the work without waiting. SQLite has no row locks (the
+    clause is left out); there the conditional UPDATE of `_claim` alone keeps a row to one sweep."""
+    return (select(Notification).where(Notification.status == "pending", Notification.next_attempt_at <= now,
+                                       Notification.channel.in_(channels))
+            .order_by(Notification.due_at).with_for_update(skip_locked=True))
 
 
 def _settle(db: Session, row: Notification, status: str, note: str) -> None:

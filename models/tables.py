@@ -158,6 +158,7 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="status"),
         Index("ix_notification_due", "status", "due_at"),
+        Index("ix_notification_pending", "status", "next_attempt_at"),  # the sweep's "due now?"
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,50 @@ def test_a_new_policy_is_applied_by_replan_without_duplicates(refused, cli, chan
     assert before == {"act_by-20", "act_by-10", "act_by-3", "act_by-1"}
     assert len([n for n in appeal if n["offset"] == "act_by-1" and n["role"] == "applicant"
                 and n["channel"] == "email"]) == 1
+
+
+@pytest.fixture
+def on_postgresql(home, monkeypatch, postgres_url):
+    """This test's project database: a fresh schema of the throwaway PostgreSQL cluster."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
+
+    from models import reset_engines
+
+    schema = f"sweeps_{os.getpid()}_{abs(hash(str(home))) % 10**6}"
+    admin = create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sql(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    monkeypatch.setenv("MEDSTAY_DATABASE_URL", f"{postgres_url}?options=-csearch_path%3D{schema}")
+    reset_engines()
+    yield
+    reset_engines()
+
+
+def test_three_sweeps_at_once_on_postgresql_send_each_reminder_once(on_postgresql, refused, smtp, gateway, home):
+    procs = [_sweep_process(home, "2027-02-09T09:05") for _ in range(3)]
+    for p in procs:
+        p.wait(timeout=120)
+        assert p.returncode == 0, p.stdout.read()
+    assert len(smtp.box.to(APPLICANT)) == 1 and len(smtp.box.to(LAWYER)) == 1 and len(gateway.to(PHONE)) == 1
+
+
+def test_on_postgresql_a_second_sweep_skips_the_rows_the_first_holds(on_postgresql, refused):
+    """`FOR UPDATE SKIP LOCKED`: while one sweep holds the due rows, another sees none and
+    goes on at once (it does not wait, and it does not take them)."""
+    from datetime import datetime, timezone
+
+    from medstay.outbox import due_query
+    from models import session
+
+    now = datetime(2027, 2, 9, 8, 5, tzinfo=timezone.utc)
+    with session() as first, session() as second:
+        held = list(first.exec(due_query(now, ["email", "sms"])))
+        assert len(held) == 4  # applicant e-mail and SMS, lawyer, caseworker: 20 days before
+        started = time.monotonic()
+        assert list(second.exec(due_query(now, ["email", "sms"]))) == []
+        assert time.monotonic() - started < 2
+        first.rollback()
+        assert len(list(second.exec(due_query(now, ["email", "sms"])))) == 4  # released: the next sweep's
