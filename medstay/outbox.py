@@ -177,13 +177,16 @@ def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
             _settle(db, latest[group], "skipped", "a later reminder of the same deadline was due")
             tally["would be skipped"] += 1
         latest[group] = row
+    # One conditional UPDATE for the lot, saying which rows it took (RETURNING, on SQLite ≥ 3.35
+    # and PostgreSQL): a row another sweep took meanwhile is no longer "pending" and is left out.
+    ids = [row.id for row in latest.values()]
     claimed = []
-    for row in latest.values():
-        taken = db.execute(update(Notification).where(Notification.id == row.id, Notification.status == "pending")
-                           .values(status="claimed", claimed_at=now))
-        if taken.rowcount == 1:
-            claimed.append(row.id)
-    return claimed
+    for i in range(0, len(ids), 500):
+        claimed += db.execute(update(Notification).where(Notification.id.in_(ids[i:i + 500]),
+                                                         Notification.status == "pending")
+                              .values(status="claimed", claimed_at=now).returning(Notification.id)).scalars().all()
+    order = {id_: n for n, id_ in enumerate(ids)}
+    return sorted(claimed, key=order.__getitem__)
 
 
 def due_query(now: datetime, channels: list[str]):

@@ -90,7 +90,9 @@ class Cluster:
             s.bind(("127.0.0.1", 0))
             (self.root / "port").write_text(str(s.getsockname()[1]))
         if os.geteuid() == 0:
-            self.server.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.server.parent.mkdir(exist_ok=True)
+            os.chmod(self.server.parent, 0o711)  # the postgres user passes through, lists nothing
+            self.server.mkdir(mode=0o700, exist_ok=True)
             shutil.chown(self.server, user=RUN_AS)
         # Local socket for the superuser (peer), password over TCP for Prefect.
         self._run([str(bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth-local=trust",

@@ -36,14 +36,17 @@ class Stack:
     def __init__(self, env: dict, logs: Path) -> None:
         self.env, self.logs = env, logs
         self.children: dict[str, tuple[list[str], subprocess.Popen]] = {}
+        self.extra: dict[str, dict] = {}  # a child's own variables (the Prefect server's database URL)
         self.restarts: dict[str, tuple[int, float]] = {}  # name → (quick deaths in a row, next start allowed)
         self.started: dict[str, float] = {}
 
-    def start(self, name: str, args: list[str]) -> subprocess.Popen:
+    def start(self, name: str, args: list[str], extra_env: dict | None = None) -> subprocess.Popen:
         log = (self.logs / f"{name}.log").open("ab")
         os.chmod(log.name, 0o600)
-        proc = subprocess.Popen(args, env=self.env, cwd=prefect_env.PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT,
-                                preexec_fn=_die_with_parent)
+        if extra_env is not None:
+            self.extra[name] = extra_env
+        proc = subprocess.Popen(args, env={**self.env, **self.extra.get(name, {})}, cwd=prefect_env.PROJECT_DIR,
+                                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         log.close()
         (self.logs / f"{name}.pid").write_text(str(proc.pid))  # for ops (and tests) to find each child
         self.children[name] = (args, proc)
@@ -166,10 +169,13 @@ def up(port: int, demo: bool) -> None:
     prefect_env.write_profile(env["PREFECT_API_URL"], env["PREFECT_API_AUTH_STRING"])
     stack = Stack(env, logs)
     bin_dir = Path(sys.executable).parent
+    cluster = None
     try:
-        print(f"Starting Prefect server on 127.0.0.1:{port} (data in {home}) ...", flush=True)
+        server_env, where, cluster = prefect_database(home)
+        print(f"Starting Prefect server on 127.0.0.1:{port} (data in {home}; Prefect's database: {where}) ...",
+              flush=True)
         server = stack.start("prefect-server", [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1",
-                                                "--port", str(port)])
+                                                "--port", str(port)], extra_env=server_env)
         wait_healthy(env["PREFECT_API_URL"], server)
         _private_tree(prefect_env.prefect_home())
         ensure_pools(env)
@@ -188,7 +194,25 @@ def up(port: int, demo: bool) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave children behind
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+        if cluster is not None:
+            cluster.stop()
         print("Stopped.", flush=True)
+
+
+def prefect_database(home: Path) -> tuple[dict, str, object]:
+    """Prefect's own database, chosen by MEDSTAY_PREFECT_DATABASE: its embedded SQLite (the
+    default), a PostgreSQL cluster under the home, started here, or the URL ops give. The
+    server's environment only: the URL (and its password) reaches no other process."""
+    choice = get_settings().prefect_database
+    if choice is None:
+        return {}, "embedded SQLite", None
+    if choice == "postgres":
+        from medstay.pgcluster import Cluster
+
+        cluster = Cluster(home)
+        url = cluster.start()
+        return {"PREFECT_SERVER_DATABASE_CONNECTION_URL": url}, f"PostgreSQL in {cluster.server}", cluster
+    return {"PREFECT_SERVER_DATABASE_CONNECTION_URL": choice}, "PostgreSQL (MEDSTAY_PREFECT_DATABASE)", None
 
 
 def _load(demo: bool) -> None:

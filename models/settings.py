@@ -63,8 +63,19 @@ class Settings(BaseSettings):
                                                 description="Fernet keys, current first")
     actor: Optional[str] = Field(default=None, description="who records facts (audit trail)")
     config: Optional[Path] = Field(default=None, description="the reminder policy file")
+    prefect_database: Optional[str] = Field(default=None, description="Prefect's own database: sqlite (default), "
+                                            "postgres (a cluster under the home), or a postgresql+asyncpg:// URL")
     retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=100_000,
                                 description="days a closed dossier's personal data is kept")
+
+    @field_validator("prefect_database", mode="after")
+    @classmethod
+    def _engine(cls, value: Optional[str]) -> Optional[str]:
+        if value is None or value.strip().lower() in ("", "sqlite", "postgres"):
+            return (value or "").strip().lower() or None
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("sqlite, postgres or a postgresql+asyncpg:// URL")
+        return value
 
     @field_validator("home", mode="after")
     @classmethod
@@ -118,6 +129,7 @@ class Settings(BaseSettings):
 
 
 _HINTS = {"retention_days": "a whole number of days (0 or more, at most 100000)",
+          "prefect_database": "sqlite, postgres or a postgresql+asyncpg:// URL",
           "home": "a directory path", "config": "a file path"}
 
 

@@ -125,6 +125,7 @@ class Projector:
 
     # -- 2. Facts from the record --------------------------------------------------------------
     def _record(self, client) -> int:
+        started = time.monotonic()
         due = [d for d in projections.due() if d.reference not in self.busy]
         if not due:
             return 0
@@ -136,7 +137,10 @@ class Projector:
             except Exception as exc:  # noqa: BLE001 - one dossier's trouble never holds up the others
                 _failed(item.reference, _short(exc))
         if new:
+            read = time.monotonic()
             self._create(client, new)
+            log.info("projector: %d new run(s) in %.1f s (%.1f s reading the record)", len(new),
+                     time.monotonic() - started, read - started)
         return len(due)
 
     def _project(self, item: projections.Due, run, new: list) -> None:
