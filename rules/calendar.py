@@ -27,7 +27,7 @@ def _legal_holidays(year: int) -> holidays.HolidayBase:
 
 def to_date(value) -> Date:
     """A pendulum Date from a datetime.date (or pendulum Date)."""
-    return pendulum.date(value.year, value.month, value.day)
+    return value if type(value) is Date else Date(value.year, value.month, value.day)
 
 
 def is_legal_holiday(day: Date) -> bool:
@@ -40,31 +40,46 @@ def holiday_name(day: Date) -> str | None:
 
 def is_working_day(day: Date) -> bool:
     """Jour ouvrable: Monday to Friday, except legal holidays."""
+    return _working(day.toordinal())
+
+
+@functools.lru_cache(maxsize=65536)
+def _working(ordinal: int) -> bool:
+    # Cached by day: a sweep or an import asks about the same few hundred days again and again.
+    day = Date.fromordinal(ordinal)
     return day.isoweekday() <= 5 and not is_legal_holiday(day)
+
+
+def plus_days(day: Date, days: int) -> Date:
+    """`day` + `days` calendar days (negative: before), as a pendulum Date; plain day
+    arithmetic, without pendulum's general duration machinery (most of the rules' time)."""
+    return Date.fromordinal(day.toordinal() + days)
 
 
 def roll_forward(day: Date) -> Date:
     """A Saturday, Sunday or legal holiday moves to the next working day."""
-    while not is_working_day(day):
-        day = day.add(days=1)
-    return day
+    ordinal = day.toordinal()
+    while not _working(ordinal):
+        ordinal += 1
+    return Date.fromordinal(ordinal)
 
 
 def act_by(due: Date) -> Date:
     """The last working day on or before `due`: the day one can still reach a post office,
     a commune or a lawyer's office."""
-    while not is_working_day(due):
-        due = due.subtract(days=1)
-    return due
+    ordinal = due.toordinal()
+    while not _working(ordinal):
+        ordinal -= 1
+    return Date.fromordinal(ordinal)
 
 
 def nth_working_day_after(day: Date, n: int) -> Date:
     """The n-th working day strictly after `day` (n >= 1)."""
-    count = 0
+    ordinal, count = day.toordinal(), 0
     while count < n:
-        day = day.add(days=1)
-        count += is_working_day(day)
-    return day
+        ordinal += 1
+        count += _working(ordinal)
+    return Date.fromordinal(ordinal)
 
 
 def add_months(day: Date, months: int) -> Date:
@@ -74,7 +89,10 @@ def add_months(day: Date, months: int) -> Date:
 
 def add_years(day: Date, years: int) -> Date:
     """Same day, 29 February becoming 28 February in a common year."""
-    return to_date(day.add(years=years))
+    try:
+        return Date(day.year + years, day.month, day.day)
+    except ValueError:  # 29 February → 28 February
+        return Date(day.year + years, day.month, 28)
 
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

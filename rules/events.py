@@ -69,6 +69,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "dossier_closed": (Field("reason", "text", description="why the dossier is closed (never medical information)"),),
 }
 KINDS = tuple(FIELDS)
+_SPECS = {kind: {f.name: f for f in fields} for kind, fields in FIELDS.items()}
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,9 @@ def parse_date(raw, what: str) -> Date:
     day = None
     if isinstance(raw, date):
         day = raw
-    elif isinstance(raw, str) and _ISO_DATE.fullmatch(raw.strip()):
+    elif isinstance(raw, str) and _ISO_DATE.fullmatch(text := raw.strip()):
         try:
-            day = date.fromisoformat(raw.strip())
+            day = calendar.Date.fromisoformat(text)  # a pendulum Date at once
         except ValueError:
             pass
     if day is None:
@@ -162,7 +163,7 @@ def parse_event(raw, index: int) -> Event:
         if "on" not in raw:
             raise ValueError("missing 'on' (the date the fact happened)")
         on = parse_date(raw["on"], "'on'")
-        specs = {f.name: f for f in FIELDS[kind]}
+        specs = _SPECS[kind]
         unknown = sorted(str(k)[:40] for k in raw if k not in ("kind", "on") and k not in specs)
         if unknown:
             raise ValueError(f"unknown field {', '.join(unknown)} for {kind}")

@@ -101,7 +101,7 @@ class _Dossier:
             raise InvalidEvent(event.index, f"its date {event.on} is before the previous event's ({self.last_on})")
         if self.stage in TERMINAL:
             raise InvalidEvent(event.index, f"the dossier is {self.stage}: nothing can follow")
-        if event.kind not in self.allowed():
+        if event.kind not in _USUALLY[self.stage] and event.kind not in self.allowed():  # fast path first
             raise InvalidEvent(event.index, _not_allowed(event.kind, self.stage))
         if event.kind == "appointment_missed" and event.on != self.appointment_on:
             raise InvalidEvent(event.index, f"a missed appointment is dated on the appointment ({self.appointment_on})")
@@ -252,6 +252,10 @@ def _not_allowed(kind: str, stage: str) -> str:
     if kind == "excluded":
         return "an exclusion needs an application sent first"
     return f"{kind} cannot follow the stage {stage}"
+
+
+# The facts a stage always allows: most facts are found here without building `allowed()`.
+_USUALLY = {stage: frozenset(ALLOWED.get(stage, ())) | ANYTIME for stage in ALLOWED} | {s: frozenset() for s in TERMINAL}
 
 
 def evaluate(raw_events: list) -> Evaluation:
