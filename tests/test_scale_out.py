@@ -1,0 +1,105 @@
+"""Scale-out as README "Running at scale" describes it: a second process worker on the `medstay`
+pool (started as ops would on another machine: the same checkout, the project database's
+settings, PREFECT_API_URL and PREFECT_API_AUTH_STRING), the pool's concurrency limit set with
+Prefect's own command, and two reminder sweeps started at the same moment as deployment runs.
+Every reminder is sent once; every dossier's run advances once per fact."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.peers import Smtp
+from tests.prefect_stack import BIN, OwnStack, profile, stop_up
+
+pytestmark = pytest.mark.prefect
+
+REFS = [f"9TER-2026-0011{n:02d}" for n in range(12)]
+NOW = "2027-02-09T08:05:00+00:00"  # 09:05 in Brussels: the reminders 20 days before Mon 1 March 2027
+
+
+def test_two_workers_and_two_sweeps_send_every_reminder_once(tmp_path):
+    smtp = Smtp()
+    smtp.start()
+    own = OwnStack.at(tmp_path)
+    own.medstay("init", "--rehearsal")  # pretend clock allowed: a training home
+    (own.home / "config.yaml").write_text(
+        f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+        "  alerts_to: ops@example.org\n")
+    proc = own.start()
+    second = None
+    try:
+        for n, ref in enumerate(REFS):
+            own.medstay("dossier", "register", ref, "--language", "fr", "--email", f"applicant{n}@example.org")
+            for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_admissible", "2026-11-02"),
+                                    ("residence_refused", "2027-01-15"), ("decision_notified", "2027-01-29")):
+                own.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+        found = profile(own.home)
+        ops = {**own.env, "PREFECT_API_URL": found["PREFECT_API_URL"],
+               "PREFECT_API_AUTH_STRING": found["PREFECT_API_AUTH_STRING"]}
+        limit = subprocess.run([str(BIN / "prefect"), "work-pool", "set-concurrency-limit", "medstay", "2"], env=ops,
+                               capture_output=True, text=True, timeout=120, cwd=_project())
+        assert limit.returncode == 0, limit.stdout + limit.stderr
+        second = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "medstay", "--name",
+                                   "second-machine"], env=ops, cwd=_project(), stdout=open(tmp_path / "w2.log", "wb"),
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        runs = _two_sweeps(ops)
+        assert {r.state.type.value for r in runs} == {"COMPLETED"}, [(r.name, r.state.name) for r in runs]
+        for n in range(len(REFS)):
+            assert len(smtp.box.to(f"applicant{n}@example.org")) == 1, n  # sent once, whoever ran which sweep
+        listed = own.medstay("reminders", "list", "--json")
+        assert listed.count('"status": "sent"') == len(REFS)
+        # And the dossiers: one more fact each, each run advanced once (pause key w5-: five entries).
+        for ref in REFS:
+            own.medstay("event", "record", ref, "appeal_lodged", "--on", "2027-02-10")
+        _all_paused_at(ops, 5)
+    finally:
+        if second is not None:
+            os.killpg(second.pid, 9)
+        stop_up(proc)
+        smtp.stop()
+
+
+def _project() -> str:
+    from medstay import prefect_env
+
+    return str(prefect_env.PROJECT_DIR)
+
+
+def _client(ops: dict):
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+
+    return temporary_settings({PREFECT_API_URL: ops["PREFECT_API_URL"],
+                               PREFECT_API_AUTH_STRING: ops["PREFECT_API_AUTH_STRING"]})
+
+
+def _two_sweeps(ops: dict) -> list:
+    from prefect import get_client
+
+    with _client(ops), get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("reminder-sweep/reminder-sweep")
+        ids = [client.create_flow_run_from_deployment(deployment.id, parameters={"now": NOW}).id for _ in range(2)]
+        deadline = time.monotonic() + 240
+        while True:
+            runs = [client.read_flow_run(i) for i in ids]
+            if all(r.state.is_final() for r in runs) or time.monotonic() > deadline:
+                return runs
+            time.sleep(1)
+
+
+def _all_paused_at(ops: dict, entries: int) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    deadline = time.monotonic() + 120
+    with _client(ops), get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=REFS)))
+            keys = sorted((r.name, (r.state.state_details.pause_key or "")[:3]) for r in runs if r.state.is_paused())
+            if keys == sorted((ref, f"w{entries}-") for ref in REFS) and len(runs) == len(REFS):
+                return
+            assert time.monotonic() < deadline, keys
+            time.sleep(0.5)
