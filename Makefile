@@ -29,15 +29,29 @@ system-deps:
 run: install
 	$(BIN)/medstay up --demo --port $(PORT)
 
+# The modules that touch the project database, run a second time with it on PostgreSQL
+# (each test a fresh schema of the throwaway cluster): the same suite passes on both.
+DB_TESTS := tests/test_cli.py tests/test_corrections.py tests/test_privacy.py tests/test_import_history.py \
+	tests/test_form_fuzz.py tests/test_fuzz_entry.py tests/test_reminders.py tests/test_projections.py \
+	tests/test_resume_form.py
+
 test: install
 	$(BIN)/pytest
+	MEDSTAY_TEST_DATABASE=postgres $(BIN)/pytest -q $(DB_TESTS)
 
 test-fast: $(VENV)/.installed
 	$(BIN)/pytest -m "not prefect and not browser"
 
+# Sizes: BENCH_SIZES (bench/scale.py, default 1000,10000), BENCH_RUNS (live runs through
+# medstay up: 1000 on the embedded SQLite, then 1000 and 10000 with Prefect on PostgreSQL);
+# FULL=1 adds 100,000. CI runs it small (.ci/run).
+BENCH_RUNS ?= 1000 10000
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/doors.py
+	$(BIN)/python bench/scale.py $(if $(FULL),--full,)
+	$(BIN)/python bench/prefect_scale.py $(firstword $(BENCH_RUNS))
+	for n in $(BENCH_RUNS) $(if $(FULL),100000,); do $(BIN)/python bench/prefect_scale.py $$n --postgres || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -44,10 +44,11 @@ def free_port() -> int:
 
 
 class Up:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, extra: dict | None = None) -> None:
         self.home, user = base / "home", base / "user"
         user.mkdir()
-        self.env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(user), "LANG": "C.UTF-8", "MEDSTAY_HOME": str(self.home)}
+        self.env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(user), "LANG": "C.UTF-8", "MEDSTAY_HOME": str(self.home),
+                    **(extra or {})}
         self.port, self.log = free_port(), base / "up.log"
         self.proc = subprocess.Popen([str(BIN / "medstay"), "up", "--port", str(self.port)], env=self.env,
                                      stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)

@@ -34,6 +34,11 @@ def _bin_dir() -> Path:
     return found[-1]
 
 
+def _runuser() -> str:
+    """util-linux's runuser, also when /usr/sbin is not on the PATH (a plain user shell)."""
+    return shutil.which("runuser") or next((p for p in ("/usr/sbin/runuser", "/sbin/runuser") if os.path.exists(p)), "")
+
+
 class Cluster:
     def __init__(self, home: Path) -> None:
         self.root = home / "prefect-postgres"  # port and password (ours)
@@ -46,7 +51,7 @@ class Cluster:
         self.data = self.server / "data"
 
     def _as_server(self, argv: list[str]) -> list[str]:
-        return ["runuser", "-u", RUN_AS, "--", *argv] if os.geteuid() == 0 else argv
+        return [_runuser(), "-u", RUN_AS, "--", *argv] if os.geteuid() == 0 else argv
 
     def _run(self, argv: list[str], what: str) -> None:
         done = subprocess.run(self._as_server(argv), capture_output=True, text=True, timeout=180, cwd="/")
@@ -81,7 +86,7 @@ class Cluster:
         return self.url()
 
     def _init(self, bin_dir: Path) -> None:
-        if os.geteuid() == 0 and shutil.which("runuser") is None:
+        if os.geteuid() == 0 and not _runuser():
             raise UserError("running as root needs `runuser` (util-linux) to start PostgreSQL as postgres")
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         (self.root / "password").write_text(secrets.token_urlsafe(24) + "\n")

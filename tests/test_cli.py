@@ -151,12 +151,12 @@ def test_rules_evaluate_starts_fast_without_database_or_prefect(tmp_path):
 
 
 def test_showing_contacts_is_audited(registered, cli, home):
-    import sqlite3
+    from tests.conftest import raw_rows
 
     shown = json.loads(cli("dossier", "show", REF, "--json", "--contacts").out)
     assert shown["contacts"]["phone"] == "+32470123456" and shown["contacts"]["email"] == "applicant@example.org"
-    with sqlite3.connect(home / "medstay.db") as db:
-        actions = [r[0] for r in db.execute("SELECT action FROM audit_entry WHERE dossier_reference = ?", (REF,))]
+    actions = [r[0] for r in raw_rows(home, "SELECT action FROM audit_entry WHERE dossier_reference = :ref "
+                                            "ORDER BY id", {"ref": REF})]
     assert actions == ["dossier.registered", "contact.read"]
 
 

@@ -119,9 +119,8 @@ def test_badges_name_the_next_act_by_date(cli, home):
 
 
 def test_a_purge_erases_the_free_text_a_correction_carries(cli, home):
-    import sqlite3
-
     from medstay import privacy
+    from tests.conftest import raw_rows
 
     assert cli("dossier", "register", REF, "--language", "fr").code == 0
     record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02", "ground=art. 9ter §3 1°"))
@@ -129,7 +128,6 @@ def test_a_purge_erases_the_free_text_a_correction_carries(cli, home):
     assert "wrong paragraph" not in cli("audit", REF).out  # free text stays in the log only
     record(cli, ("dossier_closed", "2026-11-20"))
     privacy.purge(reference=REF, now=date(2040, 1, 1))
-    with sqlite3.connect(home / "medstay.db") as db:
-        stored = " ".join(row[0] for row in db.execute("SELECT data FROM dossier_event"))
+    stored = " ".join(row[0] for row in raw_rows(home, "SELECT data FROM dossier_event"))
     assert "§3" not in stored and "wrong paragraph" not in stored
     assert shown(cli)["stage"] == "closed"  # the history still reads

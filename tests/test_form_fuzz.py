@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rules
-from tests.conftest import db_digest
+from tests.conftest import database_made, db_digest
 
 REF = "9TER-2026-000321"
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
@@ -37,7 +37,7 @@ def _setup(cli):
 def test_any_form_answer_is_recorded_or_refused_cleanly(home, cli, answer):
     from tasks.projection import record_answer
 
-    if not (home / "medstay.db").exists():
+    if not database_made(home):
         _setup(cli)
     before = db_digest(home)
     refusal = record_answer(REF, answer, f"fuzz:{json.dumps(answer, default=str)}")

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 import rules
-from tests.conftest import Result, db_digest
+from tests.conftest import Result, database_made, db_digest
 
 FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -149,7 +149,7 @@ def test_event_record_on_any_reference(home, cli, reference, kind, on):
 @given(reference=references, language=languages, email=st.none() | emails, phone=st.none() | phones,
        name=st.none() | text, lawyer=st.none() | emails)
 def test_dossier_register_with_garbage(home, cli, reference, language, email, phone, name, lawyer):
-    if not (home / "medstay.db").exists():
+    if not database_made(home):
         fresh_dossier(cli)
     args = ["dossier", "register", reference, "--language", language]
     for option, value in (("--email", email), ("--phone", phone), ("--name", name), ("--lawyer-email", lawyer)):

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rules
-from tests.conftest import db_digest
+from tests.conftest import database_made, db_digest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "docs" / "samples"
 BIN = Path(sys.executable).parent
@@ -73,7 +73,7 @@ def test_every_mistake_of_both_files_is_reported_at_once_and_nothing_is_written(
 
 
 def test_the_lifecycle_is_checked_as_event_record_would(home, cli, tmp_path):
-    before = db_digest(home) if (home / "medstay.db").exists() else None
+    before = db_digest(home) if database_made(home) else None
     facts = _facts(tmp_path / "facts.csv", ["9TER-2026-100001,application_sent,2026-09-10",
                                             "9TER-2026-100001,declared_admissible,2026-08-01"])
     refused = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(facts), "--json")
@@ -100,7 +100,7 @@ def test_any_history_is_imported_as_the_rules_read_it_or_refused_with_nothing_wr
         expected = {ref: rules.evaluate(h) for ref, h in histories.items()}
     except rules.InvalidEvent:
         expected = None
-    before = db_digest(home) if (home / "medstay.db").exists() else None
+    before = db_digest(home) if database_made(home) else None
     done = cli("dossier", "import", str(dossiers), "--facts", str(path), "--json")
     if expected is None:
         assert done.code == 2 and json.loads(done.out)["mistakes"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 import traceback
 from datetime import datetime, timezone
@@ -16,7 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import medstay.commands_privacy  # noqa: F401  (registers the commands until cli.main imports them)
-from tests.conftest import TEST_KEY, Result, db_digest
+from tests.conftest import ON_POSTGRES, TEST_KEY, Result, database_made, db_digest, raw_rows
 
 REF = "9TER-2024-000042"
 NAME = "Zorglub Markername"
@@ -93,14 +92,17 @@ def closed(home, cli):
 
 
 def database_bytes(home) -> bytes:
+    """Everything the database holds at rest: its files on SQLite; every row on PostgreSQL."""
+    if ON_POSTGRES:
+        tables = [r[0] for r in raw_rows(home, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+        return repr([raw_rows(home, f"SELECT * FROM {t}") for t in sorted(tables)]).encode()
     return b"".join((home / name).read_bytes() for name in sorted(os.listdir(home)) if name.startswith("medstay.db"))
 
 
 def raw_tokens(home) -> list[str]:
     """The stored (encrypted) contact and message values, as they are on disk."""
-    with sqlite3.connect(home / "medstay.db") as con:
-        rows = con.execute("SELECT name, email, phone, lawyer_email, caseworker_email FROM dossier").fetchall()
-        rows += con.execute("SELECT address, body, NULL, NULL, NULL FROM notification").fetchall()
+    rows = raw_rows(home, "SELECT name, email, phone, lawyer_email, caseworker_email FROM dossier")
+    rows += raw_rows(home, "SELECT address, body, NULL, NULL, NULL FROM notification")
     return [value for row in rows for value in row if value]
 
 
@@ -458,7 +460,7 @@ def csv_documents(draw) -> bytes:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(document=csv_documents())
 def test_import_with_garbage_never_crashes_and_changes_nothing_when_refused(home, cli, tmp_path, document):
-    if not (home / "medstay.db").exists():
+    if not database_made(home):
         ok(cli("dossier", "register", "9TER-2026-000999", "--language", "fr"))
     path = tmp_path / "fuzz.csv"
     path.write_bytes(document)

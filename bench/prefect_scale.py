@@ -1,0 +1,130 @@
+"""The Prefect side of issue 11: `medstay up` as the README starts it (fresh MEDSTAY_HOME;
+`--postgres` adds MEDSTAY_PREFECT_DATABASE=postgres), N dossiers imported with five facts each,
+and the time until every one is a named paused run with its form and timeline. Same-run
+baselines on the same server: Prefect's bulk endpoint alone creating N bare runs, and
+`/health` beside a filter of 200 runs. RSS of every process of the stack at the end.
+
+    python bench/prefect_scale.py 1000 [--postgres]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.doors import BIN, Up  # noqa: E402
+from bench.sample import write as write_sample  # noqa: E402
+
+
+def shown(home: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(home / "medstay.db") as db:
+        return db.execute("SELECT count(*) FROM projection WHERE shown >= wanted AND shown > 0").fetchone()[0]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True).stdout.split("\n")
+    rows = [tuple(int(x) for x in line.split()) for line in out if line.strip()]
+    children: dict[int, list[int]] = {}
+    for p, pp, _ in rows:
+        children.setdefault(pp, []).append(p)
+    rss = {p: r for p, _, r in rows}
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total / 1024
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    engine = "postgres" if "--postgres" in sys.argv else "sqlite"
+    with tempfile.TemporaryDirectory(prefix="medstay-pscale-") as tmp:
+        base = Path(tmp)
+        extra = {"MEDSTAY_PREFECT_DATABASE": "postgres"} if engine == "postgres" else {}
+        subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env={**os.environ, "MEDSTAY_HOME": str(
+            base / "home")}, check=True, capture_output=True)
+        up = Up(base, extra)
+        try:
+            dossiers, facts = write_sample(base, n)
+            started = time.perf_counter()
+            up.medstay("dossier", "import", str(dossiers), "--facts", str(facts))
+            imported = time.perf_counter() - started
+            timeline = []
+            while (done := shown(up.home)) < n:
+                timeline.append((round(time.perf_counter() - started, 1), done))
+                if time.perf_counter() - started > 3600:
+                    break
+                time.sleep(2)
+            live = time.perf_counter() - started
+            result = {"engine": engine, "n": n, "import_s": imported, "all_live_s": live, "runs_per_s": n / live,
+                      "timeline": timeline, "rss_mb": rss_mb(up.proc.pid)}
+            result["filter_200_p95_ms"] = p95([_timed(lambda: up.http.post("/flow_runs/filter", json={"limit": 200}))
+                                               for _ in range(40)]) * 1000
+            result["health_p95_ms"] = p95([_timed(lambda: up.http.get("/health")) for _ in range(40)]) * 1000
+            result.update(_bulk_baseline(up, n))
+        finally:
+            up.stop()
+            if engine == "postgres":  # the throwaway home's cluster: run as root, its data is outside the home
+                import shutil
+
+                from medstay.pgcluster import Cluster
+
+                cluster = Cluster(up.home)
+                if cluster.server != cluster.root:
+                    shutil.rmtree(cluster.server, ignore_errors=True)
+    line = (f"{n:,} dossiers imported with 5 facts, every one a named paused run ({engine}): {result['all_live_s']:.0f} s "
+            f"({result['runs_per_s']:.1f} runs/s; import {result['import_s']:.1f} s) | baseline Prefect's bulk endpoint "
+            f"alone, {n:,} bare runs: {result['bulk_s']:.0f} s ({n / result['bulk_s']:.1f} runs/s) | ratio "
+            f"{result['all_live_s'] / result['bulk_s']:.2f}")
+    print(line)
+    print(f"API filter of 200 runs at {2 * n:,} runs p95: {result['filter_200_p95_ms']:.0f} ms | baseline /health p95: "
+          f"{result['health_p95_ms']:.0f} ms | ratio {result['filter_200_p95_ms'] / result['health_p95_ms']:.1f}")
+    print(f"RSS of medstay up (server, worker, projector, supervisor{', PostgreSQL not counted' if engine == 'postgres' else ''}) "
+          f"at {2 * n:,} runs: {result['rss_mb']:.0f} MB")
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"prefect-scale-{engine}-{n}.json").write_text(json.dumps(result, indent=2))
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _bulk_baseline(up: Up, n: int) -> dict:
+    """Prefect's bulk endpoint alone: n bare runs of the same deployment, 100 per call, in a
+    Paused state (what the projector's creation costs without forms, timelines or state changes)."""
+    deployment = up.http.post("/deployments/filter", json={"deployments": {"name": {"any_": ["dossier-lifecycle"]}}})
+    deployment_id = deployment.json()[0]["id"]
+    started = time.perf_counter()
+    made, retried = 0, 0
+    while made < n:
+        batch = [{"name": f"bulk-{made + i}", "parameters": {"reference": "9TER-2099-000000"},
+                  "state": {"type": "PAUSED", "name": "Paused"}} for i in range(min(100, n - made))]
+        answer = up.http.post(f"/deployments/{deployment_id}/create_flow_run/bulk", json=batch)
+        results = answer.json()["results"] if answer.status_code < 300 else []
+        ok = sum(r["status"] == "CREATED" for r in results)
+        retried += len(batch) - ok
+        made += ok
+    return {"bulk_s": time.perf_counter() - started, "bulk_retried": retried}
+
+
+if __name__ == "__main__":
+    main()
