@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -91,15 +91,16 @@ class OwnStack:
     user_home: Path
     port: int
     log: Path
+    extra: dict = field(default_factory=dict)  # a setting an ops engineer would add (MEDSTAY_PREFECT_DATABASE)
 
     @classmethod
-    def at(cls, base: Path) -> "OwnStack":
+    def at(cls, base: Path, **extra: str) -> "OwnStack":
         (base / "user").mkdir()
-        return cls(base / "home", base / "user", free_port(), base / "up.log")
+        return cls(base / "home", base / "user", free_port(), base / "up.log", extra)
 
     @property
     def env(self) -> dict:
-        return user_env(self.home, self.user_home)
+        return {**user_env(self.home, self.user_home), **self.extra}
 
     def medstay(self, *args: str, timeout: float = 90) -> str:
         """`medstay ARGS` in a second shell: exit 0, no traceback, no temporary server."""
@@ -111,12 +112,13 @@ class OwnStack:
         return said
 
     def start(self) -> subprocess.Popen:
-        return start_up(self.home, self.user_home, self.port, self.log)
+        return start_up(self.home, self.user_home, self.port, self.log, extra=self.extra)
 
 
-def start_up(home: Path, user_home: Path, port: int, log: Path, demo: bool = False) -> subprocess.Popen:
+def start_up(home: Path, user_home: Path, port: int, log: Path, demo: bool = False,
+             extra: dict | None = None) -> subprocess.Popen:
     """`medstay up` as a user starts it; returns once it says it is up."""
-    env = user_env(home, user_home)
+    env = {**user_env(home, user_home), **(extra or {})}
     offset = log.stat().st_size if log.exists() else 0  # a restart appends to the same log
     proc = subprocess.Popen([str(BIN / "medstay"), "up", "--port", str(port), *(["--demo"] if demo else [])],
                             env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)

@@ -103,3 +103,40 @@ def _all_paused_at(ops: dict, entries: int) -> None:
                 return
             assert time.monotonic() < deadline, keys
             time.sleep(0.5)
+
+
+def test_medstay_up_with_prefect_on_its_own_postgresql(tmp_path):
+    """MEDSTAY_PREFECT_DATABASE=postgres, and nothing else: `medstay up` makes a PostgreSQL
+    cluster for Prefect, the dossiers' runs live there, and Ctrl-C stops it too."""
+    from medstay.pgcluster import Cluster
+
+    own = OwnStack.at(tmp_path, MEDSTAY_PREFECT_DATABASE="postgres")
+    proc = own.start()
+    cluster = Cluster(own.home)
+    try:
+        assert "Prefect's database: PostgreSQL in" in own.log.read_text()
+        own.medstay("dossier", "register", "9TER-2026-001201", "--language", "nl")
+        own.medstay("event", "record", "9TER-2026-001201", "application_sent", "--on", "2026-10-05")
+        found = profile(own.home)
+        ops = {"PREFECT_API_URL": found["PREFECT_API_URL"], "PREFECT_API_AUTH_STRING": found["PREFECT_API_AUTH_STRING"]}
+        from prefect import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+        deadline = time.monotonic() + 90
+        with _client(ops), get_client(sync_client=True) as client:
+            while True:
+                runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[
+                    "9TER-2026-001201"])))
+                if runs and runs[0].state.is_paused() and "Submitted" in runs[0].state.name:
+                    break
+                assert time.monotonic() < deadline, [(r.name, r.state.name) for r in runs]
+                time.sleep(0.5)
+        assert (cluster.data / "postmaster.pid").exists()
+        assert oct((own.home / "prefect-postgres" / "password").stat().st_mode & 0o777) == "0o600"
+    finally:
+        stop_up(proc)
+    assert not (cluster.data / "postmaster.pid").exists()  # stopped with medstay up
+    if cluster.server != cluster.root:
+        import shutil
+
+        shutil.rmtree(cluster.server, ignore_errors=True)
