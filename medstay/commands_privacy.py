@@ -122,8 +122,15 @@ def dossier_import(
             done = importer.import_csv(file, facts=facts)
         else:
             with Progress(console=err, transient=True) as bar:
-                task = bar.add_task("Writing the dossiers", total=None)
-                done = importer.import_csv(file, facts=facts, progress=lambda n: bar.update(task, completed=n))
+                tasks = {}
+
+                def show(step: str, n: int, total: int) -> None:
+                    if step not in tasks:
+                        tasks[step] = bar.add_task({"checking": "Checking the histories",
+                                                    "writing": "Writing the dossiers"}[step], total=total)
+                    bar.update(tasks[step], completed=n)
+
+                done = importer.import_csv(file, facts=facts, progress=show)
     except importer.ImportRefused as refused:
         _refused(refused, as_json)
         raise typer.Exit(2) from None

@@ -101,14 +101,16 @@ def _row(record: list[str], line: int, histories: dict[str, History], errors: li
     history.raw.append({k: v for k, v in raw.items() if v is not None})
 
 
-def check(histories: dict[str, History]) -> list[str]:
+def check(histories: dict[str, History], progress=None) -> list[str]:
     """Every history through the rules, as `event record` would take it one fact at a time:
     each fact's shape and date (not after today), all reported; then, if they are all well
     formed, the lifecycle's order (up to its first break: what follows depends on it)."""
     from medstay.dossiers import _not_in_the_future
 
     errors = []
-    for history in histories.values():
+    for done, history in enumerate(histories.values(), start=1):
+        if progress and done % 500 == 0:
+            progress(done, len(histories))
         broken = []
         for index, raw in enumerate(history.raw):
             try:

@@ -199,7 +199,8 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
     """Import every dossier of the file, with its history from `facts` if given, in one
     transaction, or none. A dossier already recorded with the same language and history is
     skipped (the import can be run again); one recorded otherwise is an error. `progress`
-    (optional) is called with the number of dossiers written so far."""
+    (optional) is called as progress(step, done, total): "checking" the histories, then
+    "writing" the dossiers."""
     from medstay import history
 
     name = Path(path).name or str(path)
@@ -212,7 +213,8 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
         known = {values["reference"] for values in good} | _well_formed(rows)
         fact_errors += [f"line {h.lines[0]}, reference: {ref} is not in {name}" for ref, h in histories.items()
                         if ref not in known]
-        fact_errors += history.check({ref: h for ref, h in histories.items() if ref in known})
+        fact_errors += history.check({ref: h for ref, h in histories.items() if ref in known},
+                                     progress=(lambda n, total: progress("checking", n, total)) if progress else None)
         errors += [f"{facts_name} {e}" for e in fact_errors]
     stored = history.by_reference(histories)
     skipped = _already_imported(rows, good, stored, errors)
@@ -327,12 +329,12 @@ def _write_all(name: str, new: list[dict], histories: dict, who: str, progress) 
             projections.touch(db, dossier, plan_error=error, fresh=True)
             written += len(events)
             if progress and done % 100 == 0:
-                progress(done)
+                progress("writing", done, len(rows))
         try:
             db.commit()
         except IntegrityError:
             raise Refused(f"nothing imported from {name}: one of its dossiers was registered meanwhile; "
                           "run the import again") from None
     if progress:
-        progress(len(rows))
+        progress("writing", len(rows), len(rows))
     return written
