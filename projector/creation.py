@@ -54,12 +54,17 @@ def create(client, deployment_id: UUID, runs: list[NewRun]) -> dict[str, UUID]:
     not on this process."""
     created: dict[str, UUID] = {}
     pending = {new.reference: new for new in runs}
-    pool = _painters()
+    pool, size = _painters(), BULK
     for delay in (0, *BACKOFF):
         time.sleep(delay)
-        for batch in _batches(list(pending.values())):
-            answer = client.request("POST", "/deployments/{id}/create_flow_run/bulk",
-                                    path_params={"id": deployment_id}, json=[_entry(new) for new in batch])
+        for batch in _batches(list(pending.values()), size):
+            try:
+                answer = client.request("POST", "/deployments/{id}/create_flow_run/bulk",
+                                        path_params={"id": deployment_id}, json=[_entry(new) for new in batch])
+            except Exception as exc:  # noqa: BLE001 - an overloaded server (SQLite's lock, a timeout):
+                size = max(10, size // 2)  # smaller calls after the backoff; nothing is dropped (still pending)
+                log.warning("creating %d runs failed (%s); next calls of %d", len(batch), str(exc)[:120], size)
+                break
             made = [(new, UUID(result["flow_run_id"])) for new, result in zip(batch, answer.json()["results"])
                     if result["status"] == "CREATED"]
             for (new, run_id), painted in zip(made, pool.map(lambda job: _painted(*job), made)):
@@ -112,5 +117,5 @@ def _paint_new(client, run_id: UUID, new: NewRun) -> None:
     client.set_flow_run_state(run_id, waiting, force=True)
 
 
-def _batches(items: list) -> list[list]:
-    return [items[i:i + BULK] for i in range(0, len(items), BULK)]
+def _batches(items: list, size: int = BULK) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
