@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from medstay import board, clock, digest, outbox, sweep
 
@@ -38,7 +39,7 @@ def deliver(notification_id: int, now: datetime) -> str:
     return row.status + (" (late)" if row.late else "")
 
 
-@flow(name="reminder-sweep", persist_result=False)
+@flow(name="reminder-sweep", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=sweep.SENDERS))
 def reminder_sweep(now: str | None = None) -> dict:
     """Send every reminder, alert and digest that is due, once (again only when a delivery
     could not be confirmed, saying so). With `now` set on a home with real dossiers: a dry run."""
@@ -48,10 +49,13 @@ def reminder_sweep(now: str | None = None) -> dict:
         get_run_logger().warning("dry run at %s: %s. %s", moment.isoformat(), preview or "nothing due", clock.DRY_RUN)
         return {"dry run": 1, **preview}
     outcomes: dict[str, int] = {}
-    for notification_id in claim_due(moment):
-        state = deliver.with_options(task_run_name=sweep.label(notification_id))(notification_id, moment,
-                                                                                 return_state=True)
-        outcome = "failed" if state.is_failed() else state.result()
+    # Submitted, not called: the flow's thread-pool task runner sends them side by side
+    # (sweep.SENDERS at once), each delivery still its own task run, named without personal data.
+    futures = [deliver.with_options(task_run_name=sweep.label(notification_id)).submit(notification_id, moment)
+               for notification_id in claim_due(moment)]
+    for future in futures:
+        future.wait()
+        outcome = "failed" if future.state.is_failed() else future.state.result()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     get_run_logger().info("sweep at %s: %s", moment.isoformat(), outcomes or "nothing due")
     publish_board(moment)  # the caseworkers' board follows each sweep

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -107,15 +109,54 @@ def _contact(dossier: Dossier, role: str, channel: str) -> str | None:
     return outbox.contact(dossier, role, channel)
 
 
+class _PerThread(logging.Handler):
+    """Apprise's log lines, each kept for the thread that sent the message (the sweep sends
+    side by side; Apprise's own LogCapture is one buffer for the whole process)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        self.buffers: dict[int, list[str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        buffer = self.buffers.get(record.thread)
+        if buffer is not None:
+            buffer.append(self.format(record))
+
+
+_HANDLER, _LOCK, _LOGGER = _PerThread(), threading.Lock(), logging.getLogger("apprise")
+_level: list[int] = []  # the logger's own level while some thread captures
+
+
+@contextmanager
+def _captured():
+    """This thread's Apprise log lines, DEBUG included, for the time of one send."""
+    lines: list[str] = []
+    with _LOCK:
+        if not _HANDLER.buffers:
+            _level.append(_LOGGER.level)
+            _LOGGER.setLevel(logging.DEBUG)
+            _LOGGER.addHandler(_HANDLER)
+        _HANDLER.buffers[threading.get_ident()] = lines
+    try:
+        yield lines
+    finally:
+        with _LOCK:
+            del _HANDLER.buffers[threading.get_ident()]
+            if not _HANDLER.buffers:
+                _LOGGER.removeHandler(_HANDLER)
+                _LOGGER.setLevel(_level.pop())
+
+
 def send(out: Outgoing) -> tuple[str, str]:
     """('sent' | 'transient' | 'permanent', scrubbed detail)."""
     notifier = apprise.Apprise()  # a fresh object per message: no throttling between sends
     if not notifier.add(out.url):
         return "permanent", "the channel URL is not a valid Apprise URL"
     # DEBUG shows the server's reply (e.g. "550 5.1.1"); only problem lines are kept, scrubbed.
-    with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s %(message)s") as logs:
+    with _captured() as logs:
         ok = notifier.notify(title=out.subject, body=out.body, body_format=apprise.NotifyFormat.TEXT)
-    lines = [line.strip() for line in logs.getvalue().splitlines()
+    lines = [line.strip() for line in logs
              if line.startswith(("WARNING", "ERROR")) or _SMTP_REPLY.search(line)]
     detail = scrub(" | ".join(lines), out.recipient)[-400:]
     if ok:
