@@ -53,7 +53,14 @@ def bench_rules() -> dict:
             "baseline_seconds": floor, "ratio": full / floor}
 
 
+def rehearsal(home: Path) -> None:
+    """A training home (as `medstay init --rehearsal` makes): made-up dossiers at pretend dates."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "home.json").write_text(json.dumps({"rehearsal": True}))
+
+
 def bench_record(home: Path) -> dict:
+    rehearsal(home)
     os.environ.update(MEDSTAY_HOME=str(home), MEDSTAY_SECRET_KEY="x3G8YqXb9yQpJ0cT1m5l0ZsJ0Vd0y8kq1R1b8Kq7d0E=")
     from medstay import dossiers
 
@@ -97,9 +104,14 @@ def bench_sweep(home: Path, n: int = 120) -> dict:
     controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
     url = f"mailto://127.0.0.1:{port}?from=medstay@example.org&mode=insecure"
-    (home / "config.yaml").write_text(f"notify:\n  email_url: {url}\nreminders:\n  appeal: {{before_act_by: [0], "
+    (home / "config.yaml").write_text(f"notify:\n  email_url: {url}\n  alerts_to: ops@example.org\n"
+                                      f"reminders:\n  appeal: {{before_act_by: [0], "
                                       f"to: [applicant], by: [email]}}\n")
+    rehearsal(home)
     os.environ.update(MEDSTAY_HOME=str(home), MEDSTAY_CONFIG=str(home / "config.yaml"))
+    from models import reset_engines
+
+    reset_engines()
     from medstay import delivery, dossiers, sweep
 
     for i in range(n):
