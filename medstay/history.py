@@ -15,8 +15,6 @@ line and column. A sample is in `docs/samples/`.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,20 +41,10 @@ class History:
 def read(path: str | Path) -> tuple[dict[str, History], list[str]]:
     """The file's histories by reference, and its mistakes ('line N, column: reason')."""
     name, text = importer.text_of(path, what="facts")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=importer.delimiter_of(text), strict=True)
     histories: dict[str, History] = {}
     errors: list[str] = []
     header, count = None, 0
-    while True:
-        line = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise UserError(f"{name} is not a well-formed CSV file (line {line}: {exc})") from None
-        if not any(value.strip() for value in record):
-            continue
+    for line, record in importer.records(name, text):
         if header is None:
             header = [value.strip().lower() for value in record]
             if header[:3] != list(HEADER):

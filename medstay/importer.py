@@ -105,23 +105,28 @@ def delimiter_of(text: str) -> str:
     return ";" if ";" in first and "," not in first else ","
 
 
-def read(path: str | Path) -> list[Row]:
-    """The file's non-blank rows, keyed by column; file-level problems as one UserError."""
-    name, text = text_of(path)
-    delimiter = delimiter_of(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header: list[str] | None = None
-    rows: list[Row] = []
+def records(name: str, text: str):
+    """(line, values) of each non-blank CSV record of a file's text (`,` or Belgian Excel's
+    `;`); a malformed file is one UserError naming the line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text), strict=True)
     while True:
-        start = reader.line_num + 1
+        line = reader.line_num + 1
         try:
             record = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
-            raise UserError(f"{name} is not a well-formed CSV file (line {start}: {exc})") from None
-        if not any(value.strip() for value in record):
-            continue  # blank line, or only separators
+            raise UserError(f"{name} is not a well-formed CSV file (line {line}: {exc})") from None
+        if any(value.strip() for value in record):  # not a blank line, or only separators
+            yield line, record
+
+
+def read(path: str | Path) -> list[Row]:
+    """The file's non-blank rows, keyed by column; file-level problems as one UserError."""
+    name, text = text_of(path)
+    header: list[str] | None = None
+    rows: list[Row] = []
+    for start, record in records(name, text):
         if header is None:
             header = _header(name, record, start)
             continue

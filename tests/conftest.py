@@ -32,7 +32,7 @@ def home(tmp_path, monkeypatch, request) -> Path:
     monkeypatch.setenv("MEDSTAY_HOME", str(path))
     monkeypatch.delenv("MEDSTAY_DATABASE_URL", raising=False)
     if ON_POSTGRES:
-        monkeypatch.setenv("MEDSTAY_DATABASE_URL", _fresh_schema(request.getfixturevalue("postgres_url"), request))
+        monkeypatch.setenv("MEDSTAY_DATABASE_URL", fresh_schema(request.getfixturevalue("postgres_url"), request))
     monkeypatch.setenv("MEDSTAY_SECRET_KEY", TEST_KEY)
     monkeypatch.setenv("MEDSTAY_ACTOR", "test-caseworker")
     reset_engines()
@@ -76,7 +76,7 @@ def cli():
     return run_cli
 
 
-def _fresh_schema(url: str, request) -> str:
+def fresh_schema(url: str, request) -> str:
     from sqlalchemy import create_engine, text
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -236,20 +236,12 @@ def test_a_new_policy_is_applied_by_replan_without_duplicates(refused, cli, chan
 
 
 @pytest.fixture
-def on_postgresql(home, monkeypatch, postgres_url):
+def on_postgresql(home, monkeypatch, postgres_url, request):
     """This test's project database: a fresh schema of the throwaway PostgreSQL cluster."""
-    from sqlalchemy import create_engine
-    from sqlalchemy import text as sql
-
     from models import reset_engines
+    from tests.conftest import fresh_schema
 
-    schema = f"sweeps_{os.getpid()}_{abs(hash(str(home))) % 10**6}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(sql(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
-    monkeypatch.setenv("MEDSTAY_DATABASE_URL", f"{postgres_url}?options=-csearch_path%3D{schema}")
+    monkeypatch.setenv("MEDSTAY_DATABASE_URL", fresh_schema(postgres_url, request))
     reset_engines()
     yield
     reset_engines()
