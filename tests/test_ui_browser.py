@@ -40,6 +40,15 @@ def _resume(page):
     return dialog
 
 
+def _run_page(p, stack, run, width: int, height: int):
+    """A caseworker's browser, logged in, on the dossier's flow-run page: (browser, page)."""
+    browser = _browser(p)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    ui = _login(page, stack)
+    page.goto(f"{ui}/runs/flow-run/{run.id}")
+    return browser, page
+
+
 def _pick_today(page, dialog, nth: int) -> None:
     dialog.locator(".p-date-button__control").nth(nth).click(force=True)
     page.get_by_role("button", name="Today").click()
@@ -71,10 +80,7 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
     appointment = date.today()  # picked with the date picker's "Today"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = _browser(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        ui = _login(page, stack)
-        page.goto(f"{ui}/runs/flow-run/{run.id}")
+        browser, page = _run_page(p, stack, run, 1400, 1000)
         dialog = _resume(page)
         dialog.get_by_role("button", name="Convocation", exact=True).click()  # only its fields now
         dialog.get_by_text("date of the examination").wait_for(timeout=10000)
@@ -111,10 +117,7 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
     run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Convocation" in r.state.name)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = _browser(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        ui = _login(page, stack)
-        page.goto(f"{ui}/runs/flow-run/{run.id}")
+        browser, page = _run_page(p, stack, run, 1400, 900)
         page.get_by_text("Convocation – appointment on 10/12/2026").first.wait_for(timeout=30000)
         page.screenshot(path=str(ARTIFACTS / "badge-flow-run-paused.png"))
         dialog = _resume(page)
@@ -165,10 +168,7 @@ def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(s
                                                      history[:3] + [("decision_notified", day)]]).deadlines
                    if d.kind == "appeal") for day in (typed, right)]
     with sync_playwright() as p:
-        browser = _browser(p)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        ui = _login(page, stack)
-        page.goto(f"{ui}/runs/flow-run/{run.id}")
+        browser, page = _run_page(p, stack, run, 1366, 768)
         dialog = _resume(page)
         dialog.get_by_role("button", name="Correct", exact=True).click()
         dialog.get_by_text("The recorded fact to correct").wait_for(timeout=10000)
