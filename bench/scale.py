@@ -118,7 +118,9 @@ def bench_import(tmp: Path, size: int) -> None:
 
 
 def bench_outbox(tmp: Path, rows: int) -> None:
-    """Due reminders among `rows` outbox rows (all but 200 pending in the future or settled)."""
+    """Due reminders among `rows` outbox rows (all but 200 pending in the future or settled).
+    The 200 due are reminders of 200 dossiers' deadlines, so the claim checks each against its
+    deadline, as a real sweep does."""
     from sqlmodel import select
 
     from medstay import outbox
@@ -127,15 +129,20 @@ def bench_outbox(tmp: Path, rows: int) -> None:
     home = fresh_home(tmp, f"outbox-{rows}")
     migrate()
     db = sqlite3.connect(home / "medstay.db")
-    db.execute("INSERT INTO dossier (reference, language, stage, created_at) VALUES ('9TER-2026-000001', 'fr', "
-               "'refused', '2026-01-01')")
+    db.executemany("INSERT INTO dossier (id, reference, language, stage, created_at) VALUES (?, ?, 'fr', 'refused', "
+                   "'2026-01-01')", [(d, f"9TER-2026-{d:06d}") for d in range(1, 201)])
+    db.executemany("INSERT INTO deadline (dossier_id, position, kind, trigger_seq, due, act_by, basis) "
+                   "VALUES (?, 0, 'appeal', 0, '2027-03-01', '2027-03-01', 'art. 39/57')", [(d,) for d in range(1, 201)])
     now = datetime(2027, 2, 5, 9, 0, tzinfo=timezone.utc)
     later, past = "2030-01-01 08:00:00.000000", "2027-02-05 07:00:00.000000"  # as SQLite stores them
 
     def row(i: int) -> tuple:
         due = past if i < 200 else later
         status = "pending" if i < 200 or i % 3 else "sent"
-        return (f"k{i}", "notice", 1, "appeal", 0, 0, "applicant", "email", due, due, status, 0, 0, "", past)
+        # The due ones: a reminder for each of 200 dossiers, checked against its deadline as a sweep does.
+        purpose, dossier = ("reminder", i + 1) if i < 200 else ("notice", 1 + i % 200)
+        return (f"k{i}", purpose, dossier, "appeal", 0, "act_by-20", "applicant", "email", due, due, status, 0, 0, "",
+                past)
 
     for start in range(0, rows, 100_000):
         db.executemany("INSERT INTO notification (key, purpose, dossier_id, deadline_kind, trigger_seq, \"offset\", "
