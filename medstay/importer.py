@@ -278,6 +278,14 @@ def _already_imported(rows: list[Row], good: list[dict], stored: dict[str, list[
     return skipped
 
 
+def _as_recorded(evaluation, events: list):
+    """The rules' answer from the check, as `dossiers.evaluated` gives it for a stored log
+    with no correction (not evaluated a second time)."""
+    evaluation.recorded, evaluation.corrections = len(events), []
+    evaluation.entries, evaluation.moved = tuple(range(len(events))), None
+    return evaluation
+
+
 def _as_stored(facts: list[dict]) -> list[dict]:
     import json
 
@@ -327,7 +335,7 @@ def _write_all(name: str, new: list[dict], histories: dict, who: str, progress) 
             db.add(AuditEntry(actor=who, action="dossier.imported", dossier_reference=dossier.reference,
                               detail=f"import, {len(events)} fact(s)"))
             if events:
-                error = (dossiers.sync_deadlines(db, dossier, dossiers.evaluated(events), cfg, fresh=True) if cfg
+                error = (dossiers.sync_deadlines(db, dossier, _as_recorded(h.evaluation, events), cfg, fresh=True) if cfg
                          else plan_error)
             else:
                 error = None
