@@ -284,6 +284,13 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # Its own handler: importing Prefect has configured the root logger already, so
+    # `basicConfig` would be a no-op and logs/projector.log stayed empty.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    medstay_log = logging.getLogger("medstay")
+    medstay_log.addHandler(handler)
+    medstay_log.setLevel(logging.INFO)
+    medstay_log.propagate = False
     Projector(stop).serve()
 
