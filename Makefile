@@ -16,8 +16,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# What the tests need from Debian: headless Chromium for the UI test, and PostgreSQL's server
-# binaries (tests/postgres.py starts a throwaway cluster with them).
+# What the tests need from Debian: headless Chromium for the UI test, PostgreSQL's server
+# binaries (tests/postgres.py starts a throwaway cluster with them) and redis-server (Prefect's
+# API server in several processes, MEDSTAY_PREFECT_SERVER_WORKERS).
 system-deps:
 	@command -v chromium >/dev/null || { \
 	  echo "Installing Debian's chromium (browser test of the Prefect UI)"; \
@@ -25,6 +26,9 @@ system-deps:
 	@compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { \
 	  echo "Installing Debian's postgresql (throwaway cluster for the PostgreSQL tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >/dev/null; }
+	@command -v redis-server >/dev/null || { \
+	  echo "Installing Debian's redis-server (Prefect's API server in several processes)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
 run: install
 	$(BIN)/medstay up --demo --port $(PORT)
@@ -43,7 +47,8 @@ test-fast: $(VENV)/.installed
 	$(BIN)/pytest -m "not prefect and not browser"
 
 # Sizes: BENCH_SIZES (bench/scale.py, default 1000,10000), BENCH_RUNS (live runs through
-# medstay up: 1000 on the embedded SQLite, then 1000 and 10000 with Prefect on PostgreSQL);
+# medstay up: 1000 on the embedded SQLite, then 1000 and 10000 with Prefect on PostgreSQL, then
+# 1000 with Prefect's API in 2 processes);
 # FULL=1 adds 100,000. CI runs it small (.ci/run).
 BENCH_RUNS ?= 1000 10000
 bench: install
@@ -52,6 +57,7 @@ bench: install
 	$(BIN)/python bench/scale.py $(if $(FULL),--full,)
 	$(BIN)/python bench/prefect_scale.py $(firstword $(BENCH_RUNS))
 	for n in $(BENCH_RUNS) $(if $(FULL),100000,); do $(BIN)/python bench/prefect_scale.py $$n --postgres || exit 1; done
+	$(BIN)/python bench/prefect_scale.py $(firstword $(BENCH_RUNS)) --postgres --server-workers 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -4,7 +4,10 @@ and the time until every one is a named paused run with its form and timeline. S
 baselines on the same server: Prefect's bulk endpoint alone creating N bare runs, and
 `/health` beside a filter of 200 runs. RSS of every process of the stack at the end.
 
-    python bench/prefect_scale.py 1000 [--postgres]
+    python bench/prefect_scale.py 1000 [--postgres [--server-workers 2]]
+
+`--server-workers N` sets MEDSTAY_PREFECT_SERVER_WORKERS=N: Prefect's API server in N processes
+(with Redis), the bulk-alone baseline measured on that same server.
 """
 
 from __future__ import annotations
@@ -54,9 +57,13 @@ def p95(samples: list[float]) -> float:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     engine = "postgres" if "--postgres" in sys.argv else "sqlite"
+    workers = int(sys.argv[sys.argv.index("--server-workers") + 1]) if "--server-workers" in sys.argv else 1
     with tempfile.TemporaryDirectory(prefix="medstay-pscale-") as tmp:
         base = Path(tmp)
         extra = {"MEDSTAY_PREFECT_DATABASE": "postgres"} if engine == "postgres" else {}
+        if workers > 1:
+            extra["MEDSTAY_PREFECT_SERVER_WORKERS"] = str(workers)
+            engine = f"postgres-{workers}-api-processes"
         subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env={**os.environ, "MEDSTAY_HOME": str(
             base / "home")}, check=True, capture_output=True)
         up = Up(base, extra)
@@ -80,7 +87,7 @@ def main() -> None:
             result.update(_bulk_baseline(up, n))
         finally:
             up.stop()
-            if engine == "postgres":  # the throwaway home's cluster: run as root, its data is outside the home
+            if engine.startswith("postgres"):  # the throwaway home's cluster: run as root, its data is outside the home
                 import shutil
 
                 from medstay.pgcluster import Cluster
@@ -95,7 +102,7 @@ def main() -> None:
     print(line)
     print(f"API filter of 200 runs at {2 * n:,} runs p95: {result['filter_200_p95_ms']:.0f} ms | baseline /health p95: "
           f"{result['health_p95_ms']:.0f} ms | ratio {result['filter_200_p95_ms'] / result['health_p95_ms']:.1f}")
-    print(f"RSS of medstay up (server, worker, projector, supervisor{', PostgreSQL not counted' if engine == 'postgres' else ''}) "
+    print(f"RSS of medstay up (server, worker, projector, supervisor{', PostgreSQL not counted' if engine.startswith('postgres') else ''}) "
           f"at {2 * n:,} runs: {result['rss_mb']:.0f} MB")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)

@@ -161,6 +161,9 @@ def up(port: int, demo: bool) -> None:
     signal.signal(signal.SIGINT, interrupted)
     if port_in_use(port):
         raise UserError(f"port {port} is already in use on 127.0.0.1 (another medstay up?): choose --port")
+    if get_settings().prefect_server_workers > 1 and not get_settings().prefect_database:
+        raise UserError("MEDSTAY_PREFECT_SERVER_WORKERS above 1 needs Prefect on PostgreSQL (the embedded SQLite "
+                        "takes one writer): set MEDSTAY_PREFECT_DATABASE=postgres, or a URL")
     home = get_settings().home
     logs = home / "logs"
     logs.mkdir(mode=0o700, exist_ok=True)
@@ -174,9 +177,7 @@ def up(port: int, demo: bool) -> None:
         server_env, where, cluster = prefect_database(home)
         print(f"Starting Prefect server on 127.0.0.1:{port} (data in {home}; Prefect's database: {where}) ...",
               flush=True)
-        server = stack.start("prefect-server", [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1",
-                                                "--port", str(port)], extra_env=server_env)
-        wait_healthy(env["PREFECT_API_URL"], server)
+        _start_server(stack, home, bin_dir, port, server_env)
         _private_tree(prefect_env.prefect_home())
         ensure_pools(env)
         prefect_cli("deploy", "--all", env=env)
@@ -197,6 +198,54 @@ def up(port: int, demo: bool) -> None:
         if cluster is not None:
             cluster.stop()
         print("Stopped.", flush=True)
+
+
+def _start_server(stack: Stack, home: Path, bin_dir: Path, port: int, server_env: dict) -> None:
+    """Prefect's API server, until healthy; with MEDSTAY_PREFECT_SERVER_WORKERS above 1, in
+    that many processes (Prefect's multi-worker mode: PostgreSQL, Redis, its schema migrated
+    once beforehand rather than by every process at once, the services in a process of their own)."""
+    workers = get_settings().prefect_server_workers
+    argv = [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    api = stack.env["PREFECT_API_URL"]
+    if workers == 1:
+        wait_healthy(api, stack.start("prefect-server", argv, extra_env=server_env))
+        return
+    from medstay.broker import Broker
+
+    broker = Broker(home)
+    broker.wait_ready(stack.start("redis", broker.argv()))
+    server_env = {**server_env, **broker.env()}
+    print(f"Prefect's API server in {workers} processes, its services in one more, with Redis "
+          f"({broker.socket}) ...", flush=True)
+    _prepare_once({**stack.env, **server_env})
+    server_env |= {"PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false", "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false"}
+    wait_healthy(api, stack.start("prefect-server", [*argv, "--workers", str(workers)], extra_env=server_env))
+    stack.start("prefect-services", [str(bin_dir / "prefect"), "server", "services", "start"], extra_env=server_env)
+
+
+# What each process of Prefect's server does at start, done once here instead: several
+# processes migrating a fresh schema, or registering the block types, at the same moment fail
+# on unique keys (measured: "alembic_version already exists", "aws-credentials already exists").
+_PREPARE = """
+import asyncio
+from prefect.server.database import provide_database_interface
+from prefect.server.models.block_registration import run_block_auto_registration
+
+async def main():
+    db = provide_database_interface()
+    await db.run_migrations_upgrade()
+    async with await db.session() as session:
+        await run_block_auto_registration(session=session)
+        await session.commit()
+
+asyncio.run(main())
+"""
+
+
+def _prepare_once(env: dict) -> None:
+    done = subprocess.run([sys.executable, "-c", _PREPARE], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise UserError(f"preparing Prefect's database failed: {done.stderr.strip()[-300:]}")
 
 
 def prefect_database(home: Path) -> tuple[dict, str, object]:

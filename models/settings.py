@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     config: Optional[Path] = Field(default=None, description="the reminder policy file")
     prefect_database: Optional[str] = Field(default=None, description="Prefect's own database: sqlite (default), "
                                             "postgres (a cluster under the home), or a postgresql+asyncpg:// URL")
+    prefect_server_workers: int = Field(default=1, ge=1, le=16, description="processes of Prefect's API server "
+                                        "(more than one needs PostgreSQL and starts Redis)")
     retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=100_000,
                                 description="days a closed dossier's personal data is kept")
 
@@ -130,6 +132,7 @@ class Settings(BaseSettings):
 
 _HINTS = {"retention_days": "a whole number of days (0 or more, at most 100000)",
           "prefect_database": "sqlite, postgres or a postgresql+asyncpg:// URL",
+          "prefect_server_workers": "a whole number of Prefect API server processes, 1 to 16",
           "home": "a directory path", "config": "a file path"}
 
 

@@ -140,3 +140,79 @@ def test_medstay_up_with_prefect_on_its_own_postgresql(tmp_path):
         import shutil
 
         shutil.rmtree(cluster.server, ignore_errors=True)
+
+
+def test_prefect_api_in_two_processes_with_redis_serves_the_ui_door(tmp_path):
+    """MEDSTAY_PREFECT_SERVER_WORKERS=2 with Prefect on PostgreSQL: Prefect's multi-worker
+    mode (two API processes, its services in a third, Redis on a socket of the home). A fact
+    from the CLI and a caseworker's Resume both reach the run; Ctrl-C leaves no process."""
+    import json
+
+    from medstay.pgcluster import Cluster
+    from tasks.projection import as_submitted
+
+    ref = "9TER-2026-001202"
+    own = OwnStack.at(tmp_path, MEDSTAY_PREFECT_DATABASE="postgres", MEDSTAY_PREFECT_SERVER_WORKERS="2")
+    proc = own.start()
+    cluster = Cluster(own.home)
+    try:
+        said = own.log.read_text()
+        assert "Prefect's API server in 2 processes" in said, said
+        assert "Starting server with 2 worker processes" in (own.home / "logs" / "prefect-server.log").read_text()
+        assert oct((own.home / "redis").stat().st_mode & 0o777) == "0o700"
+        own.medstay("dossier", "register", ref, "--language", "fr")
+        own.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
+        own.medstay("event", "record", ref, "declared_admissible", "--on", "2026-11-02")
+        found = profile(own.home)
+        ops = {"PREFECT_API_URL": found["PREFECT_API_URL"], "PREFECT_API_AUTH_STRING": found["PREFECT_API_AUTH_STRING"]}
+        with _client(ops):
+            from prefect.flow_runs import resume_flow_run
+
+            run = _paused_as(ref, "Admissible", 2)
+            resume_flow_run(run.id, run_input=as_submitted("convocation_received", "2026-11-20",
+                                                           appointment="2026-12-10", recorded_by="cw-mw-01"))
+            _paused_as(ref, "Convocation", 3)
+        events = json.loads(own.medstay("dossier", "show", ref, "--json"))["events"]
+        assert [(e["kind"], e["source"]) for e in events][-1] == ("convocation_received", "ui")
+        pids = {p.stem: int(p.read_text()) for p in (own.home / "logs").glob("*.pid")}
+        assert {"redis", "prefect-server", "prefect-services", "prefect-worker", "projector"} <= set(pids)
+    finally:
+        stop_up(proc)
+    for name, pid in pids.items():  # every child, Redis and the API processes' parent included
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower(), name
+    assert not (own.home / "redis" / "redis.sock").exists()
+    if cluster.server != cluster.root:
+        import shutil
+
+        shutil.rmtree(cluster.server, ignore_errors=True)
+
+
+def _paused_as(ref: str, stage: str, entries: int, timeout: float = 90):
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[ref])))
+            if (runs and runs[0].state.is_paused() and stage in runs[0].state.name
+                    and (runs[0].state.state_details.pause_key or "").startswith(f"w{entries}-")):
+                return runs[0]
+            assert time.monotonic() < deadline, [(r.name, r.state.name, r.state.state_details.pause_key) for r in runs]
+            time.sleep(0.3)
+
+
+def test_several_api_processes_without_postgresql_is_one_sentence(tmp_path):
+    """The embedded SQLite takes one writer: asking for two API processes on it is refused
+    before anything starts, in one sentence; a value that is not a number too."""
+    from tests.prefect_stack import user_env
+
+    (tmp_path / "user").mkdir()
+    env = user_env(tmp_path / "home", tmp_path / "user")
+    subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env=env, capture_output=True, check=True)
+    for value, expected in (("2", "needs Prefect on PostgreSQL"), ("many", "MEDSTAY_PREFECT_SERVER_WORKERS must be")):
+        done = subprocess.run([str(BIN / "medstay"), "up", "--port", "4399"], capture_output=True, text=True,
+                              env={**env, "MEDSTAY_PREFECT_SERVER_WORKERS": value}, timeout=120)
+        said = done.stdout + done.stderr
+        assert done.returncode == 2 and expected in said and "Traceback" not in said, said
+    assert not list((tmp_path / "home" / "logs").glob("redis*"))
