@@ -12,6 +12,7 @@ return the run already made, never a second one.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -67,7 +68,10 @@ def create(client, deployment_id: UUID, runs: list[NewRun]) -> dict[str, UUID]:
                 break
             made = [(new, UUID(result["flow_run_id"])) for new, result in zip(batch, answer.json()["results"])
                     if result["status"] == "CREATED"]
-            for (new, run_id), painted in zip(made, pool.map(lambda job: _painted(*job), made)):
+            # Each job in a copy of the caller's context: the painters talk to the server the
+            # caller's Prefect settings name (a new thread would see only those made at import).
+            jobs = [pool.submit(contextvars.copy_context().run, _painted, new, run_id) for new, run_id in made]
+            for (new, run_id), painted in zip(made, (job.result() for job in jobs)):
                 if painted:  # else painted again with the next pass (a resent entry finds this run)
                     created[new.reference] = run_id
                     del pending[new.reference]
