@@ -217,7 +217,7 @@ def _start_server(stack: Stack, home: Path, bin_dir: Path, port: int, server_env
     server_env = {**server_env, **broker.env()}
     print(f"Prefect's API server in {workers} processes, its services in one more, with Redis "
           f"({broker.socket}) ...", flush=True)
-    _prepare_once({**stack.env, **server_env})
+    _prepare_once({**stack.env, **server_env}, stack.logs / "prefect-prepare.log")
     server_env |= {"PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false", "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false"}
     wait_healthy(api, stack.start("prefect-server", [*argv, "--workers", str(workers)], extra_env=server_env))
     stack.start("prefect-services", [str(bin_dir / "prefect"), "server", "services", "start"], extra_env=server_env)
@@ -242,10 +242,14 @@ asyncio.run(main())
 """
 
 
-def _prepare_once(env: dict) -> None:
-    done = subprocess.run([sys.executable, "-c", _PREPARE], env=env, capture_output=True, text=True)
+def _prepare_once(env: dict, log: Path) -> None:
+    """Its output goes to an owner-only log, not the terminal: an error from the database
+    driver could carry the connection URL."""
+    with log.open("ab") as out:
+        os.chmod(log, 0o600)
+        done = subprocess.run([sys.executable, "-c", _PREPARE], env=env, stdout=out, stderr=subprocess.STDOUT)
     if done.returncode != 0:
-        raise UserError(f"preparing Prefect's database failed: {done.stderr.strip()[-300:]}")
+        raise UserError(f"preparing Prefect's database for several API processes failed; see {log}")
 
 
 def prefect_database(home: Path) -> tuple[dict, str, object]:
