@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 import apprise
 
 from medstay import config as configuration
-from medstay import messages, outbox
-from models import Deadline, Dossier, Notification, session
+from medstay import messages, outbox, tls
+from models import Deadline, Dossier, Notification, reading
 from sqlmodel import select
 
 _apprise_log = logging.getLogger("apprise")
 _apprise_log.propagate = False
+tls.install()  # one CA-store read per process, not one per e-mail
 
 _PERMANENT = re.compile(r"\b(5[0-9]{2} [0-9]\.[0-9]|50[0-9] |55[0-9]|Recipient address rejected|"
                         r"HTTP status code 4(?!29)[0-9]{2}|\b40[0-9]\b|invalid)", re.IGNORECASE)
@@ -57,15 +58,16 @@ def reminder_id(key: str) -> str:
     return "medstay-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def compose(notification_id: int, now: datetime) -> Outgoing | str:
+def compose(notification_id: int, now: datetime, cfg=None) -> Outgoing | str:
     """The message and its Apprise URL, or the reason it cannot be sent."""
-    cfg = configuration.load()
-    with session() as db:
+    cfg = cfg or configuration.load()
+    with reading() as db:
         row = db.get(Notification, notification_id)
         # An alert carries its address: its dossier's contacts are not read (they may be what
         # cannot be decrypted, which is what the alert is about).
         dossier = db.get(Dossier, row.dossier_id) if row.dossier_id and not row.address else None
-        reference = db.exec(select(Dossier.reference).where(Dossier.id == row.dossier_id)).first()
+        reference = dossier.reference if dossier else db.exec(
+            select(Dossier.reference).where(Dossier.id == row.dossier_id)).first()
         address = row.address or (dossier and _contact(dossier, row.role, row.channel))
         if not address:
             return f"no {row.channel} contact for the {row.role}"
@@ -124,8 +126,12 @@ class _PerThread(logging.Handler):
             buffer.append(self.format(record))
 
 
-_HANDLER, _LOCK, _LOGGER = _PerThread(), threading.Lock(), logging.getLogger("apprise")
-_level: list[int] = []  # the logger's own level while some thread captures
+# Attached once, at DEBUG, for good: Apprise logs only while sending, and a record of a thread
+# that is not capturing is dropped. (Setting the level per send cleared the logging caches of
+# every logger in the process, Prefect's included, twice per message.)
+_HANDLER, _LOCK = _PerThread(), threading.Lock()
+_apprise_log.setLevel(logging.DEBUG)
+_apprise_log.addHandler(_HANDLER)
 
 
 @contextmanager
@@ -133,19 +139,12 @@ def _captured():
     """This thread's Apprise log lines, DEBUG included, for the time of one send."""
     lines: list[str] = []
     with _LOCK:
-        if not _HANDLER.buffers:
-            _level.append(_LOGGER.level)
-            _LOGGER.setLevel(logging.DEBUG)
-            _LOGGER.addHandler(_HANDLER)
         _HANDLER.buffers[threading.get_ident()] = lines
     try:
         yield lines
     finally:
         with _LOCK:
             del _HANDLER.buffers[threading.get_ident()]
-            if not _HANDLER.buffers:
-                _LOGGER.removeHandler(_HANDLER)
-                _LOGGER.setLevel(_level.pop())
 
 
 def send(out: Outgoing) -> tuple[str, str]:
