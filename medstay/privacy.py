@@ -7,7 +7,8 @@
   skeleton stays (reference, stage, facts' kinds and dates, deadlines), so anonymous
   statistics remain computable; contacts, free-text grounds/reasons, message addresses and
   texts are gone. One transaction; on SQLite the erased bytes are overwritten
-  (`PRAGMA secure_delete`), not merely unlinked.
+  (`PRAGMA secure_delete`), not merely unlinked, and the write-ahead log, which kept earlier
+  images of those pages, is folded into the file and emptied.
 - `rotate_keys`: every encrypted value re-encrypted under the first key of MEDSTAY_SECRET_KEY.
 - `audit_trail`: who did what (never personal data in it).
 """
@@ -176,6 +177,7 @@ def purgeable(*, reference: str, now: datetime | date | None = None) -> Purgeabl
 def purge(*, reference: str, by: str | None = None, now: datetime | date | None = None) -> Purgeable:
     """Erase the personal data of a closed dossier whose retention period has passed."""
     from models import AuditEntry, Dossier, DossierEvent, Notification, migrate, session
+    from models.db import fold_log
 
     moment = now if isinstance(now, datetime) else datetime.now(timezone.utc)
     if moment.tzinfo is None:
@@ -206,6 +208,7 @@ def purge(*, reference: str, by: str | None = None, now: datetime | date | None 
                           detail=f"retention {retention_days()} days after {target.last_fact.isoformat()}; "
                                  f"{blanked} free-text fact(s) blanked, {cancelled.rowcount} message(s) cancelled"))
         db.commit()
+    fold_log()  # the write-ahead log's earlier page images held what was just erased
     return target
 
 
@@ -213,6 +216,7 @@ def purge(*, reference: str, by: str | None = None, now: datetime | date | None 
 def rotate_keys(*, by: str | None = None) -> int:
     """Re-encrypt every encrypted value under the current (first) key; returns how many."""
     from models import AuditEntry, DecryptionError, migrate, reencrypt_all, session
+    from models.db import fold_log
 
     migrate()
     with session() as db:
@@ -225,6 +229,7 @@ def rotate_keys(*, by: str | None = None) -> int:
             raise UserError(f"nothing re-encrypted: {exc}") from None
         db.add(AuditEntry(actor=_actor(by), action="keys.rotated", detail=f"{count} value(s) re-encrypted"))
         db.commit()
+    fold_log()  # nothing left under the old key in the write-ahead log
     return count
 
 

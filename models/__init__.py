@@ -5,7 +5,7 @@ All tables are imported here, so ``SQLModel.metadata`` is complete as soon as
 """
 
 from models.crypto import DecryptionError, EncryptedString, get_fernet, reencrypt_all
-from models.db import get_engine, migrate, reset_engines, session
+from models.db import get_engine, migrate, reading, reset_engines, session
 from models.tables import (
     LANGUAGES,
     REFERENCE_RE,
@@ -45,6 +45,7 @@ __all__ = [
     "get_fernet",
     "is_reference",
     "migrate",
+    "reading",
     "reencrypt_all",
     "reset_engines",
     "session",

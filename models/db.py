@@ -71,6 +71,38 @@ def session(url: str | URL | None = None) -> Iterator[Session]:
         yield db
 
 
+@contextmanager
+def reading(url: str | URL | None = None) -> Iterator[Session]:
+    """A session that only reads. On SQLite it does not take the write lock (a deferred
+    BEGIN on the write-ahead log: it neither waits for writers nor holds them up)."""
+    with Session(get_engine(url).execution_options(medstay_reading=True)) as db:
+        yield db
+
+
+def fold_log(url: str | URL | None = None) -> bool:
+    """On SQLite, copy the write-ahead log into the database file and empty it, after an
+    erasure: the log keeps earlier images of the pages it changed until then. False if a
+    reader kept it from finishing (it is emptied at a later commit or the last close). Called
+    after a commit, it never fails: what was committed stays committed."""
+    import sqlite3
+    import time
+
+    engine = get_engine(url)
+    if engine.dialect.name != "sqlite":
+        return True
+    for _ in range(20):  # a reader in the middle of a transaction: give it a moment
+        raw = engine.raw_connection()  # outside any transaction (a checkpoint cannot run in one)
+        try:
+            if raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0:
+                return True
+        except sqlite3.Error:
+            pass
+        finally:
+            raw.close()
+        time.sleep(0.1)
+    return False
+
+
 def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
     """A new (uncached) engine with medstay's connection setup.
 
@@ -115,14 +147,21 @@ def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
         dbapi_conn.isolation_level = None  # BEGIN is emitted below
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA foreign_keys={'OFF' if migrating else 'ON'}")
+        # Write-ahead log: readers never wait for a writer, and a commit is one append and one
+        # fsync instead of a rollback journal's two and a delete. The setting stays in the file;
+        # SQLite gives the -wal and -shm files the database file's (owner-only) permissions.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if migrating or conn.get_execution_options().get("medstay_reading", False):
+            conn.exec_driver_sql("BEGIN")  # a read (see `reading`), or a migration's own DDL
+            return
         # IMMEDIATE: take the write lock at the start. Two deferred transactions that both read,
         # then both write, deadlock in SQLite and one fails at once with "database is locked"
         # (the busy timeout cannot help); immediate ones simply wait their turn.
-        conn.exec_driver_sql("BEGIN" if migrating else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

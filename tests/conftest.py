@@ -116,7 +116,7 @@ def raw_rows(home: Path, sql: str, params: dict | None = None) -> list[tuple]:
 
 
 def db_digest(home: Path) -> str:
-    """SHA-256 of the database file (plus -wal/-journal files if any); on PostgreSQL, of
+    """SHA-256 of the SQLite database's schema and rows (its SQL dump); on PostgreSQL, of
     every row of every table of the test's schema, in primary-key order."""
     digest = hashlib.sha256()
     if ON_POSTGRES:
@@ -132,7 +132,17 @@ def db_digest(home: Path) -> str:
                     digest.update(repr((table.name, tuple(row))).encode())
         bare.dispose()
         return digest.hexdigest()
-    for name in sorted(os.listdir(home)):
-        if name.startswith("medstay.db"):
-            digest.update(name.encode() + (home / name).read_bytes())
+    digest.update(sqlite_dump(home / "medstay.db").encode())
     return digest.hexdigest()
+
+
+def sqlite_dump(path: Path) -> str:
+    """The database's schema and rows as SQL text (what it holds, not how the bytes lie: with
+    the write-ahead log, a read or a closing connection may move pages between the files)."""
+    import sqlite3
+    from contextlib import closing
+
+    if not path.exists():
+        return "(no database file)"
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return "\n".join(db.iterdump())

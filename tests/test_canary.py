@@ -106,7 +106,7 @@ def test_no_personal_or_medical_data_reaches_prefect_or_messages(stack, tmp_path
             for marker in PERSONAL + MEDICAL + [EMAIL, LAWYER, CASEWORKER]:
                 assert marker not in json.dumps(payload, ensure_ascii=False), f"{marker!r} in an SMS"
         # 4. At rest: contact fields encrypted in the project database.
-        raw = (stack.home / "medstay.db").read_bytes()
+        raw = b"".join(f.read_bytes() for f in sorted(stack.home.glob("medstay.db*")))  # with its write-ahead log
         for marker in [NAME, EMAIL, LAWYER, CASEWORKER, PHONE]:
             assert marker.encode() not in raw
         with sqlite3.connect(stack.home / "medstay.db") as db:

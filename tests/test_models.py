@@ -34,6 +34,7 @@ from models import (
     session,
 )
 from models.db import alembic_config
+from tests.conftest import sqlite_dump
 
 MARKER = "zz-marker-jeanne.dupont@example.be"
 TABLES = {"dossier", "dossier_event", "deadline", "audit_entry", "alembic_version"}
@@ -152,13 +153,33 @@ def test_migrate_creates_tables_and_private_db(home: Path):
 
 
 def test_migrate_at_head_writes_nothing(db: Path):
+    reset_engines()  # every connection closed: the write-ahead log folded into the file
     before = db.read_bytes()
     mtime = db.stat().st_mtime_ns
     files = sorted(p.name for p in db.parent.iterdir())
     assert migrate() is False
+    reset_engines()
     assert db.read_bytes() == before
     assert db.stat().st_mtime_ns == mtime
     assert sorted(p.name for p in db.parent.iterdir()) == files
+
+
+def test_the_write_ahead_log_is_owner_only_and_a_reader_never_waits_for_a_writer(db: Path):
+    import time as clock
+
+    from models import reading
+
+    with session() as writer:  # holds SQLite's write lock (BEGIN IMMEDIATE) until the end
+        writer.add(Dossier(reference="9TER-2025-000099", language="nl"))
+        writer.flush()
+        start = clock.perf_counter()
+        with reading() as reader:
+            seen = reader.exec(select(Dossier.reference)).all()
+        waited = clock.perf_counter() - start
+        writer.commit()
+    assert "9TER-2025-000099" not in seen and waited < 1, "a reader sees the last commit, at once"
+    sidecars = [p for p in db.parent.iterdir() if p.name in ("medstay.db-wal", "medstay.db-shm")]
+    assert len(sidecars) == 2 and all(mode(p) == 0o600 for p in sidecars)
 
 
 def test_migrate_accepts_explicit_url(tmp_path: Path, home: Path):
@@ -266,12 +287,12 @@ def test_key_rotation(db: Path, monkeypatch):
 def test_rotation_with_unknown_key_changes_nothing(db: Path, monkeypatch):
     monkeypatch.setenv("MEDSTAY_SECRET_KEY", Fernet.generate_key().decode())
     add_dossier(email=MARKER)
-    before = db.read_bytes()
+    before = sqlite_dump(db)
     monkeypatch.setenv("MEDSTAY_SECRET_KEY", Fernet.generate_key().decode())
     with session() as s, pytest.raises(DecryptionError, match=r"dossier\.email"):
         reencrypt_all(s)
     reset_engines()
-    assert db.read_bytes() == before
+    assert sqlite_dump(db) == before
 
 
 # --- tables and constraints --------------------------------------------------
