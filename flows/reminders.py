@@ -11,6 +11,7 @@ from prefect.logging import get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from medstay import board, clock, digest, outbox, sweep
+from models.settings import pinned
 
 
 def _now(now: str | None) -> datetime:
@@ -51,12 +52,14 @@ def reminder_sweep(now: str | None = None) -> dict:
     outcomes: dict[str, int] = {}
     # Submitted, not called: the flow's thread-pool task runner sends them side by side
     # (sweep.SENDERS at once), each delivery still its own task run, named without personal data.
-    futures = [deliver.with_options(task_run_name=sweep.label(notification_id)).submit(notification_id, moment)
-               for notification_id in claim_due(moment)]
-    for future in futures:
-        future.wait()
-        outcome = "failed" if future.state.is_failed() else future.state.result()
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    # Settings read once for the sweep: each task runs in a copy of this context, where they are pinned.
+    with pinned():
+        futures = [deliver.with_options(task_run_name=sweep.label(notification_id)).submit(notification_id, moment)
+                   for notification_id in claim_due(moment)]
+        for future in futures:
+            future.wait()
+            outcome = "failed" if future.state.is_failed() else future.state.result()
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
     get_run_logger().info("sweep at %s: %s", moment.isoformat(), outcomes or "nothing due")
     publish_board(moment)  # the caseworkers' board follows each sweep
     return outcomes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time as _time
 from dataclasses import dataclass
 from dataclasses import field as _field
 from datetime import time
@@ -179,9 +180,28 @@ def _read(path: Path) -> dict:
     return doc
 
 
+_loaded: dict[tuple, Config] = {}  # the last file read, by identity: a sweep reads it once, not per message
+
+
 def load() -> Config:
-    """The configuration in force, checked whole: every mistake, one line each."""
+    """The configuration in force, checked whole: every mistake, one line each. Read again
+    whenever the file changed (path, inode, size, modification time in ns)."""
     path = _path()
+    try:
+        st = path.stat()
+        identity = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        identity = (str(path), None)
+    if (cfg := _loaded.get(identity)) is not None:
+        return cfg
+    cfg = _parse(path)
+    _loaded.clear()
+    if identity[1] is None or _time.time() - st.st_mtime > 2:  # a file changed within the clock's
+        _loaded[identity] = cfg  # granularity may change again unseen: kept only once settled
+    return cfg
+
+
+def _parse(path: Path) -> Config:
     try:
         doc = _File.model_validate(_merge(DEFAULTS, _read(path)))
     except ValidationError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from datetime import datetime
 
 from sqlmodel import select
@@ -14,6 +15,7 @@ from sqlmodel import select
 from medstay import config as configuration
 from medstay import delivery, outbox
 from models import Dossier, Notification, session
+from models.settings import pinned
 
 
 def label(notification_id: int) -> str:
@@ -25,13 +27,13 @@ def label(notification_id: int) -> str:
     return "-".join(p for p in parts if p).lower()
 
 
-def deliver(notification_id: int, now: datetime) -> Notification:
+def deliver(notification_id: int, now: datetime, cfg=None) -> Notification:
     """Compose, send and record one notification. A message that cannot be composed (the
     dossier's contacts cannot be decrypted, its deadline row is gone) fails alone, with an
     alert: the sweep goes on for everyone else."""
-    cfg = configuration.load()
+    cfg = cfg or configuration.load()
     try:
-        out = delivery.compose(notification_id, now)
+        out = delivery.compose(notification_id, now, cfg)
     except Exception as exc:  # noqa: BLE001  (one dossier's fault must not stop the others' reminders)
         out = _why_not_composed(exc)
     if isinstance(out, str):
@@ -61,8 +63,13 @@ SENDERS = 8
 def run(now: datetime) -> Counter:
     """Sweep once without Prefect; returns how many ended in each status."""
     counts: Counter = Counter()
-    claimed = outbox.claim(now)
+    # Settings and configuration read once for the sweep (per message they were most of its cost);
+    # each sender runs in a copy of this context, where the settings are pinned.
+    with pinned():
+        cfg = configuration.load()
+        claimed = outbox.claim(now)
+        jobs = [(copy_context(), notification_id) for notification_id in claimed]
     with ThreadPoolExecutor(min(SENDERS, max(1, len(claimed))), thread_name_prefix="sender") as pool:
-        for row in pool.map(lambda notification_id: deliver(notification_id, now), claimed):
+        for row in pool.map(lambda job: job[0].run(deliver, job[1], now, cfg), jobs):
             counts[("late " if row.late else "") + row.status] += 1
     return counts

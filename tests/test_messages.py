@@ -88,3 +88,25 @@ def test_the_example_config_is_valid(monkeypatch, tmp_path):
     assert cfg.rules["appeal"].before_act_by == (20, 10, 3, 1) and "{phone}" in cfg.sms_url
     monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
     assert "s3cret" in config.expand(cfg.email_url)
+
+
+def test_a_config_edit_is_read_by_the_next_load_and_an_unchanged_file_once(monkeypatch, tmp_path):
+    import os
+
+    from medstay import config
+
+    path = tmp_path / "config.yaml"
+    monkeypatch.setenv("MEDSTAY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEDSTAY_CONFIG", str(path))
+    path.write_text("late_after_minutes: 60\n")
+    assert config.load().late_after_minutes == 60
+    path.write_text("late_after_minutes: 90\n")  # same size, same second: still seen
+    assert config.load().late_after_minutes == 90
+    old = os.stat(path).st_mtime - 60
+    os.utime(path, (old, old))  # a file left alone for a minute is read once, then kept
+    first = config.load()
+    assert config.load() is first
+    path.write_text("late_after_minutes: 120\n")
+    assert config.load().late_after_minutes == 120
+    path.unlink()
+    assert config.load().late_after_minutes == config.DEFAULTS["late_after_minutes"]
