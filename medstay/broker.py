@@ -55,12 +55,12 @@ class Broker:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise UserError("redis-server stopped at start; see redis.log in MEDSTAY_HOME/logs")
-            if self._pong():
+            if self.answers():
                 return
             time.sleep(0.1)
         raise UserError(f"redis-server did not answer within {timeout:.0f} s")
 
-    def _pong(self) -> bool:
+    def answers(self) -> bool:
         try:
             with socket.socket(socket.AF_UNIX) as s:
                 s.settimeout(1)

@@ -42,6 +42,8 @@ def run() -> list[Check]:
         checks += [_alerts(cfg), _endpoint("e-mail (notify.email_url)", cfg.email_url, 25),
                    _endpoint("SMS (notify.sms_url)", cfg.sms_url, 443)]
     checks += _prefect()
+    if settings.prefect_server_workers > 1:
+        checks.append(_broker(settings))
     return checks
 
 
@@ -216,3 +218,25 @@ def _prefect() -> list[Check]:
     out.append(Check("projector", OK if alive else FAIL, "running" if alive else "not running: facts wait for it",
                      "" if alive else "`medstay up` starts it (or `medstay projector`)"))
     return out
+
+
+def _broker(settings) -> Check:
+    """Several Prefect API processes share their events through the home's Redis."""
+    import shutil
+
+    from medstay import prefect_env
+    from medstay.broker import Broker
+
+    name = f"redis ({settings.prefect_server_workers} API processes)"
+    if not settings.prefect_database:
+        return Check(name, FAIL, "several API processes need Prefect on PostgreSQL",
+                     "set MEDSTAY_PREFECT_DATABASE=postgres, or MEDSTAY_PREFECT_SERVER_WORKERS=1")
+    if not shutil.which("redis-server") and not Path("/usr/bin/redis-server").exists():
+        return Check(name, FAIL, "redis-server is not installed", "`make install` installs it")
+    broker = Broker(settings.home)
+    if prefect_env.reachable():  # Prefect is not running: `medstay up` starts Redis with it
+        return Check(name, OK, "installed; `medstay up` starts it")
+    if broker.answers():
+        return Check(name, OK, f"answers on {broker.socket}")
+    return Check(name, FAIL, "Prefect runs, but its Redis does not answer: the API processes cannot share events",
+                 "restart `medstay up`")

@@ -6,6 +6,7 @@ Every reminder is sent once; every dossier's run advances once per fact."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -146,7 +147,6 @@ def test_prefect_api_in_two_processes_with_redis_serves_the_ui_door(tmp_path):
     """MEDSTAY_PREFECT_SERVER_WORKERS=2 with Prefect on PostgreSQL: Prefect's multi-worker
     mode (two API processes, its services in a third, Redis on a socket of the home). A fact
     from the CLI and a caseworker's Resume both reach the run; Ctrl-C leaves no process."""
-    import json
 
     from medstay.pgcluster import Cluster
     from tasks.projection import as_submitted
@@ -176,6 +176,11 @@ def test_prefect_api_in_two_processes_with_redis_serves_the_ui_door(tmp_path):
         assert [(e["kind"], e["source"]) for e in events][-1] == ("convocation_received", "ui")
         pids = {p.stem: int(p.read_text()) for p in (own.home / "logs").glob("*.pid")}
         assert {"redis", "prefect-server", "prefect-services", "prefect-worker", "projector"} <= set(pids)
+        doctor = subprocess.run([str(BIN / "medstay"), "doctor", "--json"], env=own.env, capture_output=True,
+                                text=True, timeout=90)
+        checks = {c["check"]: c for c in json.loads(doctor.stdout)}
+        assert checks["redis (2 API processes)"]["status"] == "ok", checks
+        assert "answers on" in checks["redis (2 API processes)"]["detail"]
     finally:
         stop_up(proc)
     for name, pid in pids.items():  # every child, Redis and the API processes' parent included
@@ -216,3 +221,7 @@ def test_several_api_processes_without_postgresql_is_one_sentence(tmp_path):
         said = done.stdout + done.stderr
         assert done.returncode == 2 and expected in said and "Traceback" not in said, said
     assert not list((tmp_path / "home" / "logs").glob("redis*"))
+    doctor = subprocess.run([str(BIN / "medstay"), "doctor", "--json"], capture_output=True, text=True,
+                            env={**env, "MEDSTAY_PREFECT_SERVER_WORKERS": "2"}, timeout=120)
+    check = next(c for c in json.loads(doctor.stdout) if c["check"].startswith("redis"))
+    assert doctor.returncode == 1 and check["status"] == "FAIL" and "PostgreSQL" in check["detail"], check
