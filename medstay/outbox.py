@@ -185,8 +185,11 @@ def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
     ids = [row.id for row in latest.values()]
     claimed = []
     for i in range(0, len(ids), 500):
+        # `status || ''`: the same test, but not one an index can serve, so SQLite looks the rows up
+        # by id; on `status = ?` its planner, without statistics, walked every pending row's index
+        # entry instead (44 of the 56 ms of a claim among a million rows).
         claimed += db.execute(update(Notification).where(Notification.id.in_(ids[i:i + 500]),
-                                                         Notification.status == "pending")
+                                                         Notification.status.concat("") == "pending")
                               .values(status="claimed", claimed_at=now).returning(Notification.id)).scalars().all()
     order = {id_: n for n, id_ in enumerate(ids)}
     return sorted(claimed, key=order.__getitem__)
