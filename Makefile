@@ -17,8 +17,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # What the tests need from Debian: headless Chromium for the UI test, PostgreSQL's server
-# binaries (tests/postgres.py starts a throwaway cluster with them) and redis-server (Prefect's
-# API server in several processes, MEDSTAY_PREFECT_SERVER_WORKERS).
+# binaries (tests/postgres.py starts a throwaway cluster with them), redis-server (Prefect's
+# API server in several processes, MEDSTAY_PREFECT_SERVER_WORKERS) and sqlite3 (backups).
 system-deps:
 	@command -v chromium >/dev/null || { \
 	  echo "Installing Debian's chromium (browser test of the Prefect UI)"; \
@@ -29,6 +29,9 @@ system-deps:
 	@command -v redis-server >/dev/null || { \
 	  echo "Installing Debian's redis-server (Prefect's API server in several processes)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@command -v sqlite3 >/dev/null || { \
+	  echo "Installing Debian's sqlite3 (the README's backup of the project database)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; }
 
 run: install
 	$(BIN)/medstay up --demo --port $(PORT)

@@ -182,6 +182,16 @@ def test_the_write_ahead_log_is_owner_only_and_a_reader_never_waits_for_a_writer
     assert len(sidecars) == 2 and all(mode(p) == 0o600 for p in sidecars)
 
 
+def test_the_readmes_backup_copies_what_is_still_in_the_write_ahead_log(db: Path, tmp_path: Path):
+    import subprocess
+
+    add_dossier(email=MARKER)  # committed, and (the engine still open) in medstay.db-wal
+    assert (db.parent / "medstay.db-wal").stat().st_size > 0
+    copy = tmp_path / "copy.db"
+    subprocess.run(["sqlite3", str(db), f".backup {copy}"], check=True, timeout=60)
+    assert raw_column(copy, "SELECT reference FROM dossier") == [("9TER-2025-000001",)]
+
+
 def test_migrate_accepts_explicit_url(tmp_path: Path, home: Path):
     db_file = tmp_path / "explicit.db"
     url = f"sqlite:///{db_file}"
