@@ -98,9 +98,12 @@ def dossier_purge(
                              f"{target.reference}?", default=False):
             out.print("Nothing erased.")
             raise typer.Exit(1)
-    privacy.purge(reference=target.reference, now=day)
+    done = privacy.purge(reference=target.reference, now=day)
     out.print(f"Erased the personal data of [bold]{target.reference}[/]; its facts (kinds and dates), deadlines "
               "and audit trail are kept.")
+    if not done.log_folded:
+        out.print("Note: a reader kept the database's write-ahead log (medstay.db-wal) busy for 30 s: until "
+                  "medstay's processes stop (SQLite then empties it), it may still hold the erased text.")
 
 
 @dossier_app.command("import")

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -131,6 +132,7 @@ class Purgeable:
     reference: str
     last_fact: date
     kept_until: date  # retention ends: erasable on or after this day
+    log_folded: bool = True  # after a purge: False if SQLite's write-ahead log could not be emptied yet
 
 
 def check_purge(db: Session, reference: str, today: date) -> Purgeable:
@@ -208,8 +210,8 @@ def purge(*, reference: str, by: str | None = None, now: datetime | date | None 
                           detail=f"retention {retention_days()} days after {target.last_fact.isoformat()}; "
                                  f"{blanked} free-text fact(s) blanked, {cancelled.rowcount} message(s) cancelled"))
         db.commit()
-    fold_log()  # the write-ahead log's earlier page images held what was just erased
-    return target
+    # The write-ahead log's earlier page images held what was just erased.
+    return dataclasses.replace(target, log_folded=fold_log())
 
 
 # -- keys --------------------------------------------------------------------------------------

@@ -81,26 +81,22 @@ def reading(url: str | URL | None = None) -> Iterator[Session]:
 
 def fold_log(url: str | URL | None = None) -> bool:
     """On SQLite, copy the write-ahead log into the database file and empty it, after an
-    erasure: the log keeps earlier images of the pages it changed until then. False if a
-    reader kept it from finishing (it is emptied at a later commit or the last close). Called
-    after a commit, it never fails: what was committed stays committed."""
+    erasure: the log keeps earlier images of the pages it changed until then. SQLite waits
+    (the busy timeout, 30 s) for readers in a transaction; False if one outlasted it (SQLite
+    empties the log when the last connection closes). Called after a commit, it never fails:
+    what was committed stays committed."""
     import sqlite3
-    import time
 
     engine = get_engine(url)
     if engine.dialect.name != "sqlite":
         return True
-    for _ in range(20):  # a reader in the middle of a transaction: give it a moment
-        raw = engine.raw_connection()  # outside any transaction (a checkpoint cannot run in one)
-        try:
-            if raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0:
-                return True
-        except sqlite3.Error:
-            pass
-        finally:
-            raw.close()
-        time.sleep(0.1)
-    return False
+    raw = engine.raw_connection()  # outside any transaction (a checkpoint cannot run in one)
+    try:
+        return raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+    except sqlite3.Error:
+        return False
+    finally:
+        raw.close()
 
 
 def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
