@@ -197,7 +197,19 @@ def up(port: int, demo: bool) -> None:
         stack.stop()
         if cluster is not None:
             cluster.stop()
+        _fold_project_log()
         print("Stopped.", flush=True)
+
+
+def _fold_project_log() -> None:
+    """Every writer stopped: the project's SQLite is one file again (its write-ahead log folded
+    in and emptied), as a copy of the home expects."""
+    from models.db import fold_log
+
+    try:
+        fold_log()
+    except Exception:  # noqa: BLE001  (stopping must finish; the log is folded at the next start anyway)
+        pass
 
 
 def _start_server(stack: Stack, home: Path, bin_dir: Path, port: int, server_env: dict) -> None:

@@ -88,8 +88,9 @@ def fold_log(url: str | URL | None = None) -> bool:
     import sqlite3
 
     engine = get_engine(url)
-    if engine.dialect.name != "sqlite":
-        return True
+    path = _sqlite_file(engine.url)
+    if engine.dialect.name != "sqlite" or path is None or not path.exists():
+        return True  # nothing to fold (and connecting must not create a database)
     raw = engine.raw_connection()  # outside any transaction (a checkpoint cannot run in one)
     try:
         return raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0

@@ -163,3 +163,5 @@ def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_st
     assert took < 10 and not _processes_of(home), f"stopped in {took:.1f} s, left {_processes_of(home)}"
     assert not (user_home / ".prefect").exists()
     assert "Traceback" not in log.read_text()
+    wal = home / "medstay.db-wal"  # stopped: the project's database is one file again
+    assert not wal.exists() or wal.stat().st_size == 0
