@@ -35,9 +35,15 @@ class Broker:
         self.folder = home / "redis"
         self.socket = self.folder / "redis.sock"
 
-    def argv(self) -> list[str]:
+    @staticmethod
+    def executable() -> str | None:
+        """Debian's redis-server, if installed."""
         exe = shutil.which("redis-server") or "/usr/bin/redis-server"
-        if not Path(exe).exists():
+        return exe if Path(exe).exists() else None
+
+    def argv(self) -> list[str]:
+        exe = self.executable()
+        if exe is None:
             raise UserError("MEDSTAY_PREFECT_SERVER_WORKERS above 1 needs Debian's redis-server (`make install` "
                             "installs it)")
         self.folder.mkdir(mode=0o700, exist_ok=True)

@@ -222,8 +222,6 @@ def _prefect() -> list[Check]:
 
 def _broker(settings) -> Check:
     """Several Prefect API processes share their events through the home's Redis."""
-    import shutil
-
     from medstay import prefect_env
     from medstay.broker import Broker
 
@@ -231,7 +229,7 @@ def _broker(settings) -> Check:
     if not settings.prefect_database:
         return Check(name, FAIL, "several API processes need Prefect on PostgreSQL",
                      "set MEDSTAY_PREFECT_DATABASE=postgres, or MEDSTAY_PREFECT_SERVER_WORKERS=1")
-    if not shutil.which("redis-server") and not Path("/usr/bin/redis-server").exists():
+    if Broker.executable() is None:
         return Check(name, FAIL, "redis-server is not installed", "`make install` installs it")
     broker = Broker(settings.home)
     if prefect_env.reachable():  # Prefect is not running: `medstay up` starts Redis with it
