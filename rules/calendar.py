@@ -6,6 +6,7 @@ maintained `holidays` package (country BE, public category), never from a hand-w
 
 from __future__ import annotations
 
+import datetime
 import functools
 
 import holidays
@@ -46,31 +47,44 @@ def is_working_day(day: Date) -> bool:
 @functools.lru_cache(maxsize=65536)
 def _working(ordinal: int) -> bool:
     # Cached by day: a sweep or an import asks about the same few hundred days again and again.
-    day = Date.fromordinal(ordinal)
-    return day.isoweekday() <= 5 and not is_legal_holiday(day)
+    if (ordinal - 1) % 7 >= 5:  # day 1 of the proleptic calendar (1 January of year 1) was a Monday
+        return False
+    return ordinal not in _holiday_ordinals(datetime.date.fromordinal(ordinal).year)
+
+
+@functools.cache
+def _holiday_ordinals(year: int) -> frozenset[int]:
+    # The package's own lookup parses its key on every call; a year's ten days, once, are quicker.
+    return frozenset(day.toordinal() for day in _legal_holidays(year))
+
+
+# Dates are immutable: the few thousand days a sweep or an import touches are made once
+# (pendulum's own `fromordinal` is Python code, a third of a deadline's arithmetic).
+_day = functools.lru_cache(maxsize=65536)(Date.fromordinal)
 
 
 def plus_days(day: Date, days: int) -> Date:
     """`day` + `days` calendar days (negative: before), as a pendulum Date; plain day
     arithmetic, without pendulum's general duration machinery (most of the rules' time)."""
-    return Date.fromordinal(day.toordinal() + days)
+    return _day(day.toordinal() + days)
 
 
 def roll_forward(day: Date) -> Date:
     """A Saturday, Sunday or legal holiday moves to the next working day."""
-    ordinal = day.toordinal()
-    while not _working(ordinal):
-        ordinal += 1
-    return Date.fromordinal(ordinal)
+    return _nearest_working(day.toordinal(), 1)
 
 
 def act_by(due: Date) -> Date:
     """The last working day on or before `due`: the day one can still reach a post office,
     a commune or a lawyer's office."""
-    ordinal = due.toordinal()
+    return _nearest_working(due.toordinal(), -1)
+
+
+@functools.lru_cache(maxsize=65536)
+def _nearest_working(ordinal: int, step: int) -> Date:
     while not _working(ordinal):
-        ordinal -= 1
-    return Date.fromordinal(ordinal)
+        ordinal += step
+    return _day(ordinal)
 
 
 def nth_working_day_after(day: Date, n: int) -> Date:
@@ -79,12 +93,14 @@ def nth_working_day_after(day: Date, n: int) -> Date:
     while count < n:
         ordinal += 1
         count += _working(ordinal)
-    return Date.fromordinal(ordinal)
+    return _day(ordinal)
 
 
 def add_months(day: Date, months: int) -> Date:
     """Same day of the month, or the last day of a shorter month (31 Jan + 1 = 28/29 Feb)."""
-    return to_date(day.add(months=months))
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    first = Date(year, month + 1, 1)
+    return first if day.day == 1 else Date(year, month + 1, min(day.day, first.days_in_month))
 
 
 def add_years(day: Date, years: int) -> Date:

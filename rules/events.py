@@ -7,10 +7,12 @@ accepted in their natural type or as text, then checked. Free-text fields (`grou
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from rules import calendar
 from rules.calendar import Date
@@ -70,10 +72,13 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 }
 KINDS = tuple(FIELDS)
 _SPECS = {kind: {f.name: f for f in fields} for kind, fields in FIELDS.items()}
+_KEYS = {kind: frozenset(("kind", "on", *specs)) for kind, specs in _SPECS.items()}
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
+    """One checked fact. Immutable; a named tuple because a dossier's history makes thousands
+    of them (half the cost of a frozen dataclass); `event["field"]` reads a field by name."""
+
     kind: str
     on: Date
     fields: dict
@@ -95,20 +100,28 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def parse_date(raw, what: str) -> Date:
     """A calendar date from a date object or a 'YYYY-MM-DD' string."""
-    day = None
-    if isinstance(raw, date):
-        day = raw
-    elif isinstance(raw, str) and _ISO_DATE.fullmatch(text := raw.strip()):
-        try:
-            day = calendar.Date.fromisoformat(text)  # a pendulum Date at once
-        except ValueError:
-            pass
+    if isinstance(raw, str):
+        # A stored history repeats the same few thousand days: each text is read once (only
+        # date-sized texts are remembered, so garbage input cannot fill the memory).
+        day = _iso_day(raw) if len(raw) <= 12 else _iso_day.__wrapped__(raw)
+    else:
+        day = raw if isinstance(raw, date) else None
     if day is None:
         raise ValueError(f"{what} is not a valid date (expected YYYY-MM-DD): {str(raw)[:40]!r}")
     if not YEARS[0] <= day.year <= YEARS[1]:
         # The legal calendar (holidays package) is known up to 2100; a later deadline would be wrong.
         raise ValueError(f"{what} must be between {YEARS[0]} and {YEARS[1]}, not {day.isoformat()}")
     return calendar.to_date(day)
+
+
+@functools.lru_cache(maxsize=65536)
+def _iso_day(raw: str) -> Date | None:
+    if not _ISO_DATE.fullmatch(text := raw.strip()):
+        return None
+    try:
+        return calendar.Date.fromisoformat(text)  # a pendulum Date at once
+    except ValueError:
+        return None
 
 
 def _coerce(spec: Field, raw):
@@ -164,8 +177,8 @@ def parse_event(raw, index: int) -> Event:
             raise ValueError("missing 'on' (the date the fact happened)")
         on = parse_date(raw["on"], "'on'")
         specs = _SPECS[kind]
-        unknown = sorted(str(k)[:40] for k in raw if k not in ("kind", "on") and k not in specs)
-        if unknown:
+        if not raw.keys() <= _KEYS[kind]:
+            unknown = sorted(str(k)[:40] for k in raw if k not in _KEYS[kind])
             raise ValueError(f"unknown field {', '.join(unknown)} for {kind}")
         fields = {}
         for name, spec in specs.items():

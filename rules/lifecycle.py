@@ -48,7 +48,7 @@ class Evaluation:
         return [] if self.stage in TERMINAL else [d for d in self.deadlines if d.is_open]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Dossier:
     stage: str = "preparing"
     last_on: Date | None = None
@@ -79,7 +79,7 @@ class _Dossier:
         return next((a for a in reversed(self.appeals) if not a.decided), None)
 
     def _open(self, kind: str) -> list[Deadline]:
-        return [d for d in self.deadlines if d.kind == kind and d.is_open]
+        return [d for d in self.deadlines if d.kind == kind and d.met is None]  # is_open, inlined: the fold's inner loop
 
     def _drop(self, deadline: Deadline) -> None:
         self.deadlines.remove(deadline)
@@ -109,7 +109,8 @@ class _Dossier:
     def _answer(self, event: Event) -> None:
         """Mark the open deadlines this fact answers, drop the ones it supersedes."""
         kind, on = event.kind, event.on
-        for d in self._open("appointment"):
+        # Appointment deadlines exist only once a convocation gave a date (most facts skip this).
+        for d in self._open("appointment") if self.appointment_on is not None else ():
             if kind == "appointment_missed":
                 d.met = False
             elif kind == "convocation_received" and on < d.due:
