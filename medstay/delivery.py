@@ -11,17 +11,15 @@ import logging
 import re
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import apprise
 
 from medstay import config as configuration
 from medstay import messages, outbox, tls
-from models import Deadline, Dossier, Notification, reading
-from sqlmodel import select
+from models import reading_connection
 
 _apprise_log = logging.getLogger("apprise")
 _apprise_log.propagate = False
@@ -40,6 +38,7 @@ class Outgoing:
     body: str
     label: str  # for the Prefect task name: reference, deadline, offset, channel
     recipient: str = ""  # scrubbed from whatever the server answers
+    row: outbox.Sending | None = field(default=None, repr=False)  # what recording the outcome needs
 
 
 def scrub(text: str, recipient: str = "") -> str:
@@ -61,54 +60,41 @@ def reminder_id(key: str) -> str:
 def compose(notification_id: int, now: datetime, cfg=None) -> Outgoing | str:
     """The message and its Apprise URL, or the reason it cannot be sent."""
     cfg = cfg or configuration.load()
-    with reading() as db:
-        row = db.get(Notification, notification_id)
-        # An alert carries its address: its dossier's contacts are not read (they may be what
-        # cannot be decrypted, which is what the alert is about).
-        dossier = db.get(Dossier, row.dossier_id) if row.dossier_id and not row.address else None
-        reference = dossier.reference if dossier else db.exec(
-            select(Dossier.reference).where(Dossier.id == row.dossier_id)).first()
-        address = row.address or (dossier and _contact(dossier, row.role, row.channel))
-        if not address:
-            return f"no {row.channel} contact for the {row.role}"
-        channel_url = cfg.email_url if row.channel == "email" else cfg.sms_url
-        if not channel_url:
-            return f"no notify.{row.channel}_url configured"
-        if row.purpose in ("reminder", "notice"):
-            deadline = db.exec(select(Deadline).where(Deadline.dossier_id == row.dossier_id,
-                                                      Deadline.kind == row.deadline_kind,
-                                                      Deadline.trigger_seq == row.trigger_seq)).one()
-            late = now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
-            write = messages.reminder if row.purpose == "reminder" else messages.date_changed
-            msg = write(language=dossier.language, reference=dossier.reference, kind=row.deadline_kind,
-                        due=deadline.due, act_by=deadline.act_by, channel=row.channel,
-                        for_applicant=row.role == "applicant", late=late, helpline=cfg.helpline,
-                        repeat=outbox.unconfirmed(db, row.id))
-            subject, body = msg.subject, msg.body
-            label = f"{dossier.reference}-{row.deadline_kind}-{row.offset}-{row.role}-{row.channel}"
-            key = row.key
-        else:
-            subject = f"medstay {row.purpose}" + (f" – {reference}" if reference else "")
-            body = row.body or ""
-            if outbox.unconfirmed(db, row.id):
-                body = "You may already have received this message (its first delivery could not be confirmed).\n\n" + body
-            label = f"{row.purpose}-{row.id}-{row.channel}"
-            key = row.key
+    with reading_connection() as conn:
+        row = outbox.sending(conn, notification_id)
+    address = row.address
+    if not address:
+        return f"no {row.channel} contact for the {row.role}"
+    channel_url = cfg.email_url if row.channel == "email" else cfg.sms_url
+    if not channel_url:
+        return f"no notify.{row.channel}_url configured"
+    if row.purpose in ("reminder", "notice"):
+        if row.due is None:
+            return "its deadline is no longer recorded"
+        late = now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
+        write = messages.reminder if row.purpose == "reminder" else messages.date_changed
+        msg = write(language=row.language, reference=row.reference, kind=row.deadline_kind, due=row.due,
+                    act_by=row.act_by, channel=row.channel, for_applicant=row.role == "applicant", late=late,
+                    helpline=cfg.helpline, repeat=row.copy)
+        subject, body = msg.subject, msg.body
+        label = f"{row.reference}-{row.deadline_kind}-{row.offset}-{row.role}-{row.channel}"
+    else:
+        subject = f"medstay {row.purpose}" + (f" – {row.reference}" if row.reference else "")
+        body = row.body or ""
+        if row.copy:
+            body = "You may already have received this message (its first delivery could not be confirmed).\n\n" + body
+        label = f"{row.purpose}-{row.id}-{row.channel}"
     url = configuration.expand(channel_url)
     if row.channel == "email":
-        url = _query(url, "to=" + quote(address, safe="@"), "+X-Medstay-Reminder-Id=" + reminder_id(key),
+        url = _query(url, "to=" + quote(address, safe="@"), "+X-Medstay-Reminder-Id=" + reminder_id(row.key),
                      *([] if "format=" in url else ["format=text"]))  # plain text: Apprise's HTML glues words with &nbsp;
     else:
-        url = _query(url.replace("{phone}", quote(address)), "+Idempotency-Key=" + reminder_id(key))
-    return Outgoing(url, subject, body, label.lower(), address)
+        url = _query(url.replace("{phone}", quote(address)), "+Idempotency-Key=" + reminder_id(row.key))
+    return Outgoing(url, subject, body, label.lower(), address, row)
 
 
 def _query(url: str, *pairs: str) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(pairs)
-
-
-def _contact(dossier: Dossier, role: str, channel: str) -> str | None:
-    return outbox.contact(dossier, role, channel)
 
 
 class _PerThread(logging.Handler):

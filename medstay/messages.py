@@ -42,7 +42,13 @@ def helpline_line(helpline: str | dict | None, language: str) -> str | None:
 
 def numeric_date(day: date, language: str) -> str:
     """04/12/2026, 04-12-2026, 04.12.2026: the language's own numeric form (Babel's pattern)."""
-    return format_date(day, format=phrases()[language]["date_pattern"], locale=phrases()[language]["date_locale"])
+    return _written(day, phrases()[language]["date_pattern"], phrases()[language]["date_locale"])
+
+
+@functools.lru_cache(maxsize=8192)
+def _written(day: date, pattern: str, locale: str) -> str:
+    # A sweep writes the same few act-by dates in the same four languages again and again.
+    return format_date(day, format=pattern, locale=locale)
 
 
 def reminder(*, language: str, reference: str, kind: str, due: date, act_by: date, channel: str,
@@ -53,8 +59,8 @@ def reminder(*, language: str, reference: str, kind: str, due: date, act_by: dat
     context = {
         "reference": reference, "what": words[kind]["what"], "short": words[kind]["short"],
         "due": due, "act_by": act_by, "late": late, "helpline": helpline_line(helpline, language), "for_applicant": for_applicant,
-        "act_by_long": format_date(act_by, format="full", locale=words["locale"]),
-        "due_long": format_date(due, format="full", locale=words["locale"]),
+        "act_by_long": _written(act_by, "full", words["locale"]),
+        "due_long": _written(due, "full", words["locale"]),
         "act_by_short": numeric_date(act_by, language),
         "repeat": repeat, "repeat_long": words["repeat"]["long"], "repeat_short": words["repeat"]["short"],
     }

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import Connection, and_, bindparam, case, exists, insert, null, update
 from sqlmodel import Session, select
 
 import rules
 from medstay import config as configuration
 from medstay.errors import UserError
-from models import AuditEntry, Deadline, DeliveryAttempt, Dossier, Notification, migrate, session
+from models import (AuditEntry, Deadline, DeliveryAttempt, Dossier, Notification, migrate, reading_connection, session,
+                    writing_connection)
 from models.types import utcnow
 
 STALE_CLAIM = timedelta(minutes=10)
@@ -46,11 +47,14 @@ def in_send_window(now: datetime, cfg) -> bool:
     return cfg.window_start <= local < cfg.window_end
 
 
+# The dossier's column holding each recipient's address on each channel (SMS: applicants only).
+CONTACT_FIELDS = {("applicant", "sms"): "phone", ("applicant", "email"): "email", ("lawyer", "email"): "lawyer_email",
+                  ("caseworker", "email"): "caseworker_email"}
+
+
 def contact(dossier: Dossier, role: str, channel: str) -> str | None:
-    if channel == "sms":
-        return dossier.phone if role == "applicant" else None
-    return {"applicant": dossier.email, "lawyer": dossier.lawyer_email,
-            "caseworker": dossier.caseworker_email}[role]
+    field = CONTACT_FIELDS.get((role, channel))
+    return getattr(dossier, field) if field else None
 
 
 # -- planning ----------------------------------------------------------------------------------
@@ -239,13 +243,97 @@ def _still_relevant(known: dict, row: Notification, now: datetime, cfg) -> str |
     return None
 
 
+# -- one delivery, on bare connections ---------------------------------------------------------
+# A sweep runs these few statements for every message: through the ORM, the sessions and
+# objects cost more than the SQL (3.3 of 5.5 ms per SMS), so they are written in Core, and
+# built once (SQLAlchemy then finds each in its cache without working out its key again).
+_OUTBOX, _ATTEMPTS, _AUDIT = Notification.__table__, DeliveryAttempt.__table__, AuditEntry.__table__
+_START = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "claimed").values(status="sending")
+
+
 def start_sending(notification_id: int) -> bool:
     """Commit, before the send, that this row is being sent (claimed → sending)."""
-    with session() as db:
-        taken = db.execute(update(Notification).where(Notification.id == notification_id,
-                                                      Notification.status == "claimed").values(status="sending"))
-        db.commit()
-        return taken.rowcount == 1
+    with writing_connection() as conn:
+        return conn.execute(_START, {"row": notification_id}).rowcount == 1
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What one delivery reads of its outbox row, its dossier and its deadline, in one query,
+    to compose the message: recording the outcome then needs no second read."""
+
+    id: int
+    key: str
+    purpose: str
+    dossier_id: int | None
+    reference: str | None
+    language: str | None
+    deadline_kind: str | None
+    offset: str | None
+    role: str
+    channel: str
+    address: str | None  # the row's own (alerts, digests), else the dossier's contact for role and channel
+    body: str | None
+    due_at: datetime
+    copy: bool  # an earlier delivery was left unconfirmed: this may be a second copy
+    due: date | None  # the deadline's (reminders and date-change notices)
+    act_by: date | None
+
+
+_DOSSIERS, _DEADLINES = Dossier.__table__, Deadline.__table__
+# Only the one contact the message goes to is read (and decrypted); none when the row carries
+# its own address (an alert may be about contacts that cannot be decrypted).
+_ADDRESS = case(
+    *((and_(_OUTBOX.c.role == role, _OUTBOX.c.channel == channel), _DOSSIERS.c[name])
+      for (role, channel), name in CONTACT_FIELDS.items()), else_=null())
+_SENDING = select(
+    _OUTBOX.c.id, _OUTBOX.c.key, _OUTBOX.c.purpose, _OUTBOX.c.dossier_id, _DOSSIERS.c.reference, _DOSSIERS.c.language,
+    _OUTBOX.c.deadline_kind, _OUTBOX.c.offset, _OUTBOX.c.role, _OUTBOX.c.channel,
+    case((_OUTBOX.c.address.is_not(None), _OUTBOX.c.address), else_=_ADDRESS).label("address"),
+    _OUTBOX.c.body, _OUTBOX.c.due_at,
+    exists().where(_ATTEMPTS.c.notification_id == _OUTBOX.c.id, _ATTEMPTS.c.outcome == "uncertain").label("copy"),
+    _DEADLINES.c.due, _DEADLINES.c.act_by,
+).select_from(_OUTBOX).outerjoin(_DOSSIERS, _DOSSIERS.c.id == _OUTBOX.c.dossier_id).outerjoin(
+    _DEADLINES, and_(_DEADLINES.c.dossier_id == _OUTBOX.c.dossier_id, _DEADLINES.c.kind == _OUTBOX.c.deadline_kind,
+                     _DEADLINES.c.trigger_seq == _OUTBOX.c.trigger_seq),
+).where(_OUTBOX.c.id == bindparam("row"))
+
+
+def sending(conn: Connection, notification_id: int) -> Sending:
+    """The row as `Sending` (NoResultFound if it is gone)."""
+    return Sending(**conn.execute(_SENDING, {"row": notification_id}).one()._asdict())
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Where one delivery left its row."""
+
+    id: int
+    status: str
+    late: bool = False
+    note: str = ""  # why it failed, or that it was sent as a possible second copy
+
+
+def _record_sent(row: Sending, now: datetime, cfg) -> Delivered:
+    """sending → sent, the attempt and the audit line: one transaction, three statements."""
+    late = row.purpose == "reminder" and now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
+    detail = (f"{row.purpose} {row.deadline_kind or ''} {row.offset or ''} to {row.role} by {row.channel}"
+              f"{' (late)' if late else ''}{' (possible second copy)' if row.copy else ''}")
+    with writing_connection() as conn:
+        conn.execute(_SENT_AS_COPY if row.copy else _SENT, {"row": row.id, "now": now, "late": late})
+        conn.execute(_ATTEMPT_SENT, {"row": row.id, "now": now})
+        conn.execute(_AUDIT_SENT, {"at": utcnow(), "reference": row.reference, "detail": detail})
+    return Delivered(row.id, "sent", late, SENT_AS_COPY if row.copy else "")
+
+
+SENT_AS_COPY = "sent again after an unconfirmed delivery, saying it may be a second copy"
+_SENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(
+    status="sent", sent_at=bindparam("now"), late=bindparam("late"), attempts=_OUTBOX.c.attempts + 1)
+_SENT_AS_COPY = _SENT.values(note=SENT_AS_COPY)
+_ATTEMPT_SENT = insert(_ATTEMPTS).values(notification_id=bindparam("row"), at=bindparam("now"), outcome="sent",
+                                          detail="")
+_AUDIT_SENT = insert(_AUDIT).values(at=bindparam("at"), actor="reminder-sweep", action="message.sent",
+                                    dossier_reference=bindparam("reference"), detail=bindparam("detail"))
 
 
 UNCONFIRMED = "interrupted while sending: may have been delivered; sent again, saying it may be a second copy"
@@ -267,12 +355,6 @@ def _expire_stale_claims(db: Session, now: datetime, tally: Counter) -> None:
         row.status, row.note = "pending", UNCONFIRMED
         db.add(row)
         tally["would be sent again (unconfirmed)"] += 1
-
-
-def unconfirmed(db: Session, notification_id: int) -> bool:
-    """Was an earlier delivery of this notification left unconfirmed (so this may be a copy)?"""
-    return db.exec(select(DeliveryAttempt.id).where(DeliveryAttempt.notification_id == notification_id,
-                                                    DeliveryAttempt.outcome == "uncertain")).first() is not None
 
 
 # -- alerts ------------------------------------------------------------------------------------
@@ -328,24 +410,21 @@ def alert_dossier(reference: str, what: str, *, key: str) -> bool:
     return True
 
 
-def record_attempt(notification_id: int, now: datetime, outcome: str, detail: str, cfg) -> Notification:
-    """Store the outcome of one try: sent, transient (retry later) or permanent (failed)."""
+def record_attempt(notification_id: int, now: datetime, outcome: str, detail: str, cfg,
+                   row: Sending | None = None) -> Delivered:
+    """Store the outcome of one try: sent, transient (retry later) or permanent (failed).
+    `row`: the row as read to compose the message (else it is read here)."""
+    if outcome == "sent":
+        if row is None:
+            with reading_connection() as conn:
+                row = sending(conn, notification_id)
+        return _record_sent(row, now, cfg)
     with session() as db:
         db.expire_on_commit = False  # the row as written is what is returned: no re-read
         row = db.get(Notification, notification_id)
         row.attempts += 1
         db.add(DeliveryAttempt(notification_id=row.id, at=now, outcome=outcome, detail=detail[:500]))
-        if outcome == "sent":
-            row.status, row.sent_at = "sent", now
-            row.late = row.purpose == "reminder" and now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
-            copy = unconfirmed(db, row.id)
-            if copy:
-                row.note = "sent again after an unconfirmed delivery, saying it may be a second copy"
-            reference = db.exec(select(Dossier.reference).where(Dossier.id == row.dossier_id)).first()
-            db.add(AuditEntry(actor="reminder-sweep", action="message.sent", dossier_reference=reference,
-                              detail=f"{row.purpose} {row.deadline_kind or ''} {row.offset or ''} to {row.role} by "
-                                     f"{row.channel}{' (late)' if row.late else ''}{' (possible second copy)' if copy else ''}"))
-        elif outcome == "transient" and row.attempts < cfg.max_attempts:
+        if outcome == "transient" and row.attempts < cfg.max_attempts:
             wait = cfg.retry_minutes[min(row.attempts - 1, len(cfg.retry_minutes) - 1)]
             row.status, row.next_attempt_at = "pending", now + timedelta(minutes=wait)
             row.note = f"attempt {row.attempts} failed, retry after {wait} min"
@@ -354,5 +433,4 @@ def record_attempt(notification_id: int, now: datetime, outcome: str, detail: st
             alert(db, row, now, "could not be delivered", cfg)
         db.add(row)
         db.commit()
-        db.expunge(row)
-        return row
+        return Delivered(notification_id, row.status, row.late, row.note)

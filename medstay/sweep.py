@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from medstay import config as configuration
 from medstay import delivery, outbox
-from models import Dossier, Notification, session
+from models import Dossier, Notification, reading_connection, session
 from models.settings import pinned
 
 
@@ -27,7 +27,7 @@ def label(notification_id: int) -> str:
     return "-".join(p for p in parts if p).lower()
 
 
-def deliver(notification_id: int, now: datetime, cfg=None) -> Notification:
+def deliver(notification_id: int, now: datetime, cfg=None) -> outbox.Delivered:
     """Compose, send and record one notification. A message that cannot be composed (the
     dossier's contacts cannot be decrypted, its deadline row is gone) fails alone, with an
     alert: the sweep goes on for everyone else."""
@@ -39,12 +39,12 @@ def deliver(notification_id: int, now: datetime, cfg=None) -> Notification:
     if isinstance(out, str):
         return outbox.record_attempt(notification_id, now, "permanent", out, cfg)
     if not outbox.start_sending(notification_id):  # released and taken by another sweep meanwhile
-        with session() as db:
-            row = db.get(Notification, notification_id)
-            db.expunge(row)
-            return row
+        with reading_connection() as conn:
+            now_at = conn.execute(select(Notification.status, Notification.late, Notification.note)
+                                  .where(Notification.id == notification_id)).one()
+        return outbox.Delivered(notification_id, *now_at)
     outcome, detail = delivery.send(out)
-    return outbox.record_attempt(notification_id, now, outcome, detail, cfg)
+    return outbox.record_attempt(notification_id, now, outcome, detail, cfg, out.row)
 
 
 def _why_not_composed(exc: Exception) -> str:

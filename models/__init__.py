@@ -5,7 +5,7 @@ All tables are imported here, so ``SQLModel.metadata`` is complete as soon as
 """
 
 from models.crypto import DecryptionError, EncryptedString, get_fernet, reencrypt_all
-from models.db import get_engine, migrate, reading, reset_engines, session
+from models.db import get_engine, migrate, reading, reading_connection, reset_engines, session, writing_connection
 from models.tables import (
     LANGUAGES,
     REFERENCE_RE,
@@ -46,8 +46,10 @@ __all__ = [
     "is_reference",
     "migrate",
     "reading",
+    "reading_connection",
     "reencrypt_all",
     "reset_engines",
     "session",
     "utcnow",
+    "writing_connection",
 ]

@@ -79,6 +79,22 @@ def reading(url: str | URL | None = None) -> Iterator[Session]:
         yield db
 
 
+@contextmanager
+def reading_connection(url: str | URL | None = None) -> Iterator[Connection]:
+    """`reading`, as a bare SQLAlchemy connection: no ORM session or objects. For the few
+    statements run once per message of a sweep, where a session cost more than the SQL."""
+    with get_engine(url).execution_options(medstay_reading=True).connect() as conn:
+        yield conn
+
+
+@contextmanager
+def writing_connection(url: str | URL | None = None) -> Iterator[Connection]:
+    """One write transaction on a bare connection (as `reading_connection`): committed when
+    the block ends, rolled back if it raises. On SQLite it begins IMMEDIATE, as a session does."""
+    with get_engine(url).begin() as conn:
+        yield conn
+
+
 def fold_log(url: str | URL | None = None) -> bool:
     """On SQLite, copy the write-ahead log into the database file and empty it, after an
     erasure: the log keeps earlier images of the pages it changed until then. SQLite waits
