@@ -51,7 +51,7 @@ test-fast: $(VENV)/.installed
 
 # Sizes: BENCH_SIZES (bench/scale.py, default 1000,10000), BENCH_RUNS (live runs through
 # medstay up: 1000 on the embedded SQLite, then 1000 and 10000 with Prefect on PostgreSQL, then
-# 1000 with Prefect's API in 2 processes);
+# 1000 with Prefect's API in 2 processes; the API filter on Prefect alone at the last size);
 # FULL=1 adds 100,000. CI runs it small (.ci/run).
 BENCH_RUNS ?= 1000 10000
 bench: install
@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python bench/prefect_scale.py $(firstword $(BENCH_RUNS))
 	for n in $(BENCH_RUNS) $(if $(FULL),100000,); do $(BIN)/python bench/prefect_scale.py $$n --postgres || exit 1; done
 	$(BIN)/python bench/prefect_scale.py $(firstword $(BENCH_RUNS)) --postgres --server-workers 2
+	$(BIN)/python bench/prefect_filter.py $(lastword $(BENCH_RUNS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

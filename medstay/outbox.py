@@ -265,7 +265,6 @@ class Sending:
     id: int
     key: str
     purpose: str
-    dossier_id: int | None
     reference: str | None
     language: str | None
     deadline_kind: str | None
@@ -287,7 +286,7 @@ _ADDRESS = case(
     *((and_(_OUTBOX.c.role == role, _OUTBOX.c.channel == channel), _DOSSIERS.c[name])
       for (role, channel), name in CONTACT_FIELDS.items()), else_=null())
 _SENDING = select(
-    _OUTBOX.c.id, _OUTBOX.c.key, _OUTBOX.c.purpose, _OUTBOX.c.dossier_id, _DOSSIERS.c.reference, _DOSSIERS.c.language,
+    _OUTBOX.c.id, _OUTBOX.c.key, _OUTBOX.c.purpose, _DOSSIERS.c.reference, _DOSSIERS.c.language,
     _OUTBOX.c.deadline_kind, _OUTBOX.c.offset, _OUTBOX.c.role, _OUTBOX.c.channel,
     case((_OUTBOX.c.address.is_not(None), _OUTBOX.c.address), else_=_ADDRESS).label("address"),
     _OUTBOX.c.body, _OUTBOX.c.due_at,

@@ -40,9 +40,9 @@ def deliver(notification_id: int, now: datetime, cfg=None) -> outbox.Delivered:
         return outbox.record_attempt(notification_id, now, "permanent", out, cfg)
     if not outbox.start_sending(notification_id):  # released and taken by another sweep meanwhile
         with reading_connection() as conn:
-            now_at = conn.execute(select(Notification.status, Notification.late, Notification.note)
+            current = conn.execute(select(Notification.status, Notification.late, Notification.note)
                                   .where(Notification.id == notification_id)).one()
-        return outbox.Delivered(notification_id, *now_at)
+        return outbox.Delivered(notification_id, *current)
     outcome, detail = delivery.send(out)
     return outbox.record_attempt(notification_id, now, outcome, detail, cfg, out.row)
 
