@@ -79,7 +79,8 @@ class _Dossier:
         return next((a for a in reversed(self.appeals) if not a.decided), None)
 
     def _open(self, kind: str) -> list[Deadline]:
-        return [d for d in self.deadlines if d.kind == kind and d.met is None]  # is_open, inlined: the fold's inner loop
+        # `d.is_open`, inlined: the inner loop of the fold.
+        return [d for d in self.deadlines if d.kind == kind and d.met is None]
 
     def _drop(self, deadline: Deadline) -> None:
         self.deadlines.remove(deadline)
