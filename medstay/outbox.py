@@ -313,6 +313,16 @@ class Delivered:
     note: str = ""  # why it failed, or that it was sent as a possible second copy
 
 
+SENT_AS_COPY = "sent again after an unconfirmed delivery, saying it may be a second copy"
+_SENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(
+    status="sent", sent_at=bindparam("now"), late=bindparam("late"), attempts=_OUTBOX.c.attempts + 1)
+_SENT_AS_COPY = _SENT.values(note=SENT_AS_COPY)
+_ATTEMPT_SENT = insert(_ATTEMPTS).values(notification_id=bindparam("row"), at=bindparam("now"), outcome="sent",
+                                          detail="")
+_AUDIT_SENT = insert(_AUDIT).values(at=bindparam("at"), actor="reminder-sweep", action="message.sent",
+                                    dossier_reference=bindparam("reference"), detail=bindparam("detail"))
+
+
 def _record_sent(row: Sending, now: datetime, cfg) -> Delivered:
     """sending → sent, the attempt and the audit line: one transaction, three statements."""
     late = row.purpose == "reminder" and now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
@@ -323,16 +333,6 @@ def _record_sent(row: Sending, now: datetime, cfg) -> Delivered:
         conn.execute(_ATTEMPT_SENT, {"row": row.id, "now": now})
         conn.execute(_AUDIT_SENT, {"at": utcnow(), "reference": row.reference, "detail": detail})
     return Delivered(row.id, "sent", late, SENT_AS_COPY if row.copy else "")
-
-
-SENT_AS_COPY = "sent again after an unconfirmed delivery, saying it may be a second copy"
-_SENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(
-    status="sent", sent_at=bindparam("now"), late=bindparam("late"), attempts=_OUTBOX.c.attempts + 1)
-_SENT_AS_COPY = _SENT.values(note=SENT_AS_COPY)
-_ATTEMPT_SENT = insert(_ATTEMPTS).values(notification_id=bindparam("row"), at=bindparam("now"), outcome="sent",
-                                          detail="")
-_AUDIT_SENT = insert(_AUDIT).values(at=bindparam("at"), actor="reminder-sweep", action="message.sent",
-                                    dossier_reference=bindparam("reference"), detail=bindparam("detail"))
 
 
 UNCONFIRMED = "interrupted while sending: may have been delivered; sent again, saying it may be a second copy"
@@ -410,14 +410,14 @@ def alert_dossier(reference: str, what: str, *, key: str) -> bool:
 
 
 def record_attempt(notification_id: int, now: datetime, outcome: str, detail: str, cfg,
-                   row: Sending | None = None) -> Delivered:
+                   composed: Sending | None = None) -> Delivered:
     """Store the outcome of one try: sent, transient (retry later) or permanent (failed).
-    `row`: the row as read to compose the message (else it is read here)."""
+    `composed`: the row as read to compose the message (else it is read here)."""
     if outcome == "sent":
-        if row is None:
+        if composed is None:
             with reading_connection() as conn:
-                row = sending(conn, notification_id)
-        return _record_sent(row, now, cfg)
+                composed = sending(conn, notification_id)
+        return _record_sent(composed, now, cfg)
     with session() as db:
         db.expire_on_commit = False  # the row as written is what is returned: no re-read
         row = db.get(Notification, notification_id)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import raw_rows
 from tests.peers import channels, gateway, smtp, text  # noqa: F401  (fixtures)
 
 REF = "9TER-2026-000500"
@@ -71,6 +72,23 @@ def test_appeal_reminders_arrive_on_the_right_mornings_in_french_once_each(refus
     assert len(smtp.box.to(APPLICANT)) == 2 and len(gateway.to(PHONE)) == 2
     sent = [n for n in listed(cli) if n["status"] == "sent"]
     assert len(sent) == 8 and not any(n["late"] for n in sent)
+
+
+def test_each_sent_message_leaves_one_attempt_and_one_audit_line_without_personal_data(refused, cli, smtp, gateway,
+                                                                                      home):
+    sweep(cli, "2027-02-09T09:05")
+    sweep(cli, "2027-02-10T09:05")  # nothing new is due: nothing written twice
+    attempts = raw_rows(home, "SELECT n.role, n.channel, a.outcome, a.detail FROM delivery_attempt a "
+                              "JOIN notification n ON n.id = a.notification_id WHERE n.purpose = 'reminder'")
+    assert sorted(attempts) == [("applicant", "email", "sent", ""), ("applicant", "sms", "sent", ""),
+                                ("caseworker", "email", "sent", ""), ("lawyer", "email", "sent", "")]
+    audit = raw_rows(home, "SELECT actor, dossier_reference, detail FROM audit_entry WHERE action = 'message.sent'")
+    assert sorted(audit) == [("reminder-sweep", REF, f"reminder appeal act_by-20 to {role} by {channel}")
+                             for role, channel in (("applicant", "email"), ("applicant", "sms"),
+                                                   ("caseworker", "email"), ("lawyer", "email"))]
+    [(sent_at, late, attempts_made)] = set(raw_rows(
+        home, "SELECT sent_at, late, attempts FROM notification WHERE status = 'sent'"))
+    assert not late and attempts_made == 1 and str(sent_at).startswith("2027-02-09 08:05")
 
 
 def test_a_reminder_due_at_night_waits_for_the_morning_and_is_marked_late(refused, cli, smtp):

@@ -455,6 +455,18 @@ def test_a_mutated_valid_walk_only_raises_invalid_event(data):
 # --- regressions: minimal inputs that crashed the rules instead of being refused (fixed) ------
 
 
+def test_a_long_date_text_is_refused_and_not_remembered():
+    """Date texts are cached (a history repeats its days), but only date-sized ones: garbage
+    input cannot fill the memory."""
+    from rules.events import _iso_day
+
+    before = _iso_day.cache_info().currsize
+    with pytest.raises(InvalidEvent, match="not a valid date"):
+        rules.parse_event({"kind": "certificate_issued", "on": "2026-01-05x" * 10_000}, 0)
+    assert _iso_day.cache_info().currsize == before
+    assert rules.parse_event({"kind": "certificate_issued", "on": " 2026-01-05 "}, 0).on == date(2026, 1, 5)
+
+
 def test_an_unhashable_kind_is_refused():
     with pytest.raises(InvalidEvent) as caught:
         evaluate([{"kind": [], "on": "2026-01-01"}])
