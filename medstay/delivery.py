@@ -99,31 +99,31 @@ def _query(url: str, *pairs: str) -> str:
 
 class _PerThread(logging.Handler):
     """Apprise's log lines, each kept for the thread that sent the message (the sweep sends
-    side by side; Apprise's own LogCapture is one buffer for the whole process)."""
+    side by side; Apprise's own LogCapture is one buffer for the whole process). Kept as
+    records: only a failed send's lines are ever read."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-        self.buffers: dict[int, list[str]] = {}
+        self.buffers: dict[int, list[logging.LogRecord]] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         buffer = self.buffers.get(record.thread)
         if buffer is not None:
-            buffer.append(self.format(record))
+            buffer.append(record)
 
 
 # Attached once, at DEBUG, for good: Apprise logs only while sending, and a record of a thread
 # that is not capturing is dropped. (Setting the level per send cleared the logging caches of
 # every logger in the process, Prefect's included, twice per message.)
-_HANDLER, _LOCK = _PerThread(), threading.Lock()
+_HANDLER, _LOCK, _FORMAT = _PerThread(), threading.Lock(), logging.Formatter("%(levelname)s %(message)s")
 _apprise_log.setLevel(logging.DEBUG)
 _apprise_log.addHandler(_HANDLER)
 
 
 @contextmanager
 def _captured():
-    """This thread's Apprise log lines, DEBUG included, for the time of one send."""
-    lines: list[str] = []
+    """This thread's Apprise log records, DEBUG included, for the time of one send."""
+    lines: list[logging.LogRecord] = []
     with _LOCK:
         _HANDLER.buffers[threading.get_ident()] = lines
     try:
@@ -133,17 +133,31 @@ def _captured():
             del _HANDLER.buffers[threading.get_ident()]
 
 
+_NOTIFIERS = threading.local()
+
+
+def _notifier(url: str) -> apprise.Apprise | None:
+    """This thread's Apprise holding only `url`'s service, None if `url` is not an Apprise URL.
+    The service is made anew for each message (no throttling carries over between sends); the
+    container is kept, as making one reads Apprise's translations from disk (6 % of an SMS)."""
+    notifier = getattr(_NOTIFIERS, "apprise", None)
+    if notifier is None:
+        notifier = _NOTIFIERS.apprise = apprise.Apprise()
+    notifier.clear()
+    return notifier if notifier.add(url) else None
+
+
 def send(out: Outgoing) -> tuple[str, str]:
     """('sent' | 'transient' | 'permanent', scrubbed detail)."""
-    notifier = apprise.Apprise()  # a fresh object per message: no throttling between sends
-    if not notifier.add(out.url):
+    notifier = _notifier(out.url)
+    if notifier is None:
         return "permanent", "the channel URL is not a valid Apprise URL"
     # DEBUG shows the server's reply (e.g. "550 5.1.1"); only problem lines are kept, scrubbed.
     with _captured() as logs:
         ok = notifier.notify(title=out.subject, body=out.body, body_format=apprise.NotifyFormat.TEXT)
-    lines = [line.strip() for line in logs
-             if line.startswith(("WARNING", "ERROR")) or _SMTP_REPLY.search(line)]
-    detail = scrub(" | ".join(lines), out.recipient)[-400:]
     if ok:
         return "sent", ""
+    said = [_FORMAT.format(record).strip() for record in logs]
+    lines = [line for line in said if line.startswith(("WARNING", "ERROR")) or _SMTP_REPLY.search(line)]
+    detail = scrub(" | ".join(lines), out.recipient)[-400:]
     return ("permanent" if _PERMANENT.search(detail) else "transient"), detail or "delivery failed"

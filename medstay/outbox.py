@@ -251,12 +251,6 @@ _OUTBOX, _ATTEMPTS, _AUDIT = Notification.__table__, DeliveryAttempt.__table__, 
 _START = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "claimed").values(status="sending")
 
 
-def start_sending(notification_id: int) -> bool:
-    """Commit, before the send, that this row is being sent (claimed → sending)."""
-    with writing_connection() as conn:
-        return conn.execute(_START, {"row": notification_id}).rowcount == 1
-
-
 @dataclass(frozen=True)
 class Sending:
     """What one delivery reads of its outbox row, its dossier and its deadline, in one query,
@@ -323,16 +317,41 @@ _AUDIT_SENT = insert(_AUDIT).values(at=bindparam("at"), actor="reminder-sweep", 
                                     dossier_reference=bindparam("reference"), detail=bindparam("detail"))
 
 
-def _record_sent(row: Sending, now: datetime, cfg) -> Delivered:
-    """sending → sent, the attempt and the audit line: one transaction, three statements."""
-    late = row.purpose == "reminder" and now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
+@dataclass(frozen=True)
+class Confirmed:
+    """A message Apprise confirmed delivered, its outcome not yet written."""
+
+    row: Sending
+    now: datetime
+    late_after: timedelta  # the configured notify.late_after_minutes
+
+
+def _write_sent(conn: Connection, sent: Confirmed) -> Delivered:
+    """sending → sent, the attempt and the audit line: three statements of the caller's transaction."""
+    row, now = sent.row, sent.now
+    late = row.purpose == "reminder" and now > row.due_at + sent.late_after
     detail = (f"{row.purpose} {row.deadline_kind or ''} {row.offset or ''} to {row.role} by {row.channel}"
               f"{' (late)' if late else ''}{' (possible second copy)' if row.copy else ''}")
-    with writing_connection() as conn:
-        conn.execute(_SENT_AS_COPY if row.copy else _SENT, {"row": row.id, "now": now, "late": late})
-        conn.execute(_ATTEMPT_SENT, {"row": row.id, "now": now})
-        conn.execute(_AUDIT_SENT, {"at": utcnow(), "reference": row.reference, "detail": detail})
+    conn.execute(_SENT_AS_COPY if row.copy else _SENT, {"row": row.id, "now": now, "late": late})
+    conn.execute(_ATTEMPT_SENT, {"row": row.id, "now": now})
+    conn.execute(_AUDIT_SENT, {"at": utcnow(), "reference": row.reference, "detail": detail})
     return Delivered(row.id, "sent", late, SENT_AS_COPY if row.copy else "")
+
+
+def record_sent(sent: Confirmed) -> Delivered:
+    """A confirmed delivery recorded in a transaction of its own."""
+    with writing_connection() as conn:
+        return _write_sent(conn, sent)
+
+
+def start_sending(notification_id: int, confirmed: Confirmed | None = None) -> tuple[bool, Delivered | None]:
+    """Commit, before the send, that this row is being sent (claimed → sending): True unless
+    another sweep took it meanwhile. `confirmed`, the previous message of the same sender whose
+    delivery Apprise confirmed, is recorded sent in the same transaction (and returned): its
+    outcome is still on disk before the next message is handed over, with one commit instead of two."""
+    with writing_connection() as conn:
+        done = _write_sent(conn, confirmed) if confirmed else None
+        return conn.execute(_START, {"row": notification_id}).rowcount == 1, done
 
 
 UNCONFIRMED = "interrupted while sending: may have been delivered; sent again, saying it may be a second copy"
@@ -417,7 +436,7 @@ def record_attempt(notification_id: int, now: datetime, outcome: str, detail: st
         if composed is None:
             with reading_connection() as conn:
                 composed = sending(conn, notification_id)
-        return _record_sent(composed, now, cfg)
+        return record_sent(Confirmed(composed, now, timedelta(minutes=cfg.late_after_minutes)))
     with session() as db:
         db.expire_on_commit = False  # the row as written is what is returned: no re-read
         row = db.get(Notification, notification_id)

@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from datetime import datetime
+from datetime import datetime, timedelta
+from threading import Lock
 
 from sqlmodel import select
 
@@ -28,23 +30,51 @@ def label(notification_id: int) -> str:
 
 
 def deliver(notification_id: int, now: datetime, cfg=None) -> outbox.Delivered:
-    """Compose, send and record one notification. A message that cannot be composed (the
-    dossier's contacts cannot be decrypted, its deadline row is gone) fails alone, with an
-    alert: the sweep goes on for everyone else."""
+    """Compose, send and record one notification (a Prefect task's work)."""
+    return next(deliver_in_turn([notification_id], now, cfg))
+
+
+def deliver_in_turn(notification_ids: Iterable[int], now: datetime, cfg=None) -> Iterator[outbox.Delivered]:
+    """Compose, send and record these notifications one after the other, yielding where each
+    ended. A confirmed delivery is recorded in the transaction that marks the next row
+    `sending` (one commit to disk per message, not two): at any moment at most one of this
+    sender's rows is `sending` unrecorded, as with one transaction each. A message that cannot
+    be composed (the dossier's contacts cannot be decrypted, its deadline row is gone) fails
+    alone, with an alert: the sweep goes on for everyone else."""
     cfg = cfg or configuration.load()
-    try:
-        out = delivery.compose(notification_id, now, cfg)
-    except Exception as exc:  # noqa: BLE001  (one dossier's fault must not stop the others' reminders)
-        out = _why_not_composed(exc)
-    if isinstance(out, str):
-        return outbox.record_attempt(notification_id, now, "permanent", out, cfg)
-    if not outbox.start_sending(notification_id):  # released and taken by another sweep meanwhile
-        with reading_connection() as conn:
-            current = conn.execute(select(Notification.status, Notification.late, Notification.note)
-                                  .where(Notification.id == notification_id)).one()
-        return outbox.Delivered(notification_id, *current)
-    outcome, detail = delivery.send(out)
-    return outbox.record_attempt(notification_id, now, outcome, detail, cfg, out.row)
+    confirmed = None  # the previous message, delivered, its outcome not yet written
+    for notification_id in notification_ids:
+        try:
+            out = delivery.compose(notification_id, now, cfg)
+        except Exception as exc:  # noqa: BLE001  (one dossier's fault must not stop the others' reminders)
+            out = _why_not_composed(exc)
+        if isinstance(out, str):
+            if confirmed:
+                yield outbox.record_sent(confirmed)
+                confirmed = None
+            yield outbox.record_attempt(notification_id, now, "permanent", out, cfg)
+            continue
+        started, done = outbox.start_sending(notification_id, confirmed)
+        confirmed = None
+        if done:
+            yield done
+        if not started:  # released and taken by another sweep meanwhile
+            yield _as_it_is(notification_id)
+            continue
+        outcome, detail = delivery.send(out)
+        if outcome == "sent":
+            confirmed = outbox.Confirmed(out.row, now, timedelta(minutes=cfg.late_after_minutes))
+        else:
+            yield outbox.record_attempt(notification_id, now, outcome, detail, cfg, out.row)
+    if confirmed:
+        yield outbox.record_sent(confirmed)
+
+
+def _as_it_is(notification_id: int) -> outbox.Delivered:
+    with reading_connection() as conn:
+        current = conn.execute(select(Notification.status, Notification.late, Notification.note)
+                               .where(Notification.id == notification_id)).one()
+    return outbox.Delivered(notification_id, *current)
 
 
 def _why_not_composed(exc: Exception) -> str:
@@ -68,8 +98,19 @@ def run(now: datetime) -> Counter:
     with pinned():
         cfg = configuration.load()
         claimed = outbox.claim(now)
-        jobs = [(copy_context(), notification_id) for notification_id in claimed]
-    with ThreadPoolExecutor(min(SENDERS, max(1, len(claimed))), thread_name_prefix="sender") as pool:
-        for row in pool.map(lambda job: job[0].run(deliver, job[1], now, cfg), jobs):
-            counts[("late " if row.late else "") + row.status] += 1
+        contexts = [copy_context() for _ in range(min(SENDERS, max(1, len(claimed))))]
+    # Each sender takes the next claimed row when it is done with one (a slow server holds up one sender).
+    queue, lock = iter(claimed), Lock()
+
+    def take() -> int | None:
+        with lock:
+            return next(queue, None)
+
+    def sender(context) -> list[outbox.Delivered]:
+        return context.run(lambda: list(deliver_in_turn(iter(take, None), now, cfg)))
+
+    with ThreadPoolExecutor(len(contexts), thread_name_prefix="sender") as pool:
+        for done in pool.map(sender, contexts):
+            for row in done:
+                counts[("late " if row.late else "") + row.status] += 1
     return counts

@@ -290,3 +290,33 @@ def test_on_postgresql_a_second_sweep_skips_the_rows_the_first_holds(on_postgres
         assert time.monotonic() - started < 2
         first.rollback()
         assert len(list(second.exec(due_query(now, ["email", "sms"])))) == 4  # released: the next sweep's
+
+
+def test_a_delivery_is_on_record_before_its_sender_hands_over_the_next(cli, channels, smtp, home):
+    """Each sender records a delivery in the transaction that marks its next row `sending`: when
+    any message reaches the server, every message answered before it is recorded sent, except
+    at most one per sender (its outcome in the commit that is about to hand over the next)."""
+    from medstay import sweep as sweeps
+
+    for n in range(24):
+        ref = f"9TER-2026-{700 + n:06d}"
+        assert cli("dossier", "register", ref, "--language", "fr", "--email", f"a{n}@example.org").code == 0
+        for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2027-01-15"),
+                                ("decision_notified", "2027-01-29", "mode=hand")):
+            assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    seen: list[tuple[int, int, int]] = []  # (answered before this one, recorded sent, being sent)
+
+    def check(message):
+        rows = dict(raw_rows(home, "SELECT status, count(*) FROM notification GROUP BY status"))
+        seen.append((len(seen), rows.get("sent", 0), rows.get("sending", 0)))
+
+    smtp.box.on_data = check
+    sweep(cli, "2027-02-09T09:05")
+    smtp.box.on_data = None
+    assert len(seen) == 24 and len(smtp.box.messages) == 24
+    for answered, recorded, sending in seen:
+        assert answered - sweeps.SENDERS <= recorded <= answered, seen
+        assert 1 <= sending <= sweeps.SENDERS, seen
+    statuses = dict(raw_rows(home, "SELECT status, count(*) FROM notification GROUP BY status"))
+    assert statuses == {"sent": 24, "pending": 72}  # the 10-, 3- and 1-day reminders wait for their mornings
+    assert raw_rows(home, "SELECT count(*), count(DISTINCT notification_id) FROM delivery_attempt") == [(24, 24)]
