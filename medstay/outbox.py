@@ -325,6 +325,10 @@ class Confirmed:
     now: datetime
     late_after: timedelta  # the configured notify.late_after_minutes
 
+    @classmethod
+    def of(cls, row: Sending, now: datetime, cfg) -> Confirmed:
+        return cls(row, now, timedelta(minutes=cfg.late_after_minutes))
+
 
 def _write_sent(conn: Connection, sent: Confirmed) -> Delivered:
     """sending → sent, the attempt and the audit line: three statements of the caller's transaction."""
@@ -436,7 +440,7 @@ def record_attempt(notification_id: int, now: datetime, outcome: str, detail: st
         if composed is None:
             with reading_connection() as conn:
                 composed = sending(conn, notification_id)
-        return record_sent(Confirmed(composed, now, timedelta(minutes=cfg.late_after_minutes)))
+        return record_sent(Confirmed.of(composed, now, cfg))
     with session() as db:
         db.expire_on_commit = False  # the row as written is what is returned: no re-read
         row = db.get(Notification, notification_id)

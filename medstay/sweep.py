@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from datetime import datetime, timedelta
+from datetime import datetime
 from threading import Lock
 
 from sqlmodel import select
@@ -63,7 +63,7 @@ def deliver_in_turn(notification_ids: Iterable[int], now: datetime, cfg=None) ->
             continue
         outcome, detail = delivery.send(out)
         if outcome == "sent":
-            confirmed = outbox.Confirmed(out.row, now, timedelta(minutes=cfg.late_after_minutes))
+            confirmed = outbox.Confirmed.of(out.row, now, cfg)
         else:
             yield outbox.record_attempt(notification_id, now, outcome, detail, cfg, out.row)
     if confirmed:
