@@ -313,7 +313,9 @@ def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="preview
         prefect_env.require("or sweep without it: --local")  # never Prefect's temporary server
         from flows.reminders import reminder_sweep
 
-        outcomes = reminder_sweep(now=moment.isoformat())
+        # No --now: the flow reads its own clock. Any `now` handed to the flow is a pretend
+        # clock, a dry run on a home with real dossiers (the bug of issue 22: nothing was sent).
+        outcomes = reminder_sweep(now=moment.isoformat() if now else None)
     else:
         from medstay import sweep
 

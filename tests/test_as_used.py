@@ -165,3 +165,45 @@ def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_st
     assert "Traceback" not in log.read_text()
     wal = home / "medstay.db-wal"  # stopped: the project's database is one file again
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_the_sweep_by_hand_sends_on_a_real_home(tmp_path):
+    """README: `medstay reminders run` is "one sweep by hand, now". On a home with real
+    dossiers (no `init --rehearsal`) it must deliver what is due, not preview it."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.peers import Smtp, text
+
+    smtp = Smtp()
+    smtp.start()
+    own = OwnStack.at(tmp_path)
+    own.home.mkdir()
+    # What an ops engineer writes into the home's config.yaml; the window spans the day so the
+    # test holds whenever it runs (the default window is 09:00-19:00).
+    (own.home / "config.yaml").write_text(
+        "send_window: {start: '00:00', end: '23:59'}\n"
+        "notify:\n"
+        f"  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+        "  alerts_to: ops@example.org\n", encoding="utf-8")
+    proc = own.start()
+    try:
+        ref, applicant = "9TER-2026-000561", "applicant@example.org"
+        own.medstay("dossier", "register", ref, "--language", "fr", "--email", applicant)
+        today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+        # Notified by hand 15 days ago: the appeal's act-by date is in 15 days, so the reminder
+        # planned 20 days before it is due (a catch-up) and the one 10 days before is not yet.
+        for kind, days_ago, *sets in (("certificate_issued", 60), ("application_sent", 55),
+                                      ("declared_admissible", 40), ("residence_refused", 20, "ground=unfounded"),
+                                      ("decision_notified", 15, "mode=hand")):
+            on = (today - timedelta(days=days_ago)).isoformat()
+            own.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+        said = own.medstay("reminders", "run")
+        assert "dry run" not in said.lower() and "sent" in said, said
+        [mail] = smtp.box.to(applicant)
+        assert ref in text(mail)
+        said = own.medstay("reminders", "run")  # a second sweep sends nothing again
+        assert "nothing due" in said and len(smtp.box.to(applicant)) == 1, said
+    finally:
+        stop_up(proc)
+        smtp.stop()
