@@ -37,7 +37,7 @@ def main() -> None:
                               for _ in range(40)]) * 1000 for limit in (1, 200))
         finally:
             up.stop()
-            from medstay.pgcluster import Cluster
+            from deployments.pgcluster import Cluster
 
             cluster = Cluster(up.home)
             if cluster.server != cluster.root:  # run as root: the cluster's data is outside the home

@@ -89,7 +89,7 @@ def main() -> None:
             if engine.startswith("postgres"):  # the throwaway home's cluster: run as root, its data is outside the home
                 import shutil
 
-                from medstay.pgcluster import Cluster
+                from deployments.pgcluster import Cluster
 
                 cluster = Cluster(up.home)
                 if cluster.server != cluster.root:

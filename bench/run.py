@@ -2,7 +2,7 @@
 measured in the same run on the same machine, so the ratio travels between machines.
 
 1. rules: evaluating a full dossier (14 facts) vs. only parsing its facts (the floor).
-2. recording a fact through `medstay.dossiers.record_event` (validation + append +
+2. recording a fact through `medstay.record.dossiers.record_event` (validation + append +
    deadlines + audit, one transaction) vs. a bare INSERT of one event row on the same
    SQLite database (the floor of any append).
 """
@@ -62,7 +62,7 @@ def rehearsal(home: Path) -> None:
 def bench_record(home: Path) -> dict:
     rehearsal(home)
     os.environ.update(MEDSTAY_HOME=str(home), MEDSTAY_SECRET_KEY="x3G8YqXb9yQpJ0cT1m5l0ZsJ0Vd0y8kq1R1b8Kq7d0E=")
-    from medstay import dossiers
+    from medstay.record import dossiers
 
     refs = [f"9TER-2026-{n:06d}" for n in range(1, 41)]
     for ref in refs:
@@ -106,7 +106,7 @@ def _peer(channel: str):
     import socket
     import subprocess
 
-    from medstay.up import port_in_use
+    from deployments.up import port_in_use
 
     with socket.socket() as s:  # (bench.doors has this too, but importing it imports Prefect)
         s.bind(("127.0.0.1", 0))
@@ -139,7 +139,9 @@ def bench_sweep(home: Path, n: int = 400, channel: str = "email") -> dict:
     from models import reset_engines
 
     reset_engines()
-    from medstay import delivery, dossiers, sweep
+    from medstay.reminders import delivery
+    from medstay.record import dossiers
+    from medstay.reminders import sweep
 
     for i in range(n):
         ref = f"9TER-2027-{i + 1:06d}"

@@ -85,7 +85,7 @@ def bench_rules() -> None:
 
 
 def bench_record(tmp: Path) -> None:
-    from medstay import dossiers
+    from medstay.record import dossiers
 
     home = fresh_home(tmp, "record")
     for facts in (5, 50, 500):
@@ -117,7 +117,7 @@ def bench_record(tmp: Path) -> None:
 
 
 def bench_import(tmp: Path, size: int) -> None:
-    from medstay import importer
+    from medstay.record import importer
 
     home = fresh_home(tmp, f"import-{size}")
     dossiers_csv, facts_csv = write_sample(tmp, size)
@@ -146,7 +146,7 @@ def bench_outbox(tmp: Path, rows: int) -> None:
     deadline, as a real sweep does."""
     from sqlmodel import select
 
-    from medstay import outbox
+    from medstay.reminders import outbox
     from models import Notification, migrate, session
 
     home = fresh_home(tmp, f"outbox-{rows}")

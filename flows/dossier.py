@@ -19,7 +19,9 @@ from prefect.logging import get_run_logger
 from prefect.utilities.engine import propose_state_sync
 
 import rules
-from medstay import dossiers, outbox, projections
+from medstay.record import dossiers
+from medstay.reminders import outbox
+from medstay.record import projections
 from tasks import projection
 
 # The database may be briefly locked or away: retry before giving up (the projector then

@@ -10,7 +10,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from medstay import board, clock, digest, outbox, sweep
+from medstay import clock
+from tasks import board
+from medstay.reminders import digest
+from medstay.reminders import outbox
+from medstay.reminders import sweep
 from models.settings import pinned
 
 

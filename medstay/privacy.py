@@ -51,7 +51,7 @@ def _blank(data: dict) -> bool:
 
 
 def _actor(by: str | None) -> str:
-    from medstay.dossiers import actor
+    from medstay.record.dossiers import actor
 
     return actor(by)
 
@@ -64,7 +64,7 @@ def _iso(value) -> str | None:
 def export(*, reference: str, by: str | None = None) -> dict:
     """The data subject's copy of one dossier (contacts in clear); the read is audited."""
     from models import AuditEntry, DecryptionError, Deadline, DossierEvent, Notification, migrate, session
-    from medstay.dossiers import find
+    from medstay.record.dossiers import find
 
     migrate()
     with session() as db:
@@ -139,7 +139,7 @@ def check_purge(db: Session, reference: str, today: date) -> Purgeable:
     """Why the dossier's personal data may not be erased yet (UserError), or what to erase.
     Reads no encrypted column: a dossier can be purged even if its key was lost."""
     from models import Dossier, DossierEvent
-    from medstay.dossiers import check_reference
+    from medstay.record.dossiers import check_reference
 
     ref = check_reference(reference)
     row = db.exec(select(Dossier.id, Dossier.stage, Dossier.purged_at).where(Dossier.reference == ref)).first()
@@ -239,7 +239,7 @@ def rotate_keys(*, by: str | None = None) -> int:
 def audit_trail(reference: str | None = None) -> list:
     """Audit entries, oldest first (one dossier's, or all)."""
     from models import AuditEntry, migrate, session
-    from medstay.dossiers import check_reference
+    from medstay.record.dossiers import check_reference
 
     ref = check_reference(reference) if reference is not None else None
     migrate()

@@ -17,7 +17,7 @@ once with `pinned()`).
 
 Prefect is found from `MEDSTAY_HOME` alone: `medstay up` writes the API address and its
 basic-auth string into the Prefect profile under `{home}/prefect`, and every medstay process
-points Prefect there before importing it (`medstay/prefect_env.py`).
+points Prefect there before importing it (`deployments/prefect_env.py`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Three sources of work, each polled a few times a second:
    executes the flow here (`prefect.flow_engine.run_flow`), where Prefect and the flow are
    imported already — about a second instead of a new interpreter per fact.
 2. **The record.** A fact recorded by any other door left a projection row
-   (`medstay/projections.py`): a paused run is woken (moved to SCHEDULED, then executed the
+   (`medstay/record/projections.py`): a paused run is woken (moved to SCHEDULED, then executed the
    same way, with no input); a missing one is created in bulk in its waiting state; one that
    already shows the record is only marked shown.
 3. **Stuck runs.** A run left PENDING or RUNNING by a process that died is executed again
@@ -38,9 +38,10 @@ from prefect.states import Scheduled
 
 import rules
 from flows.dossier import dossier_lifecycle
-from medstay import dossiers, projections
+from medstay.record import dossiers
+from medstay.record import projections
 from medstay.errors import UserError
-from medstay.prefect_env import DEPLOYMENT, DOSSIER_POOL
+from deployments.prefect_env import DEPLOYMENT, DOSSIER_POOL
 from projector import creation
 from tasks import projection
 

@@ -25,7 +25,9 @@ from prefect.states import Completed, Paused
 from pydantic import ConfigDict, Field, create_model
 
 import rules
-from medstay import corrections, dossiers, labels
+from medstay import labels
+from medstay.record import corrections
+from medstay.record import dossiers
 from medstay.errors import UserError
 
 # Extra fields the form offers, with the caseworker's explanation; shown only when one of

@@ -55,7 +55,7 @@ class Result:
 
 def run_cli(*args: str) -> Result:
     """Run `medstay ARGS` in this process, as the console script does."""
-    from medstay.cli import main
+    from medstay.cli.app import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
     argv = sys.argv

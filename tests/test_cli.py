@@ -140,7 +140,7 @@ def test_rules_evaluate_starts_fast_without_database_or_prefect(tmp_path):
     f = tmp_path / "e.json"
     f.write_text(json.dumps({"events": [{"kind": "certificate_issued", "on": "2028-10-01"}]}))
     probe = ("import sys, runpy; sys.argv=['medstay','rules','evaluate',%r,'--json'];\n"
-             "from medstay.entry import main\ntry: main()\nexcept SystemExit: pass\n"
+             "from medstay.cli.entry import main\ntry: main()\nexcept SystemExit: pass\n"
              "bad=[m for m in ('prefect','sqlmodel','sqlalchemy','models','typer','pydantic') if m in sys.modules]\n"
              "assert not bad, bad" % str(f))
     started = time.perf_counter()

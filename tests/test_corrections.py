@@ -94,7 +94,7 @@ def test_a_reminder_sent_for_a_date_that_moved_is_followed_by_a_date_changed_not
 def test_the_board_lists_every_open_deadline_overdue_first_with_stage_and_act_by(cli, home):
     from datetime import date
 
-    from medstay import board
+    from tasks import board
 
     for ref, facts in (("9TER-2026-000611", [("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
                                              ("decision_notified", "2026-11-16", "mode=hand")]),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from medstay import sweep
+from medstay.reminders import sweep
 from tests.conftest import db_digest
 from tests.peers import Smtp, text
 from tests.prefect_stack import BIN, user_env
@@ -460,7 +460,7 @@ def test_doctor_says_what_to_fix(real):
 def test_a_database_deleted_under_a_running_process_is_never_written_as_a_ghost(home):
     """A pooled SQLite connection would go on writing into the unlinked file: refused instead,
     and once the file is back the same process records into it."""
-    from medstay import dossiers
+    from medstay.record import dossiers
     from models.home import HomeError
 
     dossiers.register(reference=REF, language="fr")
@@ -475,7 +475,7 @@ def test_a_database_deleted_under_a_running_process_is_never_written_as_a_ghost(
 
 def test_a_fact_decided_on_a_history_that_moved_on_is_refused_whole(home, monkeypatch):
     """Another caseworker's fact lands between this command's first look and its write."""
-    from medstay import dossiers
+    from medstay.record import dossiers
     from medstay.errors import UserError
 
     dossiers.register(reference=REF, language="fr")
@@ -515,7 +515,7 @@ from hypothesis import given, settings as hsettings, strategies as st  # noqa: E
 def test_visible_text_never_holds_a_control_or_format_character(raw):
     import unicodedata
 
-    from medstay.terminal import json_text, visible
+    from medstay.cli.terminal import json_text, visible
 
     shown = visible(raw)
     assert all(c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") for c in shown)

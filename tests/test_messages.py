@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from medstay import messages
-from medstay.config import DEFAULT_POLICY
+from medstay.reminders import messages
+from medstay.reminders.config import DEFAULT_POLICY
 
 LANGUAGES = ("fr", "nl", "de", "en")
 # Words that would reveal a health condition or treatment, in the four languages.
@@ -80,7 +80,7 @@ def test_sms_segments_are_counted_like_a_gateway_does():
 def test_the_example_config_is_valid(monkeypatch, tmp_path):
     from pathlib import Path
 
-    from medstay import config
+    from medstay.reminders import config
 
     monkeypatch.setenv("MEDSTAY_HOME", str(tmp_path))
     monkeypatch.setenv("MEDSTAY_CONFIG", str(Path(__file__).resolve().parent.parent / "config.example.yaml"))
@@ -93,7 +93,7 @@ def test_the_example_config_is_valid(monkeypatch, tmp_path):
 def test_a_config_edit_is_read_by_the_next_load_and_an_unchanged_file_once(monkeypatch, tmp_path):
     import os
 
-    from medstay import config
+    from medstay.reminders import config
 
     path = tmp_path / "config.yaml"
     monkeypatch.setenv("MEDSTAY_HOME", str(tmp_path / "home"))

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import medstay.commands_privacy  # noqa: F401  (registers the commands until cli.main imports them)
+import medstay.cli.privacy  # noqa: F401  (registers the commands until cli.main imports them)
 from tests.conftest import ON_POSTGRES, TEST_KEY, Result, database_made, db_digest, raw_rows
 
 REF = "9TER-2024-000042"
@@ -192,7 +192,7 @@ def test_purge_asks_first_and_refuses_to_guess_without_a_terminal(closed, cli, h
     before = db_digest(home)
     refused(cli("dossier", "purge", REF), "cannot be undone: run the command in a terminal to confirm it, or add --yes")
     assert db_digest(home) == before
-    monkeypatch.setattr(medstay.commands_privacy, "_interactive", lambda: True)
+    monkeypatch.setattr(medstay.cli.privacy, "_interactive", lambda: True)
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
     r = cli("dossier", "purge", REF)
     assert r.code == 1 and "Nothing erased" in r.out and "Erase for good" in r.out
@@ -314,7 +314,7 @@ def write(tmp_path, content: str | bytes, name="dossiers.csv"):
 
 
 def test_import_registers_every_row_in_one_go(home, cli, tmp_path):
-    from medstay import dossiers
+    from medstay.record import dossiers
 
     csv_text = ("\ufeff" + HEADER + "\r\n"
                 '9TER-2026-000001,fr,jean@example.org,0470 12 34 56,"Dupont, Jean",avocat@example.be,cw@example.be\r\n'
@@ -392,7 +392,7 @@ def test_import_guards_against_huge_and_missing_files(home, cli, tmp_path):
 
 
 def test_the_importer_service_returns_the_references(home, tmp_path):
-    from medstay import importer
+    from medstay.record import importer
 
     path = write(tmp_path, "reference,language\n9TER-2026-000001,fr\n9TER-2026-000002,nl\n")
     assert importer.import_csv(path, by="bulk").references == ["9TER-2026-000001", "9TER-2026-000002"]

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from datetime import date
 
-from medstay import dossiers, projections
+from medstay.record import dossiers
+from medstay.record import projections
 from models import Projection, session
 
 REF = "9TER-2026-000123"
@@ -83,7 +84,7 @@ def test_a_broken_reminder_policy_never_blocks_the_legal_record(home, cli, monke
 
 
 def test_recording_a_fact_never_imports_prefect(home):
-    code = ("import sys\nfrom medstay.cli import main\n"
+    code = ("import sys\nfrom medstay.cli.app import main\n"
             f"sys.argv = ['medstay', 'dossier', 'register', '{REF}', '--language', 'fr']\n"
             "try: main()\nexcept SystemExit: pass\n"
             f"sys.argv = ['medstay', 'event', 'record', '{REF}', 'certificate_issued', '--on', '2026-10-01']\n"

@@ -278,7 +278,7 @@ def test_on_postgresql_a_second_sweep_skips_the_rows_the_first_holds(on_postgres
     goes on at once (it does not wait, and it does not take them)."""
     from datetime import datetime, timezone
 
-    from medstay.outbox import due_query
+    from medstay.reminders.outbox import due_query
     from models import session
 
     now = datetime(2027, 2, 9, 8, 5, tzinfo=timezone.utc)
@@ -296,7 +296,7 @@ def test_a_delivery_is_on_record_before_its_sender_hands_over_the_next(cli, chan
     """Each sender records a delivery in the transaction that marks its next row `sending`: when
     any message reaches the server, every message answered before it is recorded sent, except
     at most one per sender (its outcome in the commit that is about to hand over the next)."""
-    from medstay import sweep as sweeps
+    from medstay.reminders import sweep as sweeps
 
     for n in range(24):
         ref = f"9TER-2026-{700 + n:06d}"

@@ -114,7 +114,7 @@ def test_an_answer_without_a_required_field_or_for_a_fact_not_offered_is_refused
 
 
 def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(home, cli):
-    from medstay import dossiers
+    from medstay.record import dossiers
     from tasks.projection import describe, record_answer
 
     ref = "9TER-2026-000331"

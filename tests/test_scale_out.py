@@ -65,7 +65,7 @@ def test_two_workers_and_two_sweeps_send_every_reminder_once(tmp_path):
 
 
 def _project() -> str:
-    from medstay import prefect_env
+    from deployments import prefect_env
 
     return str(prefect_env.PROJECT_DIR)
 
@@ -109,7 +109,7 @@ def _all_paused_at(ops: dict, entries: int) -> None:
 def test_medstay_up_with_prefect_on_its_own_postgresql(tmp_path):
     """MEDSTAY_PREFECT_DATABASE=postgres, and nothing else: `medstay up` makes a PostgreSQL
     cluster for Prefect, the dossiers' runs live there, and Ctrl-C stops it too."""
-    from medstay.pgcluster import Cluster
+    from deployments.pgcluster import Cluster
 
     own = OwnStack.at(tmp_path, MEDSTAY_PREFECT_DATABASE="postgres")
     proc = own.start()
@@ -148,7 +148,7 @@ def test_prefect_api_in_two_processes_with_redis_serves_the_ui_door(tmp_path):
     mode (two API processes, its services in a third, Redis on a socket of the home). A fact
     from the CLI and a caseworker's Resume both reach the run; Ctrl-C leaves no process."""
 
-    from medstay.pgcluster import Cluster
+    from deployments.pgcluster import Cluster
     from tasks.projection import as_submitted
 
     ref = "9TER-2026-001202"

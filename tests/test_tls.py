@@ -1,6 +1,6 @@
 """E-mail over TLS, as real SMTP servers want it (STARTTLS and SMTPS), to an aiosmtpd server
 on loopback with a certificate made here. The TLS context Apprise gets is built once per
-process (medstay/tls.py): these tests show it still verifies what Apprise asks it to verify.
+process (medstay/reminders/tls.py): these tests show it still verifies what Apprise asks it to verify.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from medstay import delivery, tls
+from medstay.reminders import delivery
+from medstay.reminders import tls
 from tests.peers import Mailbox, free_port
 
 
@@ -89,7 +90,7 @@ def test_mail_goes_out_over_tls_and_the_ca_store_is_read_once(tmp_path, fresh_co
     assert outcomes == ["sent"] * 5
     assert [str(m["To"]) for m in server.box.messages] == ["applicant@example.org"] * 5
     assert len(fresh_contexts) == 1, "one context for the process, not one per message"
-    assert tls.install(), "Apprise's e-mail module still reads `ssl` as medstay/tls.py expects"
+    assert tls.install(), "Apprise's e-mail module still reads `ssl` as medstay/reminders/tls.py expects"
 
 
 def test_an_untrusted_certificate_is_refused_when_verification_is_asked(tmp_path, fresh_contexts):

@@ -14,8 +14,9 @@ from threading import Lock
 
 from sqlmodel import select
 
-from medstay import config as configuration
-from medstay import delivery, outbox
+from medstay.reminders import config as configuration
+from medstay.reminders import delivery
+from medstay.reminders import outbox
 from models import Dossier, Notification, reading_connection, session
 from models.settings import pinned
 

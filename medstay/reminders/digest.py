@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from medstay import config as configuration
+from medstay.reminders import config as configuration
 from medstay import labels
-from medstay.dossiers import open_deadlines
+from medstay.record.dossiers import open_deadlines
 from models import Dossier, Notification, migrate, session
 
 HORIZON_DAYS = 7

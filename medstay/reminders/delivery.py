@@ -17,8 +17,10 @@ from urllib.parse import quote
 
 import apprise
 
-from medstay import config as configuration
-from medstay import messages, outbox, tls
+from medstay.reminders import config as configuration
+from medstay.reminders import messages
+from medstay.reminders import outbox
+from medstay.reminders import tls
 from models import reading_connection
 
 _apprise_log = logging.getLogger("apprise")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rules
-from medstay import importer
+from medstay.record import importer
 from medstay.errors import UserError
 
 HEADER = ("reference", "kind", "on")
@@ -61,7 +61,7 @@ def read(path: str | Path) -> tuple[dict[str, History], list[str]]:
 
 
 def _row(record: list[str], line: int, histories: dict[str, History], errors: list[str]) -> None:
-    from medstay.dossiers import check_reference
+    from medstay.record.dossiers import check_reference
 
     values = [value.strip() for value in record]
     values += [""] * (3 - len(values))
@@ -93,7 +93,7 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
     """Every history through the rules, as `event record` would take it one fact at a time:
     each fact's shape and date (not after today), all reported; then, if they are all well
     formed, the lifecycle's order (up to its first break: what follows depends on it)."""
-    from medstay.dossiers import _not_in_the_future
+    from medstay.record.dossiers import _not_in_the_future
 
     errors = []
     for done, history in enumerate(histories.values(), start=1):

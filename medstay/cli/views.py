@@ -53,7 +53,7 @@ def print_evaluation(console: Console, result) -> None:
 def _entries(current) -> list[dict]:
     """Every entry of the log as recorded, a corrected or withdrawn fact marked with what
     replaced it and why."""
-    from medstay import corrections
+    from medstay.record import corrections
 
     fates = corrections.fates(current.events)
     out = []
@@ -88,7 +88,7 @@ def dossier_json(current) -> dict:
 
 def before_after(before, after) -> Table | str:
     """The deadlines before → after a correction, side by side; what moved in bold."""
-    from medstay import corrections
+    from medstay.record import corrections
 
     changes = corrections.moved(before, after)
     if not changes:

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from medstay import contacts
+from medstay.record import contacts
 from medstay.errors import UserError
 
 COLUMNS = ("reference", "language", "email", "phone", "name", "lawyer_email", "caseworker_email")
@@ -33,7 +33,7 @@ CHUNK = 500  # references per IN (...) query
 
 
 def _validators() -> dict:
-    from medstay.dossiers import REGISTRATION  # the same validators as `medstay dossier register`
+    from medstay.record.dossiers import REGISTRATION  # the same validators as `medstay dossier register`
 
     return REGISTRATION
 
@@ -206,7 +206,7 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
     skipped (the import can be run again); one recorded otherwise is an error. `progress`
     (optional) is called as progress(step, done, total): "checking" the histories, then
     "writing" the dossiers."""
-    from medstay import history
+    from medstay.record import history
 
     name = Path(path).name or str(path)
     rows = read(path)
@@ -245,7 +245,7 @@ def _already_imported(rows: list[Row], good: list[dict], stored: dict[str, list[
     re-run (skipped); anything else is an error (on the dossier's line, all in one pass)."""
     from sqlmodel import select
 
-    from medstay import dossiers
+    from medstay.record import dossiers
     from models import Dossier, DossierEvent, migrate, session
 
     lines = {}
@@ -296,7 +296,7 @@ def _as_stored(facts: list[dict]) -> list[dict]:
 def _write(name: str, new: list[dict], histories: dict, by: str | None, progress) -> int:
     """The dossiers, their facts, deadlines, reminders, audit entries and projection rows, in
     one transaction; returns the number of facts written."""
-    from medstay import dossiers
+    from medstay.record import dossiers
     from models.settings import pinned
 
     with pinned():
@@ -308,8 +308,9 @@ def _write_all(name: str, new: list[dict], histories: dict, who: str, progress) 
 
     from sqlalchemy.exc import IntegrityError
 
-    from medstay import config as configuration
-    from medstay import dossiers, projections
+    from medstay.reminders import config as configuration
+    from medstay.record import dossiers
+    from medstay.record import projections
     from medstay.errors import UserError as Refused
     from models import AuditEntry, Dossier, DossierEvent, session
 

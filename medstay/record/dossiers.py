@@ -2,7 +2,7 @@
 
 A fact is checked against the dossier's whole history by `rules/` before anything is
 written; the append, the materialised deadlines, the reminders, the audit entry and the
-projection row (what Prefect must show next, `medstay/projections.py`) are one transaction,
+projection row (what Prefect must show next, `medstay/record/projections.py`) are one transaction,
 so a refused fact leaves the database exactly as it was and an accepted one is safe at once,
 whatever Prefect is doing. Nothing here imports Prefect.
 """
@@ -19,8 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
 import rules
-from medstay import config as configuration
-from medstay import clock, contacts, corrections, outbox, projections
+from medstay.reminders import config as configuration
+from medstay import clock
+from medstay.record import contacts
+from medstay.record import corrections
+from medstay.reminders import outbox
+from medstay.record import projections
 from medstay.errors import NotFound, UserError
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
 from models.settings import get_settings
@@ -55,7 +59,7 @@ class DossierView:
 
 
 def raw_events(events: list[DossierEvent]) -> list[dict]:
-    """The facts the law reads: the log with its corrections applied (medstay/corrections.py)."""
+    """The facts the law reads: the log with its corrections applied (medstay/record/corrections.py)."""
     return corrections.effective(events)
 
 

@@ -1,5 +1,5 @@
 """Data-protection commands (export, purge, import, key rotation, audit), registered on the
-CLI app when imported (`medstay.cli.main`)."""
+CLI app when imported (`medstay.cli.app.main`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from medstay.cli import app, emit_json, err, out
-from medstay.commands import dossier_app
+from medstay.cli.app import app, emit_json, err, out
+from medstay.cli.commands import dossier_app
 from medstay.errors import UserError
 
 keys_app = typer.Typer(no_args_is_help=True, help="The keys that encrypt personal data at rest.")
@@ -43,7 +43,8 @@ def dossier_export(
     import json
     import os
 
-    from medstay import dossiers, privacy
+    from medstay import privacy
+    from medstay.record import dossiers
 
     if output is None:
         emit_json(privacy.export(reference=reference))
@@ -82,7 +83,7 @@ def dossier_purge(
     (MEDSTAY_RETENTION_DAYS, default 3650 days after its last fact). Facts' kinds and dates,
     deadlines and the audit trail stay."""
     from medstay import privacy
-    from medstay.commands import _parse_day
+    from medstay.cli.commands import _parse_day
 
     if today:
         from medstay import clock
@@ -118,7 +119,7 @@ def dossier_import(
     them, or none if any row is wrong. Run again, it skips what it imported already."""
     from rich.progress import Progress
 
-    from medstay import importer
+    from medstay.record import importer
 
     try:
         if as_json:

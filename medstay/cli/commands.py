@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from medstay.cli import app, emit_json, out
+from medstay.cli.app import app, emit_json, out
 from medstay.errors import UserError
 
 dossier_app = typer.Typer(no_args_is_help=True, help="Register and look at dossiers.")
@@ -49,7 +49,7 @@ def dossier_register(
     caseworker_email: Optional[str] = typer.Option(None, "--caseworker-email", help="caseworker's e-mail"),
 ) -> None:
     """Register a new dossier (contact details are stored encrypted)."""
-    from medstay import dossiers
+    from medstay.record import dossiers
 
     d = dossiers.register(reference=reference, language=language, email=email, phone=phone, name=name,
                           lawyer_email=lawyer_email, caseworker_email=caseworker_email)
@@ -62,7 +62,8 @@ def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", h
                  why: bool = typer.Option(False, "--why", help="how each open deadline's date is computed, "
                                                                "step by step")) -> None:
     """Stage, timeline and deadlines (act-by dates, legal basis) of one dossier."""
-    from medstay import dossiers, views
+    from medstay.record import dossiers
+    from medstay.cli import views
 
     current = dossiers.load(reference)
     shown = dossiers.read_contacts(reference) if contacts else None
@@ -82,7 +83,8 @@ def event_record(
     sets: List[str] = typer.Option([], "--set", help="extra field key=value (e.g. --set mode=registered_mail)"),
 ) -> None:
     """Record a fact; it is checked against the dossier's whole history first."""
-    from medstay import dossiers, labels
+    from medstay import labels
+    from medstay.record import dossiers
 
     current = dossiers.record_event(reference=reference, kind=kind.strip(), on=_parse_day(on, "--on"),
                                     fields=_parse_sets(sets))
@@ -107,7 +109,7 @@ def event_correct(
 ) -> None:
     """Correct a mistyped fact: a new entry replaces it (the old one stays, struck through);
     deadlines and reminders follow the corrected history."""
-    from medstay import dossiers
+    from medstay.record import dossiers
 
     before, after = dossiers.amend(reference=reference, seq=number, on=_parse_day(on, "--on") if on else None,
                                    fields=_parse_sets(sets), reason=reason)
@@ -122,14 +124,15 @@ def event_withdraw(
 ) -> None:
     """Withdraw a fact recorded by mistake: a new entry says so (the old one stays, struck
     through); deadlines and reminders follow the history without it."""
-    from medstay import dossiers
+    from medstay.record import dossiers
 
     before, after = dossiers.amend(reference=reference, seq=number, withdraw=True, reason=reason)
     _amended(f"Withdrew fact #{number}", before, after)
 
 
 def _amended(what: str, before, after) -> None:
-    from medstay import labels, views
+    from medstay import labels
+    from medstay.cli import views
 
     out.print(f"{what} of [bold]{after.dossier.reference}[/] (entry #{after.events[-1].seq}): now "
               f"{labels.stage_label(after.evaluation)}.")
@@ -146,7 +149,8 @@ def deadlines(
     today: Optional[str] = typer.Option(None, "--today", hidden=True, help="pretend today is YYYY-MM-DD"),
 ) -> None:
     """Open deadlines of all dossiers, soonest first; overdue ones flagged."""
-    from medstay import dossiers, views
+    from medstay.record import dossiers
+    from medstay.cli import views
 
     day = _parse_day(today, "--today") if today else date.today()
     rows = dossiers.upcoming(today=day, within=within)
@@ -160,7 +164,8 @@ def deadlines(
 def reconcile(references: List[str] = typer.Argument(None, help="only these dossiers (default: all)"),
               wait: int = typer.Option(120, "--wait", min=0, max=3600, help="seconds to wait for Prefect to catch up")) -> None:
     """Have the projector check every dossier's flow run against the record and repair it."""
-    from medstay import dossiers, projections
+    from medstay.record import dossiers
+    from medstay.record import projections
 
     refs = [dossiers.check_reference(r) for r in references] if references else None
     for ref in refs or []:
@@ -177,7 +182,7 @@ def reconcile(references: List[str] = typer.Argument(None, help="only these doss
 def _wait_caught_up(seconds: int) -> None:
     import time
 
-    from medstay import projections
+    from medstay.record import projections
 
     deadline = time.monotonic() + seconds
     while projections.untried() and time.monotonic() < deadline:
@@ -216,7 +221,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
     say what to fix (reads only: nothing is created or sent)."""
     from rich.table import Table
 
-    from medstay import doctor as checks
+    from medstay.cli import doctor as checks
 
     found = checks.run()
     if as_json:
@@ -234,7 +239,9 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
 @app.command("status")
 def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Is Prefect up, is the projector running, what is waiting to reach Prefect and why."""
-    from medstay import prefect_env, projections, views
+    from deployments import prefect_env
+    from medstay.record import projections
+    from medstay.cli import views
 
     prefect = prefect_env.reachable()
     resumes = prefect_env.waiting_resumes() if prefect is None else None
@@ -252,7 +259,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
 @app.command("projector")
 def projector() -> None:
     """Keep every dossier's flow run in step with the record (started by `medstay up`)."""
-    from medstay import prefect_env
+    from deployments import prefect_env
 
     prefect_env.require()
     from projector.service import main as serve
@@ -264,7 +271,7 @@ def projector() -> None:
 def up(port: int = typer.Option(4200, "--port", min=1024, max=65535, help="port of the Prefect UI/API on 127.0.0.1"),
        demo: bool = typer.Option(False, "--demo", help="load fictitious dossiers in every stage")) -> None:
     """Start everything locally: Prefect server (embedded SQLite), worker, projector, deployments."""
-    from medstay.up import up as start
+    from deployments.up import up as start
 
     start(port, demo)
 
@@ -297,7 +304,9 @@ def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="preview
                   local: bool = typer.Option(False, "--local", help="sweep in this process, without Prefect "
                                                                     "(the sweep is not shown in the UI)")) -> None:
     """Run one sweep now: send what is due; with --now, show what a sweep then would do."""
-    from medstay import clock, config, outbox
+    from medstay import clock
+    from medstay.reminders import config
+    from medstay.reminders import outbox
 
     moment = _parse_now(now)
     outbox.require_alerts_to(config.load())  # a malformed config is reported before anything is claimed
@@ -308,7 +317,7 @@ def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="preview
         out.print(clock.DRY_RUN)
         return
     if not local:
-        from medstay import prefect_env
+        from deployments import prefect_env
 
         prefect_env.require("or sweep without it: --local")  # never Prefect's temporary server
         from flows.reminders import reminder_sweep
@@ -317,7 +326,7 @@ def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="preview
         # clock, a dry run on a home with real dossiers (the bug of issue 22: nothing was sent).
         outcomes = reminder_sweep(now=moment.isoformat() if now else None)
     else:
-        from medstay import sweep
+        from medstay.reminders import sweep
 
         outcomes = dict(sweep.run(moment))
     out.print("Sweep: " + (", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "nothing due") + ".")
@@ -357,7 +366,8 @@ def _print_notifications(rows, title: str) -> None:
 @reminders_app.command("replan")
 def reminders_replan() -> None:
     """Plan every dossier's reminders again, after a change of the policy in the config."""
-    from medstay import config, dossiers
+    from medstay.reminders import config
+    from medstay.record import dossiers
 
     config.load()
     out.print(f"Reminders planned again for {dossiers.replan_all()} dossier(s).")
@@ -367,7 +377,7 @@ def reminders_replan() -> None:
 def reminders_list(reference: Optional[str] = typer.Argument(None, help="only this dossier"),
                    as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Every planned and past notification (no addresses)."""
-    from medstay import dossiers
+    from medstay.record import dossiers
     from models import Notification
 
     where = []
@@ -398,7 +408,7 @@ def reminders_failed(as_json: bool = typer.Option(False, "--json", help="print J
 def reminders_digest(now: Optional[str] = typer.Option(None, "--now", help="preview the digests at this ISO "
                                                        "date-time (queues them only on a rehearsal home)")) -> None:
     """Queue today's digest for each caseworker (the next sweep sends it)."""
-    from medstay import digest
+    from medstay.reminders import digest
 
     from medstay import clock
 
@@ -414,7 +424,8 @@ def calendar(reference: Optional[str] = typer.Argument(None, help="only this dos
     """Open deadlines as an iCalendar feed: medstay calendar > deadlines.ics"""
     import sys
 
-    from medstay import dossiers, ical
+    from medstay.record import dossiers
+    from medstay.reminders import ical
     from models import migrate, session
 
     migrate()

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, and_, bindparam, case, exists, insert, null, 
 from sqlmodel import Session, select
 
 import rules
-from medstay import config as configuration
+from medstay.reminders import config as configuration
 from medstay.errors import UserError
 from models import (AuditEntry, Deadline, DeliveryAttempt, Dossier, Notification, migrate, reading_connection, session,
                     writing_connection)

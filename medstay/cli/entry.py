@@ -12,10 +12,10 @@ def main() -> None:
     args = sys.argv[1:]
     if len(args) in (3, 4) and args[:2] == ["rules", "evaluate"] and set(args[3:]) <= {"--json"} \
             and not args[2].startswith("-"):
-        from medstay import evaluate
+        from medstay.cli import evaluate
 
         sys.exit(evaluate.run(Path(args[2]), as_json="--json" in args[3:]))
-    from medstay.cli import main as full
+    from medstay.cli.app import main as full
 
     try:
         full()

@@ -152,7 +152,7 @@ def _decrypts(url: str) -> Check:
 
 
 def _config():
-    from medstay import config
+    from medstay.reminders import config
 
     try:
         cfg = config.load()
@@ -177,7 +177,7 @@ def _endpoint(name: str, url: str | None, default_port: int) -> Check:
         return Check(name, WARN, "not configured")
     import apprise
 
-    from medstay import config
+    from medstay.reminders import config
 
     try:
         expanded = config.expand(url).replace("{phone}", "32470000000")
@@ -205,7 +205,8 @@ def _endpoint(name: str, url: str | None, default_port: int) -> Check:
 
 
 def _prefect() -> list[Check]:
-    from medstay import prefect_env, projections
+    from deployments import prefect_env
+    from medstay.record import projections
 
     why = prefect_env.reachable()
     if why:
@@ -222,8 +223,8 @@ def _prefect() -> list[Check]:
 
 def _broker(settings) -> Check:
     """Several Prefect API processes share their events through the home's Redis."""
-    from medstay import prefect_env
-    from medstay.broker import Broker
+    from deployments import prefect_env
+    from deployments.broker import Broker
 
     name = f"redis ({settings.prefect_server_workers} API processes)"
     if not settings.prefect_database:

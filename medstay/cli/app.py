@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from medstay import terminal
+from medstay.cli import terminal
 from medstay.errors import UserError
 
 def _no_type_placeholder(param, ctx):
@@ -30,14 +30,14 @@ out = terminal.console()
 err = terminal.console(stderr=True)
 
 
-from medstay.evaluate import emit_json  # noqa: E402,F401  (shared with the fast path)
+from medstay.cli.evaluate import emit_json  # noqa: E402,F401  (shared with the fast path)
 
 
 @rules_app.command("evaluate")
 def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"events": [...]}'),
                    as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Stage, deadlines and warnings of a list of facts, as the law computes them."""
-    from medstay import evaluate
+    from medstay.cli import evaluate
 
     code = evaluate.run(file, as_json)
     if code:
@@ -47,7 +47,8 @@ def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"ev
 def main() -> None:
     """Entry point: user errors become one red sentence and exit code 2; a bug becomes one
     sentence too, its traceback kept in an owner-only file (it may name a dossier)."""
-    from medstay import commands, commands_privacy  # noqa: F401  (register the database-backed commands)
+    from medstay.cli import commands  # noqa: F401  (register the database-backed commands)
+    from medstay.cli import privacy
     from models.settings import configure_prefect
 
     import os

@@ -10,7 +10,7 @@ from medstay.errors import UserError
 
 
 def emit_json(payload) -> None:
-    from medstay.terminal import write_json
+    from medstay.cli.terminal import write_json
 
     write_json(payload)
 
@@ -18,7 +18,7 @@ def emit_json(payload) -> None:
 def run(file: Path, as_json: bool) -> int:
     """Print the evaluation; the exit code (0, 1 for an invalid list, 2 for a user error)."""
     from rules import InvalidEvent, evaluate
-    from medstay.eventfile import load_events
+    from medstay.cli.eventfile import load_events
 
     try:
         result = evaluate(load_events(file))
@@ -37,7 +37,8 @@ def run(file: Path, as_json: bool) -> int:
     if as_json:
         emit_json(result.as_dict())
     else:
-        from medstay import terminal, views
+        from medstay.cli import terminal
+        from medstay.cli import views
 
         views.print_evaluation(terminal.console(), result)
     return 0
@@ -50,6 +51,6 @@ def _escape(text: str) -> str:
 
 
 def _stderr(markup: str) -> None:
-    from medstay import terminal
+    from medstay.cli import terminal
 
     terminal.console(stderr=True).print(markup)

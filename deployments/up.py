@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from medstay import prefect_env
+from deployments import prefect_env
 from medstay.errors import UserError
 from models.settings import get_settings
 
@@ -222,7 +222,7 @@ def _start_server(stack: Stack, home: Path, bin_dir: Path, port: int, server_env
     if workers == 1:
         wait_healthy(api, stack.start("prefect-server", argv, extra_env=server_env))
         return
-    from medstay.broker import Broker
+    from deployments.broker import Broker
 
     broker = Broker(home)
     broker.wait_ready(stack.start("redis", broker.argv()))
@@ -272,7 +272,7 @@ def prefect_database(home: Path) -> tuple[dict, str, object]:
     if choice is None:
         return {}, "embedded SQLite", None
     if choice == "postgres":
-        from medstay.pgcluster import Cluster
+        from deployments.pgcluster import Cluster
 
         cluster = Cluster(home)
         url = cluster.start()
@@ -283,10 +283,10 @@ def prefect_database(home: Path) -> tuple[dict, str, object]:
 def _load(demo: bool) -> None:
     """Demo dossiers if asked, then every dossier checked once against its run (a lost Prefect
     database, runs crashed while it was down): the projector does both, in bulk."""
-    from medstay import projections
+    from medstay.record import projections
 
     if demo:
-        from medstay import demo as demo_data
+        from medstay.record import demo as demo_data
 
         demo_data.load()
     count = projections.request_all()

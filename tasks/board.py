@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from medstay import dossiers, labels
+from medstay import labels
+from medstay.record import dossiers
 from models import Dossier, session
 
 KEY = "deadlines-board"

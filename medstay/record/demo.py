@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from medstay import dossiers
+from medstay.record import dossiers
 from medstay.errors import UserError
 
 START = [("certificate_issued", -200), ("application_sent", -190)]
