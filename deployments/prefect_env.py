@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 from medstay.errors import UserError
-from models.settings import configure_prefect, get_settings
+from models.settings import DIR_MODE, get_settings
 
 WORK_POOL = "medstay"  # the worker's pool: reminder sweeps and digests
 DOSSIER_POOL = "medstay-dossiers"  # served by the projector alone (it runs dossier flows warm)
@@ -25,8 +25,16 @@ def prefect_home() -> Path:
 
 
 def configure() -> None:
-    """Point Prefect at medstay's own home unless ops set it explicitly (before importing it)."""
-    configure_prefect()
+    """Point Prefect at `{home}/prefect` before it is imported (it reads its profile, with the
+    server `medstay up` started, from there), telemetry off, and never Prefect's temporary
+    server: with no server the client fails and medstay says so. Ops who set PREFECT_HOME or
+    PREFECT_API_URL themselves keep theirs."""
+    home = get_settings().prefect_home
+    home.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    for name, value in (("PREFECT_HOME", str(home)), ("PREFECT_SERVER_EPHEMERAL_ENABLED", "false"),
+                        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"), ("DO_NOT_TRACK", "1"),
+                        ("PREFECT_CLI_COLORS", "false")):
+        os.environ.setdefault(name, value)
 
 
 def write_profile(api_url: str, auth: str) -> None:

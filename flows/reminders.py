@@ -3,7 +3,7 @@ daily digest (`caseworker-digest`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -19,10 +19,8 @@ from models.settings import pinned
 
 
 def _now(now: str | None) -> datetime:
-    if not now:
-        return datetime.now(timezone.utc)
-    moment = datetime.fromisoformat(now)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    """The one reading of `--now`: a naive time is Brussels time, as in the CLI."""
+    return clock.parse_now(now)
 
 
 class DeliveryFailed(Exception):
@@ -72,12 +70,11 @@ def reminder_sweep(now: str | None = None) -> dict:
 @task(name="publish-deadlines-board", cache_policy=NO_CACHE)
 def publish_board(moment: datetime) -> None:
     """Every open deadline of every dossier as the `deadlines-board` artifact."""
-    from zoneinfo import ZoneInfo
 
     from prefect import get_client
 
     with get_client(sync_client=True) as client:
-        board.publish(client, moment.astimezone(ZoneInfo("Europe/Brussels")).date())
+        board.publish(client, clock.day_of(moment))
 
 
 @flow(name="deadlines-board", persist_result=False)

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 import rules
 from rules.deadlines import deadline_dict
+from medstay import clock
 from medstay.errors import NotFound, UserError
 from models.settings import get_settings
 
@@ -117,12 +118,7 @@ def retention_days() -> int:
 
 
 def _today(now: datetime | date | None) -> date:
-    if now is None:
-        return datetime.now(ZONE).date()
-    if isinstance(now, datetime):
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=ZONE)
-        return now.astimezone(ZONE).date()
+    return clock.day_of(now)
     return now
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
+from models.keys import secret_keys
 from models.settings import get_settings
 
 
@@ -34,7 +35,7 @@ class DecryptionError(ValueError):
 
 def get_fernet() -> MultiFernet:
     """A ``MultiFernet`` over the current settings' keys (first key encrypts)."""
-    return _fernet_for(get_settings().secret_keys)
+    return _fernet_for(secret_keys(get_settings()))
 
 
 @lru_cache(maxsize=8)

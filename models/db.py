@@ -25,7 +25,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from models import home
+from models import home, keys
 from models.settings import FILE_MODE, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -104,7 +104,7 @@ def fold_log(url: str | URL | None = None) -> bool:
     import sqlite3
 
     engine = get_engine(url)
-    path = _sqlite_file(engine.url)
+    path = sqlite_file(engine.url)
     if engine.dialect.name != "sqlite" or path is None or not path.exists():
         return True  # nothing to fold (and connecting must not create a database)
     raw = engine.raw_connection()  # outside any transaction (a checkpoint cannot run in one)
@@ -133,7 +133,7 @@ def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
     # Wait for a lock rather than fail at once (the projector and the CLI write side by side).
     # hide_parameters: an error never carries a row's values (contacts, grounds) into a message.
     engine = create_engine(u, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
-    path = _sqlite_file(u)
+    path = sqlite_file(u)
     if path is not None:
 
         @event.listens_for(engine, "do_connect")
@@ -179,7 +179,7 @@ def create_db_engine(url: str | URL, *, migrating: bool = False) -> Engine:
     return engine
 
 
-def _sqlite_file(u: URL) -> Path | None:
+def sqlite_file(u: URL) -> Path | None:
     """The database file of a SQLite URL, or None (memory / URI filenames)."""
     database = u.database
     if u.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
@@ -236,8 +236,8 @@ def migrate(url: str | URL | None = None) -> bool:
     if ours:
         _refuse_lost(resolved, settings)
         if not home.made_database(resolved, settings):
-            settings.secret_key  # noqa: B018  (a new home's key is made before its database file)
-    revision = _revision(resolved)
+            keys.secret_key(settings)  # a new home's key is made before its database file
+    revision = schema_revision(resolved)
     if ours and revision is None:
         home.refuse_missing_database(resolved, settings)  # an empty file, or an emptied PostgreSQL database
     upgraded = revision != HEAD and _upgrade(resolved)
@@ -249,12 +249,12 @@ def migrate(url: str | URL | None = None) -> bool:
 
 def _refuse_lost(url: str, settings) -> None:
     """A SQLite file this home made that is gone: never connect (connecting would create it)."""
-    path = _sqlite_file(make_url(url))
+    path = sqlite_file(make_url(url))
     if path is not None and not path.exists():
         home.refuse_missing_database(url, settings)
 
 
-def _revision(url: str) -> str | None:
+def schema_revision(url: str) -> str | None:
     """The database's Alembic revision, read with plain SQL (None: not migrated yet)."""
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError

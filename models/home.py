@@ -14,7 +14,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from models.settings import FILE_MODE, Settings, SettingsError, _redact, get_settings
+from models.settings import FILE_MODE, Settings, SettingsError, get_settings, redact
 
 MARKER = "home.json"
 
@@ -49,7 +49,7 @@ def write(settings: Settings, *, database: str | None, rehearsal: bool = False) 
     doc = read(settings) or {"created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                              "rehearsal": rehearsal}
     if database is not None:
-        doc["database"] = _redact(database)
+        doc["database"] = redact(database)
         doc["key"] = "environment" if settings.secret_key_env else "file"
     target = path(settings)
     tmp = target.with_name(f".{MARKER}.{os.getpid()}")
@@ -67,14 +67,14 @@ def is_rehearsal(settings: Settings | None = None) -> bool:
 def made_database(url: str, settings: Settings | None = None) -> bool:
     """Did this home already make the database at `url`?"""
     doc = read(settings)
-    return bool(doc) and doc.get("database") == _redact(url)
+    return bool(doc) and doc.get("database") == redact(url)
 
 
 def refuse_missing_database(url: str, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     if made_database(url, settings):
         raise HomeError(
-            f"the database {_redact(url)} is missing or empty, but this home made it on "
+            f"the database {redact(url)} is missing or empty, but this home made it on "
             f"{read(settings).get('created_at', '?')[:10]}: restore it from your backup (medstay will not start an "
             f"empty one: facts and Resumes would be lost); to start afresh on purpose, move {path(settings)} away")
 

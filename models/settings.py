@@ -17,7 +17,8 @@ once with `pinned()`).
 
 Prefect is found from `MEDSTAY_HOME` alone: `medstay up` writes the API address and its
 basic-auth string into the Prefect profile under `{home}/prefect`, and every medstay process
-points Prefect there before importing it (`deployments/prefect_env.py`).
+points Prefect there before importing it (`deployments/prefect_env.py`). A key kept in a
+Prefect Secret block is read once per process by `deployments/secrets.py`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from contextvars import ContextVar
 
 import os
 import re
-from functools import cached_property
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,8 +40,6 @@ PREFECT_SECRET_PREFIX = "prefect-secret:"
 DB_FILE_NAME = "medstay.db"
 DEFAULT_RETENTION_DAYS = 3650
 
-# 32 bytes in url-safe base64 with its one '=' of padding; the last character carries 2 bits.
-_FERNET_KEY = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]=")
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -54,7 +52,7 @@ class Settings(BaseSettings):
     """Where medstay keeps its state, which database and keys it uses, who is acting."""
 
     model_config = SettingsConfigDict(env_prefix="MEDSTAY_", frozen=True, extra="ignore",
-                                      ignored_types=(cached_property,))
+                                      )
 
     home: Path = Field(default=Path("~/.medstay"), description="directory for local state")
     database_url_env: Optional[str] = Field(default=None, alias="MEDSTAY_DATABASE_URL",
@@ -101,31 +99,8 @@ class Settings(BaseSettings):
     def config_file(self) -> Path:
         return self.config or self.home / "config.yaml"
 
-    @cached_property
-    def secret_key(self) -> str:
-        """Comma-separated Fernet keys, current key first: MEDSTAY_SECRET_KEY, else the key
-        file (created 0600 with a fresh key on first use)."""
-        raw = self.secret_key_env.get_secret_value().strip() if self.secret_key_env else ""
-        if raw.startswith(PREFECT_SECRET_PREFIX):
-            return _prefect_secret(raw[len(PREFECT_SECRET_PREFIX):])
-        return raw or _read_or_create_key_file(self)
-
-    @property
-    def secret_keys(self) -> tuple[str, ...]:
-        """The Fernet keys as a tuple; `secret_keys[0]` is the current key. Each is checked
-        here, before any row is written with it; the message never echoes a key."""
-        keys = tuple(k.strip() for k in self.secret_key.split(",") if k.strip())
-        if not keys:
-            raise SettingsError(f"MEDSTAY_SECRET_KEY / {KEY_FILE_NAME} holds no key")
-        for position, key in enumerate(keys, 1):
-            if not _FERNET_KEY.fullmatch(key):
-                where = "MEDSTAY_SECRET_KEY" if self.secret_key_env else str(self.key_file)
-                raise SettingsError(f"key #{position} in {where} is not a Fernet key (44 characters of url-safe "
-                                    "base64, as `medstay keys new` prints)")
-        return keys
-
     def __repr__(self) -> str:  # keep keys out of logs and tracebacks
-        return f"Settings(home={str(self.home)!r}, database_url={_redact(self.database_url)!r})"
+        return f"Settings(home={str(self.home)!r}, database_url={redact(self.database_url)!r})"
 
     __str__ = __repr__
 
@@ -165,25 +140,24 @@ def get_settings() -> Settings:
     return settings
 
 
-def configure_prefect(settings: Settings | None = None) -> None:
-    """Point Prefect at `{home}/prefect` before it is imported (it reads its profile, with the
-    server `medstay up` started, from there), telemetry off, and never Prefect's temporary
-    server: with no server the client fails and medstay says so. Ops who set PREFECT_HOME or
-    PREFECT_API_URL themselves keep theirs."""
-    home = (settings or get_settings()).prefect_home
-    home.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    for name, value in (("PREFECT_HOME", str(home)), ("PREFECT_SERVER_EPHEMERAL_ENABLED", "false"),
-                        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"), ("DO_NOT_TRACK", "1"),
-                        ("PREFECT_CLI_COLORS", "false")):
-        os.environ.setdefault(name, value)
+# A key kept in a Prefect Secret block is read by the Prefect side (`deployments/secrets.py`),
+# which hands its reader over at start-up: models/ never imports Prefect, and a process with a
+# key file never needs Prefect's API.
+_SECRET_READER: Callable[[str], str] | None = None
 
 
-def _prefect_secret(block: str) -> str:
-    """Keys kept in a Prefect Secret block (imported only when asked for: Prefect is heavy)."""
-    configure_prefect()
-    from prefect.blocks.system import Secret
+def use_secret_reader(reader: Callable[[str], str]) -> None:
+    """Install how `prefect-secret:BLOCK` and `${secret:NAME}` are read (once per process)."""
+    global _SECRET_READER
+    _SECRET_READER = reader
 
-    return str(Secret.load(block.strip()).get())
+
+def read_secret(name: str) -> str:
+    """The value of a Prefect Secret block, through the installed reader."""
+    if _SECRET_READER is None:
+        raise SettingsError("a Prefect Secret block is named (MEDSTAY_SECRET_KEY or a channel URL), but this "
+                            "process has no way to read it; run it through the `medstay` command")
+    return _SECRET_READER(name.strip())
 
 
 def ensure_private_dir(path: Path) -> None:
@@ -195,41 +169,7 @@ def ensure_private_dir(path: Path) -> None:
     os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
 
 
-def _read_or_create_key_file(settings: Settings) -> str:
-    """The key file's keys; a new key only for a home that has no database yet."""
-    path = settings.key_file
-    try:
-        return _read_key_file(path)
-    except FileNotFoundError:
-        pass
-    from models import home
-
-    if (home.read(settings) or {}).get("database") or (settings.home / DB_FILE_NAME).exists():
-        raise home.key_file_missing(settings)
-    from cryptography.fernet import Fernet  # only when a key has to be made
-
-    key = Fernet.generate_key()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except FileExistsError:  # another process won the race: use its key
-        return _read_key_file(path)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        os.write(fd, key + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return key.decode("ascii")
-
-
-def _read_key_file(path: Path) -> str:
-    text = path.read_text(encoding="ascii").strip()
-    if not text:
-        raise SettingsError(f"key file {path} is empty")
-    return text
-
-
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     """Hide a password in a database URL (`user:***@host`)."""
     scheme, sep, rest = url.partition("://")
     if not sep or "@" not in rest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -182,3 +183,20 @@ def test_help_has_no_type_placeholders_and_tables_fit_80_columns(cli, registered
         assert table and all(len(line) <= 80 for line in table), shown
         assert "…" not in shown, shown  # wrapped, never cut
     assert "16/12/2026" in cli("deadlines").out
+
+
+def _probe(home, *args: str) -> subprocess.CompletedProcess:
+    """`medstay ARGS` in a fresh interpreter that then says which heavy packages it loaded."""
+    probe = ("import sys; sys.argv=['medstay', *%r]\n"
+             "from medstay.cli.app import main\ntry: main()\nexcept SystemExit: pass\n"
+             "print('LOADED', 'prefect' in sys.modules)" % (args,))
+    env = {"PATH": os.environ["PATH"], "HOME": str(home.parent), "MEDSTAY_HOME": str(home), "LANG": "C.UTF-8"}
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_recording_a_fact_with_a_key_file_never_imports_prefect(tmp_path):
+    home = tmp_path / "home"
+    assert _probe(home, "dossier", "register", "9TER-2026-000951", "--language", "fr",
+                  "--email", "a@example.org").returncode == 0
+    done = _probe(home, "event", "record", "9TER-2026-000951", "certificate_issued", "--on", "2026-10-01")
+    assert "Recorded certificate_issued" in done.stdout and done.stdout.rstrip().endswith("LOADED False"), done

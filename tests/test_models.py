@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import select
 
 import models
+from models.keys import secret_keys
 from models.settings import get_settings
 from models import (
     AuditEntry,
@@ -109,11 +110,11 @@ def test_settings_defaults_and_private_files(home: Path):
 
     key_file = home / "secret.key"
     assert not key_file.exists()  # created on first use only
-    keys = settings.secret_keys
+    keys = secret_keys(settings)
     assert key_file.exists() and mode(key_file) == 0o600
     assert len(keys) == 1
     Fernet(keys[0].encode())  # a valid key
-    assert get_settings().secret_keys == keys  # stable: read back, not regenerated
+    assert secret_keys(get_settings()) == keys  # stable: read back, not regenerated
     assert keys[0] not in repr(settings)
 
 
@@ -127,7 +128,7 @@ def test_settings_follow_environment_changes(home: Path, tmp_path: Path, monkeyp
     s = get_settings()
     assert s.home == other and mode(other) == 0o700
     assert s.database_url == "sqlite:///elsewhere.db"
-    assert s.secret_keys == (k1, k2)
+    assert secret_keys(s) == (k1, k2)
     assert not (other / "secret.key").exists()
 
 

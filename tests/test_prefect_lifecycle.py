@@ -233,6 +233,30 @@ def test_keys_and_channel_credentials_can_live_in_prefect_secret_blocks(stack, t
         assert db.execute("SELECT email FROM dossier").fetchone()[0].startswith("gAAAA")
 
 
+def test_a_key_in_a_prefect_secret_block_is_read_once_per_command(stack, tmp_path):
+    """A fact encrypts and decrypts several times; the block is asked for once (it was 8 times)."""
+    import subprocess
+    import sys
+
+    from cryptography.fernet import Fernet
+    from prefect.blocks.system import Secret
+
+    Secret(value=Fernet.generate_key().decode()).save("medstay-once-key", overwrite=True)
+    env = {**stack.env, "MEDSTAY_DATABASE_URL": f"sqlite:///{tmp_path / 'once.db'}",
+           "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-once-key"}
+    probe = ("import sys; sys.argv=['medstay', *%r]\n"
+             "from prefect.blocks.system import Secret\n"  # counted where Prefect is asked, nothing replaced
+             "reads = []; load = Secret.load.__func__\n"
+             "Secret.load = classmethod(lambda cls, *a, **k: reads.append(1) or load(cls, *a, **k))\n"
+             "from medstay.cli.app import main\ntry: main()\nexcept SystemExit: pass\nprint('READS', len(reads))")
+    for args in (("dossier", "register", "9TER-2026-000902", "--language", "fr", "--email", "x@example.org",
+                  "--phone", "0470 12 34 56"),
+                 ("event", "record", "9TER-2026-000902", "certificate_issued", "--on", "2026-10-01")):
+        done = subprocess.run([sys.executable, "-c", probe % (args,)], env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.stdout.rstrip().endswith("READS 1"), done.stdout + done.stderr
+
+
 def test_an_imported_batch_gets_its_runs_in_bulk_once(stack, tmp_path):
     refs = [f"9TER-2026-0006{n:02d}" for n in range(25)]
     csv = tmp_path / "dossiers.csv"

@@ -9,28 +9,10 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from medstay.cli import terminal
 from medstay.errors import UserError
 
-def _no_type_placeholder(param, ctx):
-    """Typer 0.29's help shows `<str>`, `<bool>`, `<list[str]>` beside every option: noise to a
-    caseworker (each help text says what to give). Choices, a range or a path are kept."""
-    desc = param.type_descriptor
-    return typer.core._TyperParameter.display_type(param, ctx) if desc.is_choice or desc.is_path else None
+from medstay.cli.root import app, err, rules_app  # noqa: E402
 
-
-# The one hook Typer offers for it (options override the parameters' method).
-typer.core._TyperParameter.display_type_rich = typer.core.TyperOption.display_type_rich = _no_type_placeholder
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Deadlines of article 9ter dossiers.")
-rules_app = typer.Typer(no_args_is_help=True, help="The law as code: evaluate facts without any database.")
-app.add_typer(rules_app, name="rules")
-# Every string printed, stored ones included, has its control characters made visible.
-out = terminal.console()
-err = terminal.console(stderr=True)
-
-
-from medstay.cli.evaluate import emit_json  # noqa: E402,F401  (shared with the fast path)
 
 
 @rules_app.command("evaluate")
@@ -47,9 +29,8 @@ def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"ev
 def main() -> None:
     """Entry point: user errors become one red sentence and exit code 2; a bug becomes one
     sentence too, its traceback kept in an owner-only file (it may name a dossier)."""
-    from medstay.cli import commands  # noqa: F401  (register the database-backed commands)
-    from medstay.cli import privacy
-    from models.settings import configure_prefect
+    from medstay.cli import commands, privacy  # noqa: F401  (register their commands on the app)
+    from deployments import prefect_env, secrets
 
     import os
 
@@ -57,7 +38,8 @@ def main() -> None:
     try:
         # Before anything can import Prefect: its home (profile with `medstay up`'s server) is
         # MEDSTAY_HOME/prefect, and it never starts a temporary server of its own.
-        configure_prefect()
+        prefect_env.configure()
+        secrets.install()  # a key in a Prefect Secret block is read once, and only if named
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

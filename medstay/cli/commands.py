@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import List, Optional
 
 import typer
 from rich.markup import escape
 
-from medstay.cli.app import app, emit_json, out
+from medstay.cli.root import app, dossier_app, emit_json, event_app, out, parse_day, parse_sets, reminders_app
 from medstay.errors import UserError
-
-dossier_app = typer.Typer(no_args_is_help=True, help="Register and look at dossiers.")
-event_app = typer.Typer(no_args_is_help=True, help="Record the facts of a dossier.")
-app.add_typer(dossier_app, name="dossier")
-app.add_typer(event_app, name="event")
-
-
-def _parse_day(raw: str, what: str) -> date:
-    from rules.events import parse_date
-
-    try:
-        return parse_date(raw, what)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-
-
-def _parse_sets(pairs: list[str]) -> dict:
-    fields = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"--set needs key=value, not {pair[:40]!r}")
-        if key.strip() in ("kind", "on"):
-            raise UserError(f"--set cannot change '{key.strip()}': give the fact as KIND and its date with --on")
-        fields[key.strip()] = value.strip()
-    return fields
-
 
 @dossier_app.command("register")
 def dossier_register(
@@ -70,7 +42,9 @@ def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", h
     if as_json:
         emit_json({**views.dossier_json(current), **({"contacts": shown} if shown else {})})
     else:
-        views.print_dossier(out, current, today=date.today(), why=why)
+        from medstay import clock
+
+        views.print_dossier(out, current, today=clock.today(), why=why)
         for role, value in (shown or {}).items():
             out.print(f"{role}: {escape(value or '-')}")
 
@@ -86,8 +60,8 @@ def event_record(
     from medstay import labels
     from medstay.record import dossiers
 
-    current = dossiers.record_event(reference=reference, kind=kind.strip(), on=_parse_day(on, "--on"),
-                                    fields=_parse_sets(sets))
+    current = dossiers.record_event(reference=reference, kind=kind.strip(), on=parse_day(on, "--on"),
+                                    fields=parse_sets(sets))
     event = current.evaluation.events[-1]
     out.print(f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
               f"now {labels.stage_label(current.evaluation)}.")
@@ -111,8 +85,8 @@ def event_correct(
     deadlines and reminders follow the corrected history."""
     from medstay.record import dossiers
 
-    before, after = dossiers.amend(reference=reference, seq=number, on=_parse_day(on, "--on") if on else None,
-                                   fields=_parse_sets(sets), reason=reason)
+    before, after = dossiers.amend(reference=reference, seq=number, on=parse_day(on, "--on") if on else None,
+                                   fields=parse_sets(sets), reason=reason)
     _amended(f"Corrected fact #{number}", before, after)
 
 
@@ -149,10 +123,11 @@ def deadlines(
     today: Optional[str] = typer.Option(None, "--today", hidden=True, help="pretend today is YYYY-MM-DD"),
 ) -> None:
     """Open deadlines of all dossiers, soonest first; overdue ones flagged."""
-    from medstay.record import dossiers
+    from medstay import clock
     from medstay.cli import views
+    from medstay.record import dossiers
 
-    day = _parse_day(today, "--today") if today else date.today()
+    day = parse_day(today, "--today") if today else clock.today()
     rows = dossiers.upcoming(today=day, within=within)
     if as_json:
         emit_json([views.upcoming_json(r) for r in rows])
@@ -276,26 +251,6 @@ def up(port: int = typer.Option(4200, "--port", min=1024, max=65535, help="port 
     start(port, demo)
 
 
-reminders_app = typer.Typer(no_args_is_help=True, help="Reminders: the outbox, sweeps, failures, digests.")
-app.add_typer(reminders_app, name="reminders")
-
-
-def _parse_now(raw: Optional[str]):
-    """An instant: ISO with offset, or local Brussels time when none is given."""
-    from datetime import datetime, timezone
-    from zoneinfo import ZoneInfo
-
-    if not raw:
-        return datetime.now(timezone.utc)
-    try:
-        moment = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise UserError(f"--now must be an ISO date-time like 2026-12-01T09:30+01:00, not {raw[:40]!r}") from None
-    if not 1950 <= moment.year <= 2090:  # the legal calendar's range (rules.events.YEARS)
-        raise UserError("--now must be between the years 1950 and 2090")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("Europe/Brussels"))
-    return moment.astimezone(timezone.utc)
 
 
 @reminders_app.command("run")
@@ -308,7 +263,7 @@ def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="preview
     from medstay.reminders import config
     from medstay.reminders import outbox
 
-    moment = _parse_now(now)
+    moment = clock.parse_now(now)
     outbox.require_alerts_to(config.load())  # a malformed config is reported before anything is claimed
     if now and not clock.may_write():
         counts = outbox.preview(moment)
@@ -413,10 +368,10 @@ def reminders_digest(now: Optional[str] = typer.Option(None, "--now", help="prev
     from medstay import clock
 
     if now and not clock.may_write():
-        out.print(f"{digest.queue(_parse_now(now), commit=False)} digest(s) would be queued.")
+        out.print(f"{digest.queue(clock.parse_now(now), commit=False)} digest(s) would be queued.")
         out.print(clock.DRY_RUN)
         return
-    out.print(f"{digest.queue(_parse_now(now))} digest(s) queued.")
+    out.print(f"{digest.queue(clock.parse_now(now))} digest(s) queued.")
 
 
 @app.command("calendar")

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from medstay.errors import UserError
-from models.settings import SettingsError, _redact
+from models.settings import SettingsError, redact
 
 OK, WARN, FAIL = "ok", "warning", "FAIL"
 
@@ -98,30 +98,31 @@ def _key(settings) -> Check:
             return Check("key", FAIL, home.key_file_missing(settings).args[0])
         return Check("key", OK, "no key yet: made with the database")
     try:
-        settings.secret_keys  # noqa: B018  (validates every key)
+        from models import keys
+
+        keys.secret_keys(settings)  # validates every key
     except SettingsError as exc:
         return Check("key", FAIL, str(exc), "set a key printed by `medstay keys new`, or restore the key file")
     return Check("key", OK, f"from {source}")
 
 
 def _database(settings) -> list[Check]:
-    from sqlalchemy import text
 
     from models import db, home
 
     url = settings.database_url
-    path = db._sqlite_file(db.make_url(url))
+    path = db.sqlite_file(db.make_url(url))
     if path is not None and not path.exists():
         if home.made_database(url, settings):
             return [Check("database", FAIL, f"{path} is missing, but this home made it", "restore it from your backup")]
         return [Check("database", OK, "not created yet (made on first use)")]
     try:
-        revision = db._revision(url)
+        revision = db.schema_revision(url)
         with db.get_engine(url).connect() as conn:
             sound = conn.exec_driver_sql("PRAGMA quick_check").scalar() if path is not None else "ok"
     except Exception as exc:  # noqa: BLE001  (any failure to read is the finding)
         return [Check("database", FAIL, f"cannot be read: {type(exc).__name__}", "check MEDSTAY_DATABASE_URL")]
-    out = [Check("database", OK if sound == "ok" else FAIL, _redact(url) if sound == "ok" else
+    out = [Check("database", OK if sound == "ok" else FAIL, redact(url) if sound == "ok" else
                  f"damaged ({str(sound)[:80]})", "" if sound == "ok" else "restore it from your backup")]
     if revision is None and home.made_database(url, settings):
         out.append(Check("migrations", FAIL, "the database is empty, but this home made it", "restore your backup"))
@@ -158,7 +159,7 @@ def _config():
         cfg = config.load()
     except UserError as exc:
         return Check("config", FAIL, str(exc), "fix the file (see config.example.yaml)"), None
-    return Check("config", OK, str(config._path()) if config._path().exists() else "defaults (no file)"), cfg
+    return Check("config", OK, str(config.file_path()) if config.file_path().exists() else "defaults (no file)"), cfg
 
 
 def _alerts(cfg) -> Check:

@@ -9,8 +9,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from medstay.cli.app import app, emit_json, err, out
-from medstay.cli.commands import dossier_app
+from medstay.cli.root import app, dossier_app, emit_json, err, out, parse_day
 from medstay.errors import UserError
 
 keys_app = typer.Typer(no_args_is_help=True, help="The keys that encrypt personal data at rest.")
@@ -83,13 +82,12 @@ def dossier_purge(
     (MEDSTAY_RETENTION_DAYS, default 3650 days after its last fact). Facts' kinds and dates,
     deadlines and the audit trail stay."""
     from medstay import privacy
-    from medstay.cli.commands import _parse_day
 
     if today:
         from medstay import clock
 
         clock.refuse("--today", "erase personal data before its retention period ends")
-    day = _parse_day(today, "--today") if today else None
+    day = parse_day(today, "--today") if today else None
     target = privacy.purgeable(reference=reference, now=day)  # refused before asking
     if not yes:
         if not _interactive():

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from medstay.record import dossiers
+from medstay import clock
 from medstay.errors import UserError
 
 START = [("certificate_issued", -200), ("application_sent", -190)]
@@ -35,7 +36,7 @@ DEMO = [
 
 
 def _when(days: int) -> date:
-    return date.today() + timedelta(days=days)
+    return clock.today() + timedelta(days=days)
 
 
 def _fix_dates(kind: str, offset: int, fields: dict | None) -> tuple[int, dict]:
@@ -48,7 +49,7 @@ def _fix_dates(kind: str, offset: int, fields: dict | None) -> tuple[int, dict]:
 
 
 def load(year: int | None = None) -> list[str]:
-    year = year or date.today().year
+    year = year or clock.today().year
     created = []
     for number, (_, language, facts) in enumerate(DEMO, start=1):
         reference = f"9TER-{year}-{900000 + number:06d}"

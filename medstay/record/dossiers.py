@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import pendulum
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
@@ -142,12 +141,10 @@ def load(reference: str) -> DossierView:
         return found
 
 
-def today() -> date:
-    """Today in Brussels, the day legal facts are dated in."""
-    return pendulum.today("Europe/Brussels").date()
+today = clock.today  # the one "today" (medstay/clock.py)
 
 
-def _not_in_the_future(event: rules.Event) -> None:
+def not_in_the_future(event: rules.Event) -> None:
     """A fact is recorded once it happened: one dated after today is a typo (a future
     appointment or card expiry goes in the fact's field). A rehearsal home, where made-up
     dossiers live at pretend times, accepts them; `rules evaluate` computes any history."""
@@ -190,7 +187,7 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
         index = len(current.events)  # the entry's number in the log; its place in the law's history differs
         try:                         # once a fact was withdrawn
             event = rules.parse_event(raw, len(current.evaluation.events))
-            _not_in_the_future(event)
+            not_in_the_future(event)
             evaluation = rules.evaluate(current.evaluation.events + [event])
             evaluation.recorded = index + 1
         except rules.InvalidEvent as exc:
@@ -243,7 +240,7 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
             new = {**was, **(fields or {}), **({"on": on} if on is not None else {})}
             try:
                 event = rules.parse_event(new, 0)
-                _not_in_the_future(event)
+                not_in_the_future(event)
             except rules.InvalidEvent as exc:
                 raise UserError(f"correction of #{seq} refused: {exc.reason}") from None
             if event.as_dict() == rules.parse_event(was, 0).as_dict():

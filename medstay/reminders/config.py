@@ -19,7 +19,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, field_validator
 
 from medstay.errors import UserError
-from models.settings import get_settings
+from models.settings import get_settings, read_secret
 
 ROLES = ("applicant", "lawyer", "caseworker")
 CHANNELS = ("email", "sms")
@@ -73,7 +73,7 @@ class Config:
     rules: dict[str, Rule] = _field(default_factory=dict)
 
 
-def _path() -> Path:
+def file_path() -> Path:
     return get_settings().config_file
 
 
@@ -186,7 +186,7 @@ _loaded: dict[tuple, Config] = {}  # the last file read, by identity: a sweep re
 def load() -> Config:
     """The configuration in force, checked whole: every mistake, one line each. Read again
     whenever the file changed (path, inode, size, modification time in ns)."""
-    path = _path()
+    path = file_path()
     try:
         st = path.stat()
         identity = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
@@ -225,9 +225,7 @@ def expand(url: str) -> str:
 
     def value(match: re.Match) -> str:
         if match.group(1):
-            from prefect.blocks.system import Secret
-
-            return str(Secret.load(match.group(2)).get())
+            return read_secret(match.group(2))
         if match.group(2) not in os.environ:
             raise UserError(f"config: the environment variable {match.group(2)} used in a channel URL is not set")
         return os.environ[match.group(2)]
