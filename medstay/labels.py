@@ -1,65 +1,38 @@
-"""Words a caseworker uses for stages and deadlines (English UI; French legal terms kept)."""
+"""Words a caseworker reads for stages, facts and deadlines, in the office's language, from
+their one declaration (`rules/declared/`)."""
 
 from __future__ import annotations
 
+from rules import declarations
 from rules.calendar import show
 
-STAGES = {
-    "preparing": "Preparing – certificate obtained",
-    "submitted": "Submitted – awaiting admissibility",
-    "admissible": "Admissible – awaiting physician",
-    "convocation": "Convocation – appointment on {appointment}",
-    "justification_window": "Justification window (until {until})",
-    "granted": "Granted – awaiting A card",
-    "a_card": "A card – valid until {expires}",
-    "renewal_requested": "Renewal requested",
-    "b_card": "B card – unlimited stay",
-    "inadmissible": "Inadmissible (irrecevable)",
-    "refused": "Refused (non fondée)",
-    "appeal_pending": "Appeal pending at the CCE",
-    "withdrawn": "Withdrawn (désistement)",
-    "excluded": "Excluded (art. 55/4)",
-    "closed": "Closed",
-}
+def office_language() -> str:
+    """The office's language (MEDSTAY_OFFICE_LANGUAGE): everything medstay writes into the UI."""
+    from models.settings import get_settings
 
-NO_FACT = "Registered – no fact yet"
-
-DEADLINES = {
-    "certificate_validity": "Send the application while the certificate is valid",
-    "appointment": "Attend the OE physician's appointment",
-    "justification": "Justify the missed appointment",
-    "appeal": "Lodge an appeal at the CCE",
-    "leave_territory": "Leave the territory (order to leave)",
-    "renewal_window": "Ask the A card's renewal at the commune",
-    "card_expiry": "A card expires",
-    "b_card_eligibility": "Eligible for the B card (unlimited stay)",
-}
+    return get_settings().office_language
 
 
-# A fact in a caseworker's words: the Resume form's buttons (the code name stays in the CLI).
-FACTS = {
-    "certificate_issued": "Certificate obtained",
-    "application_sent": "Application sent",
-    "declared_admissible": "Declared admissible (recevable)",
-    "ai_issued": "AI issued (attestation d'immatriculation)",
-    "declared_inadmissible": "Declared inadmissible (irrecevable)",
-    "convocation_received": "Convocation received",
-    "appointment_missed": "Appointment missed",
-    "absence_justified": "Absence justified",
-    "residence_granted": "Residence granted",
-    "residence_refused": "Residence refused (non fondée)",
-    "decision_notified": "Decision notified",
-    "appeal_lodged": "Appeal lodged at the CCE",
-    "appeal_decided": "Appeal decided by the CCE",
-    "a_card_issued": "A card issued",
-    "renewal_requested": "Renewal requested",
-    "a_card_renewed": "A card renewed",
-    "b_card_issued": "B card issued",
-    "order_to_leave_notified": "Order to leave notified (OQT)",
-    "application_withdrawn": "Application withdrawn (désistement)",
-    "excluded": "Excluded (art. 55/4)",
-    "dossier_closed": "Dossier closed",
-}
+def stage_name(stage: str, language: str | None = None) -> str:
+    """A stage's label, its date placeholders unfilled ("Convocation – appointment on {appointment}")."""
+    return declarations.stages()[stage](language or office_language())
+
+
+def deadline(kind: str, language: str | None = None) -> str:
+    """What a deadline asks, in a caseworker's words."""
+    found = declarations.deadlines().get(kind)
+    return found.label(language or office_language()) if found else kind
+
+
+def fact(kind: str, language: str | None = None) -> str:
+    """A fact in a caseworker's words (the code name stays in the CLI)."""
+    found = declarations.facts().get(kind)
+    return found(language or office_language()) if found else kind
+
+
+def next_step(kind: str, language: str | None = None) -> str:
+    """A deadline's word in a badge: "… – appeal by Thu 21/01/2027"."""
+    return declarations.deadlines()[kind].next(language or office_language())
 
 
 def belgian(day) -> str:
@@ -67,17 +40,36 @@ def belgian(day) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-# The next thing to do, in a badge: "Refused (non fondée) – appeal by Thu 21/01/2027".
-NEXT = {"appeal": "appeal", "renewal_window": "renewal", "appointment": "appointment",
-        "justification": "justify the absence", "certificate_validity": "send the application",
-        "leave_territory": "leave the territory", "card_expiry": "renew the card", "b_card_eligibility": "B card"}
 _IN_TEMPLATE = {"convocation": "appointment", "justification_window": "justification", "a_card": "card_expiry"}
 
 
-def stage_label(evaluation) -> str:
+# The few words around a date in a badge, in the office's language.
+_BY = {"fr": "{what} au plus tard le {day}", "nl": "{what} uiterlijk op {day}", "de": "{what} bis {day}",
+       "en": "{what} by {day}"}
+_ON = {"fr": "{what} le {day}", "nl": "{what} op {day}", "de": "{what} am {day}", "en": "{what} on {day}"}
+_WEEKDAYS = {"fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+             "nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+             "de": ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."),
+             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def day(value, language: str | None = None) -> str:
+    """A day with its weekday, the one way the UI writes dates: "Thu 21/01/2027", "jeu. 21/01/2027"."""
+    return f"{_WEEKDAYS[language or office_language()][value.weekday()]} {belgian(value)}"
+
+
+def act_by(kind: str, when, language: str | None = None) -> str:
+    """"appeal by Thu 21/01/2027"; an appointment is "on" its day."""
+    language = language or office_language()
+    pattern = _ON if declarations.deadlines()[kind].fixed_day else _BY
+    return pattern[language].format(what=next_step(kind, language), day=day(when, language))
+
+
+def stage_label(evaluation, language: str | None = None) -> str:
     """The stage in a caseworker's words, with the act-by date of the next open deadline."""
+    language = language or office_language()
     if not evaluation.events:
-        return NO_FACT
+        return stage_name(declarations.REGISTERED, language)
     stage = evaluation.stage
     dates = {}
     if stage == "convocation":
@@ -86,11 +78,11 @@ def stage_label(evaluation) -> str:
         dates["until"] = _latest_due(evaluation, "justification")
     elif stage == "a_card":
         dates["expires"] = _latest_due(evaluation, "card_expiry")
-    label = STAGES[stage].format(**{k: belgian(v) if v else "?" for k, v in dates.items()})
+    label = stage_name(stage, language).format(**{k: belgian(v) if v else "?" for k, v in dates.items()})
     upcoming = [d for d in evaluation.open_deadlines() if d.kind != _IN_TEMPLATE.get(stage)]
     if upcoming:
         soonest = min(upcoming, key=lambda d: d.act_by)
-        label += f" – {NEXT[soonest.kind]} by {show(soonest.act_by)}"
+        label += " – " + act_by(soonest.kind, soonest.act_by, language)
     return label
 
 

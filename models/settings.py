@@ -14,6 +14,7 @@ once with `pinned()`).
 | `MEDSTAY_ACTOR` | who records facts, for the audit trail | the OS user |
 | `MEDSTAY_CONFIG` | the reminder policy and channels (YAML) | `{home}/config.yaml` |
 | `MEDSTAY_RETENTION_DAYS` | days a closed dossier's personal data is kept | 3650 |
+| `MEDSTAY_OFFICE_LANGUAGE` | the office's language (fr, nl, de, en) for all that medstay writes into the UI | en |
 
 Prefect is found from `MEDSTAY_HOME` alone: `medstay up` writes the API address and its
 basic-auth string into the Prefect profile under `{home}/prefect`, and every medstay process
@@ -29,7 +30,7 @@ from contextvars import ContextVar
 import os
 import re
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,8 @@ class Settings(BaseSettings):
                                             "postgres (a cluster under the home), or a postgresql+asyncpg:// URL")
     prefect_server_workers: int = Field(default=1, ge=1, le=16, description="processes of Prefect's API server "
                                         "(more than one needs PostgreSQL and starts Redis)")
+    office_language: Literal["fr", "nl", "de", "en"] = Field(
+        default="en", description="the office's language: everything medstay writes into the Prefect UI")
     retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=100_000,
                                 description="days a closed dossier's personal data is kept")
 
@@ -108,6 +111,7 @@ class Settings(BaseSettings):
 _HINTS = {"retention_days": "a whole number of days (0 or more, at most 100000)",
           "prefect_database": "sqlite, postgres or a postgresql+asyncpg:// URL",
           "prefect_server_workers": "a whole number of Prefect API server processes, 1 to 16",
+          "office_language": "fr, nl, de or en",
           "home": "a directory path", "config": "a file path"}
 
 

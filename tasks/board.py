@@ -29,8 +29,8 @@ def markdown(today: date) -> str:
         d = r.deadline
         flag = "**OVERDUE**" if d.act_by < today else ("this week" if d.act_by <= week else "")
         ref = f"[{r.reference}](/runs/flow-run/{runs[r.reference]})" if runs.get(r.reference) else r.reference
-        lines.append(f"| {labels.belgian(d.act_by)} | {flag} | {ref} | {labels.STAGES[r.stage].split(' {')[0]} | "
-                     f"{labels.DEADLINES.get(d.kind, d.kind)} | {labels.belgian(d.due)} |")
+        lines.append(f"| {labels.belgian(d.act_by)} | {flag} | {ref} | {labels.stage_name(r.stage).split(' {')[0]} | "
+                     f"{labels.deadline(d.kind)} | {labels.belgian(d.due)} |")
     if not rows:
         lines.append("| | | nothing open | | | |")
     return "\n".join(lines)

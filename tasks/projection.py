@@ -96,7 +96,7 @@ def _dated_form(kinds: tuple[str, ...], title: str):
 
 def _fact_form(kind: str):
     """One fact with fields of its own: its fixed kind, its date and only its own fields."""
-    fields = {kind: (Literal[kind], Field(default=kind, title="Fact", description=labels.FACTS[kind])), "on": _DATE}
+    fields = {kind: (Literal[kind], Field(default=kind, title="Fact", description=labels.fact(kind))), "on": _DATE}
     for f in _form_fields(kind):
         typ, help_text = FORM_FIELDS[f.name]
         help_text = help_text.split(": ", 1)[-1]
@@ -153,9 +153,9 @@ def as_submitted(kind: str, on, recorded_by: str | None = None, **fields) -> dic
 def _where_it_stands(evaluation: rules.Evaluation) -> str:
     """The dialog's header in the first field's description too: Prefect's Resume dialog may
     scroll the description above the form out of sight, while a field's text always shows."""
-    open_ = [f"{labels.DEADLINES[d.kind]} by {rules.calendar.show(d.act_by)}" for d in evaluation.open_deadlines()]
+    open_ = [labels.act_by(d.kind, d.act_by) for d in evaluation.open_deadlines()]
     moved = getattr(evaluation, "moved", None)
-    changes = "; ".join(f"{labels.DEADLINES[k]} {labels.belgian(a) if a else '—'} → {labels.belgian(b) if b else '—'}"
+    changes = "; ".join(f"{labels.deadline(k)} {labels.belgian(a) if a else '—'} → {labels.belgian(b) if b else '—'}"
                         for k, a, b in moved or ())
     corrected = ("" if moved is None else f"The last correction moved: {changes}. " if moved
                  else "The last correction moved no open deadline. ")
@@ -239,7 +239,7 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) 
     open_ = [d for d in evaluation.deadlines if d.is_open]
     if open_:
         lines += ["| deadline | due | act by | legal basis |", "|---|---|---|---|"]
-        lines += [f"| {labels.DEADLINES[d.kind]} | {labels.belgian(d.due)} | {labels.belgian(d.act_by)} | {d.basis} |"
+        lines += [f"| {labels.deadline(d.kind)} | {labels.belgian(d.due)} | {labels.belgian(d.act_by)} | {d.basis} |"
                   for d in open_]
     lines += ["", "Record the next fact below. Never type medical information here."]
     return "\n".join(lines)
@@ -253,7 +253,7 @@ def _moved_lines(evaluation: rules.Evaluation) -> list[str]:
     if not moved:
         return ["*The last correction moved no open deadline.*", ""]
     lines = ["**The last correction moved:**", "", "| deadline | act by before | act by after |", "|---|---|---|"]
-    lines += [f"| {labels.DEADLINES[kind]} | {labels.belgian(a) if a else '—'} | {labels.belgian(b) if b else '—'} |"
+    lines += [f"| {labels.deadline(kind)} | {labels.belgian(a) if a else '—'} | {labels.belgian(b) if b else '—'} |"
               for kind, a, b in moved]
     return lines + [""]
 
@@ -344,9 +344,9 @@ def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_
     lines += ["| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
     for d in evaluation.deadlines:
         status = {True: "met", False: "missed", None: "open"}[d.met]
-        lines.append(f"| {labels.DEADLINES[d.kind]} | {labels.belgian(d.opens) if d.opens else ''} | "
+        lines.append(f"| {labels.deadline(d.kind)} | {labels.belgian(d.opens) if d.opens else ''} | "
                      f"{labels.belgian(d.due)} | {labels.belgian(d.act_by)} | {status} | {d.basis} |")
-    why = [f"- **{labels.DEADLINES[d.kind]}**: {d.why}" for d in evaluation.deadlines if d.is_open and d.steps]
+    why = [f"- **{labels.deadline(d.kind)}**: {d.why}" for d in evaluation.deadlines if d.is_open and d.steps]
     if why:
         lines += ["", "**Why these dates**", "", *why]
     client.create_artifact(ArtifactCreate(key=f"dossier-{slug(reference)}", type="markdown", data="\n".join(lines),

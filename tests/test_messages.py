@@ -17,7 +17,9 @@ MEDICAL = ("médic", "medic", "maladie", "ziekte", "krankheit", "illness", "dise
 
 
 # What a lock screen shows must not name the procedure or the dossier.
-REVEALING = ("9ter", "9TER-", "certificat", "attest", "bescheinigung", "certificate", "medisch", "medizin")
+# Seen on a lock screen: neither the procedure, the authority, nor the dossier.
+REVEALING = ("9ter", "9TER-", "certificat", "attest", "bescheinigung", "certificate", "medisch", "medizin", "CCE", "RvV",
+             "RAS", "Conseil du Contentieux", "Raad voor Vreemdelingen", "OE ", "DVZ", "DAA")
 NUMERIC = {"fr": ("fr_BE", "29/12/2028"), "nl": ("nl_NL", "29-12-2028"), "de": ("de_BE", "29.12.2028"),
            "en": ("en_BE", "29/12/2028")}
 HELPLINE = {"fr": "Une question ? Appelez le 02 555 01 00.", "nl": "Vragen? Bel 02 555 01 00.",

@@ -27,7 +27,7 @@ def deadlines_table(deadlines, today=None) -> Table:
         status = _met(d.met)
         if d.met is None and today is not None and d.due < today:
             status = "[bold red]OVERDUE[/]"
-        table.add_row(labels.DEADLINES.get(d.kind, d.kind), labels.belgian(d.opens) if d.opens else "",
+        table.add_row(labels.deadline(d.kind), labels.belgian(d.opens) if d.opens else "",
                       labels.belgian(d.due), labels.belgian(d.act_by), status, d.basis)
     return table
 
@@ -36,7 +36,7 @@ def print_why(console: Console, deadlines) -> None:
     """Each deadline's computation, step by step (why it falls on that day)."""
     for d in deadlines:
         if getattr(d, "steps", None):
-            console.print(f"[bold]{escape(labels.DEADLINES.get(d.kind, d.kind))}[/]: {escape(d.why)}")
+            console.print(f"[bold]{escape(labels.deadline(d.kind))}[/]: {escape(d.why)}")
 
 
 def print_evaluation(console: Console, result) -> None:
@@ -97,7 +97,7 @@ def before_after(before, after) -> Table | str:
     for column in ("deadline", "act by before", "act by after", ""):
         table.add_column(column)
     for kind, a, b in changes:
-        table.add_row(labels.DEADLINES.get(kind, kind), labels.belgian(a) if a else "—", labels.belgian(b) if b else "—",
+        table.add_row(labels.deadline(kind), labels.belgian(a) if a else "—", labels.belgian(b) if b else "—",
                       "[bold]moved[/]" if a and b else ("[bold]new[/]" if b else "[bold]gone[/]"))
     return table
 
@@ -157,7 +157,7 @@ def print_upcoming(console: Console, rows, today) -> None:
         act_by = labels.belgian(r.deadline.act_by)
         if r.overdue:
             act_by = f"[bold red]{act_by} OVERDUE[/]"
-        table.add_row(act_by, labels.belgian(r.deadline.due), r.reference, labels.DEADLINES.get(r.deadline.kind),
+        table.add_row(act_by, labels.belgian(r.deadline.due), r.reference, labels.deadline(r.deadline.kind),
                       r.stage, r.deadline.basis)
     console.print(table)
 

@@ -19,24 +19,16 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, field_validator
 
 from medstay.errors import UserError
+from rules import declarations
 from models.settings import get_settings, read_secret
 
 ROLES = ("applicant", "lawyer", "caseworker")
 CHANNELS = ("email", "sms")
 
 # For each deadline kind: offsets in days before its act-by date, or after it opens; whom; how.
-DEFAULT_POLICY = {
-    "appeal": {"before_act_by": [20, 10, 3, 1], "to": ["applicant", "lawyer", "caseworker"], "by": ["email", "sms"]},
-    "renewal_window": {"after_opens": [0], "before_act_by": [5], "to": ["applicant", "caseworker"],
-                       "by": ["email", "sms"]},
-    "appointment": {"before_act_by": [7, 1], "to": ["applicant", "lawyer"], "by": ["email", "sms"]},
-    "justification": {"before_act_by": [10, 5, 1], "to": ["applicant", "lawyer", "caseworker"],
-                      "by": ["email", "sms"]},
-    "certificate_validity": {"before_act_by": [30, 10], "to": ["applicant", "lawyer"], "by": ["email"]},
-    "leave_territory": {"before_act_by": [10, 3], "to": ["lawyer", "caseworker"], "by": ["email"]},
-    "card_expiry": {"before_act_by": [30, 7], "to": ["applicant", "caseworker"], "by": ["email", "sms"]},
-    "b_card_eligibility": {"before_act_by": [0], "to": ["applicant", "caseworker"], "by": ["email", "sms"]},
-}
+# For each deadline kind: offsets in days before its act-by date, or after it opens; whom; how
+# (declared with the kind in rules/declared/deadlines.yaml).
+DEFAULT_POLICY = {kind: d.reminders.as_dict() for kind, d in declarations.deadlines().items()}
 
 DEFAULTS = {
     "timezone": "Europe/Brussels",

@@ -45,7 +45,7 @@ def queue(now: datetime, *, commit: bool = True) -> int:
 def _body(db, dossiers: list[Dossier], today) -> str | None:
     ids = {d.id: d for d in dossiers}
     soon = db.exec(open_deadlines(until=today + timedelta(days=HORIZON_DAYS), dossier_ids=ids))
-    lines = [f"- {labels.belgian(d.act_by)}  {ref}  {labels.DEADLINES[d.kind]}" + ("  (OVERDUE)" if d.due < today else "")
+    lines = [f"- {labels.belgian(d.act_by)}  {ref}  {labels.deadline(d.kind)}" + ("  (OVERDUE)" if d.due < today else "")
              for d, ref, _ in soon]
     failed = db.exec(select(Notification).where(Notification.dossier_id.in_(ids),
                                                 Notification.status.in_(("failed", "uncertain"))))

@@ -37,7 +37,7 @@ def feed(rows, now: datetime | None = None) -> str:
             f"DTSTAMP:{stamp}",
             f"DTSTART;VALUE=DATE:{d.act_by.strftime('%Y%m%d')}",
             f"DTEND;VALUE=DATE:{(d.act_by + timedelta(days=1)).strftime('%Y%m%d')}",
-            _fold(f"SUMMARY:{_escape(f'{reference}: {labels.DEADLINES[d.kind]}')}"),
+            _fold(f"SUMMARY:{_escape(f'{reference}: {labels.deadline(d.kind)}')}"),
             _fold("DESCRIPTION:" + _escape(f"Act by {labels.belgian(d.act_by)} (legal date {labels.belgian(d.due)})."
                                            f"\nLegal basis: {d.basis}")),
             "END:VEVENT",

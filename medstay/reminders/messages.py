@@ -12,6 +12,8 @@ import yaml
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from rules import declarations
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -55,9 +57,9 @@ def reminder(*, language: str, reference: str, kind: str, due: date, act_by: dat
              for_applicant: bool, late: bool, helpline: str | dict | None, repeat: bool = False) -> Message:
     """`repeat`: a second copy of a delivery that could not be confirmed, saying so. The
     subject and the SMS, read on a lock screen, name neither the procedure nor the dossier."""
-    words = phrases()[language]
+    words, said = phrases()[language], declarations.deadlines()[kind]
     context = {
-        "reference": reference, "what": words[kind]["what"], "short": words[kind]["short"],
+        "reference": reference, "what": said.what(language), "short": said.short(language),
         "due": due, "act_by": act_by, "late": late, "helpline": helpline_line(helpline, language), "for_applicant": for_applicant,
         "act_by_long": _written(act_by, "full", words["locale"]),
         "due_long": _written(due, "full", words["locale"]),
@@ -73,7 +75,8 @@ def date_changed(*, language: str, reference: str, kind: str, due: date, act_by:
                  for_applicant: bool, late: bool, helpline, repeat: bool = False) -> Message:
     """After a correction moved a date an earlier reminder gave: the new date, in one line."""
     words = phrases()[language]
-    line = words["changed"].format(short=words[kind]["short"], date=numeric_date(act_by, language))
+    line = words["changed"].format(short=declarations.deadlines()[kind].short(language),
+                                   date=numeric_date(act_by, language))
     if repeat:
         line += " " + words["repeat"]["short"]
     if channel == "sms":

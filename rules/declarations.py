@@ -1,0 +1,88 @@
+"""Each fact, stage and deadline kind declared once (as OpenFisca declares a variable): the
+words people read in the four languages of Belgium's offices and applicants, and each
+deadline's reminder defaults. The YAML files in `declared/` are the declarations; this module
+reads them, checks they are whole, and is the one place the rest of the project asks.
+
+The arithmetic and its legal basis stay beside the articles (`deadlines.py`, `parameters/`);
+a number the law can change is never written into these words.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("fr", "nl", "de", "en")
+_FOLDER = Path(__file__).parent / "declared"
+REGISTERED = "_registered"  # the stage label of a dossier with no fact yet
+
+
+class Words(dict):
+    """One text in each of LANGUAGES."""
+
+    def __call__(self, language: str) -> str:
+        return self[language]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who is reminded of a deadline, when and how, unless config.yaml says otherwise."""
+
+    before_act_by: tuple[int, ...] = ()
+    after_opens: tuple[int, ...] = ()
+    to: tuple[str, ...] = ("applicant",)
+    by: tuple[str, ...] = ("email",)
+
+    def as_dict(self) -> dict:
+        return {k: list(v) for k, v in (("before_act_by", self.before_act_by), ("after_opens", self.after_opens),
+                                         ("to", self.to), ("by", self.by)) if v}
+
+
+@dataclass(frozen=True)
+class DeadlineKind:
+    kind: str
+    label: Words  # the caseworker's task: "Lodge an appeal at the CCE"
+    next: Words  # a badge's word: "… – appeal by Thu 21/01/2027"
+    what: Words  # the applicant's e-mail sentence
+    short: Words  # a subject or an SMS: no procedure, authority or medical word
+    reminders: Policy
+    fixed_day: bool = False  # the act-by day is the day itself (an appointment): "on", not "by"
+    urgent: bool = False  # a window of days, reminded every working day until answered
+
+
+def _words(raw: dict, where: str) -> Words:
+    missing = [lang for lang in LANGUAGES if not isinstance(raw.get(lang), str) or not raw[lang].strip()]
+    if missing:
+        raise ValueError(f"{where}: no text in {', '.join(missing)}")
+    return Words({lang: raw[lang] for lang in LANGUAGES})
+
+
+def _load(name: str) -> dict:
+    return yaml.safe_load((_FOLDER / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def deadlines() -> dict[str, DeadlineKind]:
+    found = {}
+    for kind, raw in _load("deadlines").items():
+        said = raw["applicant"]
+        found[kind] = DeadlineKind(
+            kind, _words(raw["label"], f"{kind}.label"), _words(raw["next"], f"{kind}.next"),
+            _words({lang: said.get(lang, {}).get("what") for lang in LANGUAGES}, f"{kind}.applicant.what"),
+            _words({lang: said.get(lang, {}).get("short") for lang in LANGUAGES}, f"{kind}.applicant.short"),
+            Policy(**{k: tuple(v) for k, v in raw["reminders"].items()}),
+            bool(raw.get("fixed_day")), bool(raw.get("urgent")))
+    return found
+
+
+@functools.cache
+def stages() -> dict[str, Words]:
+    return {stage: _words(raw, f"stage {stage}") for stage, raw in _load("stages").items()}
+
+
+@functools.cache
+def facts() -> dict[str, Words]:
+    return {kind: _words(raw, f"fact {kind}") for kind, raw in _load("facts").items()}

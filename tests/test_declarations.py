@@ -1,0 +1,55 @@
+"""Each fact, stage and deadline kind is declared once (rules/declared/*.yaml), whole: the
+words in the four languages, the reminder defaults. The rest of the project reads them."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import date
+
+import pytest
+
+import rules
+from rules import declarations, deadlines
+from rules.declarations import LANGUAGES
+
+
+def _deadline_kinds() -> set[str]:
+    """Every deadline kind the law makes: one constructor per kind in rules/deadlines.py."""
+    return {name for name, fn in inspect.getmembers(deadlines, inspect.isfunction)
+            if not name.startswith("_") and inspect.signature(fn).return_annotation in ("Deadline", deadlines.Deadline)}
+
+
+def test_every_fact_stage_and_deadline_the_law_knows_is_declared_and_nothing_else():
+    assert set(declarations.facts()) == set(rules.KINDS)
+    assert set(declarations.stages()) == set(rules.STAGES) | {declarations.REGISTERED}
+    assert set(declarations.deadlines()) == _deadline_kinds()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_declaration_speaks_every_language(language):
+    for words in [*declarations.facts().values(), *declarations.stages().values()]:
+        assert words(language).strip()
+    for kind in declarations.deadlines().values():
+        assert all(w(language).strip() for w in (kind.label, kind.next, kind.what, kind.short))
+
+
+def test_a_reminder_policy_names_only_known_roles_and_channels():
+    from medstay.reminders.config import CHANNELS, ROLES
+
+    for kind in declarations.deadlines().values():
+        assert set(kind.reminders.to) <= set(ROLES) and set(kind.reminders.by) <= set(CHANNELS), kind.kind
+        assert kind.reminders.before_act_by or kind.reminders.after_opens, kind.kind
+
+
+def test_the_office_language_names_stages_in_french(monkeypatch):
+    from medstay import labels
+
+    refused = rules.evaluate([
+        {"kind": "certificate_issued", "on": "2026-10-01"}, {"kind": "application_sent", "on": "2026-10-05"},
+        {"kind": "declared_admissible", "on": "2026-11-02"}, {"kind": "residence_refused", "on": "2027-01-15"},
+        {"kind": "decision_notified", "on": "2027-01-29", "mode": "hand"}])
+    assert labels.stage_label(refused, "en") == "Refused (non fondée) – appeal by Mon 01/03/2027"
+    monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
+    assert labels.stage_label(refused) == "Refusé (non fondée) – recours au plus tard le lun. 01/03/2027"
+    assert labels.fact("decision_notified") == "Décision notifiée"
+    assert labels.day(date(2027, 1, 20), "nl") == "wo 20/01/2027"
