@@ -4,7 +4,6 @@ their one declaration (`rules/declared/`)."""
 from __future__ import annotations
 
 from rules import declarations
-from rules.calendar import show
 
 def office_language() -> str:
     """The office's language (MEDSTAY_OFFICE_LANGUAGE): everything medstay writes into the UI."""

@@ -20,17 +20,30 @@ MAX_BYTES = 1 << 20  # 1 MiB: a dossier's facts or a policy are a few kilobytes
 MAX_DEPTH = 16
 
 
-def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
-    """The UTF-8 text of a regular file of at most `max_bytes`."""
+def read_bytes(path: Path, what: str, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most `max_bytes` (a pipe or /dev/zero has no end to
+    wait for; a file is read bounded, whatever size it claims): every user's file goes here."""
+    path = Path(path)
     try:
+        if path.is_dir():
+            raise UserError(f"{what} {path} is a directory, not a file")
         with open(path, "rb") as f:
-            if not stat.S_ISREG( os.fstat(f.fileno()).st_mode):
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 raise UserError(f"{what} {path} is not a regular file")
             data = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise UserError(f"there is no {what} {str(path)[:200]}") from None
     except OSError as exc:
         raise UserError(f"cannot read {what} {path}: {exc.strerror or 'unreadable'}") from None
     if len(data) > max_bytes:
-        raise UserError(f"{what} {path} is larger than {max_bytes // 1024} KiB")
+        size = f"{max_bytes // (1 << 20)} MB" if max_bytes >= 1 << 20 else f"{max_bytes // 1024} KiB"
+        raise UserError(f"{what} {path} is larger than {size}: split it into smaller files")
+    return data
+
+
+def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most `max_bytes`."""
+    data = read_bytes(path, what, max_bytes)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 from models import home
 from models.settings import (FILE_MODE, KEY_FILE_NAME, PREFECT_SECRET_PREFIX, DB_FILE_NAME, Settings, SettingsError,

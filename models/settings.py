@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import os
-import re
 from pathlib import Path
 from typing import Callable, Literal, Optional
 

@@ -386,7 +386,7 @@ def test_import_guards_against_huge_and_missing_files(home, cli, tmp_path):
     before = db_digest(home)
     rows = "".join(f"9TER-2026-{n:06d},fr\n" for n in range(50_001))
     refused(cli("dossier", "import", write(tmp_path, "reference,language\n" + rows)), "more than 50,000 rows")
-    refused(cli("dossier", "import", str(tmp_path / "nowhere.csv")), "there is no file")
+    refused(cli("dossier", "import", str(tmp_path / "nowhere.csv")), "there is no CSV file")
     refused(cli("dossier", "import", str(tmp_path)), "is a directory")
     assert db_digest(home) == before
 

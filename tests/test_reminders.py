@@ -56,7 +56,7 @@ def test_appeal_reminders_arrive_on_the_right_mornings_in_french_once_each(refus
     assert smtp.box.messages == [] and gateway.received == []
     sweep(cli, "2027-02-09T09:05")
     [mail] = smtp.box.to(APPLICANT)
-    assert mail["Subject"] == "Rappel : recours au CCE au plus tard le 01/03/2027"  # no dossier, no procedure
+    assert mail["Subject"] == "Rappel : recours au plus tard le 01/03/2027"  # no dossier, no procedure, no authority
     assert mail.get_content_type() == "text/plain" and "&nbsp;" not in mail.as_string()  # plain text: it wraps
     body = text(mail)
     assert "introduire un recours contre la décision auprès du Conseil du Contentieux des Étrangers" in body
@@ -64,7 +64,7 @@ def test_appeal_reminders_arrive_on_the_right_mornings_in_french_once_each(refus
     [lawyer_mail] = smtp.box.to(LAWYER)
     assert "Dans ce dossier, la personne doit" in text(lawyer_mail)
     [sms] = gateway.to(PHONE)
-    assert sms == "Rappel : recours au CCE au plus tard le 01/03/2027. Une question ? Appelez le 02 555 01 00."
+    assert sms == "Rappel : recours au plus tard le 01/03/2027. Une question ? Appelez le 02 555 01 00."
     sweep(cli, "2027-02-09T09:20")
     sweep(cli, "2027-02-09T15:00")
     assert len(smtp.box.messages) == 3 and len(gateway.received) == 1  # once each

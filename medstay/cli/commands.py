@@ -380,11 +380,11 @@ def calendar(reference: Optional[str] = typer.Argument(None, help="only this dos
     import sys
 
     from medstay.record import dossiers
-    from medstay.reminders import ical
+    from medstay.reminders import agenda, ical
     from models import migrate, session
 
     migrate()
     with session() as db:
         ids = [dossiers.find(db, reference).id] if reference else None
-        rows = [(ref, d) for d, ref, _ in db.exec(dossiers.open_deadlines(dossier_ids=ids))]
+        rows = [(ref, d) for d, ref, _ in db.exec(agenda.open_deadlines(dossier_ids=ids))]
         sys.stdout.write(ical.feed(rows))

@@ -22,7 +22,7 @@ from medstay.reminders import config as configuration
 from medstay import clock
 from medstay.record import contacts
 from medstay.record import corrections
-from medstay.reminders import outbox
+from medstay.reminders import agenda, outbox
 from medstay.record import projections
 from medstay.errors import NotFound, UserError
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
@@ -301,23 +301,11 @@ class Upcoming:
     overdue: bool
 
 
-def open_deadlines(*, until: date | None = None, dossier_ids=None):
-    """The one query for open deadlines (not met, dossier not closed): (Deadline, reference, stage)
-    rows, soonest act-by first; `until`: act-by on or before; `dossier_ids`: only those."""
-    query = (select(Deadline, Dossier.reference, Dossier.stage).join(Dossier)
-             .where(Deadline.met.is_(None), Dossier.stage.not_in(sorted(rules.TERMINAL))))
-    if until is not None:
-        query = query.where(Deadline.act_by <= until)
-    if dossier_ids is not None:
-        query = query.where(Deadline.dossier_id.in_(list(dossier_ids)))
-    return query.order_by(Deadline.act_by, Dossier.reference, Deadline.position)
-
-
 def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
     """Open deadlines of every non-terminal dossier, soonest act-by first."""
     migrate()
     with session() as db:
-        query = open_deadlines(until=today + timedelta(days=within) if within is not None else None)
+        query = agenda.open_deadlines(until=today + timedelta(days=within) if within is not None else None)
         rows = [Upcoming(ref, stage, d, d.due < today) for d, ref, stage in db.exec(query)]
         db.expunge_all()
     return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rules
-from medstay.record import importer
+from medstay.record import csvfile
 from medstay.errors import UserError
 
 HEADER = ("reference", "kind", "on")
@@ -40,11 +40,11 @@ class History:
 
 def read(path: str | Path) -> tuple[dict[str, History], list[str]]:
     """The file's histories by reference, and its mistakes ('line N, column: reason')."""
-    name, text = importer.text_of(path, what="facts")
+    name, text = csvfile.text_of(path, what="facts")
     histories: dict[str, History] = {}
     errors: list[str] = []
     header, count = None, 0
-    for line, record in importer.records(name, text):
+    for line, record in csvfile.records(name, text):
         if header is None:
             header = [value.strip().lower() for value in record]
             if header[:3] != list(HEADER):

@@ -12,22 +12,17 @@ reconcile` gives them their Prefect flow runs.
 
 from __future__ import annotations
 
-import csv
 import re
-import os
-import stat
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from medstay.record import contacts
+from medstay.record import contacts, csvfile
 from medstay.errors import UserError
 
 COLUMNS = ("reference", "language", "email", "phone", "name", "lawyer_email", "caseworker_email")
 REQUIRED = ("reference", "language")
 MAX_ROWS = 50_000
-MAX_BYTES = 64 * 1024 * 1024  # far above 50,000 rows of the longest valid values
 LISTED = 5  # errors named in the message
 CHUNK = 500  # references per IN (...) query
 
@@ -71,62 +66,12 @@ def _refuse(name: str, errors: list[str]) -> UserError:
     return ImportRefused(f"nothing imported from {name}, {count}: {shown}{more}", rows)
 
 
-def text_of(path: str | Path, what: str = "CSV") -> tuple[str, str]:
-    """(name, text) of a file, read bounded; file-level problems as one UserError."""
-    path = Path(path)
-    name = path.name or str(path)
-    try:
-        if path.is_dir():
-            raise UserError(f"{name} is a directory, not a {what} file")
-        with open(path, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # /dev/zero, a pipe: no end to wait for
-                raise UserError(f"{name} is not a regular file")
-            data = f.read(MAX_BYTES + 1)  # bounded, whatever the file claims its size is
-        if len(data) > MAX_BYTES:
-            raise UserError(f"{name} is too large (over {MAX_BYTES // (1024 * 1024)} MB): split it into smaller "
-                            "files")
-    except FileNotFoundError:
-        raise UserError(f"there is no file {str(path)[:200]}") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {name}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = exc.object.count(b"\n", 0, exc.start) + 1
-        raise UserError(f"{name} is not UTF-8 text (line {line}): save it as CSV UTF-8") from None
-    if not text.strip():
-        raise UserError(f"{name} is empty: its first line must name the columns")
-    return name, text
-
-
-def delimiter_of(text: str) -> str:
-    """`;` for a header with `;` and no `,` (Belgian Excel), else `,`."""
-    first = text.lstrip("\r\n").split("\n", 1)[0]
-    return ";" if ";" in first and "," not in first else ","
-
-
-def records(name: str, text: str):
-    """(line, values) of each non-blank CSV record of a file's text (`,` or Belgian Excel's
-    `;`); a malformed file is one UserError naming the line."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text), strict=True)
-    while True:
-        line = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise UserError(f"{name} is not a well-formed CSV file (line {line}: {exc})") from None
-        if any(value.strip() for value in record):  # not a blank line, or only separators
-            yield line, record
-
-
 def read(path: str | Path) -> list[Row]:
     """The file's non-blank rows, keyed by column; file-level problems as one UserError."""
-    name, text = text_of(path)
+    name, text = csvfile.text_of(path)
     header: list[str] | None = None
     rows: list[Row] = []
-    for start, record in records(name, text):
+    for start, record in csvfile.records(name, text):
         if header is None:
             header = _header(name, record, start)
             continue

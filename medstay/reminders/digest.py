@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from medstay.reminders import config as configuration
 from medstay import labels
-from medstay.record.dossiers import open_deadlines
+from medstay.reminders.agenda import open_deadlines
 from models import Dossier, Notification, migrate, session
 
 HORIZON_DAYS = 7
