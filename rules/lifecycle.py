@@ -18,6 +18,11 @@ from rules.stages import (ALLOWED, ANYTIME, APPEAL_STAGES, CONDITIONAL, DECISION
 from rules.warnings import Warning, warning
 
 _FROM_A_DECISION = DECISION_STAGES | APPEAL_STAGES  # stages that remember the decision they come from
+# The facts whose answers are in `_answer_remedy` (kept apart: the usual history never reaches them).
+_REMEDY_FACTS = CONDITIONAL | {"residence_granted", "ai_issued", "order_to_leave_notified", "removal_measure_notified"}
+# The facts with a check of their fields against the history.
+_CHECKED = frozenset({"appointment_missed", "appeal_lodged", "cassation_decided", "removal_measure_notified",
+                      "extension_granted"})
 
 
 @dataclass(slots=True, eq=False)
@@ -113,7 +118,8 @@ class _Dossier:
             kinds.add("excluded")
         if self.stage == "granted" and self.grant.due <= self.last_on:  # any later date is on or after it
             kinds.add("b_card_issued")
-        kinds.update(kind for kind in CONDITIONAL if self._permits(kind))
+        if self.notified is not None or self.orders or self.appeals:  # else no remedy can be recorded
+            kinds.update(kind for kind in CONDITIONAL if self._permits(kind))
         return kinds
 
     def _permits(self, kind: str) -> bool:
@@ -187,6 +193,8 @@ class _Dossier:
                                       f"unlimited ({self.grant.due}); before that, an A card is issued")
         elif kind not in _USUALLY[self.stage] and kind not in self.allowed():  # fast path first
             raise InvalidEvent(i, self._not_allowed(kind))
+        if kind not in _CHECKED:
+            return
         if kind == "appointment_missed" and on != self.appointment_on:
             raise InvalidEvent(i, f"a missed appointment is dated on the appointment ({self.appointment_on})")
         elif kind == "appeal_lodged":
@@ -264,7 +272,21 @@ class _Dossier:
                 if d.kind == "appeal" and d.against is self.stage_decision:
                     self._drop(d)
                     break
-        elif kind == "appeal_lodged":
+        elif kind == "renewal_requested":
+            self._on_renewal_request(event)
+        elif kind in ("a_card_renewed", "b_card_issued"):
+            for d in self._open("renewal_window") + self._open("card_expiry"):
+                d.answer(on)
+            if kind == "b_card_issued":
+                for d in self._open("b_card_eligibility"):
+                    d.met = True
+        elif kind in _REMEDY_FACTS:
+            self._answer_remedy(event)
+
+    def _answer_remedy(self, event: Event) -> None:
+        """The facts of orders and remedies (remedies.md): what they answer, close or drop."""
+        kind, on = event.kind, event.on
+        if kind == "appeal_lodged":
             self._lodge_appeal(event)
         elif kind == "appeal_decided":
             self._decide_appeal(event)
@@ -310,14 +332,6 @@ class _Dossier:
             cassation.decided = True
             if event["outcome"] == "quashed":
                 cassation.judgment.appeal.decided = False  # the case goes back to the CCE
-        elif kind == "renewal_requested":
-            self._on_renewal_request(event)
-        elif kind in ("a_card_renewed", "b_card_issued"):
-            for d in self._open("renewal_window") + self._open("card_expiry"):
-                d.answer(on)
-            if kind == "b_card_issued":
-                for d in self._open("b_card_eligibility"):
-                    d.met = True
 
     def _on_application(self, event: Event) -> None:
         for d in self._open("certificate_validity"):
@@ -387,6 +401,10 @@ class _Dossier:
             came_from = self.stage_decision if stage in _FROM_A_DECISION else None
             self.stage_decision = Decision(kind, DECISIONS[kind], stage, came_from)
             return DECISIONS[kind]
+        if kind in LEADS_TO:
+            return LEADS_TO[kind]
+        if kind == "ai_issued":
+            return "admissible" if stage == "submitted" else stage
         if kind == "decision_notified":
             self.stage_decision.notified = True
             self.notified = self.stage_decision
@@ -404,10 +422,6 @@ class _Dossier:
         elif kind == "cassation_decided":
             if stage == "cassation_pending" and self._on_stage_decision(self.subject.judgment.appeal):
                 return "appeal_pending" if event["outcome"] == "quashed" else "closed"
-        elif kind == "ai_issued":
-            return "admissible" if stage == "submitted" else stage
-        elif kind in LEADS_TO:
-            return LEADS_TO[kind]
         return stage  # certificate, orders, notifications, extension, urgency, judgment notified, admission
 
     def _on_stage_decision(self, appeal: Appeal) -> bool:
@@ -440,7 +454,22 @@ class _Dossier:
             new.append(rule.justification(on, i))
         elif kind == "decision_notified":
             new.append(rule.appeal(on, event["mode"], i, against=self.notified, detained=event["detained"]))
-        elif kind == "order_to_leave_notified":
+        elif kind in ("a_card_issued", "a_card_renewed"):
+            new += [rule.renewal_window(event["expires"], i), rule.card_expiry(event["expires"], i)]
+        elif kind == "residence_granted":
+            self.grant = rule.b_card_eligibility(self.application_on, i)
+            new.append(self.grant)
+            if on >= self.grant.due:  # art. 13 §1: the stay is already unlimited
+                self.warnings.append(warning("b_card_due_at_once", i, due=self.grant.due))
+        elif kind in _REMEDY_FACTS:
+            new = self._create_remedy(event, before)
+        self.deadlines += new
+
+    def _create_remedy(self, event: Event, before: str) -> list[Deadline]:
+        """The deadlines of orders and remedies (remedies.md), in the spec's order per fact."""
+        kind, on, i = event.kind, event.on, event.index
+        new: list[Deadline] = []
+        if kind == "order_to_leave_notified":
             order = self._order(event, before)
             period = rule.leave_territory(on, event["days"], i, against=order)
             new += [period, rule.extension_request(period), rule.order_appeal(on, event["mode"], i, against=order)]
@@ -460,14 +489,7 @@ class _Dossier:
             new += [period, rule.extension_request(period)]
         elif kind == "judgment_notified":
             new.append(rule.cassation(on, i, against=self.subject))
-        elif kind in ("a_card_issued", "a_card_renewed"):
-            new += [rule.renewal_window(event["expires"], i), rule.card_expiry(event["expires"], i)]
-        elif kind == "residence_granted":
-            self.grant = rule.b_card_eligibility(self.application_on, i)
-            new.append(self.grant)
-            if on >= self.grant.due:  # art. 13 §1: the stay is already unlimited
-                self.warnings.append(warning("b_card_due_at_once", i, due=self.grant.due))
-        self.deadlines += new
+        return new
 
     def _order(self, event: Event, stage: str) -> Order:
         """The order, and the decision it accompanies (fixed now: remedies, « Orders »)."""

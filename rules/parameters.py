@@ -97,10 +97,21 @@ def overriding(*alternatives: Parameter) -> Iterator[None]:
 def value(name: str, on: date) -> int:
     """The value of parameter `name` in force on `on`."""
     overrides = _OVERRIDES.get()
-    found = (overrides.get(name) if overrides else None) or parameter(name)
+    if overrides and name in overrides:
+        return _present(overrides[name], on)
+    return _in_force(name, on)
+
+
+@functools.lru_cache(maxsize=65536)
+def _in_force(name: str, on: date) -> int:
+    # The files' values, by day: a history asks the same few hundred days again and again.
+    return _present(parameter(name), on)
+
+
+def _present(found: Parameter, on: date) -> int:
     result = found.on(on)
     if result is None:
-        raise ValueError(f"parameter {name} has no value on {on.isoformat()} (retired)")
+        raise ValueError(f"parameter {found.name} has no value on {on.isoformat()} (retired)")
     return result
 
 
