@@ -315,11 +315,13 @@ WEIGHTS = {"dossier_closed": 1, "excluded": 1, "application_withdrawn": 1, "cert
            "absence_justified": 16, "convocation_received": 12}
 
 
-def walk(data, max_steps: int = 30) -> tuple[list[dict], rules.Evaluation]:
-    """Random allowed facts with valid fields and non-decreasing dates; each must be accepted."""
-    events: list[dict] = []
-    ev = evaluate([])
-    last = data.draw(st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)), label="start")
+def walk(data, max_steps: int = 30, prefix: list[dict] = ()) -> tuple[list[dict], rules.Evaluation]:
+    """Random allowed facts with valid fields and non-decreasing dates; each must be accepted.
+    `prefix`: a valid history the walk continues."""
+    events: list[dict] = list(prefix)
+    ev = evaluate(events)
+    last = (date.fromisoformat(events[-1]["on"]) if events else
+            data.draw(st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)), label="start"))
     for _ in range(data.draw(st.integers(0, max_steps), label="steps")):
         choices = list(ev.allowed)
         appointment = last_appointment(ev)
@@ -483,6 +485,69 @@ def test_an_event_not_allowed_in_the_stage_is_refused_with_its_index(data):
     with pytest.raises(InvalidEvent) as caught:
         evaluate(events + [raw])
     assert caught.value.index == len(events)
+
+
+def appeals_after(events) -> list[dict]:
+    """The appeals and whether each is decided, as the spec's judgments and cassations leave
+    them: a judgment decides the latest pending appeal; a quash makes its appeal pending again."""
+    appeals, judgments, cassations = [], [], []
+    for e in events:
+        if e.kind == "appeal_lodged":
+            appeals.append({"suspensive": e["suspensive"], "decided": False})
+        elif e.kind == "appeal_decided":
+            appeal = [a for a in appeals if not a["decided"]][-1]
+            appeal["decided"] = True
+            if e["outcome"] == "rejected":
+                judgments.append({"appeal": appeal, "notified": False, "lodged": False})
+        elif e.kind == "judgment_notified":
+            [j for j in judgments if not j["notified"]][-1]["notified"] = True
+        elif e.kind == "cassation_lodged":
+            judgment = [j for j in judgments if j["notified"] and not j["lodged"]][-1]
+            judgment["lodged"] = True
+            cassations.append({"judgment": judgment, "decided": False})
+        elif e.kind == "cassation_decided":
+            cassation = [c for c in cassations if not c["decided"]][-1]
+            cassation["decided"] = True
+            if e["outcome"] == "quashed":
+                cassation["judgment"]["appeal"]["decided"] = False
+    return appeals
+
+
+@st.composite
+def suspended_order(draw) -> list[dict]:
+    """A refusal and its order (any period, any mode), appealed with suspensive: true against
+    the decision, the order or both: the order's period is suspended."""
+    start = draw(st.dates(min_value=date(1995, 1, 1), max_value=date(2060, 12, 31)))
+    day = lambda n: (start + timedelta(days=n)).isoformat()
+    notified = draw(st.integers(40, 70))
+    return [{"kind": "certificate_issued", "on": day(0)}, {"kind": "application_sent", "on": day(2)},
+            {"kind": "declared_admissible", "on": day(30)}, {"kind": "residence_refused", "on": day(35)},
+            {"kind": "decision_notified", "on": day(notified), "mode": draw(st.sampled_from(["hand", "registered_mail"]))},
+            {"kind": "order_to_leave_notified", "on": day(notified + draw(st.integers(0, 5))),
+             "days": draw(st.integers(0, 40)), "mode": draw(st.sampled_from(["hand", "registered_mail"]))},
+            {"kind": "appeal_lodged", "on": day(notified + draw(st.integers(6, 60))),
+             "against": draw(st.sampled_from(["decision", "both"])), "suspensive": True}]
+
+
+@WALKS
+@given(st.data())
+def test_a_suspended_deadline_is_never_met_false_and_only_while_a_suspensive_appeal_is_pending(data):
+    """Whatever follows a suspensive appeal (judgments, cassation, extension, grants, new
+    orders...), a suspended deadline is an open leave_territory or extension_request (met null,
+    never met false, never reminded), and a pending suspensive appeal exists that names it or
+    the decision its order accompanies; its due date never moves while suspended."""
+    prefix = data.draw(suspended_order(), label="history")
+    first = evaluate(prefix)
+    assert [d.suspended for d in first.deadlines if d.kind in ("leave_territory", "extension_request")] == [True, True]
+    due = {(d.kind, d.trigger): d.due for d in first.deadlines}
+    events, ev = walk(data, max_steps=12, prefix=prefix)
+    for d in ev.deadlines:
+        if d.suspended:
+            assert d.met is None and d.kind in ("leave_territory", "extension_request")
+            assert (d.kind, d.trigger) not in due or due[(d.kind, d.trigger)] == d.due
+            assert any(a["suspensive"] and not a["decided"] for a in appeals_after(ev.events)), "none pending"
+        assert not (d.kind == "leave_territory" and d.met is False)  # nothing records a departure
+    assert not [d for d in ev.open_deadlines() if d.suspended]
 
 
 # --- garbage in: only InvalidEvent out ----------------------------------------------------------
