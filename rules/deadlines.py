@@ -22,7 +22,12 @@ class Deadline:
     trigger: int  # index of the event that created it
     opens: Date | None = None
     met: bool | None = None  # None: open (nothing answered it yet)
-    against: object = field(default=None, repr=False, compare=False)  # an appeal's decision
+    # What it is about: an appeal's decision, an order's (or measure's) deadlines' order, a
+    # cassation's judgment.
+    against: object = field(default=None, repr=False, compare=False)
+    # The date of the pending suspensive appeal that suspends it (an order's open period):
+    # shown, not reminded (remedies: « Suspension while a suspensive appeal is pending »).
+    suspended_since: Date | None = None
     # Why this date, from the fact to act-by: written only when someone reads it (`steps`), so
     # that evaluating a history (an import, a sweep) does not format text nobody reads.
     explain: Callable[[], tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
@@ -35,7 +40,15 @@ class Deadline:
     def steps(self) -> tuple[str, ...]:
         if self.explain is None:
             return ()
-        return (*self.explain(), _act_by_step(self.due, self.act_by))
+        steps = (*self.explain(), _act_by_step(self.due, self.act_by))
+        if self.suspended_since is not None:
+            steps += (f"suspended since {show(self.suspended_since)}: appeal invoking a serious suspensive appeal "
+                      "pending (CJEU C-562/13)",)
+        return steps
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_since is not None
 
     @property
     def why(self) -> str:
@@ -45,6 +58,12 @@ class Deadline:
     @property
     def is_open(self) -> bool:
         return self.met is None
+
+    def close(self) -> None:
+        """Its order is closed (moot or withdrawn): nothing is left to do (met: true)."""
+        if self.met is None:
+            self.met = True
+        self.suspended_since = None
 
     def answer(self, on: Date) -> None:
         """Record the answering fact: met when it happened on or before `due`."""
@@ -57,7 +76,8 @@ class Deadline:
 def deadline_dict(d) -> dict:
     """A deadline as JSON — the rules' answer or a stored row alike (same attribute names)."""
     out = {"kind": d.kind, "due": d.due.isoformat(), "opens": d.opens.isoformat() if d.opens else None,
-           "act_by": d.act_by.isoformat(), "basis": d.basis, "met": d.met}
+           "act_by": d.act_by.isoformat(), "basis": d.basis, "met": d.met,
+           "suspended": bool(getattr(d, "suspended", False))}
     if getattr(d, "steps", None):
         out["why"] = list(d.steps)
     return out
@@ -89,8 +109,8 @@ def certificate_validity(certificate_on: Date, trigger: int) -> Deadline:
 
 def appointment(appointment_on: Date, trigger: int) -> Deadline:
     """The applicant must attend the examination by the OE physician on the convocation's date."""
-    return Deadline("appointment", appointment_on, "art. 9ter §1 (examination by the OE physician)", trigger,
-                    explain=lambda: (f"convocation for {show(appointment_on)} (art. 9ter §1)",))
+    return Deadline("appointment", appointment_on, "art. 9ter §1 al. 5, loi 15.12.1980 (examination by the OE physician)",
+                    trigger, explain=lambda: (f"convocation for {show(appointment_on)} (art. 9ter §1 al. 5)",))
 
 
 def justification(missed_on: Date, trigger: int) -> Deadline:
@@ -104,11 +124,10 @@ def justification(missed_on: Date, trigger: int) -> Deadline:
                     explain=steps)
 
 
-def appeal(notified_on: Date, mode: str, trigger: int, against: object = None) -> Deadline:
-    """Appeal to the CCE within 30 days of notification. Day 1 is the day after a hand
-    delivery; for a registered letter, the third working day after it was handed to the post.
-    Day 30 falling on a Saturday, Sunday or legal holiday moves to the next working day."""
-    days = value("appeal_days", notified_on)
+def _cce_count(notified_on: Date, mode: str, days: int, what: str, rule: str):
+    """The CCE count (art. 39/57 §2): day 1 is the day after a hand delivery, or the 3rd
+    working day after a registered letter was handed to the post; day `days` falling on a
+    Saturday, Sunday or legal holiday moves to the next working day. Returns (due, steps)."""
     if mode == "registered_mail":
         n = value("registered_mail_working_days", notified_on)
         day_one = calendar.nth_working_day_after(notified_on, n)
@@ -119,22 +138,99 @@ def appeal(notified_on: Date, mode: str, trigger: int, against: object = None) -
 
     def steps() -> tuple[str, ...]:
         if mode == "registered_mail":
-            first = [f"decision notified by registered mail {show(notified_on)} (handed to the post)",
+            first = [f"{what} notified by registered mail {show(notified_on)} (handed to the post)",
                      f"day 1 = the {_ordinal(n)} working day after: {show(day_one)} (art. 39/57 §2)"]
         else:
-            first = [f"decision handed over {show(notified_on)}", f"day 1 = the day after: {show(day_one)}"]
-        return (*first, *_rolled(raw, f"day {days} (art. 39/57 §1)"))
+            first = [f"{what} handed over {show(notified_on)}", f"day 1 = the day after: {show(day_one)}"]
+        return (*first, *_rolled(raw, f"day {days} ({rule})"))
 
-    return Deadline("appeal", due, "art. 39/57 §1 and §2, loi 15.12.1980", trigger, against=against, explain=steps)
+    return due, steps
 
 
-def leave_territory(notified_on: Date, days: int, trigger: int) -> Deadline:
-    """An order to leave the territory (annexe 13) gives `days` days from its notification;
-    not rolled forward."""
+def appeal(notified_on: Date, mode: str, trigger: int, against: object = None, detained: bool = False) -> Deadline:
+    """Appeal to the CCE against a notified negative decision, counted as the CCE counts:
+    the ordinary period, or the shorter one when the person is detained on the day of
+    notification (art. 39/57 §1 al. 2, 1°)."""
+    if detained:
+        days, rule_, basis = (value("detained_appeal_days", notified_on), "art. 39/57 §1 al. 2, 1°: detained",
+                              "art. 39/57 §1 al. 2, 1° and §2, loi 15.12.1980")
+    else:
+        days, rule_, basis = value("appeal_days", notified_on), "art. 39/57 §1", "art. 39/57 §1 al. 1 and §2, loi 15.12.1980"
+    due, steps = _cce_count(notified_on, mode, days, "decision", rule_)
+    return Deadline("appeal", due, basis, trigger, against=against, explain=steps)
+
+
+def leave_territory(notified_on: Date, days: int | None, trigger: int, against: object = None) -> Deadline:
+    """An order to leave the territory (annexe 13) gives the period written on it, counted in
+    calendar days from its notification (the posting date of a registered letter: the
+    earlier date); not rolled forward. Without the period recorded, the shortest one the
+    law allows: 0 days (never a silent default)."""
+    due = calendar.plus_days(notified_on, days or 0)
+
+    def steps() -> tuple[str, ...]:
+        if days is None:
+            return (f"order to leave notified {show(notified_on)}", f"no period recorded: read as 0 days = {show(due)} "
+                    "(art. 74/14 §1 and §3; the shortest period; not rolled forward)")
+        return (f"order to leave notified {show(notified_on)}", f"+ {days} days written on the order = {show(due)} "
+                "(art. 74/14 §1; not rolled forward)")
+
+    return Deadline("leave_territory", due, "art. 74/14 §1 and §3, loi 15.12.1980", trigger, against=against,
+                    explain=steps)
+
+
+def extended_period(granted_on: Date, until: Date, trigger: int, against: object = None) -> Deadline:
+    """The OE extends the period of the order in force until `until` (art. 74/14 §1)."""
+    steps = lambda: (f"period extended on {show(granted_on)}", f"until {show(until)} (art. 74/14 §1; not rolled forward)")
+    return Deadline("leave_territory", until, "art. 74/14 §1 and §3, loi 15.12.1980", trigger, against=against,
+                    explain=steps)
+
+
+def extension_request(period: Deadline) -> Deadline:
+    """A reasoned request to extend the period must be sent by its last day: a period that has
+    ended cannot be extended. Not rolled forward; act by the last working day."""
+    due = period.due
+    steps = lambda: (f"period to leave ends {show(due)}", f"the request to extend it is sent by that day = {show(due)} "
+                     "(art. 74/14 §1; not rolled forward)")
+    return Deadline("extension_request", due, "art. 74/14 §1 (extension on a reasoned request), loi 15.12.1980; "
+                    "art. 7 §2 directive 2008/115/CE", period.trigger, against=period.against, explain=steps)
+
+
+def order_appeal(notified_on: Date, mode: str, trigger: int, against: object = None, detained: bool = False,
+                 what: str = "order to leave") -> Deadline:
+    """Appeal to the CCE against an order to leave or a removal measure (art. 39/2 §2),
+    counted as the CCE counts; the shorter period for a measure notified to a detained person."""
+    if detained:
+        days, rule_, basis = (value("detained_appeal_days", notified_on), "art. 39/57 §1 al. 2, 1°: detained",
+                              "art. 39/2 §2 and 39/57 §1 al. 2, 1° and §2, loi 15.12.1980")
+    else:
+        days, rule_, basis = (value("appeal_days", notified_on), "art. 39/57 §1",
+                              "art. 39/2 §2 and 39/57 §1 al. 1 and §2, loi 15.12.1980")
+    due, steps = _cce_count(notified_on, mode, days, what, rule_)
+    return Deadline("order_appeal", due, basis, trigger, against=against, explain=steps)
+
+
+def urgent_suspension(notified_on: Date, mode: str, repeat: bool, trigger: int, against: object = None) -> Deadline:
+    """A request for suspension in extreme urgency against a removal measure with imminent
+    execution, counted as the CCE counts: the longer period for a first measure, the shorter
+    one for a second or later one (art. 39/57 §1 al. 3)."""
+    if repeat:
+        days, rule_ = value("urgent_suspension_repeat_days", notified_on), "art. 39/57 §1 al. 3: a second or later measure"
+    else:
+        days, rule_ = value("urgent_suspension_days", notified_on), "art. 39/57 §1 al. 3: a first measure"
+    due, steps = _cce_count(notified_on, mode, days, "removal measure", rule_)
+    return Deadline("urgent_suspension", due, "art. 39/82 §4 al. 2 and art. 39/57 §1 al. 3, loi 15.12.1980", trigger,
+                    against=against, explain=steps)
+
+
+def cassation(notified_on: Date, trigger: int, against: object = None) -> Deadline:
+    """An appeal in cassation at the Conseil d'État against a notified CCE judgment: counted in
+    calendar days from the day after the date the greffe sent it; not rolled forward."""
+    days = value("cassation_days", notified_on)
     due = calendar.plus_days(notified_on, days)
-    steps = lambda: (f"order to leave notified {show(notified_on)}", f"+ {days} days = {show(due)} (art. 74/14 §1; not "
-             "rolled forward)")
-    return Deadline("leave_territory", due, "art. 74/14 §1, loi 15.12.1980", trigger, explain=steps)
+    steps = lambda: (f"judgment notified {show(notified_on)} (sent by the greffe)", f"day 1 = the day after; day {days} = "
+                     f"{show(due)} (AR 30.11.2006; not rolled forward)")
+    return Deadline("cassation", due, "art. 14 §2 and 20 of the laws on the Conseil d'État coordinated on 12.1.1973; "
+                    "AR of 30.11.2006 on the cassation procedure", trigger, against=against, explain=steps)
 
 
 def renewal_window(expires: Date, trigger: int) -> Deadline:

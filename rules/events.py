@@ -42,6 +42,11 @@ class Field:
 
 
 _GROUND = Field("ground", "text", description="procedural ground, e.g. '9ter §3 3°' (never medical information)")
+_EXPIRES = Field("expires", "date", description="expiry printed on the card (default: the validity the law gives an A card "
+                 "delivered that day)")
+_MODE = Field("mode", ("hand", "registered_mail"), "hand",
+              description="how it was notified: hand (on = delivery) or registered_mail (on = handed to the post)")
+_DETAINED = "held in a closed centre or family unit (art. 74/8, 74/9) or put at the government's disposal that day"
 
 FIELDS: dict[str, tuple[Field, ...]] = {
     "certificate_issued": (),
@@ -58,16 +63,42 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "absence_justified": (),
     "residence_granted": (),
     "residence_refused": (_GROUND,),
-    "decision_notified": (Field("mode", ("hand", "registered_mail"), "hand", description="how the decision was notified"),),
-    "appeal_lodged": (),
+    "decision_notified": (_MODE, Field("detained", "bool", False, description=_DETAINED)),
+    "appeal_lodged": (
+        Field("against", ("decision", "order", "both"), "decision",
+              description="what the petition attacks: the last notified negative decision, the open orders, or both"),
+        Field("suspensive", "bool", False, description="the petition claims the suspensive effect of CJEU Abdida "
+              "(C-562/13): a procedural flag, never medical content"),
+    ),
     "appeal_decided": (Field("outcome", ("annulled", "rejected"), required=True, description="the CCE's judgment"),),
-    "a_card_issued": (Field("expires", "date", description="expiry printed on the card (default: one year later)"),),
+    "a_card_issued": (_EXPIRES,),
     "renewal_requested": (),
-    "a_card_renewed": (Field("expires", "date", description="expiry printed on the card (default: one year later)"),),
+    "a_card_renewed": (_EXPIRES,),
     "b_card_issued": (),
-    "order_to_leave_notified": (Field("days", "int", description="days given to leave (default 30)"),),
+    "order_to_leave_notified": (
+        Field("days", "int", description="the period written on the order (annexe 13), in days; 0 for «immediately»"),
+        _MODE,
+    ),
+    "removal_measure_notified": (
+        _MODE,
+        Field("detained", "bool", True, description=_DETAINED),
+        Field("first_measure", "bool", False, description="known to be the person's first order to leave or removal "
+              "measure ever (in this dossier or elsewhere)"),
+    ),
+    "extension_requested": (),
+    "extension_granted": (Field("until", "date", required=True, description="the new end of the period to leave"),),
+    "urgency_requested": (),
     "application_withdrawn": (),
     "excluded": (),
+    "renewal_refused": (Field("ground", "text", description="procedural ground, e.g. '13 §3 2°' (never medical "
+                                                           "information)"),),
+    "stay_withdrawn": (Field("ground", "text", description="procedural ground, e.g. '13 §3 3°' (never medical "
+                                                          "information)"),),
+    "judgment_notified": (),
+    "cassation_lodged": (),
+    "cassation_admitted": (),
+    "cassation_decided": (Field("outcome", ("not_admitted", "rejected", "quashed"), required=True,
+                                description="the Conseil d'État's decision on the appeal in cassation"),),
     "dossier_closed": (Field("reason", "text", description="why the dossier is closed (never medical information)"),),
 }
 KINDS = tuple(FIELDS)
@@ -160,9 +191,7 @@ def plain_text(text: str) -> bool:
 def _default(kind: str, spec: Field, on: Date):
     if spec.name == "expires":
         return calendar.add_years(on, value("a_card_validity_years", on))
-    if spec.name == "days":
-        return value("leave_territory_default_days", on)
-    return spec.default
+    return spec.default  # an order's `days` has none: there is never a silent period (art. 74/14 §1)
 
 
 def parse_event(raw, index: int) -> Event:
@@ -199,7 +228,10 @@ def _check_fields(kind: str, on: Date, fields: dict) -> None:
         raise ValueError("the appointment cannot be before the convocation was received")
     if kind in ("a_card_issued", "a_card_renewed") and fields["expires"] <= on:
         raise ValueError("the card's expiry must be after the day it was delivered")
-    if kind == "order_to_leave_notified" and fields["days"] < 0:
-        raise ValueError("the number of days to leave cannot be negative")
-    if kind == "order_to_leave_notified" and fields["days"] > MAX_DAYS:
-        raise ValueError(f"the number of days to leave must be at most {MAX_DAYS}")
+    if kind == "order_to_leave_notified" and fields["days"] is not None:
+        if fields["days"] < 0:
+            raise ValueError("the number of days to leave cannot be negative")
+        if fields["days"] > MAX_DAYS:
+            raise ValueError(f"the number of days to leave must be at most {MAX_DAYS}")
+    if kind == "extension_granted" and fields["until"] < on:
+        raise ValueError("the extended period cannot end before the day it was granted")

@@ -1,4 +1,5 @@
-"""The dossier as a fold over its facts: stage, deadlines and warnings (spec: lifecycle.md).
+"""The dossier as a fold over its facts: stage, deadlines and warnings (spec: lifecycle.md,
+extended by remedies.md).
 
 `evaluate` replays the ordered event list from the start; it never looks at today's date, so
 the same facts always give the same answer.
@@ -12,22 +13,62 @@ from rules import deadlines as rule
 from rules.calendar import Date
 from rules.deadlines import Deadline
 from rules.events import Event, InvalidEvent, parse_event
-from rules.stages import ALLOWED, ANYTIME, LEADS_TO, NO_APPLICATION_PENDING, TERMINAL
+from rules.stages import (ALLOWED, ANYTIME, APPEAL_STAGES, CONDITIONAL, DECISION_STAGES, DECISIONS, EXAMINATION,
+                          LEADS_TO, NO_APPLICATION_PENDING, TERMINAL)
 from rules.warnings import Warning, warning
 
+_FROM_A_DECISION = DECISION_STAGES | APPEAL_STAGES  # stages that remember the decision they come from
+# The facts whose answers are in `_answer_remedy` (kept apart: the usual history never reaches them).
+_REMEDY_FACTS = CONDITIONAL | {"residence_granted", "ai_issued", "order_to_leave_notified", "removal_measure_notified"}
+# The facts with a check of their fields against the history.
+_CHECKED = frozenset({"appointment_missed", "appeal_lodged", "cassation_decided", "removal_measure_notified",
+                      "extension_granted"})
 
-@dataclass
+
+@dataclass(slots=True, eq=False)
 class Decision:
-    """A negative decision (irrecevabilité or refus) that can be notified and appealed once."""
+    """A negative decision (inadmissibility, refusal, exclusion, refusal to renew, end of stay)
+    that can be notified and appealed once."""
 
-    stage: str  # "inadmissible" or "refused"
+    kind: str
+    stage: str  # its decision's stage
+    recorded_in: str  # the stage the dossier was in when it was recorded: where an annulment returns
+    came_from: Decision | None  # the decision that stage came from, if any
     notified: bool = False
     appealed: bool = False
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
+class Order:
+    """An order to leave (annexe 13) or a removal measure with imminent execution."""
+
+    kind: str
+    on: Date
+    accompanies: Decision | None  # fixed when it is recorded; None: a standalone order
+    closed: bool = False  # moot (grant) or withdrawn (AI, annulment): nothing left to do
+
+
+@dataclass(slots=True, eq=False)
 class Appeal:
-    decision: Decision
+    on: Date
+    decision: Decision | None  # named when `against` is decision or both
+    orders: list[Order]  # the orders whose order_appeal it answered (against order or both)
+    suspensive: bool
+    decided: bool = False  # False again after a cassation quashed the judgment
+
+
+@dataclass(slots=True, eq=False)
+class Judgment:
+    """A CCE judgment that rejected an appeal: notified once, then open to cassation."""
+
+    appeal: Appeal
+    notified: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class Cassation:
+    judgment: Judgment
+    admitted: bool = False
     decided: bool = False
 
 
@@ -44,8 +85,8 @@ class Evaluation:
                 "warnings": [w.as_dict() for w in self.warnings]}
 
     def open_deadlines(self) -> list[Deadline]:
-        """Deadlines reminders are about: open ones of a dossier not in a terminal stage."""
-        return [] if self.stage in TERMINAL else [d for d in self.deadlines if d.is_open]
+        """Deadlines reminders are about: open, not suspended, of a dossier not in a terminal stage."""
+        return [] if self.stage in TERMINAL else [d for d in self.deadlines if d.is_open and not d.suspended]
 
 
 @dataclass(slots=True)
@@ -55,9 +96,15 @@ class _Dossier:
     application_on: Date | None = None
     certificate: Deadline | None = None  # validity of the latest certificate, created or not
     appointment_on: Date | None = None
+    grant: Deadline | None = None  # the b_card_eligibility of the latest grant
     stage_decision: Decision | None = None  # the decision the dossier's stage comes from
     notified: Decision | None = None  # the last notified negative decision
+    orders: list[Order] = field(default_factory=list)
     appeals: list[Appeal] = field(default_factory=list)
+    judgments: list[Judgment] = field(default_factory=list)
+    cassations: list[Cassation] = field(default_factory=list)
+    suspensive: bool = False  # a suspensive appeal was lodged: suspensions must be worked out
+    subject: object = None  # what the fact being applied concerns (an appeal, an order, a cassation)
     deadlines: list[Deadline] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     met_on_the_day: list[Deadline] = field(default_factory=list)  # appointments answered by a same-day fact
@@ -69,14 +116,47 @@ class _Dossier:
         kinds = set(ALLOWED[self.stage]) | ANYTIME
         if self.application_on is not None:
             kinds.add("excluded")
-        if self.notified is not None and not self.notified.appealed:
-            kinds.add("appeal_lodged")
-        if self._pending_appeal() is not None:
-            kinds.add("appeal_decided")
+        if self.stage == "granted" and self.grant.due <= self.last_on:  # any later date is on or after it
+            kinds.add("b_card_issued")
+        if self.notified is not None or self.orders or self.appeals:  # else no remedy can be recorded
+            kinds.update(kind for kind in CONDITIONAL if self._permits(kind))
         return kinds
 
+    def _permits(self, kind: str) -> bool:
+        """The condition of a fact recorded beside the application (remedies: «allowed while»)."""
+        if kind == "appeal_lodged":
+            return self._decision_to_appeal() is not None or bool(self._open("order_appeal"))
+        if kind == "appeal_decided":
+            return self._pending_appeal() is not None
+        if kind in ("extension_requested", "extension_granted"):
+            return self._period_in_force() is not None
+        if kind == "urgency_requested":
+            return bool(self._open("urgent_suspension"))
+        if kind == "judgment_notified":
+            return any(not j.notified for j in self.judgments)
+        if kind == "cassation_lodged":
+            return bool(self._open("cassation"))
+        if kind == "cassation_admitted":
+            cassation = self._pending_cassation()
+            return cassation is not None and not cassation.admitted
+        if kind == "cassation_decided":
+            return self._pending_cassation() is not None
+        return False
+
+    def _decision_to_appeal(self) -> Decision | None:
+        """The last notified negative decision, while it has not been appealed yet."""
+        return self.notified if self.notified is not None and not self.notified.appealed else None
+
     def _pending_appeal(self) -> Appeal | None:
+        """The most recently lodged appeal that is pending (again, after a cassation quashed)."""
         return next((a for a in reversed(self.appeals) if not a.decided), None)
+
+    def _pending_cassation(self) -> Cassation | None:
+        return next((c for c in reversed(self.cassations) if not c.decided), None)
+
+    def _period_in_force(self) -> Deadline | None:
+        """The open leave_territory of the order in force (at most one: a newer order drops it)."""
+        return next((d for d in self.deadlines if d.kind == "leave_territory" and d.met is None), None)
 
     def _open(self, kind: str) -> list[Deadline]:
         # `d.is_open`, inlined: the inner loop of the fold.
@@ -91,24 +171,73 @@ class _Dossier:
         before = self.stage
         self._answer(event)
         self.stage = self._next_stage(event)
+        if self.stage not in _FROM_A_DECISION:
+            self.stage_decision = None
         if before == "justification_window" and self.stage != before:
             for d in self._open("justification"):  # left the window without justifying
                 d.met = False
         self._create(event, before)
+        if self.suspensive:
+            self._suspend(event)
         self.last_on = event.on
 
     def _check(self, event: Event) -> None:
-        if self.last_on is not None and event.on < self.last_on:
-            raise InvalidEvent(event.index, f"its date {event.on} is before the previous event's ({self.last_on})")
+        kind, on, i = event.kind, event.on, event.index
+        if self.last_on is not None and on < self.last_on:
+            raise InvalidEvent(i, f"its date {on} is before the previous event's ({self.last_on})")
         if self.stage in TERMINAL:
-            raise InvalidEvent(event.index, f"the dossier is {self.stage}: nothing can follow")
-        if event.kind not in _USUALLY[self.stage] and event.kind not in self.allowed():  # fast path first
-            raise InvalidEvent(event.index, _not_allowed(event.kind, self.stage))
-        if event.kind == "appointment_missed" and event.on != self.appointment_on:
-            raise InvalidEvent(event.index, f"a missed appointment is dated on the appointment ({self.appointment_on})")
+            raise InvalidEvent(i, f"the dossier is {self.stage}: nothing can follow")
+        if kind == "b_card_issued" and self.stage == "granted":
+            if on < self.grant.due:  # art. 13 §1: the stay becomes unlimited only then
+                raise InvalidEvent(i, f"a B card right after the grant is possible only from the day the stay becomes "
+                                      f"unlimited ({self.grant.due}); before that, an A card is issued")
+        elif kind not in _USUALLY[self.stage] and kind not in self.allowed():  # fast path first
+            raise InvalidEvent(i, self._not_allowed(kind))
+        if kind not in _CHECKED:
+            return
+        if kind == "appointment_missed" and on != self.appointment_on:
+            raise InvalidEvent(i, f"a missed appointment is dated on the appointment ({self.appointment_on})")
+        elif kind == "appeal_lodged":
+            against = event["against"]
+            if against in ("decision", "both") and self._decision_to_appeal() is None:
+                raise InvalidEvent(i, "there is no notified negative decision left to appeal")
+            if against in ("order", "both") and not self._open("order_appeal"):
+                raise InvalidEvent(i, "no order has an open appeal period: there is no order left to appeal")
+        elif kind == "cassation_decided":
+            admitted = self._pending_cassation().admitted
+            if event["outcome"] == "not_admitted" and admitted:
+                raise InvalidEvent(i, "the appeal in cassation was already admitted: it can only be rejected or quashed")
+            if event["outcome"] != "not_admitted" and not admitted:
+                raise InvalidEvent(i, f"the appeal in cassation can be {event['outcome']} only after it was admitted "
+                                      "(cassation_admitted); before that, only not_admitted")
+        elif kind == "removal_measure_notified" and event["first_measure"] and self.orders:
+            raise InvalidEvent(i, f"first_measure cannot be true: an order is recorded before it ({self.orders[0].on})")
+        elif kind == "extension_granted" and event["until"] <= self._period_in_force().due:
+            raise InvalidEvent(i, f"the extension must end after the current period ({self._period_in_force().due})")
+
+    def _not_allowed(self, kind: str) -> str:
+        stage = self.stage
+        reasons = {
+            "appeal_lodged": "there is no notified negative decision left to appeal and no order with an open appeal "
+                             "period",
+            "appeal_decided": "there is no lodged appeal waiting for a judgment",
+            "excluded": "an exclusion needs an application sent first",
+            "extension_requested": "no period to leave is open: there is no order in force to extend",
+            "extension_granted": "no period to leave is open: there is no order in force to extend",
+            "urgency_requested": "no removal measure has an open period for a request in extreme urgency",
+            "judgment_notified": "there is no judgment rejecting an appeal left to notify",
+            "cassation_lodged": "no cassation period is open: a judgment rejecting an appeal must be notified first",
+            "cassation_admitted": "there is no appeal in cassation waiting for admission (none lodged, or it was "
+                                  "already admitted or decided)",
+            "cassation_decided": "there is no appeal in cassation waiting for a decision",
+            "renewal_refused": f"a refusal to renew needs a renewal requested (stage renewal_requested), not {stage}",
+            "stay_withdrawn": f"a stay can be withdrawn only after a grant (stages granted, a_card, renewal_requested), "
+                              f"not {stage}",
+        }
+        return reasons.get(kind, f"{kind} cannot follow the stage {stage}")
 
     def _answer(self, event: Event) -> None:
-        """Mark the open deadlines this fact answers, drop the ones it supersedes."""
+        """Mark the open deadlines this fact answers, close or drop the ones it ends."""
         kind, on = event.kind, event.on
         # Appointment deadlines exist only once a convocation gave a date (most facts skip this).
         for d in self._open("appointment") if self.appointment_on is not None else ():
@@ -143,16 +272,6 @@ class _Dossier:
                 if d.kind == "appeal" and d.against is self.stage_decision:
                     self._drop(d)
                     break
-        elif kind == "appeal_lodged":
-            for d in self._open("appeal"):
-                if d.against is self.notified:
-                    d.answer(on)
-        elif kind == "residence_granted":
-            for d in self._open("leave_territory"):
-                d.met = True  # moot once the stay is granted
-        elif kind == "order_to_leave_notified":
-            for d in [d for d in self.deadlines if d.kind == "leave_territory"]:
-                self._drop(d)
         elif kind == "renewal_requested":
             self._on_renewal_request(event)
         elif kind in ("a_card_renewed", "b_card_issued"):
@@ -161,6 +280,58 @@ class _Dossier:
             if kind == "b_card_issued":
                 for d in self._open("b_card_eligibility"):
                     d.met = True
+        elif kind in _REMEDY_FACTS:
+            self._answer_remedy(event)
+
+    def _answer_remedy(self, event: Event) -> None:
+        """The facts of orders and remedies (remedies.md): what they answer, close or drop."""
+        kind, on = event.kind, event.on
+        if kind == "appeal_lodged":
+            self._lodge_appeal(event)
+        elif kind == "appeal_decided":
+            self._decide_appeal(event)
+        elif kind in ("residence_granted", "ai_issued"):
+            # A grant makes every earlier order moot; the AI withdraws it implicitly (remedies, R3).
+            for order in self.orders:
+                self._close(order)
+        elif kind == "order_to_leave_notified":
+            # A newer order drops the earlier period (its open leave_territory and extension_request).
+            for d in self._open("leave_territory") + self._open("extension_request"):
+                self._drop(d)
+        elif kind == "removal_measure_notified":
+            for d in self._open("urgent_suspension"):  # a newer measure drops the earlier open window
+                self._drop(d)
+        elif kind == "extension_requested":
+            period = self._period_in_force()
+            for d in self._open("extension_request"):
+                if d.against is period.against:
+                    d.answer(on)
+                    if not d.met:
+                        self.warnings.append(warning("late_extension_request", event.index, due=d.due))
+        elif kind == "extension_granted":
+            period = self._period_in_force()
+            self.subject = period.against
+            for d in self._open("extension_request") + [period]:
+                if d.against is period.against:
+                    self._drop(d)
+        elif kind == "urgency_requested":
+            for d in self._open("urgent_suspension"):
+                d.answer(on)
+        elif kind == "judgment_notified":
+            self.subject = judgment = next(j for j in reversed(self.judgments) if not j.notified)
+            judgment.notified = True
+        elif kind == "cassation_lodged":
+            window = self._open("cassation")[-1]
+            window.answer(on)
+            self.subject = cassation = Cassation(window.against)
+            self.cassations.append(cassation)
+        elif kind == "cassation_admitted":
+            self._pending_cassation().admitted = True
+        elif kind == "cassation_decided":
+            self.subject = cassation = self._pending_cassation()
+            cassation.decided = True
+            if event["outcome"] == "quashed":
+                cassation.judgment.appeal.decided = False  # the case goes back to the CCE
 
     def _on_application(self, event: Event) -> None:
         for d in self._open("certificate_validity"):
@@ -183,42 +354,88 @@ class _Dossier:
         if event.on < window.opens or event.on > window.due:
             self.warnings.append(warning("renewal_outside_window", event.index, opens=window.opens, due=window.due))
 
+    def _lodge_appeal(self, event: Event) -> None:
+        """One petition at the CCE: against the last notified negative decision, against every
+        order whose appeal period is open, or both (remedies: « Own appeal; one petition for both »)."""
+        against, on = event["against"], event.on
+        decision = self.notified if against in ("decision", "both") else None
+        orders = []
+        if decision is not None:
+            decision.appealed = True
+            for d in self._open("appeal"):
+                if d.against is decision:
+                    d.answer(on)
+        if against in ("order", "both"):
+            for d in self._open("order_appeal"):
+                d.answer(on)
+                orders.append(d.against)
+        else:
+            left = [d for d in self._open("order_appeal") if d.against.accompanies is decision]
+            if left:
+                self.warnings.append(warning("order_left_unappealed", event.index, due=left[0].due))
+        self.subject = appeal = Appeal(on, decision, orders, event["suspensive"])
+        self.appeals.append(appeal)
+        self.suspensive = self.suspensive or appeal.suspensive
+
+    def _decide_appeal(self, event: Event) -> None:
+        self.subject = appeal = self._pending_appeal()
+        appeal.decided = True
+        if event["outcome"] == "rejected":
+            self.judgments.append(Judgment(appeal))
+            return
+        # An annulment withdraws the orders resting on the annulled decision, and the orders
+        # the petition named (remedies, R4).
+        for order in self.orders:
+            if order in appeal.orders or (appeal.decision is not None and order.accompanies is appeal.decision):
+                self._close(order)
+
+    def _close(self, order: Order) -> None:
+        order.closed = True
+        for d in self.deadlines:
+            if d.against is order:
+                d.close()
+
     def _next_stage(self, event: Event) -> str:
-        kind = event.kind
-        if kind in ("declared_inadmissible", "residence_refused"):
-            self.stage_decision = Decision(LEADS_TO[kind])
-        elif kind == "decision_notified":
+        kind, stage = event.kind, self.stage
+        if kind in DECISIONS:
+            came_from = self.stage_decision if stage in _FROM_A_DECISION else None
+            self.stage_decision = Decision(kind, DECISIONS[kind], stage, came_from)
+            return DECISIONS[kind]
+        if kind in LEADS_TO:
+            return LEADS_TO[kind]
+        if kind == "ai_issued":
+            return "admissible" if stage == "submitted" else stage
+        if kind == "decision_notified":
             self.stage_decision.notified = True
             self.notified = self.stage_decision
         elif kind == "appeal_lodged":
-            return self._lodge_appeal()
+            # The stage moves only while the dossier is still in that decision's stage; a new
+            # application sent meanwhile keeps its own stage.
+            decision = self.subject.decision
+            if decision is not None and stage in DECISION_STAGES and self.stage_decision is decision:
+                return "appeal_pending"
         elif kind == "appeal_decided":
-            return self._decide_appeal(event["outcome"])
-        elif kind == "ai_issued":
-            return "admissible" if self.stage == "submitted" else self.stage
-        if kind in LEADS_TO:
-            return LEADS_TO[kind]
-        return self.stage  # certificate, order to leave, decision notified
+            return self._stage_after_judgment(self.subject, event["outcome"])
+        elif kind == "cassation_lodged":
+            if stage == "appeal_rejected" and self._on_stage_decision(self.subject.judgment.appeal):
+                return "cassation_pending"
+        elif kind == "cassation_decided":
+            if stage == "cassation_pending" and self._on_stage_decision(self.subject.judgment.appeal):
+                return "appeal_pending" if event["outcome"] == "quashed" else "closed"
+        return stage  # certificate, orders, notifications, extension, urgency, judgment notified, admission
 
-    def _lodge_appeal(self) -> str:
-        decision = self.notified
-        decision.appealed = True
-        self.appeals.append(Appeal(decision))
-        # The stage moves only while the dossier is still in that decision's stage; a new
-        # application sent meanwhile keeps its own stage.
-        if self.stage in ("inadmissible", "refused") and self.stage_decision is decision:
-            return "appeal_pending"
-        return self.stage
+    def _on_stage_decision(self, appeal: Appeal) -> bool:
+        return appeal.decision is not None and appeal.decision is self.stage_decision
 
-    def _decide_appeal(self, outcome: str) -> str:
-        appeal = self._pending_appeal()
-        appeal.decided = True
-        if self.stage != "appeal_pending":
+    def _stage_after_judgment(self, appeal: Appeal, outcome: str) -> str:
+        """Only a judgment on the decision the dossier's `appeal_pending` comes from moves it."""
+        if self.stage != "appeal_pending" or not self._on_stage_decision(appeal):
             return self.stage
-        self.stage_decision = None
         if outcome == "rejected":
-            return "closed"
-        return "submitted" if appeal.decision.stage == "inadmissible" else "admissible"
+            return "appeal_rejected"
+        decision = appeal.decision  # annulled: back to where the decision was recorded
+        self.stage_decision = decision.came_from
+        return "admissible" if decision.recorded_in in EXAMINATION else decision.recorded_in
 
     def _create(self, event: Event, before: str) -> None:
         """Open the deadlines this fact triggers."""
@@ -236,24 +453,70 @@ class _Dossier:
         elif kind == "appointment_missed":
             new.append(rule.justification(on, i))
         elif kind == "decision_notified":
-            new.append(rule.appeal(on, event["mode"], i, against=self.notified))
-        elif kind == "order_to_leave_notified":
-            new.append(rule.leave_territory(on, event["days"], i))
+            new.append(rule.appeal(on, event["mode"], i, against=self.notified, detained=event["detained"]))
         elif kind in ("a_card_issued", "a_card_renewed"):
             new += [rule.renewal_window(event["expires"], i), rule.card_expiry(event["expires"], i)]
         elif kind == "residence_granted":
-            new.append(rule.b_card_eligibility(self.application_on, i))
+            self.grant = rule.b_card_eligibility(self.application_on, i)
+            new.append(self.grant)
+            if on >= self.grant.due:  # art. 13 §1: the stay is already unlimited
+                self.warnings.append(warning("b_card_due_at_once", i, due=self.grant.due))
+        elif kind in _REMEDY_FACTS:
+            new = self._create_remedy(event, before)
         self.deadlines += new
 
+    def _create_remedy(self, event: Event, before: str) -> list[Deadline]:
+        """The deadlines of orders and remedies (remedies.md), in the spec's order per fact."""
+        kind, on, i = event.kind, event.on, event.index
+        new: list[Deadline] = []
+        if kind == "order_to_leave_notified":
+            order = self._order(event, before)
+            period = rule.leave_territory(on, event["days"], i, against=order)
+            new += [period, rule.extension_request(period), rule.order_appeal(on, event["mode"], i, against=order)]
+            if event["days"] is None:
+                self.warnings.append(warning("order_period_missing", i, due=period.due))
+        elif kind == "removal_measure_notified":
+            repeat = bool(self.orders) or not event["first_measure"]
+            assumed = not self.orders and not event["first_measure"]
+            order = self._order(event, before)
+            window = rule.urgent_suspension(on, event["mode"], repeat, i, against=order)
+            new += [window, rule.order_appeal(on, event["mode"], i, against=order, detained=event["detained"],
+                                              what="removal measure")]
+            if assumed:
+                self.warnings.append(warning("five_day_assumed", i, due=window.due))
+        elif kind == "extension_granted":
+            period = rule.extended_period(on, event["until"], i, against=self.subject)
+            new += [period, rule.extension_request(period)]
+        elif kind == "judgment_notified":
+            new.append(rule.cassation(on, i, against=self.subject))
+        return new
 
-def _not_allowed(kind: str, stage: str) -> str:
-    if kind == "appeal_lodged":
-        return "there is no notified negative decision left to appeal"
-    if kind == "appeal_decided":
-        return "there is no lodged appeal waiting for a judgment"
-    if kind == "excluded":
-        return "an exclusion needs an application sent first"
-    return f"{kind} cannot follow the stage {stage}"
+    def _order(self, event: Event, stage: str) -> Order:
+        """The order, and the decision it accompanies (fixed now: remedies, « Orders »)."""
+        order = Order(event.kind, event.on, self.stage_decision if stage in _FROM_A_DECISION else None)
+        self.orders.append(order)
+        return order
+
+    def _suspend(self, event: Event) -> None:
+        """An order not closed is suspended while a suspensive appeal is pending that named it
+        or the decision it accompanies: its open period and extension request are shown, not
+        reminded (CJEU C-562/13, Abdida). A rejection ends the suspension; the period is not
+        given back (order_enforceable)."""
+        pending = [a for a in self.appeals if a.suspensive and not a.decided]
+        was = [d for d in self.deadlines if d.kind == "leave_territory" and d.suspended_since is not None]
+        for d in self.deadlines:
+            if d.kind not in ("leave_territory", "extension_request"):
+                continue
+            since = None
+            order = d.against
+            if d.met is None and not order.closed:
+                since = next((a.on for a in pending if order in a.orders or (
+                    a.decision is not None and order.accompanies is a.decision)), None)
+            d.suspended_since = since
+        if event.kind == "appeal_decided" and event["outcome"] == "rejected":
+            for d in was:
+                if d.met is None and d.suspended_since is None and d in self.deadlines:
+                    self.warnings.append(warning("order_enforceable", event.index, notified=d.against.on, due=d.due))
 
 
 # The facts a stage always allows: most facts are found here without building `allowed()`.

@@ -3,11 +3,18 @@
 Each file in `parameters/` holds a description, the legal reference and the values keyed by
 the date from which they apply. A rule asks for the value in force on the date of the fact
 that triggers it, so an old dossier keeps the arithmetic of its time when the law changes.
+A value `null` retires the parameter from its date on (as in OpenFisca).
+
+`overriding` evaluates under another text of one parameter (a law that may change) without
+touching the files or the rules' state seen by anyone else: see `rules.lawchange`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,10 +30,11 @@ class Parameter:
     description: str
     reference: str
     unit: str
-    values: tuple[tuple[date, int], ...]  # (applies from, value), oldest first
+    values: tuple[tuple[date, int | None], ...]  # (applies from, value or None once retired), oldest first
 
-    def on(self, day: date) -> int:
-        """The value in force on `day` (before the first dated value, the first one)."""
+    def on(self, day: date) -> int | None:
+        """The value in force on `day` (before the first dated value, the first one); None
+        from the date the parameter was retired."""
         current = self.values[0][1]
         for start, value in self.values:
             if start <= day:
@@ -34,17 +42,77 @@ class Parameter:
         return current
 
 
+def parse(name: str, raw: Mapping) -> Parameter:
+    """A parameter from its parsed YAML text (`description`, `metadata`, dated `values`)."""
+    try:
+        entries = raw["values"].items()
+        values = tuple(sorted((_day(start), _int(entry["value"])) for start, entry in entries))
+        meta = raw["metadata"]
+        parsed = Parameter(name, str(raw["description"]), str(meta["reference"]), str(meta["unit"]), values)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ValueError(f"parameter {name}: not a dated parameter text ({exc})") from None
+    if not values:
+        raise ValueError(f"parameter {name}: no dated value")
+    return parsed
+
+
+def _day(start) -> date:
+    return start if isinstance(start, date) else date.fromisoformat(str(start))
+
+
+def _int(raw) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ValueError(f"the value {raw!r} is not a whole number")
+    return raw
+
+
+def read(name: str, source: Path | str | Mapping) -> Parameter:
+    """Parameter `name` from a YAML file (path) or its parsed text (mapping)."""
+    if isinstance(source, Mapping):
+        return parse(name, source)
+    return parse(name, yaml.safe_load(Path(source).read_text(encoding="utf-8")))
+
+
 @functools.cache
 def parameter(name: str) -> Parameter:
-    raw = yaml.safe_load((_FOLDER / f"{name}.yaml").read_text(encoding="utf-8"))
-    values = tuple(sorted((start, int(entry["value"])) for start, entry in raw["values"].items()))
-    meta = raw["metadata"]
-    return Parameter(name, raw["description"], meta["reference"], meta["unit"], values)
+    return read(name, _FOLDER / f"{name}.yaml")
+
+
+# Another text of some parameters, for the current thread or task only (empty: the files).
+_OVERRIDES: contextvars.ContextVar[Mapping[str, Parameter]] = contextvars.ContextVar("overrides", default={})
+
+
+@contextlib.contextmanager
+def overriding(*alternatives: Parameter) -> Iterator[None]:
+    """Within the block, `value` reads these parameters instead of the files'."""
+    token = _OVERRIDES.set({**_OVERRIDES.get(), **{p.name: p for p in alternatives}})
+    try:
+        yield
+    finally:
+        _OVERRIDES.reset(token)
 
 
 def value(name: str, on: date) -> int:
-    """Shortcut: the value of parameter `name` in force on `on`."""
-    return parameter(name).on(on)
+    """The value of parameter `name` in force on `on`."""
+    overrides = _OVERRIDES.get()
+    if overrides and name in overrides:
+        return _present(overrides[name], on)
+    return _in_force(name, on)
+
+
+@functools.lru_cache(maxsize=65536)
+def _in_force(name: str, on: date) -> int:
+    # The files' values, by day: a history asks the same few hundred days again and again.
+    return _present(parameter(name), on)
+
+
+def _present(found: Parameter, on: date) -> int:
+    result = found.on(on)
+    if result is None:
+        raise ValueError(f"parameter {found.name} has no value on {on.isoformat()} (retired)")
+    return result
 
 
 def all_parameters() -> list[Parameter]:

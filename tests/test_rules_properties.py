@@ -85,9 +85,14 @@ def first_working_on_or_after(d: date) -> date:
     return d
 
 
-def expected_appeal_due(notified: date, mode: str) -> date:
+def expected_cce_due(notified: date, mode: str, days: int) -> date:
+    """The CCE count (art. 39/57 §2): day 1, then day `days`, rolled forward."""
     day_one = nth_working_after(notified, 3) if mode == "registered_mail" else notified + timedelta(days=1)
-    return first_working_on_or_after(day_one + timedelta(days=29))
+    return first_working_on_or_after(day_one + timedelta(days=days - 1))
+
+
+def expected_appeal_due(notified: date, mode: str) -> date:
+    return expected_cce_due(notified, mode, 30)
 
 
 def pd(d: date):
@@ -202,6 +207,39 @@ def test_b_card_eligibility_is_five_years_after_the_application(sent):
 def test_justification_and_leave_territory_are_plain_day_counts(on, days):
     assert rule.justification(pd(on), 0).due == on + timedelta(days=15)
     assert rule.leave_territory(pd(on), days, 0).due == on + timedelta(days=days)
+    assert rule.leave_territory(pd(on), None, 0).due == on  # no period recorded: 0 days, never a silent 30
+
+
+@FAST
+@given(dates, st.integers(0, 3650))
+def test_plain_counts_are_never_rolled_forward(on, days):
+    """leave_territory, extension_request and cassation: due = start + n, whatever day that is;
+    act_by alone covers the weekend or holiday."""
+    period = rule.leave_territory(pd(on), days, 0)
+    for d in (period, rule.extension_request(period), rule.cassation(pd(on), 0)):
+        n = days if d.kind != "cassation" else 30
+        assert d.due == on + timedelta(days=n), d
+        assert_act_by(d)
+
+
+@FAST
+@given(dates, st.sampled_from(["hand", "registered_mail"]), st.booleans())
+def test_an_urgent_suspension_is_due_after_the_notification_on_a_working_day(notified, mode, repeat):
+    d = rule.urgent_suspension(pd(notified), mode, repeat, trigger=0)
+    assert d.due > notified
+    assert working(d.due) and d.act_by == d.due
+    assert d.due == expected_cce_due(notified, mode, 5 if repeat else 10)
+    first = rule.urgent_suspension(pd(notified), mode, False, trigger=0)
+    assert d.due <= first.due  # a second measure never gives more time than a first
+
+
+@FAST
+@given(dates, st.sampled_from(["hand", "registered_mail"]), st.booleans())
+def test_a_detained_person_has_the_short_cce_count_for_a_decision_and_a_measure(notified, mode, detained):
+    days = 10 if detained else 30
+    assert rule.appeal(pd(notified), mode, 0, detained=detained).due == expected_cce_due(notified, mode, days)
+    assert rule.order_appeal(pd(notified), mode, 0, detained=detained).due == expected_cce_due(notified, mode, days)
+    assert rule.appeal(pd(notified), mode, 0, detained=True).due <= rule.appeal(pd(notified), mode, 0).due
 
 
 # --- generated walks through the lifecycle ----------------------------------------------------
@@ -214,9 +252,13 @@ def optional(strategy):
     return st.one_of(st.none(), strategy)
 
 
+ORDERS = ("order_to_leave_notified", "removal_measure_notified")
+
+
 @st.composite
-def fields_for(draw, kind: str, on: date) -> dict:
-    """Valid extra fields for `kind` dated `on` (optional ones sometimes left out)."""
+def fields_for(draw, kind: str, on: date, ev=None) -> dict:
+    """Valid extra fields for `kind` dated `on` (optional ones sometimes left out); `ev`, the
+    evaluation so far, for the fields whose valid values depend on the history."""
     raw: dict = {}
 
     def maybe(name, strategy):
@@ -234,12 +276,30 @@ def fields_for(draw, kind: str, on: date) -> dict:
         raw["appointment"] = (on + timedelta(days=draw(st.integers(0, 60)))).isoformat()
     elif kind == "decision_notified":
         maybe("mode", st.sampled_from(["hand", "registered_mail"]))
+        maybe("detained", st.sampled_from([True, False, "yes", "no"]))
+    elif kind == "appeal_lodged":
+        maybe("against", st.sampled_from(["decision", "order", "both"]))
+        maybe("suspensive", st.booleans())
     elif kind == "appeal_decided":
         raw["outcome"] = draw(st.sampled_from(["annulled", "rejected"]))
+    elif kind == "cassation_decided":
+        raw["outcome"] = draw(st.sampled_from(["not_admitted", "rejected", "quashed"]))
+    elif kind == "removal_measure_notified":
+        maybe("mode", st.sampled_from(["hand", "registered_mail"]))
+        maybe("detained", st.booleans())
+        earlier = ev is not None and any(e.kind in ORDERS for e in ev.events)
+        maybe("first_measure", st.just(False) if earlier else st.booleans())
+    elif kind == "extension_granted":
+        periods = [d.due for d in ev.deadlines if d.kind == "leave_territory" and d.met is None] if ev else []
+        start = max([on, *periods])
+        raw["until"] = (start + timedelta(days=draw(st.integers(1, 90)))).isoformat()
+    elif kind in ("renewal_refused", "stay_withdrawn"):
+        maybe("ground", texts)
     elif kind in ("a_card_issued", "a_card_renewed"):
         maybe("expires", st.integers(1, 800).map(lambda n: (on + timedelta(days=n)).isoformat()))
     elif kind == "order_to_leave_notified":
         maybe("days", st.one_of(st.integers(0, 90), st.integers(0, 90).map(str)))
+        maybe("mode", st.sampled_from(["hand", "registered_mail"]))
     elif kind == "dossier_closed":
         maybe("reason", texts)
     return raw
@@ -255,11 +315,13 @@ WEIGHTS = {"dossier_closed": 1, "excluded": 1, "application_withdrawn": 1, "cert
            "absence_justified": 16, "convocation_received": 12}
 
 
-def walk(data, max_steps: int = 30) -> tuple[list[dict], rules.Evaluation]:
-    """Random allowed facts with valid fields and non-decreasing dates; each must be accepted."""
-    events: list[dict] = []
-    ev = evaluate([])
-    last = data.draw(st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)), label="start")
+def walk(data, max_steps: int = 30, prefix: list[dict] = ()) -> tuple[list[dict], rules.Evaluation]:
+    """Random allowed facts with valid fields and non-decreasing dates; each must be accepted.
+    `prefix`: a valid history the walk continues."""
+    events: list[dict] = list(prefix)
+    ev = evaluate(events)
+    last = (date.fromisoformat(events[-1]["on"]) if events else
+            data.draw(st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)), label="start"))
     for _ in range(data.draw(st.integers(0, max_steps), label="steps")):
         choices = list(ev.allowed)
         appointment = last_appointment(ev)
@@ -273,11 +335,23 @@ def walk(data, max_steps: int = 30) -> tuple[list[dict], rules.Evaluation]:
         on = appointment if kind == "appointment_missed" else last + timedelta(days=data.draw(gaps, label="gap"))
         if on.year > 2085:  # facts are accepted up to 2090 (rules.events.YEARS); keep a margin for `expires`
             break
-        raw = {"kind": kind, "on": on.isoformat(), **data.draw(fields_for(kind, on), label="fields")}
+        raw = {"kind": kind, "on": on.isoformat(), **data.draw(fields_for(kind, on, ev), label="fields")}
         try:
             ev = evaluate(events + [raw])
-        except InvalidEvent as exc:  # pragma: no cover - a failure is the point of the test
-            raise AssertionError(f"allowed event refused: {raw} after {events}: {exc}") from None
+        except InvalidEvent as exc:
+            # `against` (what the petition names) and a cassation's outcome depend on the history:
+            # an allowed fact must be accepted with at least one of them.
+            name = {"appeal_lodged": "against", "cassation_decided": "outcome"}.get(kind)
+            choices = {"against": ["decision", "order", "both"], "outcome": ["not_admitted", "rejected", "quashed"]}
+            for other in choices.get(name, []):
+                try:
+                    ev = evaluate(events + [{**raw, name: other}])
+                    raw = {**raw, name: other}
+                    break
+                except InvalidEvent:
+                    continue
+            else:  # pragma: no cover - a failure is the point of the test
+                raise AssertionError(f"allowed event refused: {raw} after {events}: {exc}") from None
         events.append(raw)
         last = on
         check_evaluation(events, ev)
@@ -287,9 +361,25 @@ def walk(data, max_steps: int = 30) -> tuple[list[dict], rules.Evaluation]:
 TRIGGERS = {
     "certificate_validity": ("certificate_issued",), "appointment": ("convocation_received",),
     "justification": ("appointment_missed",), "appeal": ("decision_notified",),
-    "leave_territory": ("order_to_leave_notified",), "renewal_window": ("a_card_issued", "a_card_renewed"),
+    "leave_territory": ("order_to_leave_notified", "extension_granted"),
+    "extension_request": ("order_to_leave_notified", "extension_granted"),
+    "order_appeal": ORDERS, "urgent_suspension": ("removal_measure_notified",), "cassation": ("judgment_notified",),
+    "renewal_window": ("a_card_issued", "a_card_renewed"),
     "card_expiry": ("a_card_issued", "a_card_renewed"), "b_card_eligibility": ("residence_granted",),
 }
+ORDER_DEADLINES = ("leave_territory", "extension_request", "order_appeal", "urgent_suspension")
+
+
+def period_end(trigger) -> date:
+    """An order's period (days written on it; none recorded: 0), or an extension's `until`."""
+    if trigger.kind == "extension_granted":
+        return trigger["until"]
+    return trigger.on + timedelta(days=trigger["days"] or 0)
+
+
+def urgent_days(ev, trigger) -> int:
+    earlier = any(e.kind in ORDERS for e in ev.events[:trigger.index])
+    return 10 if trigger["first_measure"] and not earlier else 5
 
 
 def check_evaluation(raw: list[dict], ev: rules.Evaluation) -> None:
@@ -306,8 +396,13 @@ def check_evaluation(raw: list[dict], ev: rules.Evaluation) -> None:
             "certificate_validity": lambda: add_months(on, 3) - timedelta(days=1),
             "appointment": lambda: trigger["appointment"],
             "justification": lambda: on + timedelta(days=15),
-            "appeal": lambda: expected_appeal_due(on, trigger["mode"]),
-            "leave_territory": lambda: on + timedelta(days=trigger["days"]),
+            "appeal": lambda: expected_cce_due(on, trigger["mode"], 10 if trigger["detained"] else 30),
+            "leave_territory": lambda: period_end(trigger),
+            "extension_request": lambda: period_end(trigger),
+            "order_appeal": lambda: expected_cce_due(
+                on, trigger["mode"], 10 if trigger.kind == "removal_measure_notified" and trigger["detained"] else 30),
+            "urgent_suspension": lambda: expected_cce_due(on, trigger["mode"], urgent_days(ev, trigger)),
+            "cassation": lambda: on + timedelta(days=30),
             "renewal_window": lambda: trigger["expires"] - timedelta(days=30),
             "card_expiry": lambda: trigger["expires"],
             "b_card_eligibility": lambda: add_years(
@@ -321,16 +416,27 @@ def check_evaluation(raw: list[dict], ev: rules.Evaluation) -> None:
         if e.kind in ("a_card_issued", "a_card_renewed") and "expires" not in given_raw:
             assert e["expires"] == add_years(e.on, 1)
         if e.kind == "order_to_leave_notified" and "days" not in given_raw:
-            assert e["days"] == 30
+            assert e["days"] is None  # never a silent 30: read as 0 days, with a warning
+            assert ("order_period_missing", e.index) in [(w.code, w.event) for w in ev.warnings]
         if e.kind == "decision_notified" and "mode" not in given_raw:
             assert e["mode"] == "hand"
     # superseded deadlines are dropped: never two open ones of these kinds
     for kind in ("certificate_validity", "appointment", "justification", "renewal_window", "card_expiry"):
         assert len([d for d in ev.deadlines if d.kind == kind and d.met is None]) <= 1, (kind, ev.deadlines)
-    assert len([d for d in ev.deadlines if d.kind == "leave_territory"]) <= 1
-    granted = [e.index for e in ev.events if e.kind == "residence_granted"]
-    if granted:  # an order notified before the stay was granted is moot from then on
-        assert all(d.met is True for d in ev.deadlines if d.kind == "leave_territory" and d.trigger < granted[-1])
+    # one order in force: its period and its request to extend it
+    for kind in ("leave_territory", "extension_request", "urgent_suspension"):
+        assert len([d for d in ev.deadlines if d.kind == kind and d.met is None]) <= 1, (kind, ev.deadlines)
+    closing = [e.index for e in ev.events if e.kind in ("residence_granted", "ai_issued")]
+    if closing:  # an order recorded before a grant (moot) or an AI (withdrawn) has nothing left to do
+        for d in ev.deadlines:
+            if d.kind in ORDER_DEADLINES and d.trigger < closing[-1]:
+                assert d.met is not None and not d.suspended, d
+    for d in ev.deadlines:  # a suspended deadline is an order's open period: never met, never reminded
+        if d.suspended:
+            assert d.kind in ("leave_territory", "extension_request") and d.met is None, d
+            assert d.steps[-1].startswith("suspended since"), d.steps
+        assert d.as_dict()["suspended"] is d.suspended
+    assert not [d for d in ev.open_deadlines() if d.suspended]
     for w in ev.warnings:
         assert 0 <= w.event < len(raw)
 
@@ -368,6 +474,8 @@ def test_an_event_dated_before_the_previous_one_is_refused_with_its_index(data):
 def test_an_event_not_allowed_in_the_stage_is_refused_with_its_index(data):
     events, ev = walk(data, max_steps=15)
     refused = sorted(set(KINDS) - set(ev.allowed))
+    if ev.stage == "granted":  # a B card right after the grant depends on its date (scenarios test both sides)
+        refused.remove("b_card_issued") if "b_card_issued" in refused else None
     if not refused:
         return
     kind = data.draw(st.sampled_from(refused), label="kind")
@@ -377,6 +485,69 @@ def test_an_event_not_allowed_in_the_stage_is_refused_with_its_index(data):
     with pytest.raises(InvalidEvent) as caught:
         evaluate(events + [raw])
     assert caught.value.index == len(events)
+
+
+def appeals_after(events) -> list[dict]:
+    """The appeals and whether each is decided, as the spec's judgments and cassations leave
+    them: a judgment decides the latest pending appeal; a quash makes its appeal pending again."""
+    appeals, judgments, cassations = [], [], []
+    for e in events:
+        if e.kind == "appeal_lodged":
+            appeals.append({"suspensive": e["suspensive"], "decided": False})
+        elif e.kind == "appeal_decided":
+            appeal = [a for a in appeals if not a["decided"]][-1]
+            appeal["decided"] = True
+            if e["outcome"] == "rejected":
+                judgments.append({"appeal": appeal, "notified": False, "lodged": False})
+        elif e.kind == "judgment_notified":
+            [j for j in judgments if not j["notified"]][-1]["notified"] = True
+        elif e.kind == "cassation_lodged":
+            judgment = [j for j in judgments if j["notified"] and not j["lodged"]][-1]
+            judgment["lodged"] = True
+            cassations.append({"judgment": judgment, "decided": False})
+        elif e.kind == "cassation_decided":
+            cassation = [c for c in cassations if not c["decided"]][-1]
+            cassation["decided"] = True
+            if e["outcome"] == "quashed":
+                cassation["judgment"]["appeal"]["decided"] = False
+    return appeals
+
+
+@st.composite
+def suspended_order(draw) -> list[dict]:
+    """A refusal and its order (any period, any mode), appealed with suspensive: true against
+    the decision, the order or both: the order's period is suspended."""
+    start = draw(st.dates(min_value=date(1995, 1, 1), max_value=date(2060, 12, 31)))
+    day = lambda n: (start + timedelta(days=n)).isoformat()
+    notified = draw(st.integers(40, 70))
+    return [{"kind": "certificate_issued", "on": day(0)}, {"kind": "application_sent", "on": day(2)},
+            {"kind": "declared_admissible", "on": day(30)}, {"kind": "residence_refused", "on": day(35)},
+            {"kind": "decision_notified", "on": day(notified), "mode": draw(st.sampled_from(["hand", "registered_mail"]))},
+            {"kind": "order_to_leave_notified", "on": day(notified + draw(st.integers(0, 5))),
+             "days": draw(st.integers(0, 40)), "mode": draw(st.sampled_from(["hand", "registered_mail"]))},
+            {"kind": "appeal_lodged", "on": day(notified + draw(st.integers(6, 60))),
+             "against": draw(st.sampled_from(["decision", "both"])), "suspensive": True}]
+
+
+@WALKS
+@given(st.data())
+def test_a_suspended_deadline_is_never_met_false_and_only_while_a_suspensive_appeal_is_pending(data):
+    """Whatever follows a suspensive appeal (judgments, cassation, extension, grants, new
+    orders...), a suspended deadline is an open leave_territory or extension_request (met null,
+    never met false, never reminded), and a pending suspensive appeal exists that names it or
+    the decision its order accompanies; its due date never moves while suspended."""
+    prefix = data.draw(suspended_order(), label="history")
+    first = evaluate(prefix)
+    assert [d.suspended for d in first.deadlines if d.kind in ("leave_territory", "extension_request")] == [True, True]
+    due = {(d.kind, d.trigger): d.due for d in first.deadlines}
+    events, ev = walk(data, max_steps=12, prefix=prefix)
+    for d in ev.deadlines:
+        if d.suspended:
+            assert d.met is None and d.kind in ("leave_territory", "extension_request")
+            assert (d.kind, d.trigger) not in due or due[(d.kind, d.trigger)] == d.due
+            assert any(a["suspensive"] and not a["decided"] for a in appeals_after(ev.events)), "none pending"
+        assert not (d.kind == "leave_territory" and d.met is False)  # nothing records a departure
+    assert not [d for d in ev.open_deadlines() if d.suspended]
 
 
 # --- garbage in: only InvalidEvent out ----------------------------------------------------------
