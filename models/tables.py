@@ -11,7 +11,7 @@ Any change here needs a new revision in ``models/migrations/versions/``
 import re
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.crypto import EncryptedString
@@ -126,6 +126,8 @@ class Deadline(SQLModel, table=True):
     act_by: date
     basis: str = Field(sa_type=Text)
     met: bool | None = None
+    # Shown, never reminded: an order's period while a suspensive appeal is pending (remedies).
+    suspended: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
     dossier: Dossier | None = Relationship(back_populates="deadlines")
 

@@ -35,10 +35,14 @@ class Policy:
     after_opens: tuple[int, ...] = ()
     to: tuple[str, ...] = ("applicant",)
     by: tuple[str, ...] = ("email",)
+    # A window of at most this many days (detention, extreme urgency): the lawyer and the
+    # caseworker are reminded every working day from the fact until the act-by date.
+    daily_within: int | None = None
 
     def as_dict(self) -> dict:
-        return {k: list(v) for k, v in (("before_act_by", self.before_act_by), ("after_opens", self.after_opens),
-                                         ("to", self.to), ("by", self.by)) if v}
+        found: dict = {k: list(v) for k, v in (("before_act_by", self.before_act_by),
+                                               ("after_opens", self.after_opens), ("to", self.to), ("by", self.by)) if v}
+        return found | ({"daily_within": self.daily_within} if self.daily_within is not None else {})
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def deadlines() -> dict[str, DeadlineKind]:
             kind, _words(raw["label"], f"{kind}.label"), _words(raw["next"], f"{kind}.next"),
             _words({lang: said.get(lang, {}).get("what") for lang in LANGUAGES}, f"{kind}.applicant.what"),
             _words({lang: said.get(lang, {}).get("short") for lang in LANGUAGES}, f"{kind}.applicant.short"),
-            Policy(**{k: tuple(v) for k, v in raw["reminders"].items()}),
+            Policy(**{k: v if isinstance(v, int) else tuple(v) for k, v in raw["reminders"].items()}),
             bool(raw.get("fixed_day")), bool(raw.get("urgent")))
     return found
 

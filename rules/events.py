@@ -39,6 +39,9 @@ class Field:
     default: object = None
     required: bool = False
     description: str = ""
+    # Every door that records a fact asks for it (CLI, Resume form, import), though the law
+    # reads its absence in older histories: how to give it, in one sentence.
+    asked: str = ""
 
 
 _GROUND = Field("ground", "text", description="procedural ground, e.g. '9ter §3 3°' (never medical information)")
@@ -76,7 +79,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "a_card_renewed": (_EXPIRES,),
     "b_card_issued": (),
     "order_to_leave_notified": (
-        Field("days", "int", description="the period written on the order (annexe 13), in days; 0 for «immediately»"),
+        Field("days", "int", description="the period written on the order (annexe 13), in days; 0 for «immediately»",
+              asked="give the period written on the order (annexe 13): days=N, 0 for «immediately»"),
         _MODE,
     ),
     "removal_measure_notified": (

@@ -19,7 +19,7 @@ from rules.lifecycle import Evaluation, evaluate
 
 def alternative(name: str, source: Path | str | Mapping) -> parameters.Parameter:
     """Parameter `name` as another YAML text gives it (a path, or the parsed text)."""
-    if not (parameters._FOLDER / f"{name}.yaml").is_file():
+    if not (parameters.FOLDER / f"{name}.yaml").is_file():
         raise ValueError(f"unknown parameter {name!r}")
     return parameters.read(name, source)
 

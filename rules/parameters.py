@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-_FOLDER = Path(__file__).parent / "parameters"
+FOLDER = Path(__file__).parent / "parameters"
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def read(name: str, source: Path | str | Mapping) -> Parameter:
 
 @functools.cache
 def parameter(name: str) -> Parameter:
-    return read(name, _FOLDER / f"{name}.yaml")
+    return read(name, FOLDER / f"{name}.yaml")
 
 
 # Another text of some parameters, for the current thread or task only (empty: the files).
@@ -116,4 +116,4 @@ def _present(found: Parameter, on: date) -> int:
 
 
 def all_parameters() -> list[Parameter]:
-    return [parameter(p.stem) for p in sorted(_FOLDER.glob("*.yaml"))]
+    return [parameter(p.stem) for p in sorted(FOLDER.glob("*.yaml"))]

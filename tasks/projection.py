@@ -30,23 +30,22 @@ from medstay.record import corrections
 from medstay.record import dossiers
 from medstay.errors import UserError
 
-# Extra fields the form offers, with the caseworker's explanation; shown only when one of
-# the facts allowed in the stage uses it. The free-text fields (`ground`, `reason`) are not
-# offered: free text never transits through Prefect; record it with `medstay event record`.
-# No default but "not given": a left-alone field takes the law's default (rules/events.py),
-# never a pre-filled value the caseworker did not choose. Dates are dates (the UI's date picker).
-FORM_FIELDS = {
-    "appointment": (Optional[date], "convocation_received: date of the examination"),
-    "mode": (Optional[Literal["hand", "registered_mail"]], "decision_notified: hand delivery or registered letter "
-                                                           "(not given: hand)"),
-    "outcome": (Optional[Literal["annulled", "rejected"]], "appeal_decided: the CCE's judgment"),
-    "expires": (Optional[date], "a_card_issued / a_card_renewed: expiry on the card (not given: one year later)"),
-    "days": (Optional[int], "order_to_leave_notified: days given to leave (not given: 30)"),
-    "registered_mail": (Optional[bool], "application_sent: sent by registered mail (not given: yes)"),
-    "address_given": (Optional[bool], "application_sent: the effective address in Belgium is given (not given: yes)"),
-    "identity": (Optional[Literal["document", "evidence", "exempt", "missing"]],
-                 "application_sent: how identity is shown (not given: document)"),
-}
+# The form's fields come from each fact's declaration (rules/events.py FIELDS): its type, its
+# choices, whether the law requires it, the law's default. The free-text fields (`ground`,
+# `reason`) are never offered: free text never transits through Prefect; record it with
+# `medstay event record`. A field with a default shows it chosen (it is what "not given"
+# means); one without shows empty and, if left so, the law decides (or the door asks for it).
+_TYPES = {"bool": bool, "date": date, "int": int}
+
+
+def _offered(field: rules.events.Field) -> bool:
+    return field.type != "text"
+
+
+def _python_type(field: rules.events.Field):
+    return Literal[field.type] if isinstance(field.type, tuple) else _TYPES[field.type]
+
+
 TAG_PREFIX = "stage:"
 
 
@@ -66,7 +65,7 @@ def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
     the facts that need only a date share `kind`, chosen in a list."""
     with_fields = [k for k in evaluation.allowed if _form_fields(k)]
     dated_only = tuple(k for k in evaluation.allowed if k not in with_fields)
-    variants = [_dated_form(dated_only, "Date only" if with_fields else "Fact")] if dated_only else []
+    variants = [_dated_form(dated_only, "Date" if with_fields else "Fact")] if dated_only else []
     variants += [_fact_form(kind) for kind in with_fields]
     variants += [_correction_form(evaluation)] if getattr(evaluation, "entries", None) else []
     fact = variants[0] if len(variants) == 1 else Union[tuple(variants)]
@@ -78,14 +77,16 @@ def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
 
 
 # The Resume form's button of a fact with fields of its own (a short word: six must fit).
-BUTTONS = {"application_sent": "Application", "convocation_received": "Convocation",
-           "order_to_leave_notified": "OQT", "decision_notified": "Notification",
-           "appeal_decided": "Judgment", "a_card_issued": "A card", "a_card_renewed": "Card renewed"}
+BUTTONS = {"application_sent": "Sent", "convocation_received": "Convocation",
+           "order_to_leave_notified": "OQT", "decision_notified": "Notified", "appeal_lodged": "Appeal",
+           "appeal_decided": "Judgment", "a_card_issued": "A card", "a_card_renewed": "Renewed",
+           "removal_measure_notified": "Removal", "extension_granted": "Extension",
+           "cassation_decided": "Cassation"}
 _DATE = (date, Field(title="Date", description="The date the fact happened"))
 
 
 def _form_fields(kind: str) -> list:
-    return [f for f in rules.FIELDS[kind] if f.name in FORM_FIELDS]
+    return [f for f in rules.FIELDS[kind] if _offered(f)]
 
 
 def _dated_form(kinds: tuple[str, ...], title: str):
@@ -98,11 +99,14 @@ def _fact_form(kind: str):
     """One fact with fields of its own: its fixed kind, its date and only its own fields."""
     fields = {kind: (Literal[kind], Field(default=kind, title="Fact", description=labels.fact(kind))), "on": _DATE}
     for f in _form_fields(kind):
-        typ, help_text = FORM_FIELDS[f.name]
-        help_text = help_text.split(": ", 1)[-1]
-        # A field the law requires is required here too; the others say what "not given" means.
-        fields[f.name] = ((typ.__args__[0], Field(title=f.name.replace("_", " ").capitalize(), description=help_text))
-                          if f.required else (typ, Field(default=None, description=help_text)))
+        title = f.name.replace("_", " ").capitalize()
+        if f.required or f.asked:
+            fields[f.name] = (_python_type(f), Field(title=title, description=f.description))
+        elif f.default is not None:
+            fields[f.name] = (_python_type(f), Field(default=f.default, title=title, description=f.description))
+        else:  # optional, no default: shown as the plain type, not as a "type or None" switcher
+            fields[f.name] = (Optional[_python_type(f)], Field(default=None, title=title, description=f.description,
+                                                                json_schema_extra=_no_null_switch))
     return create_model(kind, __config__=ConfigDict(title=BUTTONS[kind], json_schema_extra=_kind_shown(kind)),
                         **fields)
 
@@ -129,6 +133,14 @@ def _correction_form(evaluation: rules.Evaluation):
 
 def _entry_label(seq: int, event) -> str:
     return f"#{seq} {event.kind} {labels.belgian(event.on)}"
+
+
+def _no_null_switch(schema: dict) -> None:
+    """Prefect's UI shows `anyOf: [T, null]` as a type switcher ("str | None"): show T alone;
+    an empty field is simply not sent."""
+    options = [o for o in schema.pop("anyOf", []) if o.get("type") != "null"]
+    if options:
+        schema.update(options[0])
 
 
 def _kind_shown(kind: str):

@@ -44,7 +44,7 @@ def test_a_dossier_moves_through_its_stages_and_shows_its_deadlines(registered, 
     assert shown["events"][4]["mode"] == "hand" and shown["events"][4]["recorded_by"] == "test-caseworker"
     appeal = shown["deadlines"][-1]
     assert appeal == {"kind": "appeal", "due": "2027-03-01", "opens": None, "act_by": "2027-03-01",
-                      "basis": "art. 39/57 §1 and §2, loi 15.12.1980", "met": None,
+                      "basis": "art. 39/57 §1 al. 1 and §2, loi 15.12.1980", "met": None, "suspended": False,
                       "why": ["decision handed over Fri 29/01/2027", "day 1 = the day after: Sat 30/01/2027",
                               "day 30 (art. 39/57 §1) = Sun 28/02/2027, a Sunday", "rolled forward to Mon 01/03/2027",
                               "act by Mon 01/03/2027"]}
@@ -119,7 +119,7 @@ def test_rules_evaluate_prints_the_spec_json_and_errors(tmp_path, cli):
     assert r.code == 0
     assert json.loads(r.out) == {"stage": "preparing", "warnings": [], "deadlines": [
         {"kind": "certificate_validity", "due": "2028-12-31", "opens": None, "act_by": "2028-12-29",
-         "basis": "art. 9ter §1 al. 4, loi 15.12.1980", "met": None,
+         "basis": "art. 9ter §1 al. 4, loi 15.12.1980", "met": None, "suspended": False,
          "why": ["certificate dated Sun 01/10/2028",
                  "+ 3 months − 1 day = Sun 31/12/2028 (art. 9ter §1 al. 4; never rolled forward)",
                  "Sun 31/12/2028 is a Sunday: act by the working day before, Fri 29/12/2028"]}]}

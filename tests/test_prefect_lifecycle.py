@@ -53,7 +53,7 @@ def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
     # asks only for its own fields.
     defs = schema["definitions"]
     variants = [defs[ref["$ref"].rsplit("/", 1)[1]] for ref in schema["properties"]["fact"]["anyOf"]]
-    assert [v["title"] for v in variants] == ["Date only", "Application", "OQT", "Correct"]
+    assert [v["title"] for v in variants] == ["Date", "Sent", "OQT", "Removal", "Correct"]
     assert variants[0]["properties"]["kind"]["enum"] == ["certificate_issued", "dossier_closed"]
     assert list(variants[0]["properties"]) == ["kind", "on"] and variants[0]["properties"]["on"]["format"] == "date"
     assert list(variants[1]["properties"]) == ["application_sent", "on", "registered_mail", "address_given", "identity"]

@@ -233,7 +233,7 @@ def test_purge_after_retention_erases_personal_data_and_keeps_the_facts(closed, 
                          .order_by(DossierEvent.seq)).all()
         assert [(e.kind, e.on.isoformat()) for e in events] == [(e["kind"], e["on"]) for e in shown_before["events"]]
         assert json.loads(events[3].data) == {"ground": None}
-        assert json.loads(events[4].data) == {"mode": "registered_mail"}  # other fields stay
+        assert json.loads(events[4].data) == {"mode": "registered_mail", "detained": False}  # other fields stay
         assert json.loads(events[5].data) == {"reason": None}
         notes = db.exec(select(Notification).where(Notification.dossier_id == dossier.id)).all()
         assert notes and all(n.address is None and n.body is None for n in notes)

@@ -160,13 +160,13 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
             assert used <= room, f"the fact buttons need {used} px, the dialog gives {room} at {width}×{height}"
             page.screenshot(path=str(ARTIFACTS / f"resume-form-{width}x{height}.png"))
         # Another fact: the facts that need only a date, in a list; nothing else asked.
-        dialog.get_by_role("button", name="Date only", exact=True).click()
+        dialog.get_by_role("button", name="Date", exact=True).click()
         _choose(page, dialog, 0, "appointment_missed")
         page.screenshot(path=str(ARTIFACTS / "resume-form-date-only.png"))
         chosen = dialog.inner_text()
         assert "appointment_missed" in chosen and "date of the examination" not in chosen
         browser.close()
-    for expected in ("9TER-2026-000401", "Fact", "Date only", "Convocation", "Correct", "Caseworker code",
+    for expected in ("9TER-2026-000401", "Fact", "Date", "Convocation", "Correct", "Caseworker code",
                      "Never type medical information", "Attend the OE physician's appointment", "10/12/2026"):
         assert expected in text, f"{expected!r} not in the Resume dialog:\n{text}"
 

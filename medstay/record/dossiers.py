@@ -144,14 +144,18 @@ def load(reference: str) -> DossierView:
 today = clock.today  # the one "today" (medstay/clock.py)
 
 
-def not_in_the_future(event: rules.Event) -> None:
-    """A fact is recorded once it happened: one dated after today is a typo (a future
-    appointment or card expiry goes in the fact's field). A rehearsal home, where made-up
-    dossiers live at pretend times, accepts them; `rules evaluate` computes any history."""
+def at_the_door(event: rules.Event) -> None:
+    """What every door asks of a fact beyond the law. It happened: one dated after today is a
+    typo (a future appointment or card expiry goes in the fact's field); a rehearsal home, where
+    made-up dossiers live at pretend times, accepts them. And it gives the fields the law reads
+    as absent only in older histories (an order's period). `rules evaluate` computes any history."""
     if event.on > today() and not clock.may_write():
         raise rules.InvalidEvent(event.index, f"it is dated {event.on.isoformat()}, after today "
                                  f"({today().isoformat()}, Brussels): record a fact once it has happened (a future "
                                  "appointment or expiry date goes in the fact's field)")
+    for field in rules.FIELDS[event.kind]:
+        if field.asked and event.fields.get(field.name) is None:
+            raise rules.InvalidEvent(event.index, field.asked)
 
 
 _CHANGED = "{} changed meanwhile (another fact was just recorded): nothing of yours was written; look at it again and retry"
@@ -187,7 +191,7 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
         index = len(current.events)  # the entry's number in the log; its place in the law's history differs
         try:                         # once a fact was withdrawn
             event = rules.parse_event(raw, len(current.evaluation.events))
-            not_in_the_future(event)
+            at_the_door(event)
             evaluation = rules.evaluate(current.evaluation.events + [event])
             evaluation.recorded = index + 1
         except rules.InvalidEvent as exc:
@@ -240,7 +244,7 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
             new = {**was, **(fields or {}), **({"on": on} if on is not None else {})}
             try:
                 event = rules.parse_event(new, 0)
-                not_in_the_future(event)
+                at_the_door(event)
             except rules.InvalidEvent as exc:
                 raise UserError(f"correction of #{seq} refused: {exc.reason}") from None
             if event.as_dict() == rules.parse_event(was, 0).as_dict():
@@ -281,7 +285,7 @@ def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation, 
     if not fresh:
         db.exec(delete(Deadline).where(Deadline.dossier_id == dossier.id))
     db.add_all([Deadline(dossier_id=dossier.id, position=position, kind=d.kind, trigger_seq=d.trigger, due=d.due,
-                         opens=d.opens, act_by=d.act_by, basis=d.basis, met=d.met)
+                         opens=d.opens, act_by=d.act_by, basis=d.basis, met=d.met, suspended=d.suspended)
                 for position, d in enumerate(evaluation.deadlines)])
     if not fresh:
         db.flush()

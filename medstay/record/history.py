@@ -93,7 +93,7 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
     """Every history through the rules, as `event record` would take it one fact at a time:
     each fact's shape and date (not after today), all reported; then, if they are all well
     formed, the lifecycle's order (up to its first break: what follows depends on it)."""
-    from medstay.record.dossiers import not_in_the_future
+    from medstay.record.dossiers import at_the_door
 
     errors = []
     for done, history in enumerate(histories.values(), start=1):
@@ -103,7 +103,7 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
         for index, raw in enumerate(history.raw):
             try:
                 event = rules.parse_event(raw, index)
-                not_in_the_future(event)
+                at_the_door(event)
                 history.events.append(event)
             except rules.InvalidEvent as exc:
                 broken.append(exc)

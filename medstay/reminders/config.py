@@ -48,6 +48,7 @@ class Rule:
     after_opens: tuple[int, ...] = ()
     to: tuple[str, ...] = ("applicant",)
     by: tuple[str, ...] = ("email",)
+    daily_within: int | None = None  # a window this short: lawyer and caseworker every working day
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class _Rule(BaseModel):
     after_opens: Days = []
     to: Annotated[list[Literal[ROLES]], Field(min_length=1)] = ["applicant"]  # type: ignore[valid-type]
     by: Annotated[list[Literal[CHANNELS]], Field(min_length=1)] = ["email"]  # type: ignore[valid-type]
+    daily_within: Annotated[StrictInt, Field(ge=0, le=3650)] | None = None
 
 
 class _File(BaseModel):
@@ -202,7 +204,7 @@ def _parse(path: Path) -> Config:
     if start >= end:
         raise UserError(f"config {path}: send_window.start must be before send_window.end")
     rules = {kind: Rule(kind, tuple(sorted(set(r.before_act_by), reverse=True)),
-                        tuple(sorted(set(r.after_opens), reverse=True)), tuple(r.to), tuple(r.by))
+                        tuple(sorted(set(r.after_opens), reverse=True)), tuple(r.to), tuple(r.by), r.daily_within)
              for kind, r in doc.reminders.items()}
     n = doc.notify
     return Config(doc.timezone, start, end, doc.late_after_minutes, doc.max_attempts, tuple(doc.retry_minutes),

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, and_, bindparam, case, exists, insert, null, 
 from sqlmodel import Session, select
 
 import rules
+from rules import calendar
 from medstay.reminders import config as configuration
 from medstay.errors import UserError
 from models import (AuditEntry, Deadline, DeliveryAttempt, Dossier, Notification, migrate, reading_connection, session,
@@ -76,18 +77,52 @@ def wanted(dossier: Dossier, evaluation: rules.Evaluation, cfg) -> dict[str, Pla
         if rule is None:
             continue
         triggered_on = evaluation.events[d.trigger].on
-        days = [(f"act_by-{n}", d.act_by - timedelta(days=n)) for n in rule.before_act_by]
+        days = [(f"act_by-{n}", d.act_by - timedelta(days=n), rule.to) for n in rule.before_act_by]
         if d.opens is not None:
-            days += [(f"opens+{n}", d.opens + timedelta(days=n)) for n in rule.after_opens]
-        for offset, day in days:
+            days += [(f"opens+{n}", d.opens + timedelta(days=n), rule.to) for n in rule.after_opens]
+        days += _daily(rule, triggered_on, d.act_by)
+        for offset, day, roles in days:
             if day < triggered_on or day > d.act_by:
                 continue  # before the fact that opened the deadline, or after acting is possible
-            for role in rule.to:
+            for role in roles:
                 for channel in rule.by:
                     if contact(dossier, role, channel):
                         key = f"{dossier.reference}:{d.kind}:{d.trigger}:{offset}:{role}:{channel}"
                         out[key] = Planned(key, d, offset, role, channel, local_moment(day, cfg.window_start, cfg))
+    return out | _enforceable(dossier, evaluation, cfg)
+
+
+ENFORCEABLE = "enforceable"  # the offset of the message that a suspension ended
+
+
+def _enforceable(dossier: Dossier, evaluation: rules.Evaluation, cfg) -> dict[str, Planned]:
+    """A rejected suspensive appeal makes an order enforceable again, its period already over:
+    the lawyer and the caseworker are told at once (the next sweep), by e-mail and SMS."""
+    out = {}
+    for w in evaluation.warnings:
+        if w.code != "order_enforceable":
+            continue
+        on = evaluation.events[w.event].on
+        for d in evaluation.open_deadlines():
+            if d.kind != "leave_territory" or d.act_by >= on:
+                continue
+            for role in ("lawyer", "caseworker"):
+                for channel in configuration.CHANNELS:
+                    if contact(dossier, role, channel):
+                        key = f"{dossier.reference}:{d.kind}:{d.trigger}:{ENFORCEABLE}:{role}:{channel}"
+                        out[key] = Planned(key, d, ENFORCEABLE, role, channel, local_moment(on, cfg.window_start, cfg))
     return out
+
+
+def _daily(rule, triggered_on: date, act_by: date) -> list[tuple[str, date, tuple[str, ...]]]:
+    """A window of days (detention, extreme urgency, an order's extension): the lawyer and the
+    caseworker are reminded the day of the fact and every working day after it until act-by."""
+    if rule.daily_within is None or (act_by - triggered_on).days > rule.daily_within:
+        return []
+    roles = tuple(r for r in rule.to if r != "applicant")
+    span = range((act_by - triggered_on).days + 1)
+    return [(f"day+{n}", triggered_on + timedelta(days=n), roles) for n in span
+            if calendar.is_working_day(triggered_on + timedelta(days=n))]
 
 
 def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, fresh: bool = False) -> None:
@@ -101,6 +136,11 @@ def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, 
     for key, row in existing.items():
         if row.status == "sent" and key in want and want[key].due_at.date() != row.due_at.date():
             _date_changed(db, row, want[key])
+        if row.status == "cancelled" and key in want:  # a deadline open again (a suspension ended)
+            row.status, row.note, row.attempts = "pending", None, 0
+            row.due_at = row.next_attempt_at = want[key].due_at
+            db.add(row)
+            continue
         if row.status != "pending":
             continue
         if key not in want:
@@ -212,7 +252,8 @@ def due_query(now: datetime, channels: list[str]):
 # What claiming reads of a due row: plain rows, not ORM objects (building those was most of the
 # lookup's cost, 5x the bare SELECT; bench/scale.py).
 _DUE_COLUMNS = (Notification.id, Notification.dossier_id, Notification.purpose, Notification.deadline_kind,
-                Notification.trigger_seq, Notification.role, Notification.channel, Notification.due_at)
+                Notification.trigger_seq, Notification.role, Notification.channel, Notification.due_at,
+                Notification.offset)
 
 
 def _settle(db: Session, row: Notification, status: str, note: str) -> None:
@@ -238,7 +279,9 @@ def _still_relevant(known: dict, row: Notification, now: datetime, cfg) -> str |
     stage = known["stages"].get(row.dossier_id)
     if deadline is None or deadline.met is not None or stage in rules.TERMINAL:
         return "moot: the deadline was answered, superseded or closed"
-    if now.astimezone(ZoneInfo(cfg.timezone)).date() > deadline.act_by:
+    if deadline.suspended:
+        return "moot: the deadline is suspended (a suspensive appeal is pending)"
+    if now.astimezone(ZoneInfo(cfg.timezone)).date() > deadline.act_by and row.offset != ENFORCEABLE:
         return "the deadline's act-by date has passed"
     return None
 
