@@ -128,7 +128,7 @@ def _correction_form(evaluation: rules.Evaluation):
 
 
 def _entry_label(seq: int, event) -> str:
-    return f"#{seq} {event.kind} {labels.belgian(event.on)}"
+    return f"#{seq + 1} {event.kind} {labels.belgian(event.on)}"  # people count from #1; the log from 0
 
 
 def _kind_shown(kind: str):
@@ -201,7 +201,7 @@ def _record_correction(reference: str, fact: dict, by: str, idempotency_key: str
     if not withdraw and not fact.get("on"):
         return "to change a fact's date, give the right date (or choose \"withdraw it\")"
     try:
-        dossiers.amend(reference=reference, seq=int(number[1]), on=None if withdraw else _day(fact["on"]),
+        dossiers.amend(reference=reference, seq=int(number[1]) - 1, on=None if withdraw else _day(fact["on"]),
                        withdraw=withdraw, reason=fact["reason"], by=by, source="ui", idempotency_key=idempotency_key)
     except UserError as exc:
         return str(exc)
@@ -336,10 +336,10 @@ def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_
     """The dossier's timeline and deadlines as a Prefect artifact (procedural dates only)."""
     lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", "| # | date | fact |", "|---|---|---|"]
     entries = getattr(evaluation, "entries", None) or [e.index for e in evaluation.events]
-    lines += [f"| {n} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
+    lines += [f"| {n + 1} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
     for c in getattr(evaluation, "corrections", []):  # struck through, with the reason (no free text of the fact)
         on = labels.belgian(date.fromisoformat(c["on"]))
-        lines.append(f"| ~~entry {c['seq']}~~ | ~~{on}~~ | ~~{c['kind']}~~ {c['how']} by entry {c['by']} |")
+        lines.append(f"| ~~entry {c['seq'] + 1}~~ | ~~{on}~~ | ~~{c['kind']}~~ {c['how']} by entry {c['by'] + 1} |")
     lines += ["", *_moved_lines(evaluation)]
     lines += ["| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
     for d in evaluation.deadlines:

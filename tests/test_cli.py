@@ -128,8 +128,9 @@ def test_rules_evaluate_prints_the_spec_json_and_errors(tmp_path, cli):
                                           {"kind": "declared_admissible", "on": "2028-10-02"}]}))
     r = cli("rules", "evaluate", str(bad), "--json")
     assert r.code == 1
-    assert json.loads(r.out) == {"errors": [{"event": 1, "message": "declared_admissible cannot follow the stage "
-                                                                   "preparing"}]}
+    assert json.loads(r.out) == {"errors": [{"event": 2, "message": "declared_admissible cannot follow the stage "
+                                                                   "preparing"}]}  # the 2nd fact, as people count
+    assert "Invalid event #2" in cli("rules", "evaluate", str(bad)).err
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     r = cli("rules", "evaluate", str(broken), "--json")

@@ -194,7 +194,7 @@ def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(s
         dialog = _resume(page)
         dialog.get_by_role("button", name="Correct", exact=True).click()
         dialog.get_by_text("The recorded fact to correct").wait_for(timeout=10000)
-        _choose(page, dialog, 1, f"#3 decision_notified {typed.strftime('%d/%m/%Y')}")
+        _choose(page, dialog, 1, f"#4 decision_notified {typed.strftime('%d/%m/%Y')}")
         dialog.get_by_role("button", name="date", exact=True).first.click()  # the right date: given
         _pick_today(page, dialog, 0)
         _choose(page, dialog, 2, "typing mistake")

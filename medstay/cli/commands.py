@@ -102,7 +102,8 @@ def event_record(
 @event_app.command("correct")
 def event_correct(
     reference: str = typer.Argument(..., help="dossier reference"),
-    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`)"),
+    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`; #1 is the "
+                                                               "first)"),
     on: Optional[str] = typer.Option(None, "--on", help="the right date, YYYY-MM-DD"),
     sets: List[str] = typer.Option([], "--set", help="a field's right value, key=value"),
     reason: str = typer.Option(..., "--reason", help="why it was wrong (kept in the log)"),
@@ -111,7 +112,7 @@ def event_correct(
     deadlines and reminders follow the corrected history."""
     from medstay.record import dossiers
 
-    before, after = dossiers.amend(reference=reference, seq=number, on=_parse_day(on, "--on") if on else None,
+    before, after = dossiers.amend(reference=reference, seq=_seq(number), on=_parse_day(on, "--on") if on else None,
                                    fields=_parse_sets(sets), reason=reason)
     _amended(f"Corrected fact #{number}", before, after)
 
@@ -119,22 +120,33 @@ def event_correct(
 @event_app.command("withdraw")
 def event_withdraw(
     reference: str = typer.Argument(..., help="dossier reference"),
-    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`)"),
+    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`; #1 is the "
+                                                               "first)"),
     reason: str = typer.Option(..., "--reason", help="why it should not have been recorded (kept in the log)"),
 ) -> None:
     """Withdraw a fact recorded by mistake: a new entry says so (the old one stays, struck
     through); deadlines and reminders follow the history without it."""
     from medstay.record import dossiers
 
-    before, after = dossiers.amend(reference=reference, seq=number, withdraw=True, reason=reason)
+    before, after = dossiers.amend(reference=reference, seq=_seq(number), withdraw=True, reason=reason)
     _amended(f"Withdrew fact #{number}", before, after)
+
+
+def _seq(number: int) -> int:
+    """The stored entry of fact #number: people count from 1, the log from 0."""
+    from medstay.record import corrections
+
+    if number < 1:
+        raise UserError("facts are numbered from #1 (the first fact), as `medstay dossier show` lists them")
+    return corrections.seq_of(number)
 
 
 def _amended(what: str, before, after) -> None:
     from medstay import labels
     from medstay.cli import views
+    from medstay.record import corrections
 
-    out.print(f"{what} of [bold]{after.dossier.reference}[/] (entry #{after.events[-1].seq}): now "
+    out.print(f"{what} of [bold]{after.dossier.reference}[/] (entry #{corrections.number(after.events[-1].seq)}): now "
               f"{labels.stage_label(after.evaluation)}.")
     out.print(views.before_after(before, after.evaluation))
     if after.plan_error:

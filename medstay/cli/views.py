@@ -55,19 +55,22 @@ def _entries(current) -> list[dict]:
     replaced it and why."""
     from medstay.record import corrections
 
-    fates = corrections.fates(current.events)
+    fates, number = corrections.fates(current.events), corrections.number
     out = []
     for e in current.events:
         data = json.loads(e.data)
-        entry = {"seq": e.seq, "kind": e.kind, "on": e.on.isoformat(), "recorded_by": e.recorded_by,
+        entry = {"number": number(e.seq), "kind": e.kind, "on": e.on.isoformat(), "recorded_by": e.recorded_by,
                  "recorded_at": e.recorded_at.isoformat(), "source": e.source}
         if e.kind in corrections.META:
             entry.update(data)
+            for key in ("replaces", "withdraws"):  # entry numbers as people count them, like `number`
+                if key in data:
+                    entry[key] = number(data[key])
         else:
             entry.update(data)
             fate = fates.get(e.seq)
             if fate is not None:
-                entry[fate.how + "_by"] = fate.by
+                entry[fate.how + "_by"] = number(fate.by)
                 entry["reason"] = fate.reason
         out.append(entry)
     return out
@@ -110,7 +113,7 @@ def print_dossier(console: Console, current, today, why: bool = False) -> None:
     for column in ("#", "date", "fact", "details", "recorded by"):
         timeline.add_column(column, no_wrap=column in ("#", "date"), overflow="fold")
     for e in _entries(current):
-        fields = {k: v for k, v in e.items() if k not in ("seq", "kind", "on", "recorded_by", "recorded_at", "source",
+        fields = {k: v for k, v in e.items() if k not in ("number", "kind", "on", "recorded_by", "recorded_at", "source",
                                                           "corrected_by", "withdrawn_by", "reason", "replaces",
                                                           "withdraws", "was")}
         details = ", ".join(f"{k}={v}" for k, v in (e.get("fields") or fields).items() if k != "fields" and v is not None)
@@ -128,7 +131,7 @@ def print_dossier(console: Console, current, today, why: bool = False) -> None:
         else:
             details = escape(details)
         # Stored text is never read as Rich markup: "[/x]" in a ground must print, not crash.
-        timeline.add_row(str(e["seq"]), day, fact, details, escape(e["recorded_by"]))
+        timeline.add_row(str(e["number"]), day, fact, details, escape(e["recorded_by"]))
     console.print(timeline)
     if ev.deadlines:
         console.print(deadlines_table(ev.deadlines, today))

@@ -205,7 +205,7 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
                            idempotency_key=idempotency_key)
         db.add(row)
         db.add(AuditEntry(actor=actor(by), action="event.recorded", dossier_reference=current.dossier.reference,
-                          detail=f"{event.kind} on {event.on.isoformat()} (#{index}, {source})"))
+                          detail=f"{event.kind} on {event.on.isoformat()} (#{corrections.number(index)}, {source})"))
         try:
             plan_error = sync_deadlines(db, current.dossier, evaluation)
             projections.touch(db, current.dossier, plan_error=plan_error)
@@ -219,7 +219,7 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
 def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, withdraw: bool = False,
           reason: str | None = None, by: str | None = None, source: str = "cli",
           idempotency_key: str | None = None) -> tuple[rules.Evaluation, DossierView]:
-    """Correct fact #seq (a new date and/or fields) or withdraw it, by appending an entry that
+    """Correct fact `seq` (stored numbering, from 0; people say #seq+1) (a new date and/or fields) or withdraw it, by appending an entry that
     says what it replaces and why. The law must accept the corrected history: otherwise one
     sentence and nothing written. Returns the evaluation before and the dossier after. A
     correction already delivered under the same `idempotency_key` is not applied again."""
@@ -238,19 +238,19 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
         was = next(e for e in corrections.effective_by_seq(current.events) if e[0] == seq)[1]
         if withdraw:
             data, kind, day = {"withdraws": seq, "reason": why}, corrections.WITHDRAWN, today()
-            what = f"withdrew fact #{seq} ({fact.kind})"
+            what = f"withdrew fact #{corrections.number(seq)} ({fact.kind})"
         else:
             new = {**was, **(fields or {}), **({"on": on} if on is not None else {})}
             try:
                 event = rules.parse_event(new, 0)
                 _not_in_the_future(event)
             except rules.InvalidEvent as exc:
-                raise UserError(f"correction of #{seq} refused: {exc.reason}") from None
+                raise UserError(f"correction of #{corrections.number(seq)} refused: {exc.reason}") from None
             if event.as_dict() == rules.parse_event(was, 0).as_dict():
-                raise UserError(f"the correction changes nothing in fact #{seq}: give --on or --set")
+                raise UserError(f"the correction changes nothing in fact #{corrections.number(seq)}: give --on or --set")
             kept = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
             data = {"replaces": seq, "fields": kept, "was": was, "reason": why}
-            kind, day, what = corrections.CORRECTED, event.on, f"corrected fact #{seq} ({fact.kind})"
+            kind, day, what = corrections.CORRECTED, event.on, f"corrected fact #{corrections.number(seq)} ({fact.kind})"
         row = DossierEvent(dossier_id=current.dossier.id, seq=len(current.events), kind=kind, on=day,
                            data=json.dumps(data, sort_keys=True, default=str), recorded_by=by, source=source,
                            idempotency_key=idempotency_key)
@@ -258,10 +258,10 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
         try:
             evaluation = evaluated(stored)
         except rules.InvalidEvent as exc:
-            raise UserError(f"the law cannot follow this correction of #{seq}: {exc.reason}") from None
+            raise UserError(f"the law cannot follow this correction of #{corrections.number(seq)}: {exc.reason}") from None
         db.add(row)
         db.add(AuditEntry(actor=by, action="event.corrected", dossier_reference=current.dossier.reference,
-                          detail=f"{what} (#{row.seq})"))  # the reason is free text: the log only
+                          detail=f"{what} (#{corrections.number(row.seq)})"))  # the reason is free text: the log only
         try:
             plan_error = sync_deadlines(db, current.dossier, evaluation)
             projections.touch(db, current.dossier, plan_error=plan_error)
