@@ -75,6 +75,29 @@ def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", h
             out.print(f"{role}: {escape(value or '-')}")
 
 
+@dossier_app.command("list")
+def dossier_list(stage: Optional[str] = typer.Option(None, "--stage", help="only dossiers in this stage, e.g. "
+                                                      "inadmissible (the codes of `dossier show`)"),
+                 caseworker: Optional[str] = typer.Option(None, "--caseworker",
+                                                          help="only this caseworker's dossiers (e-mail; audited)"),
+                 as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Every dossier: stage, next act-by date, overdue ones first."""
+    import rules
+    from medstay.cli import views
+    from medstay.record import contacts, dossiers
+
+    if stage is not None and stage.strip() not in rules.STAGES:
+        raise UserError(f"--stage must be one of {', '.join(rules.STAGES)}, not {stage[:40]!r}")
+    if caseworker is not None:
+        caseworker = contacts.email(caseworker, "--caseworker address")
+    day = date.today()
+    rows = dossiers.listing(today=day, stage=stage.strip() if stage else None, caseworker=caseworker)
+    if as_json:
+        emit_json([views.listed_json(r) for r in rows])
+    else:
+        views.print_listing(out, rows, day)
+
+
 @event_app.command("record")
 def event_record(
     reference: str = typer.Argument(..., help="dossier reference"),
@@ -363,15 +386,20 @@ def _notification_json(n, ref) -> dict:
 
 
 def _print_notifications(rows, title: str) -> None:
+    """One row per notification, readable at 80 columns: the dates and the reference are never
+    cut, the rest folds."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title)
-    for column in ("due (UTC)", "dossier", "what", "to", "by", "status", "attempts", "note"):
-        table.add_column(column, no_wrap=column in ("due (UTC)", "dossier"), overflow="fold")
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("due (UTC)", no_wrap=True)
+    table.add_column("dossier", no_wrap=True)
+    for column in ("reminder", "to", "status", "note"):
+        table.add_column(column, overflow="fold", ratio=2 if column in ("reminder", "note") else 1)
     for n, ref in rows:
-        status = n.status + (" (late)" if n.late else "")
+        status = n.status + (" (late)" if n.late else "") + (f", {n.attempts} tries" if n.attempts > 1 else "")
         table.add_row(n.due_at.strftime("%Y-%m-%d\n%H:%M"), ref or "-", f"{n.deadline_kind or n.purpose} {n.offset or ''}",
-                      n.role, n.channel, status, str(n.attempts), escape(n.note or ""))
+                      f"{n.role} {n.channel}", status, escape(n.note or ""))
     out.print(table)
 
 

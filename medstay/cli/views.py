@@ -36,7 +36,7 @@ def print_why(console: Console, deadlines) -> None:
     """Each deadline's computation, step by step (why it falls on that day)."""
     for d in deadlines:
         if getattr(d, "steps", None):
-            console.print(f"[bold]{escape(labels.DEADLINES.get(d.kind, d.kind))}[/]: {escape(d.why)}")
+            console.print(f"[bold]{escape(labels.DEADLINES.get(d.kind, d.kind))}[/]: {escape(d.why)}", soft_wrap=False)
 
 
 def print_evaluation(console: Console, result) -> None:
@@ -45,9 +45,9 @@ def print_evaluation(console: Console, result) -> None:
         console.print(deadlines_table(result.deadlines))
         print_why(console, result.deadlines)
     for w in result.warnings:
-        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})", soft_wrap=False)
     if result.allowed:
-        console.print(f"[dim]Next facts allowed: {', '.join(result.allowed)}[/]")
+        console.print(f"[dim]Next facts allowed: {', '.join(result.allowed)}[/]", soft_wrap=False)
 
 
 def _entries(current) -> list[dict]:
@@ -108,7 +108,7 @@ def before_after(before, after) -> Table | str:
 def print_dossier(console: Console, current, today, why: bool = False) -> None:
     ev = current.evaluation
     console.print(f"[bold]{current.dossier.reference}[/] ({current.dossier.language}) — "
-                  f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])")
+                  f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])", soft_wrap=False)
     timeline = Table(title="Timeline")
     for column in ("#", "date", "fact", "details", "recorded by"):
         timeline.add_column(column, no_wrap=column in ("#", "date"), overflow="fold")
@@ -138,9 +138,9 @@ def print_dossier(console: Console, current, today, why: bool = False) -> None:
         if why:
             print_why(console, [d for d in ev.deadlines if d.is_open] or ev.deadlines)
     for w in ev.warnings:
-        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})", soft_wrap=False)
     if ev.allowed:
-        console.print(f"[dim]Next facts allowed: {', '.join(ev.allowed)}[/]")
+        console.print(f"[dim]Next facts allowed: {', '.join(ev.allowed)}[/]", soft_wrap=False)
 
 
 def upcoming_json(row) -> dict:
@@ -148,20 +148,28 @@ def upcoming_json(row) -> dict:
 
 
 def print_upcoming(console: Console, rows, today) -> None:
+    """Every open deadline, readable at 80 columns: dates and references never cut, the legal
+    basis under the deadline's words, the stage with its own date."""
+    from rich import box
+
     if not rows:
         console.print("No open deadline.")
         return
-    table = Table(title=f"Open deadlines on {labels.belgian(today)}")
+    due: dict[str, dict] = {}
+    for r in rows:
+        due.setdefault(r.reference, {})[r.deadline.kind] = r.deadline.due
+    table = Table(title=f"Open deadlines on {labels.belgian(today)}", box=box.SIMPLE_HEAD)
     for column in ("act by", "due", "dossier"):  # never cut a date or a reference
         table.add_column(column, no_wrap=True)
-    for column in ("deadline", "stage", "legal basis"):
-        table.add_column(column, overflow="fold")
+    for column in ("deadline", "stage"):
+        table.add_column(column, overflow="fold", ratio=1)
     for r in rows:
         act_by = labels.belgian(r.deadline.act_by)
         if r.overdue:
-            act_by = f"[bold red]{act_by} OVERDUE[/]"
-        table.add_row(act_by, labels.belgian(r.deadline.due), r.reference, labels.DEADLINES.get(r.deadline.kind),
-                      r.stage, r.deadline.basis)
+            act_by = f"{act_by}\n[bold red]OVERDUE {(today - r.deadline.due).days} d[/]"
+        table.add_row(act_by, labels.belgian(r.deadline.due), r.reference,
+                      f"{labels.DEADLINES.get(r.deadline.kind)}\n[dim]{escape(r.deadline.basis)}[/]",
+                      labels.stage_on(r.stage, due[r.reference]))
     console.print(table)
 
 
@@ -199,3 +207,32 @@ def print_status(console: Console, prefect_problem, beat, alive: bool, total: in
     for w in rows:
         if w.plan_error:
             console.print(f"{w.reference}: reminders not planned: {escape(w.plan_error)} (retried; the facts are recorded)")
+
+
+def listed_json(row) -> dict:
+    nxt = row.next
+    return {"reference": row.reference, "stage": row.stage, "stage_label": labels.stage_on(row.stage, row.due),
+            "next": deadline_dict(nxt) if nxt else None, "overdue": row.overdue_days is not None,
+            "overdue_days": row.overdue_days}
+
+
+def print_listing(console: Console, rows, today) -> None:
+    """`dossier list`: one line per dossier, readable at 80 columns (text folds, dates and
+    references are never cut)."""
+    if not rows:
+        console.print("No dossier.")
+        return
+    table = Table(title=f"Dossiers on {labels.belgian(today)}", pad_edge=False)
+    table.add_column("dossier", no_wrap=True)
+    table.add_column("stage", overflow="fold", ratio=1)
+    table.add_column("next act by", no_wrap=True)
+    table.add_column("deadline", overflow="fold", ratio=1)
+    for r in rows:
+        act_by = labels.belgian(r.next.act_by) if r.next else "—"
+        if r.overdue_days is not None:
+            act_by = f"{act_by}\n[bold red]OVERDUE {r.overdue_days} d[/]"
+        table.add_row(r.reference, labels.stage_on(r.stage, r.due), act_by,
+                      labels.DEADLINES.get(r.next.kind, r.next.kind) if r.next else "")
+    console.print(table)
+    overdue = sum(r.overdue_days is not None for r in rows)
+    console.print(f"{len(rows)} dossier(s), {overdue} overdue.")

@@ -326,6 +326,47 @@ def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
     return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))
 
 
+@dataclass
+class Listed:
+    """One dossier in `medstay dossier list`: its stage and its soonest open deadline."""
+
+    reference: str
+    stage: str
+    next: Deadline | None
+    overdue_days: int | None  # days since the due date of an overdue deadline (the soonest one's)
+    due: dict  # each open deadline's due date by kind (the stage's own date among them)
+
+
+def listing(*, today: date, stage: str | None = None, caseworker: str | None = None,
+            by: str | None = None) -> list[Listed]:
+    """Every dossier with its stage and next act-by date, the overdue ones first. `caseworker`
+    (an e-mail address) is compared with the encrypted addresses in memory: the read is audited,
+    and no address is written anywhere."""
+    migrate()
+    with session() as db:
+        query = select(Dossier).order_by(Dossier.reference)
+        if stage is not None:
+            query = query.where(Dossier.stage == stage)
+        found = list(db.exec(query))
+        if caseworker is not None:
+            wanted = caseworker.strip().lower()
+            found = [d for d in found if (d.caseworker_email or "").lower() == wanted]
+            db.add(AuditEntry(actor=actor(by), action="contact.read", detail="dossier list --caseworker"))
+            db.commit()
+        soonest: dict[int, Deadline] = {}
+        due: dict[int, dict] = {}
+        for d, _, _ in db.exec(open_deadlines(dossier_ids=[x.id for x in found])):
+            soonest.setdefault(d.dossier_id, d)  # rows come soonest act-by first
+            due.setdefault(d.dossier_id, {})[d.kind] = d.due
+        db.expunge_all()
+    rows = [Listed(d.reference, d.stage, soonest.get(d.id),
+                   (today - soonest[d.id].due).days if d.id in soonest and soonest[d.id].due < today else None,
+                   due.get(d.id, {}))
+            for d in found]
+    far = date.max
+    return sorted(rows, key=lambda r: (r.overdue_days is None, r.next.act_by if r.next else far, r.reference))
+
+
 def resync(reference: str) -> DossierView:
     """Re-evaluate the stored log and refresh stage and deadlines (idempotent: after a
     change in the rules' parameters, the materialised answer follows)."""
