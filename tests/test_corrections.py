@@ -87,7 +87,7 @@ def test_a_reminder_sent_for_a_date_that_moved_is_followed_by_a_date_changed_not
     assert "1 sent" in cli("reminders", "run", "--local", "--now", "2026-11-26T09:20").out
     first, notice = smtp.box.to("a@example.org")
     assert "16 december 2026" in text(first) and "16-12-2026" in first["Subject"]
-    assert notice["Subject"].startswith("Datum gewijzigd: beroep bij RvV uiterlijk op 07-12-2026")
+    assert notice["Subject"].startswith("Datum gewijzigd: reageren op de beslissing uiterlijk op 07-12-2026")
     assert "9TER" not in notice["Subject"]
     rows = json.loads(cli("reminders", "list", REF, "--json").out)
     assert [r["status"] for r in rows if r["purpose"] == "notice"] == ["sent"]

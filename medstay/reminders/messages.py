@@ -51,6 +51,10 @@ def _written(day: date, pattern: str, locale: str) -> str:
     return format_date(day, format=pattern, locale=locale)
 
 
+# A fixed date (an appointment) is "on", not "by … at the latest".
+FIXED = ("appointment",)
+
+
 def reminder(*, language: str, reference: str, kind: str, due: date, act_by: date, channel: str,
              for_applicant: bool, late: bool, helpline: str | dict | None, repeat: bool = False) -> Message:
     """`repeat`: a second copy of a delivery that could not be confirmed, saying so. The
@@ -58,7 +62,7 @@ def reminder(*, language: str, reference: str, kind: str, due: date, act_by: dat
     words = phrases()[language]
     context = {
         "reference": reference, "what": words[kind]["what"], "short": words[kind]["short"],
-        "due": due, "act_by": act_by, "late": late, "helpline": helpline_line(helpline, language), "for_applicant": for_applicant,
+        "fixed": kind in FIXED, "due": due, "act_by": act_by, "late": late, "helpline": helpline_line(helpline, language), "for_applicant": for_applicant,
         "act_by_long": _written(act_by, "full", words["locale"]),
         "due_long": _written(due, "full", words["locale"]),
         "act_by_short": numeric_date(act_by, language),
@@ -73,7 +77,7 @@ def date_changed(*, language: str, reference: str, kind: str, due: date, act_by:
                  for_applicant: bool, late: bool, helpline, repeat: bool = False) -> Message:
     """After a correction moved a date an earlier reminder gave: the new date, in one line."""
     words = phrases()[language]
-    line = words["changed"].format(short=words[kind]["short"], date=numeric_date(act_by, language))
+    line = words["changed_fixed" if kind in FIXED else "changed"].format(short=words[kind]["short"], date=numeric_date(act_by, language))
     if repeat:
         line += " " + words["repeat"]["short"]
     if channel == "sms":
