@@ -334,7 +334,10 @@ def stage_tags(existing: list[str], stage: str) -> list[str]:
 
 def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_run_id: UUID) -> None:
     """The dossier's timeline and deadlines as a Prefect artifact (procedural dates only)."""
-    lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", "| # | date | fact |", "|---|---|---|"]
+    from tasks.board import PATH as BOARD
+
+    lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", f"[Deadlines board: every dossier]({BOARD})",
+             "", "| # | date | fact |", "|---|---|---|"]
     entries = getattr(evaluation, "entries", None) or [e.index for e in evaluation.events]
     lines += [f"| {n + 1} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
     for c in getattr(evaluation, "corrections", []):  # struck through, with the reason (no free text of the fact)

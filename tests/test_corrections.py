@@ -107,10 +107,26 @@ def test_the_board_lists_every_open_deadline_overdue_first_with_stage_and_act_by
             assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
     page = board.markdown(date(2026, 12, 10))
     rows = [line for line in page.splitlines() if line.startswith("| ") and "9TER" in line]
-    assert rows[0].startswith("| 30/11/2026 | **OVERDUE** | 9TER-2026-000612 | Preparing")  # certificate: 1 Sep + 3 m − 1
-    assert "| 16/12/2026 | this week | 9TER-2026-000611 | Inadmissible (irrecevable) | Lodge an appeal at the CCE" \
+    assert rows[0].startswith("| 30/11/2026 **OVERDUE** | 9TER-2026-000612 | Preparing")  # certificate: 1 Sep + 3 m − 1
+    assert "| 16/12/2026 this week | 9TER-2026-000611 | Inadmissible (irrecevable) | Lodge an appeal at the CCE" \
         in rows[1]
     assert "1 overdue" in page and "9ter" not in page.replace("9TER-", "")
+    assert all(line.count("|") == 5 for line in page.splitlines() if line.startswith("|"))  # four columns: 1366 px
+
+
+def test_the_board_shows_a_stage_with_its_date(cli, home):
+    from datetime import date
+
+    from tasks import board
+
+    ref = "9TER-2026-000613"
+    assert cli("dossier", "register", ref, "--language", "fr").code == 0
+    for kind, on, *sets in (("application_sent", "2026-09-10"), ("declared_admissible", "2026-10-01"),
+                            ("convocation_received", "2026-11-10", "appointment=2026-12-15")):
+        assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    page = board.markdown(date(2026, 12, 10))
+    assert f"| {ref} | Convocation – appointment on 15/12/2026 | Attend the OE physician's appointment |" in page
+    assert board.PATH == "/artifacts/key/deadlines-board"
 
 
 def test_badges_name_the_next_act_by_date(cli, home):
