@@ -50,5 +50,7 @@ def publish(client, today: date) -> None:
     """Replace the board's artifact (a new version under the same key)."""
     from prefect.client.schemas.actions import ArtifactCreate
 
-    client.create_artifact(ArtifactCreate(key=KEY, type="markdown", data=markdown(today),
-                                          description="Every open deadline, overdue first, soonest act-by next"))
+    page = markdown(today)
+    # The page is the description too: Prefect's UI shows a key's description on top of its
+    # page (PATH), which lists the versions by hex id; so the stable link opens the board itself.
+    client.create_artifact(ArtifactCreate(key=KEY, type="markdown", data=page, description=page))
