@@ -98,6 +98,7 @@ def environment(port: int) -> dict:
     auth = prefect_env.auth_string()
     return dict(os.environ, PREFECT_API_URL=api, PREFECT_UI_API_URL=api, PREFECT_SERVER_API_HOST="127.0.0.1",
                 PREFECT_SERVER_API_PORT=str(port), PWD=str(prefect_env.PROJECT_DIR),
+                PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT="false",  # no "Prefect Cloud" toast or banner
                 # Basic auth: the server checks it; the worker, projector, CLI and flows send it.
                 PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth,
                 # The embedded SQLite answers "database is locked" (500) under bursts: retry.
@@ -185,6 +186,7 @@ def up(port: int, demo: bool) -> None:
         stack.start("projector", [str(bin_dir / "medstay"), "projector"])
         _load(demo)
         print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
+              f"Deadlines board: http://127.0.0.1:{port}/artifacts/key/deadlines-board\n"
               f"UI login (basic auth): the line in {prefect_env.prefect_home() / 'ui-login'}", flush=True)
         while True:
             time.sleep(1)

@@ -3,6 +3,8 @@ their one declaration (`rules/declared/`)."""
 
 from __future__ import annotations
 
+import re
+
 from rules import declarations
 
 def office_language() -> str:
@@ -92,3 +94,27 @@ def _latest(evaluation, kind):
 def _latest_due(evaluation, kind):
     found = _latest(evaluation, kind)
     return found.due if found else None
+
+
+def stage_on(stage: str, due: dict) -> str:
+    """A stage's words with its own date, from stored deadlines (`due`: kind → due date) when no
+    evaluation is at hand: "Convocation – appointment on 15/12/2026"."""
+    kind = _IN_TEMPLATE.get(stage)
+    day = due.get(kind) if kind else None
+    text = stage_name(stage) if stage in declarations.stages() else stage
+    if "{" not in text:
+        return text
+    if day:
+        return text.format_map(_Every(belgian(day)))
+    return re.sub(r"\s*(?:–[^–]*|\([^(]*)\{\w+\}\)?$", "", text)  # "Convocation", never "… on" without its date
+
+
+class _Every(dict):
+    """Every placeholder of a stage's words is its one date."""
+
+    def __init__(self, value: str):
+        super().__init__()
+        self.value = value
+
+    def __missing__(self, key):
+        return self.value

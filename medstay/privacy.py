@@ -98,7 +98,7 @@ def export(*, reference: str, by: str | None = None) -> dict:
             "created_at": _iso(dossier.created_at),
             "purged_at": _iso(dossier.purged_at),
             "contact": contact,
-            "events": [{"seq": e.seq, "kind": e.kind, "on": e.on.isoformat(), "fields": json.loads(e.data),
+            "events": [{"number": e.seq + 1, "kind": e.kind, "on": e.on.isoformat(), "fields": json.loads(e.data),
                         "recorded_by": e.recorded_by, "recorded_at": _iso(e.recorded_at), "source": e.source}
                        for e in events],
             "deadlines": [deadline_dict(d) for d in deadlines],

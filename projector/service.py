@@ -53,6 +53,7 @@ BROKEN = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED, StateType.CA
 BUSY = {StateType.PENDING, StateType.RUNNING}
 RETRIED = {StateType.FAILED, StateType.CRASHED}  # executed again by the periodic check
 THREADS = 3  # flows executing at once (one at a time per dossier)
+BOARD_SECONDS = 30  # the deadlines board is published at most this often, after facts were projected
 
 
 class Projector:
@@ -67,6 +68,7 @@ class Projector:
         self.last_beat = 0.0
         self.last_stuck_check = 0.0
         self.last_pool_poll = 0.0
+        self.board_due, self.last_board = True, 0.0  # published once at start, then after new facts
 
     # -- the loop ------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -88,7 +90,7 @@ class Projector:
         """One pass over the three sources; how much work was found."""
         self._beat()
         found = 0
-        for source in (self._resumes, self._record, self._stuck):
+        for source in (self._resumes, self._record, self._stuck, self._board):
             try:
                 found += source(client)
             except Exception as exc:  # noqa: BLE001 - Prefect or the database away: log, retry next pass
@@ -116,6 +118,9 @@ class Projector:
         if time.monotonic() - self.last_pool_poll > 10:
             self.last_pool_poll = time.monotonic()
             client.get_scheduled_flow_runs_for_work_pool(DOSSIER_POOL, scheduled_before=datetime.now(timezone.utc))
+            # A worker's heartbeat too: the UI shows the pool served (not a red dot) while we run.
+            client.send_worker_heartbeat(DOSSIER_POOL, f"projector-{socket.gethostname()}",
+                                         heartbeat_interval_seconds=30)
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
             type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[self.deployment_id])), limit=100)
@@ -124,12 +129,27 @@ class Projector:
             started += self._submit((run.parameters or {}).get("reference"), self._execute, run.id)
         return started
 
+    # -- 4. The deadlines board --------------------------------------------------------------------
+    def _board(self, client) -> int:
+        """Publish the board after new facts, at most every BOARD_SECONDS (debounced): a fact's
+        deadlines are on the board within that time, whatever door recorded it."""
+        if not self.board_due or time.monotonic() - self.last_board < BOARD_SECONDS:
+            return 0
+        from zoneinfo import ZoneInfo
+
+        from tasks import board
+
+        self.board_due, self.last_board = False, time.monotonic()
+        board.publish(client, datetime.now(ZoneInfo("Europe/Brussels")).date())
+        return 0
+
     # -- 2. Facts from the record --------------------------------------------------------------
     def _record(self, client) -> int:
         started = time.monotonic()
         due = [d for d in projections.due() if d.reference not in self.busy]
         if not due:
             return 0
+        self.board_due = True
         runs = _read_runs(client, [d.flow_run_id for d in due if d.flow_run_id])
         new: list[tuple[creation.NewRun, int]] = []
         for item in due:

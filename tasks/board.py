@@ -14,6 +14,9 @@ from medstay.record import dossiers
 from models import Dossier, session
 
 KEY = "deadlines-board"
+# The board's stable address in Prefect's UI (the latest version under its key): one click from
+# every dossier's artifact, and printed by `medstay up`.
+PATH = f"/artifacts/key/{KEY}"
 
 
 def markdown(today: date) -> str:
@@ -22,17 +25,24 @@ def markdown(today: date) -> str:
         runs = dict(db.exec(select(Dossier.reference, Dossier.flow_run_id)).all())
     week = today + timedelta(days=7)
     overdue = [r for r in rows if r.deadline.act_by < today]
+    due: dict[str, dict] = {}
+    for r in rows:
+        due.setdefault(r.reference, {})[r.deadline.kind] = r.deadline.due
     lines = [f"**Open deadlines on {labels.belgian(today)}**: {len(rows)} in all, {len(overdue)} overdue, "
              f"{sum(1 for r in rows if today <= r.deadline.act_by <= week)} to act on within 7 days.", "",
-             "| act by | | dossier | stage | deadline | legal date |", "|---|---|---|---|---|---|"]
+             # Four columns, so that it reads at 1366 px without cutting: the legal date (when it
+             # differs) goes under the act-by date, the stage with its own date.
+             "| act by | dossier | stage | deadline |", "|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r.deadline.act_by >= today, r.deadline.act_by, r.reference)):
         d = r.deadline
         flag = "**OVERDUE**" if d.act_by < today else ("this week" if d.act_by <= week else "")
+        when = " ".join(p for p in (labels.belgian(d.act_by), flag,
+                                    f"(legal date {labels.belgian(d.due)})" if d.due != d.act_by else "") if p)
         ref = f"[{r.reference}](/runs/flow-run/{runs[r.reference]})" if runs.get(r.reference) else r.reference
-        lines.append(f"| {labels.belgian(d.act_by)} | {flag} | {ref} | {labels.stage_name(r.stage).split(' {')[0]} | "
-                     f"{labels.deadline(d.kind)} | {labels.belgian(d.due)} |")
+        lines.append(f"| {when} | {ref} | {labels.stage_on(r.stage, due[r.reference])} | "
+                     f"{labels.deadline(d.kind)} |")
     if not rows:
-        lines.append("| | | nothing open | | | |")
+        lines.append("| | nothing open | | |")
     return "\n".join(lines)
 
 
@@ -40,5 +50,7 @@ def publish(client, today: date) -> None:
     """Replace the board's artifact (a new version under the same key)."""
     from prefect.client.schemas.actions import ArtifactCreate
 
-    client.create_artifact(ArtifactCreate(key=KEY, type="markdown", data=markdown(today),
-                                          description="Every open deadline, overdue first, soonest act-by next"))
+    page = markdown(today)
+    # The page is the description too: Prefect's UI shows a key's description on top of its
+    # page (PATH), which lists the versions by hex id; so the stable link opens the board itself.
+    client.create_artifact(ArtifactCreate(key=KEY, type="markdown", data=page, description=page))

@@ -132,7 +132,7 @@ def _correction_form(evaluation: rules.Evaluation):
 
 
 def _entry_label(seq: int, event) -> str:
-    return f"#{seq} {event.kind} {labels.belgian(event.on)}"
+    return f"#{seq + 1} {event.kind} {labels.belgian(event.on)}"  # people count from #1; the log from 0
 
 
 def _no_null_switch(schema: dict) -> None:
@@ -213,7 +213,7 @@ def _record_correction(reference: str, fact: dict, by: str, idempotency_key: str
     if not withdraw and not fact.get("on"):
         return "to change a fact's date, give the right date (or choose \"withdraw it\")"
     try:
-        dossiers.amend(reference=reference, seq=int(number[1]), on=None if withdraw else _day(fact["on"]),
+        dossiers.amend(reference=reference, seq=int(number[1]) - 1, on=None if withdraw else _day(fact["on"]),
                        withdraw=withdraw, reason=fact["reason"], by=by, source="ui", idempotency_key=idempotency_key)
     except UserError as exc:
         return str(exc)
@@ -346,12 +346,15 @@ def stage_tags(existing: list[str], stage: str) -> list[str]:
 
 def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_run_id: UUID) -> None:
     """The dossier's timeline and deadlines as a Prefect artifact (procedural dates only)."""
-    lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", "| # | date | fact |", "|---|---|---|"]
+    from tasks.board import PATH as BOARD
+
+    lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", f"[Deadlines board: every dossier]({BOARD})",
+             "", "| # | date | fact |", "|---|---|---|"]
     entries = getattr(evaluation, "entries", None) or [e.index for e in evaluation.events]
-    lines += [f"| {n} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
+    lines += [f"| {n + 1} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
     for c in getattr(evaluation, "corrections", []):  # struck through, with the reason (no free text of the fact)
         on = labels.belgian(date.fromisoformat(c["on"]))
-        lines.append(f"| ~~entry {c['seq']}~~ | ~~{on}~~ | ~~{c['kind']}~~ {c['how']} by entry {c['by']} |")
+        lines.append(f"| ~~entry {c['seq'] + 1}~~ | ~~{on}~~ | ~~{c['kind']}~~ {c['how']} by entry {c['by'] + 1} |")
     lines += ["", *_moved_lines(evaluation)]
     lines += ["| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
     for d in evaluation.deadlines:

@@ -49,7 +49,7 @@ def test_a_dossier_moves_through_its_stages_and_shows_its_deadlines(registered, 
                               "day 30 (art. 39/57 §1) = Sun 28/02/2027, a Sunday", "rolled forward to Mon 01/03/2027",
                               "act by Mon 01/03/2027"]}
     why = cli("dossier", "show", REF, "--why").out
-    assert "decision handed over Fri 29/01/2027 → day 1 = the day after: Sat 30/01/2027 →" in why.replace("\n", " ")
+    assert "decision handed over Fri 29/01/2027 → day 1 = the day after: Sat 30/01/2027 →" in " ".join(why.split())  # word-wrapped at the width
     assert "appeal_lodged" in shown["allowed_next"]
     # no contact detail in the procedural view
     assert "applicant@example.org" not in json.dumps(shown) and "+32470123456" not in json.dumps(shown)
@@ -123,14 +123,15 @@ def test_rules_evaluate_prints_the_spec_json_and_errors(tmp_path, cli):
          "why": ["certificate dated Sun 01/10/2028",
                  "+ 3 months − 1 day = Sun 31/12/2028 (art. 9ter §1 al. 4; never rolled forward)",
                  "Sun 31/12/2028 is a Sunday: act by the working day before, Fri 29/12/2028"]}]}
-    assert "act by the working day before, Fri 29/12/2028" in cli("rules", "evaluate", str(good)).out
+    assert "act by the working day before, Fri 29/12/2028" in " ".join(cli("rules", "evaluate", str(good)).out.split())
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"events": [{"kind": "certificate_issued", "on": "2028-10-01"},
                                           {"kind": "declared_admissible", "on": "2028-10-02"}]}))
     r = cli("rules", "evaluate", str(bad), "--json")
     assert r.code == 1
-    assert json.loads(r.out) == {"errors": [{"event": 1, "message": "declared_admissible cannot follow the stage "
-                                                                   "preparing"}]}
+    assert json.loads(r.out) == {"errors": [{"event": 2, "message": "declared_admissible cannot follow the stage "
+                                                                   "preparing"}]}  # the 2nd fact, as people count
+    assert "Invalid event #2" in cli("rules", "evaluate", str(bad)).err
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     r = cli("rules", "evaluate", str(broken), "--json")
@@ -179,8 +180,7 @@ def test_help_has_no_type_placeholders_and_tables_fit_80_columns(cli, registered
         assert cli("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
     for args in (("deadlines",), ("dossier", "show", REF), ("reminders", "list")):
         shown = cli(*args).out
-        table = [line for line in shown.splitlines() if line[:1] in "┏┃┡│└"]
-        assert table and all(len(line) <= 80 for line in table), shown
+        assert all(len(line) <= 80 for line in shown.splitlines()), shown
         assert "…" not in shown, shown  # wrapped, never cut
     assert "16/12/2026" in cli("deadlines").out
 
@@ -200,3 +200,52 @@ def test_recording_a_fact_with_a_key_file_never_imports_prefect(tmp_path):
                   "--email", "a@example.org").returncode == 0
     done = _probe(home, "event", "record", "9TER-2026-000951", "certificate_issued", "--on", "2026-10-01")
     assert "Recorded certificate_issued" in done.stdout and done.stdout.rstrip().endswith("LOADED False"), done
+
+
+def test_dossier_list_and_every_table_fit_80_columns_as_a_user_runs_them(tmp_path):
+    """`medstay dossier list` (stage with its date, next act-by, overdue; --stage, --caseworker,
+    --json) and the tables of `reminders list`, `deadlines`, `dossier show`: no line over 80
+    columns, and no reference or date cut."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parent.parent / "docs" / "samples"
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MEDSTAY_HOME": str(tmp_path / "home"), "COLUMNS": "80"}
+
+    def medstay(*args) -> subprocess.CompletedProcess:
+        return subprocess.run([str(Path(sys.executable).parent / "medstay"), *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    assert medstay("dossier", "import", str(samples / "dossiers.csv"), "--facts", str(samples / "facts.csv")).returncode == 0
+    assert medstay("dossier", "register", REF, "--language", "fr", "--caseworker-email", "cw@example.org").returncode == 0
+    assert medstay("event", "record", REF, "certificate_issued", "--on", "2026-01-05").returncode == 0  # overdue
+    listed = medstay("dossier", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[4].startswith(("│" + REF, "┃" + REF, REF)) or REF in lines[4]  # overdue first
+    assert "OVERDUE" in listed.stdout and "15/12/2026" in listed.stdout
+    assert "4 dossier(s), 1 overdue." in listed.stdout
+    as_json = json.loads(medstay("dossier", "list", "--json").stdout)
+    assert [r["reference"] for r in as_json][0] == REF and as_json[0]["overdue"] and as_json[0]["overdue_days"] > 0
+    assert as_json[0]["next"]["kind"] == "certificate_validity"
+    assert {r["reference"]: r["stage_label"] for r in as_json}["9TER-2026-100001"] == \
+        "Convocation – appointment on 15/12/2026"  # the stage with its date
+    mine = json.loads(medstay("dossier", "list", "--caseworker", "CW@example.org", "--json").stdout)
+    assert sorted(r["reference"] for r in mine) == [REF, "9TER-2026-100001", "9TER-2026-100002"]
+    staged = json.loads(medstay("dossier", "list", "--stage", "inadmissible", "--json").stdout)
+    assert [r["reference"] for r in staged] == ["9TER-2026-100002"]
+    bad = medstay("dossier", "list", "--stage", "lost")
+    assert bad.returncode == 2 and "--stage must be one of" in bad.stderr and "Traceback" not in bad.stderr
+    assert "cw@example.org" not in medstay("audit").stdout  # the filter's read is audited, its address never written
+    for args in (("dossier", "list"), ("reminders", "list"), ("deadlines",), ("dossier", "show", REF, "--why"),
+                 ("dossier", "show", "9TER-2026-100001")):
+        shown = medstay(*args).stdout
+        assert shown and all(len(line) <= 80 for line in shown.splitlines()), (args, shown)
+        assert "…" not in shown, shown  # folded, never cut
+        whole = " ".join(shown.split())
+        for ref in re.findall(r"9TER-\d{4}-\d{6}", " ".join(shown.split())):
+            assert len(ref) == 16
+        assert re.search(r"\b\d\d/\d\d/\d{4}\b|\d{4}-\d\d-\d\d", whole), (args, shown)

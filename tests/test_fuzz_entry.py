@@ -270,7 +270,7 @@ def test_rules_evaluate_list_kind_gets_a_clean_error(tmp_path, cli):
     path.write_text("events:\n  - {kind: [a], on: 2026-01-01}\n")
     r = run(cli, "rules", "evaluate", str(path), "--json")
     assert_clean(r, path)
-    assert r.code == 1 and json.loads(r.out)["errors"][0]["event"] == 0
+    assert r.code == 1 and json.loads(r.out)["errors"][0]["event"] == 1  # the first fact, as people count
 
 
 def test_set_cannot_replace_the_kind_or_the_date(home, cli):

@@ -45,7 +45,60 @@ def test_the_sample_files_import_with_their_stages_deadlines_and_reminders(home,
     assert reminders and {r["status"] for r in reminders} == {"pending"}
 
     again = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(SAMPLES / "facts.csv"), "--json")
-    assert json.loads(again.out) == {"imported": [], "skipped": sorted(shown), "facts": 0}
+    assert json.loads(again.out) == {"imported": [], "skipped": sorted(shown), "facts": 0, "extended": []}
+
+
+def test_the_history_of_dossiers_registered_earlier_is_added_as_the_readme_does_it(home, cli):
+    """The README's order: the dossiers first, then the same file with their facts."""
+    first = cli("dossier", "import", str(SAMPLES / "dossiers.csv"))
+    assert first.code == 0 and "Imported 3 dossier(s) with 0 fact(s)" in first.out
+    then = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(SAMPLES / "facts.csv"))
+    assert then.code == 0, then.err
+    assert "Imported 0 dossier(s) with 13 fact(s) (with the history of 3 registered earlier)" in " ".join(then.out.split())
+    assert "event correct" not in then.out + then.err
+    shown = json.loads(cli("dossier", "show", "9TER-2026-100002", "--json").out)
+    assert shown["stage"] == "inadmissible" and [e["number"] for e in shown["events"]] == [1, 2, 3]
+    assert [d["act_by"] for d in shown["deadlines"] if d["kind"] == "appeal"] == ["2026-12-28"]
+    assert json.loads(cli("reminders", "list", "9TER-2026-100002", "--json").out)  # planned as `event record` would
+    again = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(SAMPLES / "facts.csv"), "--json")
+    assert json.loads(again.out)["skipped"] == ["9TER-2026-100001", "9TER-2026-100002", "9TER-2026-100003"]
+
+
+def test_a_facts_file_may_hold_only_what_follows_the_recorded_facts(home, cli, tmp_path):
+    ref = "9TER-2026-100002"
+    dossiers = tmp_path / "d.csv"
+    dossiers.write_text(f"reference,language,phone,caseworker_email\n{ref},nl,+32470000002,cw@example.org\n")
+    assert cli("dossier", "import", str(dossiers)).code == 0
+    assert cli("event", "record", ref, "application_sent", "--on", "2026-06-02").code == 0
+    later = _facts(tmp_path / "later.csv", [f"{ref},declared_inadmissible,2026-10-20",
+                                            f"{ref},decision_notified,2026-11-23,mode=registered_mail"])
+    done = cli("dossier", "import", str(dossiers), "--facts", str(later), "--json")
+    assert done.code == 0 and json.loads(done.out) == {"imported": [], "skipped": [], "facts": 2, "extended": [ref]}
+    shown = json.loads(cli("dossier", "show", ref, "--json").out)
+    assert [(e["number"], e["kind"], e["source"]) for e in shown["events"]] == [
+        (1, "application_sent", "cli"), (2, "declared_inadmissible", "import"), (3, "decision_notified", "import")]
+
+
+def test_facts_the_recorded_history_refuses_import_nothing(home, cli, tmp_path):
+    ref = "9TER-2026-100002"
+    dossiers = tmp_path / "d.csv"
+    dossiers.write_text(f"reference,language\n{ref},nl\n9TER-2026-100009,fr\n")
+    assert cli("dossier", "import", str(dossiers)).code == 0
+    assert cli("event", "record", ref, "application_sent", "--on", "2026-09-02").code == 0
+    dossiers.write_text(f"reference,language\n{ref},nl\n9TER-2026-100009,fr\n9TER-2026-100010,de\n")
+    before = db_digest(home)
+    early = _facts(tmp_path / "early.csv", [f"{ref},declared_admissible,2026-08-01",
+                                            "9TER-2026-100009,application_sent,2026-08-01"])
+    refused = cli("dossier", "import", str(dossiers), "--facts", str(early), "--json")
+    assert refused.code == 2, refused.out
+    [mistake] = json.loads(refused.out)["mistakes"]
+    assert mistake["line"] == "early.csv 2" and "after the 1 fact(s) recorded" in mistake["reason"]
+    assert db_digest(home) == before  # neither the good dossier's facts nor the new dossier
+    other = tmp_path / "other.csv"
+    other.write_text(f"reference,language\n{ref},fr\n")
+    says = cli("dossier", "import", str(other)).err
+    assert "already exists with other details" in " ".join(says.split()) and "event correct" not in says
+    assert db_digest(home) == before
 
 
 def test_every_mistake_of_both_files_is_reported_at_once_and_nothing_is_written(home, cli, tmp_path):
@@ -100,6 +153,8 @@ def test_any_history_is_imported_as_the_rules_read_it_or_refused_with_nothing_wr
         expected = {ref: rules.evaluate(h) for ref, h in histories.items()}
     except rules.InvalidEvent:
         expected = None
+    if any(f.asked for _, kind, _ in facts for f in rules.FIELDS[kind]):
+        expected = None  # every door asks for these (an order's period), though the law reads their absence
     before = db_digest(home) if database_made(home) else None
     done = cli("dossier", "import", str(dossiers), "--facts", str(path), "--json")
     if expected is None:

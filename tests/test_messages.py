@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 
 import pytest
@@ -17,9 +19,10 @@ MEDICAL = ("médic", "medic", "maladie", "ziekte", "krankheit", "illness", "dise
 
 
 # What a lock screen shows must not name the procedure or the dossier.
-# Seen on a lock screen: neither the procedure, the authority, nor the dossier.
-REVEALING = ("9ter", "9TER-", "certificat", "attest", "bescheinigung", "certificate", "medisch", "medizin", "CCE", "RvV",
-             "RAS", "Conseil du Contentieux", "Raad voor Vreemdelingen", "OE ", "DVZ", "DAA")
+REVEALING = ("9ter", "9TER-", "certificat", "attest", "bescheinigung", "certificate", "medisch", "medizin")
+# Procedures and authorities a lock screen must not show (subjects and SMS), in the four languages.
+PROCEDURE = re.compile(r"(?i)\b(cce|rvv|ras|oe|dvz|daa|recours|beroep|beschwerde|appeal|conseil|raad|rat für|"
+                       r"office|dienst|ausländeramt|quitter|grondgebied|ausreise|order to leave)\b")
 NUMERIC = {"fr": ("fr_BE", "29/12/2028"), "nl": ("nl_NL", "29-12-2028"), "de": ("de_BE", "29.12.2028"),
            "en": ("en_BE", "29/12/2028")}
 HELPLINE = {"fr": "Une question ? Appelez le 02 555 01 00.", "nl": "Vragen? Bel 02 555 01 00.",
@@ -38,11 +41,19 @@ def test_every_reminder_is_localised_short_and_free_of_medical_words(language, k
         assert not [w for w in MEDICAL if w in text.lower()], text
     for text in (email.subject, sms.body):  # seen on a lock screen
         assert not [w for w in REVEALING if w.lower() in text.lower()], text
+        assert not PROCEDURE.search(text), text  # neither the procedure nor an authority (issue 22)
+        assert not re.search(r"(?i)later than planned|plus tard que prévu|later dan gepland|später als", text)
+    fixed = {"fr": "le", "nl": "op", "de": "am", "en": "on"}[language] + " " + NUMERIC[language][1]
+    limit = {"fr": "au plus tard", "nl": "uiterlijk", "de": "spätestens", "en": "at the latest"}[language]
+    for text in (email.subject, sms.body, email.body):  # an appointment is on its day, a deadline by it
+        assert (limit not in text) if kind == "appointment" else (limit in text), text
+    if kind == "appointment":
+        assert fixed in email.subject and fixed in sms.body
     assert "9TER-2026-000123" in email.body  # the body, opened by its reader, names the dossier
     long_date = {"fr": "vendredi 29 décembre 2028", "nl": "vrijdag 29 december 2028",
                  "de": "Freitag, 29. Dezember 2028", "en": "Friday, 29 December 2028"}[language]
     assert long_date in email.body
-    assert "31" in email.body  # the legal date, and why act-by is earlier
+    assert "31" in email.body or kind == "appointment"  # the legal date, and why act-by is earlier
     assert messages.sms_segments(sms.body) <= 2, sms.body
     assert NUMERIC[language][1] in sms.body and NUMERIC[language][1] in email.subject
     assert HELPLINE[language] in email.body and HELPLINE[language] in sms.body  # in the reader's language

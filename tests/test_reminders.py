@@ -56,7 +56,7 @@ def test_appeal_reminders_arrive_on_the_right_mornings_in_french_once_each(refus
     assert smtp.box.messages == [] and gateway.received == []
     sweep(cli, "2027-02-09T09:05")
     [mail] = smtp.box.to(APPLICANT)
-    assert mail["Subject"] == "Rappel : recours au plus tard le 01/03/2027"  # no dossier, no procedure, no authority
+    assert mail["Subject"] == "Rappel : réagir à la décision au plus tard le 01/03/2027"  # no dossier, no procedure
     assert mail.get_content_type() == "text/plain" and "&nbsp;" not in mail.as_string()  # plain text: it wraps
     body = text(mail)
     assert "introduire un recours contre la décision auprès du Conseil du Contentieux des Étrangers" in body
@@ -64,7 +64,7 @@ def test_appeal_reminders_arrive_on_the_right_mornings_in_french_once_each(refus
     [lawyer_mail] = smtp.box.to(LAWYER)
     assert "Dans ce dossier, la personne doit" in text(lawyer_mail)
     [sms] = gateway.to(PHONE)
-    assert sms == "Rappel : recours au plus tard le 01/03/2027. Une question ? Appelez le 02 555 01 00."
+    assert sms == "Rappel : réagir à la décision au plus tard le 01/03/2027. Une question ? Appelez le 02 555 01 00."
     sweep(cli, "2027-02-09T09:20")
     sweep(cli, "2027-02-09T15:00")
     assert len(smtp.box.messages) == 3 and len(gateway.received) == 1  # once each
@@ -320,3 +320,27 @@ def test_a_delivery_is_on_record_before_its_sender_hands_over_the_next(cli, chan
     statuses = dict(raw_rows(home, "SELECT status, count(*) FROM notification GROUP BY status"))
     assert statuses == {"sent": 24, "pending": 72}  # the 10-, 3- and 1-day reminders wait for their mornings
     assert raw_rows(home, "SELECT count(*), count(DISTINCT notification_id) FROM delivery_attempt") == [(24, 24)]
+
+
+def test_a_reminder_due_before_its_fact_was_recorded_is_a_catch_up_not_late(cli, channels, smtp):
+    """A refusal recorded today that was handed over 25 days ago: its act_by-20 reminder was
+    due before anyone knew. Sent at the first chance, it is not "later than planned"."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from medstay.reminders import config, outbox
+
+    ref = "9TER-2026-000501"
+    assert cli("dossier", "register", ref, "--language", "fr", "--email", APPLICANT).code == 0
+    handed = date.today() - timedelta(days=25)
+    for kind, on, *sets in (("application_sent", handed - timedelta(days=60)),
+                            ("declared_inadmissible", handed - timedelta(days=2)),
+                            ("decision_notified", handed, "mode=hand")):
+        assert cli("event", "record", ref, kind, "--on", on.isoformat(), *sum((["--set", s] for s in sets), [])).code == 0
+    planned = datetime.now(timezone.utc)
+    first = outbox.first_chance(planned, None, config.load())  # tonight's fact: tomorrow at 09:00
+    sweep(cli, (first + timedelta(minutes=5)).isoformat())
+    [mail] = smtp.box.to(APPLICANT)
+    assert "plus tard que prévu" not in text(mail) and "tardif" not in mail["Subject"]
+    sent = [n for n in listed(cli, ref) if n["status"] == "sent"]
+    assert sent and not any(n["late"] for n in sent)
+    assert "(late)" not in cli("reminders", "list", ref).out

@@ -128,9 +128,9 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
     schema = create_v2_schema(model.__name__, model_base=model)
     correct = _variants(schema)[-1]
     assert correct["properties"]["entry"]["enum"] == [
-        "#0 application_sent 01/06/2026", "#1 declared_admissible 01/07/2026", "#2 residence_refused 10/11/2026",
-        "#3 decision_notified 12/11/2026"]
-    answer = {"fact": {"correction": "change its date", "entry": "#3 decision_notified 12/11/2026",
+        "#1 application_sent 01/06/2026", "#2 declared_admissible 01/07/2026", "#3 residence_refused 10/11/2026",
+        "#4 decision_notified 12/11/2026"]
+    answer = {"fact": {"correction": "change its date", "entry": "#4 decision_notified 12/11/2026",
                        "on": "2026-11-13", "reason": "typing mistake"}, "recorded_by": "cw-07"}
     jsonschema.validate(answer, schema)
     assert record_answer(ref, answer, "run-1:key-1") is None
@@ -143,7 +143,7 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
     text = describe(ref, after.evaluation, None)
     assert "The last correction moved no open deadline" in text
 
-    moved = {"fact": {"correction": "change its date", "entry": "#3 decision_notified 13/11/2026",
+    moved = {"fact": {"correction": "change its date", "entry": "#4 decision_notified 13/11/2026",
                       "on": "2026-11-16", "reason": "wrong date on the document"}}
     assert record_answer(ref, moved, "run-1:key-2") is None
     later = dossiers.load(ref).evaluation
@@ -151,10 +151,10 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
     text = describe(ref, later, None)
     assert "The last correction moved" in text and "| Lodge an appeal at the CCE | 14/12/2026 | 16/12/2026 |" in text
 
-    withdraw = {"fact": {"correction": "withdraw it", "entry": "#3 decision_notified 16/11/2026",
+    withdraw = {"fact": {"correction": "withdraw it", "entry": "#4 decision_notified 16/11/2026",
                          "reason": "recorded by mistake"}}
     assert record_answer(ref, withdraw, "run-1:key-3") is None
     assert [e.kind for e in dossiers.load(ref).evaluation.events][-1] == "residence_refused"
     refused = record_answer(ref, {"fact": {"correction": "change its date", "reason": "typing mistake",
-                                           "entry": "#2 residence_refused 10/11/2026"}}, "run-1:key-4")
+                                           "entry": "#3 residence_refused 10/11/2026"}}, "run-1:key-4")
     assert refused and "give the right date" in refused and len(dossiers.load(ref).events) == 7

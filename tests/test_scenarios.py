@@ -93,7 +93,7 @@ def test_the_spec_in_the_project_is_the_one_the_rules_implement():
     from pathlib import Path
 
     import rules
-    from rules.parameters import _FOLDER
+    from rules.parameters import FOLDER
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text(encoding="utf-8")
     assert "a recorded absence wins over the order in which same-day facts were typed" in doc
@@ -102,7 +102,7 @@ def test_the_spec_in_the_project_is_the_one_the_rules_implement():
         {"kind": "certificate_issued", "on": "2026-10-01"}, {"kind": "application_sent", "on": "2026-10-05"},
         {"kind": "declared_admissible", "on": "2026-11-02"}, {"kind": "residence_granted", "on": "2026-12-01"},
         {"kind": "a_card_issued", "on": "2026-12-10"}]).deadlines}
-    for f in _FOLDER.glob("*.yaml"):
+    for f in FOLDER.glob("*.yaml"):
         bases.add(f.read_text(encoding="utf-8"))
     assert not [b for b in bases if "seed" in b.lower() or "../" in b]
 

@@ -194,7 +194,7 @@ def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(s
         dialog = _resume(page)
         dialog.get_by_role("button", name="Correct", exact=True).click()
         dialog.get_by_text("The recorded fact to correct").wait_for(timeout=10000)
-        _choose(page, dialog, 1, f"#3 decision_notified {typed.strftime('%d/%m/%Y')}")
+        _choose(page, dialog, 1, f"#4 decision_notified {typed.strftime('%d/%m/%Y')}")
         dialog.get_by_role("button", name="date", exact=True).first.click()  # the right date: given
         _pick_today(page, dialog, 0)
         _choose(page, dialog, 2, "typing mistake")
@@ -236,11 +236,14 @@ def test_the_week_s_deadlines_are_on_the_artifacts_page(stack):
         browser = _browser(p)
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         ui = _login(page, stack)
-        page.goto(f"{ui}/artifacts")  # as a caseworker goes: Artifacts → deadlines-board → its newest version
-        page.get_by_text("deadlines-board").first.click()
-        page.locator(".artifact-timeline a, a[href*='/artifacts/artifact/']").first.click()
+        page.goto(f"{ui}/artifacts/key/deadlines-board")  # the stable link `medstay up` prints and runs show
         page.get_by_text(ref).first.wait_for(timeout=30000)
         page.screenshot(path=str(ARTIFACTS / "board.png"), full_page=True)
         board = page.inner_text("body")
+        # Readable at 1366 px: no table wider than the page (nothing cut on the right).
+        cut = page.evaluate("""() => [...document.querySelectorAll('table')].some(t => {
+            const box = t.getBoundingClientRect(); return box.right > window.innerWidth + 1 ||
+                t.scrollWidth > (t.parentElement ? t.parentElement.clientWidth + 1 : window.innerWidth); })""")
         browser.close()
+    assert not cut
     assert "Open deadlines on" in board and "Lodge an appeal at the CCE" in board and "Inadmissible" in board

@@ -49,6 +49,31 @@ def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", h
             out.print(f"{role}: {escape(value or '-')}")
 
 
+@dossier_app.command("list")
+def dossier_list(stage: Optional[str] = typer.Option(None, "--stage", help="only dossiers in this stage, e.g. "
+                                                      "inadmissible (the codes of `dossier show`)"),
+                 caseworker: Optional[str] = typer.Option(None, "--caseworker",
+                                                          help="only this caseworker's dossiers (e-mail; audited)"),
+                 as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Every dossier: stage, next act-by date, overdue ones first."""
+    import rules
+    from medstay.cli import views
+    from medstay.record import contacts, dossiers
+
+    if stage is not None and stage.strip() not in rules.STAGES:
+        raise UserError(f"--stage must be one of {', '.join(rules.STAGES)}, not {stage[:40]!r}")
+    if caseworker is not None:
+        caseworker = contacts.email(caseworker, "--caseworker address")
+    from medstay import clock
+
+    day = clock.today()
+    rows = dossiers.listing(today=day, stage=stage.strip() if stage else None, caseworker=caseworker)
+    if as_json:
+        emit_json([views.listed_json(r) for r in rows])
+    else:
+        views.print_listing(out, rows, day)
+
+
 @event_app.command("record")
 def event_record(
     reference: str = typer.Argument(..., help="dossier reference"),
@@ -76,7 +101,8 @@ def event_record(
 @event_app.command("correct")
 def event_correct(
     reference: str = typer.Argument(..., help="dossier reference"),
-    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`)"),
+    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`; #1 is the "
+                                                               "first)"),
     on: Optional[str] = typer.Option(None, "--on", help="the right date, YYYY-MM-DD"),
     sets: List[str] = typer.Option([], "--set", help="a field's right value, key=value"),
     reason: str = typer.Option(..., "--reason", help="why it was wrong (kept in the log)"),
@@ -85,7 +111,7 @@ def event_correct(
     deadlines and reminders follow the corrected history."""
     from medstay.record import dossiers
 
-    before, after = dossiers.amend(reference=reference, seq=number, on=parse_day(on, "--on") if on else None,
+    before, after = dossiers.amend(reference=reference, seq=_seq(number), on=parse_day(on, "--on") if on else None,
                                    fields=parse_sets(sets), reason=reason)
     _amended(f"Corrected fact #{number}", before, after)
 
@@ -93,22 +119,33 @@ def event_correct(
 @event_app.command("withdraw")
 def event_withdraw(
     reference: str = typer.Argument(..., help="dossier reference"),
-    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`)"),
+    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`; #1 is the "
+                                                               "first)"),
     reason: str = typer.Option(..., "--reason", help="why it should not have been recorded (kept in the log)"),
 ) -> None:
     """Withdraw a fact recorded by mistake: a new entry says so (the old one stays, struck
     through); deadlines and reminders follow the history without it."""
     from medstay.record import dossiers
 
-    before, after = dossiers.amend(reference=reference, seq=number, withdraw=True, reason=reason)
+    before, after = dossiers.amend(reference=reference, seq=_seq(number), withdraw=True, reason=reason)
     _amended(f"Withdrew fact #{number}", before, after)
+
+
+def _seq(number: int) -> int:
+    """The stored entry of fact #number: people count from 1, the log from 0."""
+    from medstay.record import corrections
+
+    if number < 1:
+        raise UserError("facts are numbered from #1 (the first fact), as `medstay dossier show` lists them")
+    return corrections.seq_of(number)
 
 
 def _amended(what: str, before, after) -> None:
     from medstay import labels
     from medstay.cli import views
+    from medstay.record import corrections
 
-    out.print(f"{what} of [bold]{after.dossier.reference}[/] (entry #{after.events[-1].seq}): now "
+    out.print(f"{what} of [bold]{after.dossier.reference}[/] (entry #{corrections.number(after.events[-1].seq)}): now "
               f"{labels.stage_label(after.evaluation)}.")
     out.print(views.before_after(before, after.evaluation))
     if after.plan_error:
@@ -306,15 +343,20 @@ def _notification_json(n, ref) -> dict:
 
 
 def _print_notifications(rows, title: str) -> None:
+    """One row per notification, readable at 80 columns: the dates and the reference are never
+    cut, the rest folds."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title)
-    for column in ("due (UTC)", "dossier", "what", "to", "by", "status", "attempts", "note"):
-        table.add_column(column, no_wrap=column in ("due (UTC)", "dossier"), overflow="fold")
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("due (UTC)", no_wrap=True)
+    table.add_column("dossier", no_wrap=True)
+    for column in ("reminder", "to", "status", "note"):
+        table.add_column(column, overflow="fold", ratio=2 if column in ("reminder", "note") else 1)
     for n, ref in rows:
-        status = n.status + (" (late)" if n.late else "")
+        status = n.status + (" (late)" if n.late else "") + (f", {n.attempts} tries" if n.attempts > 1 else "")
         table.add_row(n.due_at.strftime("%Y-%m-%d\n%H:%M"), ref or "-", f"{n.deadline_kind or n.purpose} {n.offset or ''}",
-                      n.role, n.channel, status, str(n.attempts), escape(n.note or ""))
+                      f"{n.role} {n.channel}", status, escape(n.note or ""))
     out.print(table)
 
 

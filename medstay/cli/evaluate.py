@@ -24,9 +24,9 @@ def run(file: Path, as_json: bool) -> int:
         result = evaluate(load_events(file))
     except InvalidEvent as exc:
         if as_json:
-            emit_json({"errors": [{"event": exc.index, "message": exc.reason}]})
+            emit_json({"errors": [{"event": exc.index + 1, "message": exc.reason}]})  # #1 is the first
         else:
-            _stderr(f"[red]Invalid event {exc.index}:[/] {_escape(exc.reason)}")
+            _stderr(f"[red]Invalid event #{exc.index + 1}:[/] {_escape(exc.reason)}")
         return 1
     except UserError as exc:
         if as_json:

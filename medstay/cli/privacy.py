@@ -137,12 +137,15 @@ def dossier_import(
         _refused(refused, as_json)
         raise typer.Exit(2) from None
     if as_json:
-        emit_json({"imported": done.references, "skipped": done.skipped, "facts": done.facts})
+        emit_json({"imported": done.references, "skipped": done.skipped, "facts": done.facts,
+                   "extended": done.extended})
         return
-    skipped = f"; {len(done.skipped)} already imported, left as they are" if done.skipped else ""
-    out.print(f"Imported {len(done.references)} dossier(s) with {done.facts} fact(s){skipped}."
+    extended = f" (with the history of {len(done.extended)} registered earlier)" if done.extended else ""
+    skipped = (f"; {len(done.skipped)} registered earlier with nothing new in the file, left as they are"
+               if done.skipped else "")
+    out.print(f"Imported {len(done.references)} dossier(s) with {done.facts} fact(s){extended}{skipped}."
               + (" Each gets its flow run in Prefect from the projector of `medstay up` (in bulk); `medstay "
-                 "status` shows what is still on its way." if done.references else ""))
+                 "status` shows what is still on its way." if done.references or done.extended else ""))
 
 
 def _refused(refused, as_json: bool) -> None:

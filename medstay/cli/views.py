@@ -36,7 +36,7 @@ def print_why(console: Console, deadlines) -> None:
     """Each deadline's computation, step by step (why it falls on that day)."""
     for d in deadlines:
         if getattr(d, "steps", None):
-            console.print(f"[bold]{escape(labels.deadline(d.kind))}[/]: {escape(d.why)}")
+            console.print(f"[bold]{escape(labels.deadline(d.kind))}[/]: {escape(d.why)}", soft_wrap=False)
 
 
 def print_evaluation(console: Console, result) -> None:
@@ -45,9 +45,9 @@ def print_evaluation(console: Console, result) -> None:
         console.print(deadlines_table(result.deadlines))
         print_why(console, result.deadlines)
     for w in result.warnings:
-        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})", soft_wrap=False)
     if result.allowed:
-        console.print(f"[dim]Next facts allowed: {', '.join(result.allowed)}[/]")
+        console.print(f"[dim]Next facts allowed: {', '.join(result.allowed)}[/]", soft_wrap=False)
 
 
 def _entries(current) -> list[dict]:
@@ -55,19 +55,22 @@ def _entries(current) -> list[dict]:
     replaced it and why."""
     from medstay.record import corrections
 
-    fates = corrections.fates(current.events)
+    fates, number = corrections.fates(current.events), corrections.number
     out = []
     for e in current.events:
         data = json.loads(e.data)
-        entry = {"seq": e.seq, "kind": e.kind, "on": e.on.isoformat(), "recorded_by": e.recorded_by,
+        entry = {"number": number(e.seq), "kind": e.kind, "on": e.on.isoformat(), "recorded_by": e.recorded_by,
                  "recorded_at": e.recorded_at.isoformat(), "source": e.source}
         if e.kind in corrections.META:
             entry.update(data)
+            for key in ("replaces", "withdraws"):  # entry numbers as people count them, like `number`
+                if key in data:
+                    entry[key] = number(data[key])
         else:
             entry.update(data)
             fate = fates.get(e.seq)
             if fate is not None:
-                entry[fate.how + "_by"] = fate.by
+                entry[fate.how + "_by"] = number(fate.by)
                 entry["reason"] = fate.reason
         out.append(entry)
     return out
@@ -105,12 +108,12 @@ def before_after(before, after) -> Table | str:
 def print_dossier(console: Console, current, today, why: bool = False) -> None:
     ev = current.evaluation
     console.print(f"[bold]{current.dossier.reference}[/] ({current.dossier.language}) — "
-                  f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])")
+                  f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])", soft_wrap=False)
     timeline = Table(title="Timeline")
     for column in ("#", "date", "fact", "details", "recorded by"):
         timeline.add_column(column, no_wrap=column in ("#", "date"), overflow="fold")
     for e in _entries(current):
-        fields = {k: v for k, v in e.items() if k not in ("seq", "kind", "on", "recorded_by", "recorded_at", "source",
+        fields = {k: v for k, v in e.items() if k not in ("number", "kind", "on", "recorded_by", "recorded_at", "source",
                                                           "corrected_by", "withdrawn_by", "reason", "replaces",
                                                           "withdraws", "was")}
         details = ", ".join(f"{k}={v}" for k, v in (e.get("fields") or fields).items() if k != "fields" and v is not None)
@@ -128,16 +131,16 @@ def print_dossier(console: Console, current, today, why: bool = False) -> None:
         else:
             details = escape(details)
         # Stored text is never read as Rich markup: "[/x]" in a ground must print, not crash.
-        timeline.add_row(str(e["seq"]), day, fact, details, escape(e["recorded_by"]))
+        timeline.add_row(str(e["number"]), day, fact, details, escape(e["recorded_by"]))
     console.print(timeline)
     if ev.deadlines:
         console.print(deadlines_table(ev.deadlines, today))
         if why:
             print_why(console, [d for d in ev.deadlines if d.is_open] or ev.deadlines)
     for w in ev.warnings:
-        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})", soft_wrap=False)
     if ev.allowed:
-        console.print(f"[dim]Next facts allowed: {', '.join(ev.allowed)}[/]")
+        console.print(f"[dim]Next facts allowed: {', '.join(ev.allowed)}[/]", soft_wrap=False)
 
 
 def upcoming_json(row) -> dict:
@@ -145,20 +148,28 @@ def upcoming_json(row) -> dict:
 
 
 def print_upcoming(console: Console, rows, today) -> None:
+    """Every open deadline, readable at 80 columns: dates and references never cut, the legal
+    basis under the deadline's words, the stage with its own date."""
+    from rich import box
+
     if not rows:
         console.print("No open deadline.")
         return
-    table = Table(title=f"Open deadlines on {labels.belgian(today)}")
+    due: dict[str, dict] = {}
+    for r in rows:
+        due.setdefault(r.reference, {})[r.deadline.kind] = r.deadline.due
+    table = Table(title=f"Open deadlines on {labels.belgian(today)}", box=box.SIMPLE_HEAD)
     for column in ("act by", "due", "dossier"):  # never cut a date or a reference
         table.add_column(column, no_wrap=True)
-    for column in ("deadline", "stage", "legal basis"):
-        table.add_column(column, overflow="fold")
+    for column in ("deadline", "stage"):
+        table.add_column(column, overflow="fold", ratio=1)
     for r in rows:
         act_by = labels.belgian(r.deadline.act_by)
         if r.overdue:
-            act_by = f"[bold red]{act_by} OVERDUE[/]"
-        table.add_row(act_by, labels.belgian(r.deadline.due), r.reference, labels.deadline(r.deadline.kind),
-                      r.stage, r.deadline.basis)
+            act_by = f"{act_by}\n[bold red]OVERDUE {(today - r.deadline.due).days} d[/]"
+        table.add_row(act_by, labels.belgian(r.deadline.due), r.reference,
+                      f"{labels.deadline(r.deadline.kind)}\n[dim]{escape(r.deadline.basis)}[/]",
+                      labels.stage_on(r.stage, due[r.reference]))
     console.print(table)
 
 
@@ -196,3 +207,32 @@ def print_status(console: Console, prefect_problem, beat, alive: bool, total: in
     for w in rows:
         if w.plan_error:
             console.print(f"{w.reference}: reminders not planned: {escape(w.plan_error)} (retried; the facts are recorded)")
+
+
+def listed_json(row) -> dict:
+    nxt = row.next
+    return {"reference": row.reference, "stage": row.stage, "stage_label": labels.stage_on(row.stage, row.due),
+            "next": deadline_dict(nxt) if nxt else None, "overdue": row.overdue_days is not None,
+            "overdue_days": row.overdue_days}
+
+
+def print_listing(console: Console, rows, today) -> None:
+    """`dossier list`: one line per dossier, readable at 80 columns (text folds, dates and
+    references are never cut)."""
+    if not rows:
+        console.print("No dossier.")
+        return
+    table = Table(title=f"Dossiers on {labels.belgian(today)}", pad_edge=False)
+    table.add_column("dossier", no_wrap=True)
+    table.add_column("stage", overflow="fold", ratio=1)
+    table.add_column("next act by", no_wrap=True)
+    table.add_column("deadline", overflow="fold", ratio=1)
+    for r in rows:
+        act_by = labels.belgian(r.next.act_by) if r.next else "—"
+        if r.overdue_days is not None:
+            act_by = f"{act_by}\n[bold red]OVERDUE {r.overdue_days} d[/]"
+        table.add_row(r.reference, labels.stage_on(r.stage, r.due), act_by,
+                      labels.deadline(r.next.kind) if r.next else "")
+    console.print(table)
+    overdue = sum(r.overdue_days is not None for r in rows)
+    console.print(f"{len(rows)} dossier(s), {overdue} overdue.")

@@ -67,6 +67,16 @@ def struck(stored) -> list[dict]:
              "reason": fate[e.seq].reason} for e in stored if e.seq in fate]
 
 
+def number(seq: int) -> int:
+    """An entry's number as people count (#1 is the first); the log stores `seq` from 0."""
+    return seq + 1
+
+
+def seq_of(number: int) -> int:
+    """The stored `seq` of the entry people call #number."""
+    return number - 1
+
+
 def check_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text or len(text) > REASON_MAX or not rules.plain_text(text):
@@ -79,11 +89,14 @@ def target(stored, seq: int):
     """The fact entry `seq`, still standing (not withdrawn, not itself a correction)."""
     found = next((e for e in stored if e.seq == seq), None)
     if found is None or found.kind in META:
-        facts = [e.seq for e in stored if e.kind not in META]
-        raise UserError(f"there is no fact #{seq} to correct (facts: {', '.join(f'#{n}' for n in facts) or 'none'})")
+        facts = [number(e.seq) for e in stored if e.kind not in META]
+        if seq < 0:
+            raise UserError("facts are numbered from #1 (the first fact), as `medstay dossier show` lists them")
+        raise UserError(f"there is no fact #{number(seq)} to correct "
+                        f"(facts: {', '.join(f'#{n}' for n in facts) or 'none'})")
     fate = fates(stored).get(seq)
     if fate is not None and fate.how == "withdrawn":
-        raise UserError(f"fact #{seq} was withdrawn by entry #{fate.by}: record it again instead")
+        raise UserError(f"fact #{number(seq)} was withdrawn by entry #{number(fate.by)}: record it again instead")
     return found
 
 

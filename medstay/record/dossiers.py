@@ -206,7 +206,7 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
                            idempotency_key=idempotency_key)
         db.add(row)
         db.add(AuditEntry(actor=actor(by), action="event.recorded", dossier_reference=current.dossier.reference,
-                          detail=f"{event.kind} on {event.on.isoformat()} (#{index}, {source})"))
+                          detail=f"{event.kind} on {event.on.isoformat()} (#{corrections.number(index)}, {source})"))
         try:
             plan_error = sync_deadlines(db, current.dossier, evaluation)
             projections.touch(db, current.dossier, plan_error=plan_error)
@@ -220,7 +220,7 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
 def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, withdraw: bool = False,
           reason: str | None = None, by: str | None = None, source: str = "cli",
           idempotency_key: str | None = None) -> tuple[rules.Evaluation, DossierView]:
-    """Correct fact #seq (a new date and/or fields) or withdraw it, by appending an entry that
+    """Correct fact `seq` (stored numbering, from 0; people say #seq+1) (a new date and/or fields) or withdraw it, by appending an entry that
     says what it replaces and why. The law must accept the corrected history: otherwise one
     sentence and nothing written. Returns the evaluation before and the dossier after. A
     correction already delivered under the same `idempotency_key` is not applied again."""
@@ -239,19 +239,19 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
         was = next(e for e in corrections.effective_by_seq(current.events) if e[0] == seq)[1]
         if withdraw:
             data, kind, day = {"withdraws": seq, "reason": why}, corrections.WITHDRAWN, today()
-            what = f"withdrew fact #{seq} ({fact.kind})"
+            what = f"withdrew fact #{corrections.number(seq)} ({fact.kind})"
         else:
             new = {**was, **(fields or {}), **({"on": on} if on is not None else {})}
             try:
                 event = rules.parse_event(new, 0)
                 at_the_door(event)
             except rules.InvalidEvent as exc:
-                raise UserError(f"correction of #{seq} refused: {exc.reason}") from None
+                raise UserError(f"correction of #{corrections.number(seq)} refused: {exc.reason}") from None
             if event.as_dict() == rules.parse_event(was, 0).as_dict():
-                raise UserError(f"the correction changes nothing in fact #{seq}: give --on or --set")
+                raise UserError(f"the correction changes nothing in fact #{corrections.number(seq)}: give --on or --set")
             kept = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
             data = {"replaces": seq, "fields": kept, "was": was, "reason": why}
-            kind, day, what = corrections.CORRECTED, event.on, f"corrected fact #{seq} ({fact.kind})"
+            kind, day, what = corrections.CORRECTED, event.on, f"corrected fact #{corrections.number(seq)} ({fact.kind})"
         row = DossierEvent(dossier_id=current.dossier.id, seq=len(current.events), kind=kind, on=day,
                            data=json.dumps(data, sort_keys=True, default=str), recorded_by=by, source=source,
                            idempotency_key=idempotency_key)
@@ -259,10 +259,10 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
         try:
             evaluation = evaluated(stored)
         except rules.InvalidEvent as exc:
-            raise UserError(f"the law cannot follow this correction of #{seq}: {exc.reason}") from None
+            raise UserError(f"the law cannot follow this correction of #{corrections.number(seq)}: {exc.reason}") from None
         db.add(row)
         db.add(AuditEntry(actor=by, action="event.corrected", dossier_reference=current.dossier.reference,
-                          detail=f"{what} (#{row.seq})"))  # the reason is free text: the log only
+                          detail=f"{what} (#{corrections.number(row.seq)})"))  # the reason is free text: the log only
         try:
             plan_error = sync_deadlines(db, current.dossier, evaluation)
             projections.touch(db, current.dossier, plan_error=plan_error)
@@ -313,6 +313,47 @@ def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
         rows = [Upcoming(ref, stage, d, d.due < today) for d, ref, stage in db.exec(query)]
         db.expunge_all()
     return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))
+
+
+@dataclass
+class Listed:
+    """One dossier in `medstay dossier list`: its stage and its soonest open deadline."""
+
+    reference: str
+    stage: str
+    next: Deadline | None
+    overdue_days: int | None  # days since the due date of an overdue deadline (the soonest one's)
+    due: dict  # each open deadline's due date by kind (the stage's own date among them)
+
+
+def listing(*, today: date, stage: str | None = None, caseworker: str | None = None,
+            by: str | None = None) -> list[Listed]:
+    """Every dossier with its stage and next act-by date, the overdue ones first. `caseworker`
+    (an e-mail address) is compared with the encrypted addresses in memory: the read is audited,
+    and no address is written anywhere."""
+    migrate()
+    with session() as db:
+        query = select(Dossier).order_by(Dossier.reference)
+        if stage is not None:
+            query = query.where(Dossier.stage == stage)
+        found = list(db.exec(query))
+        if caseworker is not None:
+            wanted = caseworker.strip().lower()
+            found = [d for d in found if (d.caseworker_email or "").lower() == wanted]
+            db.add(AuditEntry(actor=actor(by), action="contact.read", detail="dossier list --caseworker"))
+            db.commit()
+        soonest: dict[int, Deadline] = {}
+        due: dict[int, dict] = {}
+        for d, _, _ in db.exec(agenda.open_deadlines(dossier_ids=[x.id for x in found])):
+            soonest.setdefault(d.dossier_id, d)  # rows come soonest act-by first
+            due.setdefault(d.dossier_id, {})[d.kind] = d.due
+        db.expunge_all()
+    rows = [Listed(d.reference, d.stage, soonest.get(d.id),
+                   (today - soonest[d.id].due).days if d.id in soonest and soonest[d.id].due < today else None,
+                   due.get(d.id, {}))
+            for d in found]
+    far = date.max
+    return sorted(rows, key=lambda r: (r.overdue_days is None, r.next.act_by if r.next else far, r.reference))
 
 
 def resync(reference: str) -> DossierView:

@@ -15,6 +15,7 @@ line and column. A sample is in `docs/samples/`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,15 @@ class History:
     raw: list[dict] = field(default_factory=list)
     events: list[rules.Event] = field(default_factory=list)
     evaluation: rules.Evaluation | None = None
+    # A dossier registered earlier: the facts its log already holds (as the law reads them),
+    # and how many of the file's facts repeat them (the file may give the whole history, or
+    # only what follows). Only the facts after those are added.
+    prior: list[dict] = field(default_factory=list)
+    start: int = 0
+
+    def added(self) -> list[rules.Event]:
+        """The facts this import adds to the dossier's log."""
+        return self.events[self.start:]
 
 
 def read(path: str | Path) -> tuple[dict[str, History], list[str]]:
@@ -109,12 +119,31 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
                 broken.append(exc)
         try:
             if not broken:
-                history.evaluation = rules.evaluate(history.events)
+                history.evaluation = rules.evaluate(_whole(history))
         except rules.InvalidEvent as exc:
-            broken.append(exc)
+            broken.append(_in_file(history, exc))
         errors += [f"line {history.lines[min(exc.index, len(history.lines) - 1)]}, {_column(exc.reason)}: "
                    f"{history.reference}: {exc.reason}" for exc in broken]
     return errors
+
+
+def _whole(history: History) -> list:
+    """The history the law reads once the file's facts are added: a file that repeats the
+    recorded facts first gives the whole history; otherwise its facts follow the recorded ones."""
+    if not history.prior:
+        return history.events
+    given = [json.loads(json.dumps(e.as_dict(), default=str)) for e in history.events]
+    recorded = [json.loads(json.dumps(rules.parse_event(f, i).as_dict(), default=str))
+                for i, f in enumerate(history.prior)]
+    history.start = len(recorded) if given[:len(recorded)] == recorded else 0
+    return [*history.prior, *(e.as_dict() for e in history.events[history.start:])]  # indexed in the whole
+
+
+def _in_file(history: History, exc: rules.InvalidEvent) -> rules.InvalidEvent:
+    """A refusal of the whole history, on the line of the file's fact it names."""
+    index = max(exc.index - len(history.prior), 0) + history.start if history.prior else exc.index
+    reason = exc.reason if not history.prior else f"{exc.reason} (after the {len(history.prior)} fact(s) recorded)"
+    return rules.InvalidEvent(index, reason)
 
 
 def _column(reason: str) -> str:
@@ -125,10 +154,3 @@ def _column(reason: str) -> str:
             return name
     quoted = reason.split("'")
     return quoted[1] if len(quoted) > 2 and quoted[1].isidentifier() else "history"
-
-
-def by_reference(histories: dict[str, History]) -> dict[str, list[dict] | None]:
-    """Each history as the facts the log stores (defaults filled, as `event record` stores
-    them); None for one with a mistake."""
-    return {ref: [e.as_dict() for e in h.events] if len(h.events) == len(h.raw) else None
-            for ref, h in histories.items()}

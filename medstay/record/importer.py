@@ -7,7 +7,8 @@ checked with the validators of `dossiers.register` before anything is written; o
 anywhere and nothing is imported: the `UserError` lists the first few errors by line and
 column. There is no free-text column and an unknown column is an error, so nothing medical
 (a "diagnosis", "notes") can slip in. Imported dossiers are new and have no facts; `medstay
-reconcile` gives them their Prefect flow runs.
+reconcile` gives them their Prefect flow runs. A dossier registered earlier (with the same
+details) is left as it is, or gets the facts the facts file adds after those it holds.
 """
 
 from __future__ import annotations
@@ -142,6 +143,15 @@ class Imported:
     references: list[str]  # the dossiers written now
     skipped: list[str]  # already imported with the same history (a re-run)
     facts: int  # facts written now
+    extended: list[str] = None  # dossiers registered earlier whose history was added now
+
+
+@dataclass
+class Earlier:
+    """A dossier of the file already in the database, with its log."""
+
+    dossier: object
+    events: list
 
 
 def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | None = None,
@@ -153,9 +163,12 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
     "writing" the dossiers."""
     from medstay.record import history
 
+    from medstay.record import dossiers
+
     name = Path(path).name or str(path)
     rows = read(path)
     good, errors = validate(rows)
+    earlier = _earlier(rows)
     histories: dict = {}
     if facts is not None:
         facts_name = Path(facts).name or str(facts)
@@ -163,16 +176,19 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
         known = {values["reference"] for values in good} | _well_formed(rows)
         fact_errors += [f"line {h.lines[0]}, reference: {ref} is not in {name}" for ref, h in histories.items()
                         if ref not in known]
+        for ref, h in histories.items():  # checked with the facts already recorded
+            if ref in earlier:
+                h.prior = dossiers.raw_events(earlier[ref].events)
         fact_errors += history.check({ref: h for ref, h in histories.items() if ref in known},
                                      progress=(lambda n, total: progress("checking", n, total)) if progress else None)
         errors += [f"{facts_name} {e}" for e in fact_errors]
-    stored = history.by_reference(histories)
-    skipped = _already_imported(rows, good, stored, errors)
+    skipped, extended = _registered_earlier(rows, good, earlier, histories, errors)
     if errors:
         raise _refuse(name, sorted(errors, key=_line_key))
-    new = [values for values in good if values["reference"] not in skipped]
-    count = _write(name, new, {ref: histories[ref] for ref in stored if ref not in skipped}, by, progress)
-    return Imported([values["reference"] for values in new], sorted(skipped), count)
+    new = [values for values in good if values["reference"] not in earlier]
+    count = _write(name, new, {ref: h for ref, h in histories.items() if ref not in earlier},
+                   {ref: (earlier[ref], h) for ref, h in extended.items()}, by, progress)
+    return Imported([values["reference"] for values in new], sorted(skipped), count, sorted(extended))
 
 
 def _well_formed(rows: list[Row]) -> set[str]:
@@ -185,14 +201,32 @@ def _well_formed(rows: list[Row]) -> set[str]:
     return references
 
 
-def _already_imported(rows: list[Row], good: list[dict], stored: dict[str, list[dict]], errors: list[str]) -> set[str]:
-    """References of the file already in the database: the same language and history is a
-    re-run (skipped); anything else is an error (on the dossier's line, all in one pass)."""
+def _earlier(rows: list[Row]) -> dict[str, Earlier]:
+    """The dossiers of the file already in the database, with their logs."""
     from sqlmodel import select
 
-    from medstay.record import dossiers
     from models import Dossier, DossierEvent, migrate, session
 
+    references = sorted(_well_formed(rows))
+    migrate()
+    found = {}
+    with session() as db:
+        for i in range(0, len(references), CHUNK):
+            chunk = {d.id: d for d in db.exec(select(Dossier).where(Dossier.reference.in_(references[i:i + CHUNK])))}
+            events = defaultdict(list)
+            for event in db.exec(select(DossierEvent).where(DossierEvent.dossier_id.in_(list(chunk)))
+                                 .order_by(DossierEvent.seq)):
+                events[event.dossier_id].append(event)
+            found.update({d.reference: Earlier(d, events[d.id]) for d in chunk.values()})
+        db.expunge_all()
+    return found
+
+
+def _registered_earlier(rows: list[Row], good: list[dict], earlier: dict[str, Earlier], histories: dict,
+                        errors: list[str]) -> tuple[set[str], dict]:
+    """The dossiers registered earlier: skipped when the file adds nothing to their log (a
+    re-run, or no facts for them), extended with the facts it adds after theirs; their details
+    must be those registered (an error on the dossier's line otherwise, all in one pass)."""
     lines = {}
     for row in rows:
         try:
@@ -200,27 +234,21 @@ def _already_imported(rows: list[Row], good: list[dict], stored: dict[str, list[
         except UserError:
             continue
     given = {values["reference"]: values for values in good}
-    migrate()
-    skipped = set()
-    with session() as db:
-        references = list(lines)
-        for i in range(0, len(references), CHUNK):
-            chunk = references[i:i + CHUNK]
-            found = {d.reference: d for d in db.exec(select(Dossier).where(Dossier.reference.in_(chunk)))}
-            events = defaultdict(list)
-            for event in db.exec(select(DossierEvent).where(DossierEvent.dossier_id.in_([d.id for d in found.values()]))
-                                 .order_by(DossierEvent.seq)):
-                events[event.dossier_id].append(event)
-            for ref, dossier in found.items():
-                facts, values = stored.get(ref, []), given.get(ref)
-                same = values is not None and all(getattr(dossier, c) == values[c] for c in COLUMNS)
-                if same and facts is not None and dossiers.raw_events(events[dossier.id]) == _as_stored(facts):
-                    skipped.add(ref)
-                else:
-                    errors.append(f"line {lines[ref]}, reference: the dossier {ref} already exists (with other "
-                                  "details or another history: import only new dossiers; correct one with "
-                                  "`medstay event correct`)")
-    return skipped
+    skipped, extended = set(), {}
+    for ref, found in earlier.items():
+        values = given.get(ref)
+        if values is None:
+            continue  # the row has its own error
+        if not all(getattr(found.dossier, c) == values[c] for c in COLUMNS):
+            errors.append(f"line {lines[ref]}, reference: the dossier {ref} already exists with other details "
+                          "(language or contacts): give them as registered, or leave the dossier out of the file")
+            continue
+        h = histories.get(ref)
+        if h is None or not h.added():
+            skipped.add(ref)
+        else:
+            extended[ref] = h
+    return skipped, extended
 
 
 def _as_recorded(evaluation, events: list):
@@ -231,24 +259,18 @@ def _as_recorded(evaluation, events: list):
     return evaluation
 
 
-def _as_stored(facts: list[dict]) -> list[dict]:
-    import json
-
-    return [json.loads(json.dumps({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in f.items()}))
-            for f in facts]
-
-
-def _write(name: str, new: list[dict], histories: dict, by: str | None, progress) -> int:
-    """The dossiers, their facts, deadlines, reminders, audit entries and projection rows, in
-    one transaction; returns the number of facts written."""
+def _write(name: str, new: list[dict], histories: dict, extended: dict, by: str | None, progress) -> int:
+    """The dossiers, their facts, deadlines, reminders, audit entries and projection rows, and
+    the facts added to dossiers registered earlier, in one transaction; returns the number of
+    facts written."""
     from medstay.record import dossiers
     from models.settings import pinned
 
     with pinned():
-        return _write_all(name, new, histories, dossiers.actor(by), progress)
+        return _write_all(name, new, histories, extended, dossiers.actor(by), progress)
 
 
-def _write_all(name: str, new: list[dict], histories: dict, who: str, progress) -> int:
+def _write_all(name: str, new: list[dict], histories: dict, extended: dict, who: str, progress) -> int:
     import json
 
     from sqlalchemy.exc import IntegrityError
@@ -289,6 +311,8 @@ def _write_all(name: str, new: list[dict], histories: dict, who: str, progress) 
             written += len(events)
             if progress and done % 100 == 0:
                 progress("writing", done, len(rows))
+        for ref, (found, h) in extended.items():
+            written += _extend(db, name, found, h, who, cfg, plan_error)
         try:
             db.commit()
         except IntegrityError:
@@ -297,3 +321,30 @@ def _write_all(name: str, new: list[dict], histories: dict, who: str, progress) 
     if progress:
         progress("writing", len(rows), len(rows))
     return written
+
+
+def _extend(db, name: str, found: Earlier, h, who: str, cfg, plan_error: str | None) -> int:
+    """Append the file's new facts to a dossier registered earlier, under its lock, as `event
+    record` would one at a time; refused whole if a fact was recorded since the check."""
+    import json
+
+    from medstay.errors import UserError as Refused
+    from medstay.record import dossiers, projections
+    from models import AuditEntry, DossierEvent
+
+    current = dossiers.view(db, found.dossier.reference, lock=True)
+    if len(current.events) != len(found.events):
+        raise Refused(f"nothing imported from {name}: {found.dossier.reference} changed meanwhile (a fact was "
+                      "recorded); run the import again")
+    added = [DossierEvent(dossier_id=current.dossier.id, seq=len(current.events) + i, kind=e.kind, on=e.on,
+                          source="import", recorded_by=who,
+                          data=json.dumps({k: v for k, v in e.as_dict().items() if k not in ("kind", "on")},
+                                          sort_keys=True, default=str))
+             for i, e in enumerate(h.added())]
+    db.add_all(added)
+    db.add(AuditEntry(actor=who, action="dossier.imported", dossier_reference=current.dossier.reference,
+                      detail=f"import, {len(added)} fact(s) added to the {len(current.events)} recorded"))
+    evaluation = dossiers.evaluated(current.events + added)
+    error = dossiers.sync_deadlines(db, current.dossier, evaluation, cfg) if cfg else plan_error
+    projections.touch(db, current.dossier, plan_error=error)
+    return len(added)

@@ -12,7 +12,7 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import quote
 
 import apprise
@@ -73,7 +73,7 @@ def compose(notification_id: int, now: datetime, cfg=None) -> Outgoing | str:
     if row.purpose in ("reminder", "notice"):
         if row.due is None:
             return "its deadline is no longer recorded"
-        late = now > row.due_at + timedelta(minutes=cfg.late_after_minutes)
+        late = outbox.is_late(row.due_at, row.created_at, now, cfg)  # a catch-up is not late
         write = messages.reminder if row.purpose == "reminder" else messages.date_changed
         msg = write(language=row.language, reference=row.reference, kind=row.deadline_kind, due=row.due,
                     act_by=row.act_by, channel=row.channel, for_applicant=row.role == "applicant", late=late,

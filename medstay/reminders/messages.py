@@ -59,8 +59,9 @@ def reminder(*, language: str, reference: str, kind: str, due: date, act_by: dat
     subject and the SMS, read on a lock screen, name neither the procedure nor the dossier."""
     words, said = phrases()[language], declarations.deadlines()[kind]
     context = {
-        "reference": reference, "what": said.what(language), "short": said.short(language),
-        "due": due, "act_by": act_by, "late": late, "helpline": helpline_line(helpline, language), "for_applicant": for_applicant,
+        "reference": reference, "what": said.what(language), "short": said.short(language), "fixed": said.fixed_day,
+        "due": due, "act_by": act_by, "late": late, "helpline": helpline_line(helpline, language),
+        "for_applicant": for_applicant,
         "act_by_long": _written(act_by, "full", words["locale"]),
         "due_long": _written(due, "full", words["locale"]),
         "act_by_short": numeric_date(act_by, language),
@@ -75,8 +76,9 @@ def date_changed(*, language: str, reference: str, kind: str, due: date, act_by:
                  for_applicant: bool, late: bool, helpline, repeat: bool = False) -> Message:
     """After a correction moved a date an earlier reminder gave: the new date, in one line."""
     words = phrases()[language]
-    line = words["changed"].format(short=declarations.deadlines()[kind].short(language),
-                                   date=numeric_date(act_by, language))
+    said = declarations.deadlines()[kind]
+    line = words["changed_fixed" if said.fixed_day else "changed"].format(short=said.short(language),
+                                                                          date=numeric_date(act_by, language))
     if repeat:
         line += " " + words["repeat"]["short"]
     if channel == "sms":

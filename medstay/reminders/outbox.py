@@ -48,6 +48,23 @@ def in_send_window(now: datetime, cfg) -> bool:
     return cfg.window_start <= local < cfg.window_end
 
 
+def first_chance(due_at: datetime, planned_at: datetime | None, cfg) -> datetime:
+    """The first moment a reminder could go: when it was due, or when it was planned if later
+    (a fact recorded after the day its reminder was for: a catch-up, not a late reminder),
+    moved to the next opening of the send window."""
+    at = max(due_at, planned_at) if planned_at is not None else due_at
+    if in_send_window(at, cfg):
+        return at
+    local = at.astimezone(ZoneInfo(cfg.timezone))
+    day = local.date() if local.time() < cfg.window_start else local.date() + timedelta(days=1)
+    return local_moment(day, cfg.window_start, cfg)
+
+
+def is_late(due_at: datetime, planned_at: datetime | None, now: datetime, cfg) -> bool:
+    """Sent later than it could have been (the sweeps or channels were down meanwhile)."""
+    return now > first_chance(due_at, planned_at, cfg) + timedelta(minutes=cfg.late_after_minutes)
+
+
 # The dossier's column holding each recipient's address on each channel (SMS: applicants only).
 CONTACT_FIELDS = {("applicant", "sms"): "phone", ("applicant", "email"): "email", ("lawyer", "email"): "lawyer_email",
                   ("caseworker", "email"): "caseworker_email"}
@@ -311,6 +328,7 @@ class Sending:
     address: str | None  # the row's own (alerts, digests), else the dossier's contact for role and channel
     body: str | None
     due_at: datetime
+    created_at: datetime | None  # when it was planned
     copy: bool  # an earlier delivery was left unconfirmed: this may be a second copy
     due: date | None  # the deadline's (reminders and date-change notices)
     act_by: date | None
@@ -326,7 +344,7 @@ _SENDING = select(
     _OUTBOX.c.id, _OUTBOX.c.key, _OUTBOX.c.purpose, _DOSSIERS.c.reference, _DOSSIERS.c.language,
     _OUTBOX.c.deadline_kind, _OUTBOX.c.offset, _OUTBOX.c.role, _OUTBOX.c.channel,
     case((_OUTBOX.c.address.is_not(None), _OUTBOX.c.address), else_=_ADDRESS).label("address"),
-    _OUTBOX.c.body, _OUTBOX.c.due_at,
+    _OUTBOX.c.body, _OUTBOX.c.due_at, _OUTBOX.c.created_at,
     exists().where(_ATTEMPTS.c.notification_id == _OUTBOX.c.id, _ATTEMPTS.c.outcome == "uncertain").label("copy"),
     _DEADLINES.c.due, _DEADLINES.c.act_by,
 ).select_from(_OUTBOX).outerjoin(_DOSSIERS, _DOSSIERS.c.id == _OUTBOX.c.dossier_id).outerjoin(
@@ -366,17 +384,17 @@ class Confirmed:
 
     row: Sending
     now: datetime
-    late_after: timedelta  # the configured notify.late_after_minutes
+    late: bool  # sent later than it could have been (`is_late`)
 
     @classmethod
     def of(cls, row: Sending, now: datetime, cfg) -> Confirmed:
-        return cls(row, now, timedelta(minutes=cfg.late_after_minutes))
+        return cls(row, now, row.purpose == "reminder" and is_late(row.due_at, row.created_at, now, cfg))
 
 
 def _write_sent(conn: Connection, sent: Confirmed) -> Delivered:
     """sending → sent, the attempt and the audit line: three statements of the caller's transaction."""
     row, now = sent.row, sent.now
-    late = row.purpose == "reminder" and now > row.due_at + sent.late_after
+    late = sent.late
     detail = (f"{row.purpose} {row.deadline_kind or ''} {row.offset or ''} to {row.role} by {row.channel}"
               f"{' (late)' if late else ''}{' (possible second copy)' if row.copy else ''}")
     conn.execute(_SENT_AS_COPY if row.copy else _SENT, {"row": row.id, "now": now, "late": late})
