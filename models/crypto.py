@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Text, Table, select, type_coerce
+from sqlalchemy import Text, Table, func, select, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
@@ -64,6 +64,46 @@ def decrypt(token: str) -> str:
             "cannot decrypt a stored value with the configured keys "
             "(MEDSTAY_SECRET_KEY or secret.key): wrong key, or the key was rotated out"
         ) from None
+
+
+_OPENS: set[tuple[str, tuple[str, ...]]] = set()  # (database, keys) found to open the stored contacts
+
+
+def stored_tokens(conn, limit: int | None = 1, newest: bool = True) -> list[str]:
+    """Encrypted contact values as stored (tokens, not decrypted), one per dossier: the
+    newest (or oldest) first."""
+    from models.tables import Dossier
+
+    table = Dossier.__table__
+    names = encrypted_columns(table)
+    token = func.coalesce(*(type_coerce(table.c[n], Text) for n in names))
+    query = select(token).where(token.is_not(None)).order_by(table.c.id.desc() if newest else table.c.id)
+    return list(conn.execute(query.limit(limit) if limit else query).scalars())
+
+
+def require_key_opens(url: str | None = None) -> None:
+    """Before a new contact is encrypted: the configured keys open the newest and the oldest
+    contact already stored. A well-formed but wrong key (another home's, a typo that is still
+    base64) would otherwise write contacts no other key opens, beside ones it cannot read."""
+    from models.db import get_engine
+    from models.settings import SettingsError
+
+    keys = get_settings().secret_keys
+    engine = get_engine(url)
+    memo = (str(engine.url), keys)
+    if memo in _OPENS:
+        return
+    with engine.connect() as conn:
+        samples = stored_tokens(conn) + stored_tokens(conn, newest=False)
+    fernet = _fernet_for(keys)
+    for token in samples:
+        try:
+            fernet.decrypt(token.encode("ascii"))
+        except InvalidToken:
+            raise SettingsError("the key in use (MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key) does not open the "
+                                "contact details already stored: wrong key; nothing was written (restore the "
+                                "home's key, or give it after the new one: `new,old`)") from None
+    _OPENS.add(memo)
 
 
 # Operators that make sense on ciphertext: null tests only.

@@ -70,6 +70,20 @@ def made_database(url: str, settings: Settings | None = None) -> bool:
     return bool(doc) and doc.get("database") == _redact(url)
 
 
+def check_bound(settings: Settings | None = None) -> None:
+    """The settings name the database this home made (recorded in home.json): a different
+    MEDSTAY_DATABASE_URL is one sentence, never a new empty database nor a re-pointed home.
+    A changed password is the same database (the marker keeps the URL without it)."""
+    settings = settings or get_settings()
+    recorded = (read(settings) or {}).get("database")
+    if recorded and recorded != _redact(settings.database_url):
+        where = ("MEDSTAY_DATABASE_URL names another database than" if settings.database_url_env else
+                 "MEDSTAY_DATABASE_URL is not set, but this home uses another database than MEDSTAY_HOME/medstay.db:"
+                 " set it to")
+        raise HomeError(f"{where} the one this home uses (recorded in its home.json); nothing was written. To move "
+                        "the home to another database on purpose: `medstay home move-database URL` (README)")
+
+
 def refuse_missing_database(url: str, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     if made_database(url, settings):
@@ -83,3 +97,59 @@ def key_file_missing(settings: Settings) -> HomeError:
     return HomeError(
         f"the key file {settings.key_file} is missing, but this home's contact details are encrypted with it: "
         "put it back from your backup, or set MEDSTAY_SECRET_KEY (a new key would leave them unreadable)")
+
+
+def move_database(target: str, settings: Settings | None = None) -> str:
+    """Bind this home to the database at `target`, which must already hold this home's data
+    (a copy: `pg_dump`/`pg_restore`, `sqlite3 … ".backup …"`): a medstay database at the
+    current schema, whose contacts this home's key opens and, when the home's current database
+    can still be read, with as many dossiers and entries as it. Nothing is copied; the marker
+    is rewritten, and an audit line written in the target. Returns what was checked."""
+    from sqlalchemy import func, select
+
+    from models import db
+    from models.crypto import require_key_opens
+    from models.settings import check_database_url
+    from models.tables import AuditEntry, Dossier, DossierEvent
+
+    settings = settings or get_settings()
+    try:
+        check_database_url(target)
+    except ValueError as exc:
+        raise HomeError(str(exc).replace("MEDSTAY_DATABASE_URL", "the new database's URL")) from None
+    recorded = (read(settings) or {}).get("database")
+    if not recorded:
+        raise HomeError("this home has no database yet: set MEDSTAY_DATABASE_URL before its first command instead")
+    if recorded == _redact(target):
+        raise HomeError("this home already uses that database: nothing to do")
+    path = db._sqlite_file(db.make_url(target))
+    if (path is not None and not path.exists()) or db._revision(target) != db.HEAD:
+        raise HomeError("the new database holds no medstay data at the current schema: copy this home's database "
+                        "there first (README, 'Moving a home to another database'); nothing was changed")
+
+    def counts(url: str) -> tuple[int, int]:
+        with db.get_engine(url).connect() as conn:
+            return (conn.execute(select(func.count()).select_from(Dossier.__table__)).scalar_one(),
+                    conn.execute(select(func.count()).select_from(DossierEvent.__table__)).scalar_one())
+
+    require_key_opens(target)
+    there = counts(target)
+    current = settings.database_url if _redact(settings.database_url) == recorded else (
+        recorded if "***" not in recorded else None)
+    try:
+        here = counts(current) if current else None
+    except Exception:  # noqa: BLE001  (the current database lost: the reason to move, often)
+        here = None
+    if here is not None and here != there:
+        raise HomeError(f"the new database holds {there[0]} dossier(s) and {there[1]} entries, this home's "
+                        f"{here[0]} and {here[1]}: copy it again (with medstay stopped); nothing was changed")
+    import getpass
+
+    with db.get_engine(target).begin() as conn:  # the audit line first: a failure leaves the marker as it was
+        conn.execute(AuditEntry.__table__.insert().values(
+            at=datetime.now(timezone.utc), actor=(settings.actor or getpass.getuser())[:64],
+            action="home.moved", dossier_reference=None, detail="this home's database moved here"))
+    write(settings, database=target)
+    checked = f"{there[0]} dossier(s), {there[1]} entries"
+    return checked + (", the same as the database it leaves" if here is not None else
+                      " (the database it leaves could not be read to compare)")

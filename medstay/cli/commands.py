@@ -215,6 +215,23 @@ def init(rehearsal: bool = typer.Option(False, "--rehearsal", help="a home for t
     out.print(f"{settings.home} is {'a rehearsal home: --now sends there' if rehearsal else 'ready'}.")
 
 
+home_app = typer.Typer(no_args_is_help=True, help="This home (MEDSTAY_HOME) and the database it is bound to.")
+app.add_typer(home_app, name="home")
+
+
+@home_app.command("move-database")
+def home_move_database(url: str = typer.Argument(..., help="the new database's URL (postgresql+psycopg://… or "
+                                                           "sqlite:////absolute/path.db), already holding a copy")) -> None:
+    """Bind this home to another database that already holds a copy of its data (checked:
+    schema, key, as many dossiers and entries); nothing is copied. Then set
+    MEDSTAY_DATABASE_URL to it for every medstay process."""
+    from models import home
+
+    checked = home.move_database(url)
+    out.print(f"This home now uses the new database ({checked}). Set MEDSTAY_DATABASE_URL to it for every medstay "
+              "process (`medstay up`, workers): with any other value medstay refuses to start.")
+
+
 @app.command("doctor")
 def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Check home, file modes, key, database, migrations, config, channels and Prefect, and

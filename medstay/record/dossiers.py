@@ -27,6 +27,7 @@ from medstay.reminders import outbox
 from medstay.record import projections
 from medstay.errors import NotFound, UserError
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
+from models.crypto import require_key_opens
 from models.settings import get_settings
 
 
@@ -100,6 +101,7 @@ def register(*, reference: str, language: str, email: str | None = None, phone: 
     dossier = Dossier(**{field: REGISTRATION[field](value) if value or field in required else None
                          for field, value in given.items()})
     migrate()
+    require_key_opens()
     with session() as db:
         if db.exec(select(Dossier.id).where(Dossier.reference == dossier.reference)).first() is not None:
             raise UserError(f"the dossier {dossier.reference} already exists")

@@ -226,6 +226,10 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
     if errors:
         raise _refuse(name, sorted(errors, key=_line_key))
     new = [values for values in good if values["reference"] not in skipped]
+    if new:
+        from models.crypto import require_key_opens
+
+        require_key_opens()  # before a contact is encrypted with a key that does not open the others
     count = _write(name, new, {ref: histories[ref] for ref in stored if ref not in skipped}, by, progress)
     return Imported([values["reference"] for values in new], sorted(skipped), count)
 
