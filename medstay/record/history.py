@@ -93,7 +93,7 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
     """Every history through the rules, as `event record` would take it one fact at a time:
     each fact's shape and date (not after today), all reported; then, if they are all well
     formed, the lifecycle's order (up to its first break: what follows depends on it)."""
-    from medstay.record.dossiers import _not_in_the_future
+    from medstay.record.dossiers import _not_in_the_future, double_entry
 
     errors = []
     for done, history in enumerate(histories.values(), start=1):
@@ -104,6 +104,10 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
             try:
                 event = rules.parse_event(raw, index)
                 _not_in_the_future(event)
+                previous = history.events[-1] if history.events and len(history.events) == index else None
+                if double := double_entry(previous, event):
+                    raise rules.InvalidEvent(index, f"{double} (a double entry, refused as `event record` "
+                                                    "refuses it)")
                 history.events.append(event)
             except rules.InvalidEvent as exc:
                 broken.append(exc)

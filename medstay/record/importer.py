@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import csv
 import re
-import os
-import stat
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -75,13 +73,13 @@ def text_of(path: str | Path, what: str = "CSV") -> tuple[str, str]:
     """(name, text) of a file, read bounded; file-level problems as one UserError."""
     path = Path(path)
     name = path.name or str(path)
+    from medstay import safeyaml
+
     try:
         if path.is_dir():
             raise UserError(f"{name} is a directory, not a {what} file")
-        with open(path, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # /dev/zero, a pipe: no end to wait for
-                raise UserError(f"{name} is not a regular file")
-            data = f.read(MAX_BYTES + 1)  # bounded, whatever the file claims its size is
+        # /dev/zero, a pipe: refused before any read; bounded, whatever the file claims its size is
+        data = safeyaml.read_bytes(path, f"the {what} file", MAX_BYTES)
         if len(data) > MAX_BYTES:
             raise UserError(f"{name} is too large (over {MAX_BYTES // (1024 * 1024)} MB): split it into smaller "
                             "files")
