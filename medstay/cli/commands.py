@@ -421,6 +421,21 @@ def reminders_failed(as_json: bool = typer.Option(False, "--json", help="print J
         _print_notifications(rows, "Failed or uncertain deliveries")
 
 
+@reminders_app.command("retry")
+def reminders_retry(reference: Optional[str] = typer.Argument(None, help="only this dossier's")) -> None:
+    """Put failed deliveries back in the outbox, after fixing their cause (a channel URL, a
+    variable, a server): the next sweep sends those still relevant."""
+    from datetime import datetime, timezone
+
+    from medstay.record import dossiers
+    from medstay.reminders import outbox
+
+    dossier_id = dossiers.load(reference).dossier.id if reference else None
+    count = outbox.retry_failed(dossier_id, datetime.now(timezone.utc), dossiers.actor())
+    out.print(f"{count} failed delivery(ies) re-queued: the next sweep sends those still relevant."
+              if count else "No failed delivery to re-queue.")
+
+
 @reminders_app.command("digest")
 def reminders_digest(now: Optional[str] = typer.Option(None, "--now", help="preview the digests at this ISO "
                                                        "date-time (queues them only on a rehearsal home)")) -> None:

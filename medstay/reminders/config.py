@@ -239,6 +239,11 @@ def _parse(path: Path) -> Config:
 _VAR = re.compile(r"\$\{(secret:)?([A-Za-z_][A-Za-z0-9_\-]*)\}")
 
 
+def unset_variables(url: str) -> list[str]:
+    """The `${NAME}` of `url` not set in the environment (a channel that cannot work)."""
+    return [m.group(2) for m in _VAR.finditer(url) if not m.group(1) and m.group(2) not in os.environ]
+
+
 def expand(url: str) -> str:
     """Fill `${NAME}` from the environment and `${secret:NAME}` from a Prefect Secret block."""
 
