@@ -35,11 +35,12 @@ def read_bytes(path: Path, what: str, max_bytes: int) -> bytes:
         raise  # the caller knows how to say it
     except OSError as exc:
         raise UserError(f"cannot read {what} {path}: {exc.strerror or 'unreadable'}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise UserError(f"{what} {path} is {kind}, not a regular file")
     with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
-            raise UserError(f"{what} {path} is {kind}, not a regular file")
         os.set_blocking(fd, True)
         got: list = []
         reader = threading.Thread(target=lambda: got.append(_read(f, max_bytes + 1)), daemon=True)
