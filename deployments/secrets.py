@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 from deployments import prefect_env
-from models.settings import use_secret_reader
+from models.settings import SettingsError, use_secret_reader
 
 
 @functools.cache
@@ -21,7 +21,14 @@ def read(name: str) -> str:
     prefect_env.configure()
     from prefect.blocks.system import Secret
 
-    return str(Secret.load(name).get())
+    try:
+        return str(Secret.load(name).get())
+    except Exception as exc:  # noqa: BLE001  (Prefect down, no such block, no access: all the user's to fix)
+        missing = "Unable to find" in str(exc) or type(exc).__name__ == "ObjectNotFound"
+        raise SettingsError("a Prefect Secret block named in MEDSTAY_SECRET_KEY or a channel URL "
+                            + ("does not exist: create it, or give the value itself" if missing else
+                               "cannot be read: is Prefect running (`medstay up`)? Or give the value itself")
+                            ) from None
 
 
 def install() -> None:

@@ -30,7 +30,7 @@ class DeliveryFailed(Exception):
 @task(name="claim-due-notifications", cache_policy=NO_CACHE)
 def claim_due(now: datetime) -> list[int]:
     """Take the notifications due now (none outside the send window)."""
-    return outbox.claim(now)
+    return sweep.claim(now)
 
 
 @task(name="deliver", cache_policy=NO_CACHE)

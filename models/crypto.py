@@ -35,11 +35,11 @@ class DecryptionError(ValueError):
 
 def get_fernet() -> MultiFernet:
     """A ``MultiFernet`` over the current settings' keys (first key encrypts)."""
-    return _fernet_for(secret_keys(get_settings()))
+    return fernet_for(secret_keys(get_settings()))
 
 
 @lru_cache(maxsize=8)
-def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
+def fernet_for(keys: tuple[str, ...]) -> MultiFernet:
     fernets = []
     for position, key in enumerate(keys):
         try:
@@ -67,7 +67,6 @@ def decrypt(token: str) -> str:
         ) from None
 
 
-# Operators that make sense on ciphertext: null tests only.
 _NULL_OPS = {operators.is_, operators.is_not}
 _EQ_OPS = {operators.eq, operators.ne, operator.eq, operator.ne}
 

@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from models import home, keys
-from models.settings import FILE_MODE, get_settings
+from models.settings import FILE_MODE, SettingsError, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -50,6 +50,8 @@ def get_engine(url: str | URL | None = None) -> Engine:
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
+            if url is None:  # the home's own database: the one its marker names, or none yet
+                home.check_bound()
             engine = _engines[key] = create_db_engine(key)
     return engine
 
@@ -234,6 +236,7 @@ def migrate(url: str | URL | None = None) -> bool:
     settings = get_settings()
     ours = resolved == settings.database_url  # the home's own database: guarded by its marker
     if ours:
+        home.check_bound(settings)
         _refuse_lost(resolved, settings)
         if not home.made_database(resolved, settings):
             keys.secret_key(settings)  # a new home's key is made before its database file
@@ -260,11 +263,38 @@ def schema_revision(url: str) -> str | None:
     from sqlalchemy.exc import DBAPIError
 
     try:
-        with get_engine(url).connect() as conn:
+        conn = get_engine(url).connect()
+    except (DBAPIError, OSError) as exc:
+        raise SettingsError(unreachable(exc)) from None
+    with conn:
+        try:
             rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    except DBAPIError:  # no such table: a new database
-        return None
+        except DBAPIError:  # no such table: a new database
+            return None
     return rows[0] if len(rows) == 1 else None
+
+
+# What a failed connection says, in a few words of ours (the driver's message quotes host,
+# user or path: never shown).
+_REASONS = (("password", "the login is refused"), ("authentication", "the login is refused"),
+            ("does not exist", "no such database or user"), ("refused", "nothing answers at that host and port"),
+            ("timeout", "the host does not answer"), ("timed out", "the host does not answer"),
+            ("resolve", "unknown host"), ("name or service", "unknown host"),
+            ("unable to open", "its file or folder cannot be opened"), ("no such file", "its folder does not exist"),
+            ("readonly", "it is read-only"),
+            ("disk is full", "the disk is full"), ("no space", "the disk is full"))
+
+
+def reason_of(exc: BaseException) -> str | None:
+    """Why a connection failed, in our words; None when it does not look like one."""
+    said = f"{exc} {getattr(exc, 'orig', '')} {getattr(exc, 'strerror', '') or ''}".lower()
+    return next((why for word, why in _REASONS if word in said), None)
+
+
+def unreachable(exc: BaseException) -> str:
+    reason = reason_of(exc) or type(getattr(exc, "orig", None) or exc).__name__
+    return (f"the database named by MEDSTAY_DATABASE_URL (or MEDSTAY_HOME/medstay.db) cannot be opened: {reason}; "
+            "nothing was written")
 
 
 def _upgrade(resolved: str) -> bool:

@@ -70,6 +70,20 @@ def made_database(url: str, settings: Settings | None = None) -> bool:
     return bool(doc) and doc.get("database") == redact(url)
 
 
+def check_bound(settings: Settings | None = None) -> None:
+    """The settings name the database this home made (recorded in home.json): a different
+    MEDSTAY_DATABASE_URL is one sentence, never a new empty database nor a re-pointed home.
+    A changed password is the same database (the marker keeps the URL without it)."""
+    settings = settings or get_settings()
+    recorded = (read(settings) or {}).get("database")
+    if recorded and recorded != redact(settings.database_url):
+        where = ("MEDSTAY_DATABASE_URL names another database than" if settings.database_url_env else
+                 "MEDSTAY_DATABASE_URL is not set, but this home uses another database than MEDSTAY_HOME/medstay.db:"
+                 " set it to")
+        raise HomeError(f"{where} the one this home uses (recorded in its home.json); nothing was written. To move "
+                        "the home to another database on purpose: `medstay home move-database URL` (README)")
+
+
 def refuse_missing_database(url: str, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     if made_database(url, settings):

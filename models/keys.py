@@ -58,8 +58,11 @@ def _read_or_create_key_file(settings: Settings) -> str:
         os.fchmod(fd, FILE_MODE)
         os.write(fd, key + b"\n")
         os.fsync(fd)
-    finally:
+    except OSError:  # a full disk: no empty or partial key file left behind
         os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
     return key.decode("ascii")
 
 

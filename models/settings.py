@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Literal, Optional
 
@@ -79,10 +80,28 @@ class Settings(BaseSettings):
             raise ValueError("sqlite, postgres or a postgresql+asyncpg:// URL")
         return value
 
-    @field_validator("home", mode="after")
+    @field_validator("home", "config", mode="before")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().absolute()
+    def _not_blank(cls, value, info):
+        name = f"MEDSTAY_{info.field_name.upper()}"
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(f"{name} is set but empty: unset it for the default, or name a "
+                             f"{'directory' if info.field_name == 'home' else 'file'}")
+        if isinstance(value, str) and not value.isprintable():
+            raise ValueError(f"{name} holds control or invisible characters: type it again")
+        return value
+
+    @field_validator("home", "config", mode="after")
+    @classmethod
+    def _absolute(cls, value: Optional[Path]) -> Optional[Path]:
+        # Absolute once, here: `medstay up` starts its children in another folder (see
+        # `absolute_environment`), where a relative path would name another home.
+        return value.expanduser().absolute() if value is not None else None
+
+    @field_validator("database_url_env", mode="after")
+    @classmethod
+    def _database(cls, value: Optional[str]) -> Optional[str]:
+        return None if value is None else check_database_url(value)
 
     @property
     def database_url(self) -> str:
@@ -136,10 +155,19 @@ def get_settings() -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        field = str(exc.errors()[0]["loc"][0]).lower().removeprefix("medstay_").removesuffix("_env")
+        error = exc.errors(include_input=False)[0]
+        own = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "value_error" and own.startswith("MEDSTAY_"):
+            raise SettingsError(own) from None  # a sentence of ours, naming the setting, echoing nothing
+        field = str(error["loc"][0]).lower().removeprefix("medstay_").removesuffix("_env")
         hint = _HINTS.get(field, "a usable value (see the README's settings table)")
         raise SettingsError(f"MEDSTAY_{field.upper()} must be {hint}") from None
-    ensure_private_dir(settings.home)
+    try:
+        ensure_private_dir(settings.home)
+    except OSError as exc:
+        raise SettingsError(_unusable_home(exc)) from None
+    if not settings.home.is_dir():
+        raise SettingsError("MEDSTAY_HOME names a file, not a directory: point it at medstay's own folder")
     return settings
 
 
@@ -147,6 +175,64 @@ def get_settings() -> Settings:
 # which hands its reader over at start-up: models/ never imports Prefect, and a process with a
 # key file never needs Prefect's API.
 _SECRET_READER: Callable[[str], str] | None = None
+
+
+def _unusable_home(exc: OSError) -> str:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return "MEDSTAY_HOME names a file, not a directory: point it at medstay's own folder"
+    return f"MEDSTAY_HOME cannot be made or written ({exc.strerror or type(exc).__name__}): point it at a folder of yours"
+
+
+def absolute_environment(settings: Settings) -> None:
+    """Write MEDSTAY_HOME and MEDSTAY_CONFIG back into the environment as absolute paths,
+    once, before any child process starts: `medstay up` starts Prefect, its worker and the
+    projector in the project's folder, where a relative path names another home (its runs
+    then never painted, and no log saying why)."""
+    for name, value in (("MEDSTAY_HOME", settings.home), ("MEDSTAY_CONFIG", settings.config)):
+        if name in os.environ and value is not None:
+            os.environ[name] = str(value)
+
+
+# The engines medstay runs on, and the module each needs (a URL naming another is refused
+# before anything connects).
+_DRIVERS = {("sqlite", "pysqlite"): "sqlite3", ("postgresql", "psycopg"): "psycopg",
+            ("postgresql", "psycopg2"): "psycopg2"}
+
+
+@lru_cache(maxsize=16)
+def check_database_url(value: str) -> str:
+    """MEDSTAY_DATABASE_URL as given, if it can name this home's database; else a
+    ValueError whose sentence names the setting and never echoes its value (it may hold a
+    password, or raw escapes that would land in a file name)."""
+    from importlib.util import find_spec
+
+    from sqlalchemy.engine import make_url
+
+    if not value.strip():
+        raise ValueError("MEDSTAY_DATABASE_URL is set but empty: unset it to use the home's own database "
+                         "(MEDSTAY_HOME/medstay.db), or give the database's URL")
+    if not value.isprintable() or value != value.strip():
+        raise ValueError("MEDSTAY_DATABASE_URL holds spaces at its ends, control or invisible characters: "
+                         "type it again")
+    try:
+        url = make_url(value)
+        backend, driver = url.get_backend_name(), url.get_driver_name()
+    except Exception:  # noqa: BLE001  (SQLAlchemy's parse errors quote the URL)
+        raise ValueError("MEDSTAY_DATABASE_URL is not a database URL (postgresql+psycopg://user:pass@host/db, "
+                         "or sqlite:////absolute/path.db)") from None
+    module = _DRIVERS.get((backend, driver))
+    if module is None or find_spec(module) is None:
+        raise ValueError("MEDSTAY_DATABASE_URL must name a PostgreSQL database (postgresql+psycopg://…) or a "
+                         "SQLite file (sqlite:////absolute/path.db)")
+    if backend == "sqlite":
+        database = url.database or ""
+        if not database.startswith("/") or url.query:
+            raise ValueError("MEDSTAY_DATABASE_URL must name the SQLite file by its absolute path "
+                             "(sqlite:////absolute/path.db): a relative or in-memory database is another "
+                             "database in every folder")
+    return value
+
+
 
 
 def use_secret_reader(reader: Callable[[str], str]) -> None:

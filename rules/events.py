@@ -187,9 +187,10 @@ def _coerce(spec: Field, raw):
 
 
 def plain_text(text: str) -> bool:
-    """No control (Cc) or format (Cf: bidi overrides, zero-width) character: a label that
-    cannot retitle a terminal, clear it, or show itself backwards."""
-    return all(unicodedata.category(c) not in ("Cc", "Cf") for c in text)
+    """No control (Cc, C0 and C1) or format (Cf: bidi overrides, zero-width) character: a
+    label that cannot retitle a terminal, clear it, or show itself backwards; and valid UTF-8
+    (no Cs: bytes that were not UTF-8, e.g. a raw 0x9b in argv, arrive as lone surrogates)."""
+    return all(unicodedata.category(c) not in ("Cc", "Cf", "Cs") for c in text)
 
 
 def _default(kind: str, spec: Field, on: Date):

@@ -7,6 +7,7 @@ import email
 import json
 import socket
 import threading
+import time
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,12 +23,14 @@ def free_port() -> int:
 
 class Mailbox:
     """Messages received, parsed; `reject` addresses get a permanent 550; `on_data` runs
-    when a message arrives (before the server answers 250)."""
+    when a message arrives (before the server answers 250); `cut`: the connection is closed
+    once the message is in, without an answer (a server dropping after DATA)."""
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.reject: set[str] = set()
         self.on_data = None
+        self.cut = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.reject:
@@ -40,6 +43,8 @@ class Mailbox:
         self.messages.append(message)
         if self.on_data:
             self.on_data(message)
+        if self.cut:
+            server.transport.close()
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list:
@@ -68,13 +73,15 @@ class Smtp:
 
 
 class Gateway:
-    """An SMS gateway: records each POST; answers the next queued status (default 200)."""
+    """An SMS gateway: records each POST; answers the next queued status (default 200),
+    after `delay` seconds (a gateway that takes the message, then answers late)."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[tuple[str, dict]] = []
         self.headers: list[dict] = []  # of each received POST, in the same order
         self.statuses: list[int] = []
+        self.delay = 0.0
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -84,6 +91,8 @@ class Gateway:
                 if status == 200:
                     gateway.received.append((self.path, json.loads(body or b"{}")))
                     gateway.headers.append(dict(self.headers))
+                if gateway.delay:
+                    time.sleep(gateway.delay)
                 self.send_response(status)
                 self.end_headers()
 

@@ -164,7 +164,7 @@ BAD_CONFIGS = [
     ("max_attempts: -1\n", "max_attempts must be at least 1"),
     ("send_window: {start: '25:00', end: '19:00'}\n", "send_window.start must be HH:MM"),
     ("reminders: {appeal: {to: [boss]}}\n", "reminders.appeal.to.0 must be among applicant"),
-    ("reminderz: {}\n", "reminderz is not a setting medstay knows"),
+    ("reminderz: {}\n", "holds a setting medstay does not know (did you mean reminders?)"),
     ("notify: {alerts_to: nobody}\n", "notify.alerts_to must be an e-mail address"),
     ("a: &x 1\nb: *x\n", "aliases"),
 ]

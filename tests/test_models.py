@@ -122,12 +122,12 @@ def test_settings_follow_environment_changes(home: Path, tmp_path: Path, monkeyp
     assert get_settings().home == home
     other = tmp_path / "other"
     monkeypatch.setenv("MEDSTAY_HOME", str(other))
-    monkeypatch.setenv("MEDSTAY_DATABASE_URL", "sqlite:///elsewhere.db")
+    monkeypatch.setenv("MEDSTAY_DATABASE_URL", f"sqlite:///{tmp_path}/elsewhere.db")
     k1, k2 = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     monkeypatch.setenv("MEDSTAY_SECRET_KEY", f"{k1}, {k2}")
     s = get_settings()
     assert s.home == other and mode(other) == 0o700
-    assert s.database_url == "sqlite:///elsewhere.db"
+    assert s.database_url == f"sqlite:///{tmp_path}/elsewhere.db"
     assert secret_keys(s) == (k1, k2)
     assert not (other / "secret.key").exists()
 

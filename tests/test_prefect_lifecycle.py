@@ -220,7 +220,11 @@ def test_keys_and_channel_credentials_can_live_in_prefect_secret_blocks(stack, t
 
     Secret(value=Fernet.generate_key().decode()).save("medstay-test-key", overwrite=True)
     db_file = tmp_path / "other.db"  # a database of its own, beside the stack's, same Prefect
-    env = {"MEDSTAY_DATABASE_URL": f"sqlite:///{db_file}", "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-test-key"}
+    # Its own home too: the stack's home is bound to the stack's database (issue 23). Prefect is
+    # given as ops running their own would give it.
+    env = {"MEDSTAY_DATABASE_URL": f"sqlite:///{db_file}", "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-test-key",
+           "MEDSTAY_HOME": str(tmp_path / "block-home"), "PREFECT_API_URL": stack.api,
+           "PREFECT_API_AUTH_STRING": stack.login}
     stack.medstay("dossier", "register", "9TER-2026-000901", "--language", "en", "--email", "blockkey@example.org",
                   env=env)
     assert b"blockkey" not in db_file.read_bytes()

@@ -31,6 +31,7 @@ def main() -> None:
     sentence too, its traceback kept in an owner-only file (it may name a dossier)."""
     from medstay.cli import commands, privacy  # noqa: F401  (register their commands on the app)
     from deployments import prefect_env, secrets
+    from models.settings import absolute_environment, get_settings
 
     import os
 
@@ -40,6 +41,7 @@ def main() -> None:
         # MEDSTAY_HOME/prefect, and it never starts a temporary server of its own.
         prefect_env.configure()
         secrets.install()  # a key in a Prefect Secret block is read once, and only if named
+        absolute_environment(get_settings())  # before any child process starts (`medstay up`)
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -47,6 +49,8 @@ def main() -> None:
         err.print("Aborted.")
         sys.exit(1)
     except Exception as exc:
+        if type(exc).__name__ == "OutputClosed":  # medstay.cli.entry: stdout closed or full
+            raise
         cause = _user_cause(exc)
         if cause is not None:
             err.print(f"[red]Error:[/] {escape(cause)}")
@@ -71,10 +75,39 @@ def _user_cause(exc: BaseException) -> str | None:
             return str(e)
         if type(e).__name__ == "OperationalError" and "locked" in str(e):  # SQLite waited 30 s for its lock
             return "the database stayed busy for 30 seconds; nothing of yours was written: try again"
+        if _disk_full(e):
+            return ("no space left on the disk of MEDSTAY_HOME (or of the database): nothing of yours was "
+                    "written; free some space and try again")
+        if type(e).__name__ == "OperationalError" and e is getattr(exc, "orig", None):
+            from models.db import reason_of, unreachable
+
+            if reason_of(exc):  # the database went away or refuses us: not a bug
+                return unreachable(exc)
+        if isinstance(e, OSError) and _under_home(e):
+            return (f"MEDSTAY_HOME cannot be written ({e.strerror or type(e).__name__}): point it at a folder "
+                    "of yours; nothing was written")
         if crypto is not None and isinstance(e, crypto.DecryptionError):
             return ("contact details cannot be decrypted with the configured key "
                     "(MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key): wrong or missing key")
     return None
+
+
+def _disk_full(e) -> bool:
+    import errno
+
+    if isinstance(e, OSError):
+        return e.errno in (errno.ENOSPC, errno.EDQUOT)
+    return type(e).__name__ == "OperationalError" and "disk is full" in str(e)  # SQLite's SQLITE_FULL
+
+
+def _under_home(e: OSError) -> bool:
+    """An OS error on a path in MEDSTAY_HOME (a home on /proc, read-only, not ours)."""
+    import os
+
+    if not e.filename:
+        return False
+    home = os.environ.get("MEDSTAY_HOME") or os.path.expanduser("~/.medstay")
+    return os.path.abspath(str(e.filename)).startswith(os.path.abspath(home))
 
 
 def _usage_error(exc) -> None:

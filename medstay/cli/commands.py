@@ -227,6 +227,23 @@ def init(rehearsal: bool = typer.Option(False, "--rehearsal", help="a home for t
     out.print(f"{settings.home} is {'a rehearsal home: --now sends there' if rehearsal else 'ready'}.")
 
 
+home_app = typer.Typer(no_args_is_help=True, help="This home (MEDSTAY_HOME) and the database it is bound to.")
+app.add_typer(home_app, name="home")
+
+
+@home_app.command("move-database")
+def home_move_database(url: str = typer.Argument(..., help="the new database's URL (postgresql+psycopg://… or "
+                                                           "sqlite:////absolute/path.db), already holding a copy")) -> None:
+    """Bind this home to another database that already holds a copy of its data (checked:
+    schema, key, as many dossiers and entries); nothing is copied. Then set
+    MEDSTAY_DATABASE_URL to it for every medstay process."""
+    from models import keycheck
+
+    checked = keycheck.move_database(url)
+    out.print(f"This home now uses the new database ({checked}). Set MEDSTAY_DATABASE_URL to it for every medstay "
+              "process (`medstay up`, workers): with any other value medstay refuses to start.")
+
+
 @app.command("doctor")
 def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Check home, file modes, key, database, migrations, config, channels and Prefect, and
@@ -399,6 +416,21 @@ def reminders_failed(as_json: bool = typer.Option(False, "--json", help="print J
         out.print("No failed delivery.")
     else:
         _print_notifications(rows, "Failed or uncertain deliveries")
+
+
+@reminders_app.command("retry")
+def reminders_retry(reference: Optional[str] = typer.Argument(None, help="only this dossier's")) -> None:
+    """Put failed deliveries back in the outbox, after fixing their cause (a channel URL, a
+    variable, a server): the next sweep sends those still relevant."""
+    from datetime import datetime, timezone
+
+    from medstay.record import dossiers
+    from medstay.reminders import outbox
+
+    dossier_id = dossiers.load(reference).dossier.id if reference else None
+    count = outbox.retry_failed(dossier_id, datetime.now(timezone.utc), dossiers.actor())
+    out.print(f"{count} failed delivery(ies) re-queued: the next sweep sends those still relevant."
+              if count else "No failed delivery to re-queue.")
 
 
 @reminders_app.command("digest")

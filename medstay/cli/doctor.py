@@ -17,6 +17,7 @@ from medstay.errors import UserError
 from models.settings import SettingsError, redact
 
 OK, WARN, FAIL = "ok", "warning", "FAIL"
+SAMPLE = 2000  # dossiers whose contacts are tried, at random, when there are more
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ def _marker(settings) -> Check:
         return Check("home.json", WARN, "not written yet: this home has no database yet",
                      "any command makes it; `medstay init --rehearsal` first for a training home")
     kind = "a rehearsal home (a pretend clock sends)" if doc.get("rehearsal") else "a home for real dossiers"
+    try:
+        home.check_bound(settings)
+    except SettingsError as exc:
+        return Check("home.json", FAIL, str(exc).split(";")[0], "set MEDSTAY_DATABASE_URL back, or unset it")
     return Check("home.json", OK, f"{kind}, database made {str(doc.get('created_at', '?'))[:10]}")
 
 
@@ -111,6 +116,10 @@ def _database(settings) -> list[Check]:
     from models import db, home
 
     url = settings.database_url
+    try:
+        home.check_bound(settings)
+    except SettingsError:
+        return []  # another database than the home's: said under home.json, never opened
     path = db.sqlite_file(db.make_url(url))
     if path is not None and not path.exists():
         if home.made_database(url, settings):
@@ -136,20 +145,45 @@ def _database(settings) -> list[Check]:
     return out
 
 
+SAMPLE = 2000  # dossiers whose contacts are tried, at random, when there are more
+
+
 def _decrypts(url: str) -> Check:
-    """Can the configured key open the stored contacts? (one dossier is tried)"""
-    from sqlmodel import select
+    """Does the configured key open every dossier's stored contacts? (all of them, or a
+    random sample of SAMPLE when there are more, with the count)"""
+    from cryptography.fernet import InvalidToken
+    from sqlalchemy import Text, func, select, type_coerce
 
-    from models import DecryptionError, Dossier, session
+    from models import Dossier, db
+    from models.crypto import encrypted_columns, fernet_for
+    from models.keys import secret_keys
+    from models.settings import get_settings
 
+    table = Dossier.__table__
+    tokens = [type_coerce(table.c[name], Text) for name in encrypted_columns(table)]  # as stored
     try:
-        with session(url) as s:
-            s.exec(select(Dossier.email, Dossier.phone, Dossier.name).limit(1)).first()
-    except (DecryptionError, SettingsError) as exc:
+        fernet = fernet_for(secret_keys(get_settings()))
+        with db.get_engine(url).connect() as conn:
+            total = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            query = select(*tokens)
+            rows = conn.execute(query.order_by(func.random()).limit(SAMPLE) if total > SAMPLE else query).all()
+    except SettingsError as exc:
         return Check("contacts", FAIL, str(exc).split(":")[0], "restore the key this home's data was encrypted with")
     except Exception as exc:  # noqa: BLE001
         return Check("contacts", FAIL, f"cannot be read: {type(exc).__name__}")
-    return Check("contacts", OK, "the key opens the stored contact details")
+    closed = 0
+    for row in rows:
+        try:
+            for token in row:
+                if token is not None:
+                    fernet.decrypt(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            closed += 1
+    tried = f"all {total} dossier(s)" if total <= SAMPLE else f"{len(rows)} of {total} dossiers, at random"
+    if closed:
+        return Check("contacts", FAIL, f"the key does not open the contacts of {closed} of {tried}",
+                     "restore the key this home's data was encrypted with (or give it after the new one: new,old)")
+    return Check("contacts", OK, f"the key opens the stored contact details ({tried} tried)")
 
 
 def _config():

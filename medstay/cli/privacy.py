@@ -39,10 +39,10 @@ def dossier_export(
 ) -> None:
     """The data subject's copy: contact details in clear, facts, deadlines, messages, audit trail.
     The read is recorded in the audit trail."""
-    import json
     import os
 
     from medstay import privacy
+    from medstay.cli import terminal
     from medstay.record import dossiers
 
     if output is None:
@@ -52,7 +52,9 @@ def dossier_export(
     fd = _create_private(output)
     try:
         copy = privacy.export(reference=reference)
-        os.write(fd, (json.dumps(copy, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        # json_text: anything stored that is not printable UTF-8 written as a JSON escape (the
+        # same data), so the data subject's copy is always written.
+        os.write(fd, (terminal.json_text(copy) + "\n").encode("utf-8"))
         os.fsync(fd)
     except BaseException:
         os.close(fd)

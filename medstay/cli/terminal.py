@@ -16,9 +16,9 @@ from rich.console import Console
 
 
 def _unsafe(c: str) -> bool:
-    # Cc (C0/C1 controls) except newline and tab, and Cf (format: bidi overrides and isolates,
-    # zero-width characters).
-    return c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf")
+    # Cc (C0/C1 controls) except newline and tab, Cf (format: bidi overrides and isolates,
+    # zero-width characters) and Cs (a byte that was not UTF-8, written back raw otherwise).
+    return c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf", "Cs")
 
 
 def _escape(c: str) -> str:

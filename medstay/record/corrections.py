@@ -28,6 +28,18 @@ class Fate:
     reason: str
 
 
+def _stored(raw: str):
+    """A stored entry's data. A text recorded before text fields had to be UTF-8 (issue 23)
+    may hold bytes that were not (lone surrogates, e.g. a raw 0x9b typed in a shell): read as
+    their escape (`\\udc9b`), so that the dossier stays readable, printable and exportable."""
+    def clean(value):
+        if isinstance(value, str):
+            return value.encode("utf-8", "backslashreplace").decode("utf-8") if not value.isascii() else value
+        return {k: clean(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+    return clean(json.loads(raw))
+
+
 def effective(stored) -> list[dict]:
     """The history the law reads: each fact as last corrected, withdrawn ones left out, in the
     order they were recorded."""
@@ -38,7 +50,7 @@ def effective_by_seq(stored) -> list[tuple[int, dict]]:
     """The same, each fact with the number of the entry that first recorded it."""
     facts: dict[int, dict] = {}
     for e in stored:
-        data = json.loads(e.data)
+        data = _stored(e.data)
         if e.kind == CORRECTED:
             kind = facts[data["replaces"]]["kind"]
             facts[data["replaces"]] = {"kind": kind, "on": e.on.isoformat(), **data["fields"]}
@@ -54,7 +66,7 @@ def fates(stored) -> dict[int, Fate]:
     out = {}
     for e in stored:
         if e.kind in META:
-            data = json.loads(e.data)
+            data = _stored(e.data)
             target = data.get("replaces", data.get("withdraws"))
             out[target] = Fate("corrected" if e.kind == CORRECTED else "withdrawn", e.seq, data["reason"])
     return out

@@ -26,6 +26,7 @@ from medstay.reminders import agenda, outbox
 from medstay.record import projections
 from medstay.errors import NotFound, UserError
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
+from models.keycheck import require_key_opens
 from models.settings import get_settings
 
 
@@ -89,6 +90,14 @@ REGISTRATION = {
 }
 
 
+def double_entry(last: rules.Event | None, event: rules.Event) -> str | None:
+    """Why `event` following `last` is a double entry (the same fact, date and fields typed
+    twice in a row), or None. Every door refuses it: `event record`, the UI, the import."""
+    if last is not None and last.as_dict() == event.as_dict():
+        return f"{event.kind} on {event.on.isoformat()} is already the last fact"
+    return None
+
+
 def register(*, reference: str, language: str, email: str | None = None, phone: str | None = None,
              name: str | None = None, lawyer_email: str | None = None, caseworker_email: str | None = None,
              by: str | None = None) -> Dossier:
@@ -99,6 +108,7 @@ def register(*, reference: str, language: str, email: str | None = None, phone: 
     dossier = Dossier(**{field: REGISTRATION[field](value) if value or field in required else None
                          for field, value in given.items()})
     migrate()
+    require_key_opens()
     with session() as db:
         if db.exec(select(Dossier.id).where(Dossier.reference == dossier.reference)).first() is not None:
             raise UserError(f"the dossier {dossier.reference} already exists")
@@ -198,9 +208,8 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
             raise UserError(f"{kind} refused for {current.dossier.reference}: {exc.reason}") from None
         data = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
         last = current.evaluation.events[-1] if current.evaluation.events else None
-        if last is not None and last.as_dict() == event.as_dict():  # a double entry, e.g. two caseworkers
-            raise UserError(f"{event.kind} on {event.on.isoformat()} is already the last fact of "
-                            f"{current.dossier.reference}: nothing written")
+        if double := double_entry(last, event):  # e.g. two caseworkers typing the same fact
+            raise UserError(f"{double} of {current.dossier.reference}: nothing written")
         row = DossierEvent(dossier_id=current.dossier.id, seq=index, kind=event.kind, on=event.on,
                            data=json.dumps(data, sort_keys=True), recorded_by=actor(by), source=source,
                            idempotency_key=idempotency_key)

@@ -103,7 +103,7 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
     """Every history through the rules, as `event record` would take it one fact at a time:
     each fact's shape and date (not after today), all reported; then, if they are all well
     formed, the lifecycle's order (up to its first break: what follows depends on it)."""
-    from medstay.record.dossiers import at_the_door
+    from medstay.record.dossiers import at_the_door, double_entry
 
     errors = []
     for done, history in enumerate(histories.values(), start=1):
@@ -114,6 +114,10 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
             try:
                 event = rules.parse_event(raw, index)
                 at_the_door(event)
+                previous = history.events[-1] if history.events and len(history.events) == index else None
+                if double := double_entry(previous, event):
+                    raise rules.InvalidEvent(index, f"{double} (a double entry, refused as `event record` "
+                                                    "refuses it)")
                 history.events.append(event)
             except rules.InvalidEvent as exc:
                 broken.append(exc)

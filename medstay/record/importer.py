@@ -186,6 +186,10 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
     if errors:
         raise _refuse(name, sorted(errors, key=_line_key))
     new = [values for values in good if values["reference"] not in earlier]
+    if new:
+        from models.keycheck import require_key_opens
+
+        require_key_opens()  # before a contact is encrypted with a key that does not open the others
     count = _write(name, new, {ref: h for ref, h in histories.items() if ref not in earlier},
                    {ref: (earlier[ref], h) for ref, h in extended.items()}, by, progress)
     return Imported([values["reference"] for values in new], sorted(skipped), count, sorted(extended))

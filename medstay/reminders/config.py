@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time as _time
+from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field as _field
 from datetime import time
@@ -139,22 +140,38 @@ class _File(BaseModel):
         return name
 
 
+def _known() -> set[str]:
+    """Every name the file may hold: what a message may quote of a location."""
+    names = set(DEFAULT_POLICY) | {"fr", "nl", "de", "en", "[key]"}
+    for model in (_File, _Notify, _Window, _Rule):
+        names |= set(model.model_fields)
+    return names
+
+
 def _mistakes(exc: ValidationError) -> list[str]:
-    """One sentence per mistake, naming the setting, never echoing its value."""
-    out = []
+    """One sentence per mistake, naming the setting, never echoing its value nor a key
+    medstay does not know (MEDSTAY_CONFIG may point at any file: its lines stay unsaid)."""
+    import difflib
+
+    known, out = _known(), []
     for e in exc.errors(include_input=False, include_url=False):
-        loc = [str(p) for p in e["loc"]]
+        loc = [str(p) if isinstance(p, int) or p in known else "(unknown key)" for p in e["loc"]]
+        if e["type"] == "extra_forbidden" or "[key]" in loc:
+            unknown, loc = str(e["loc"][-2 if "[key]" in loc else -1]), loc[:-2 if "[key]" in loc else -1]
+            where = ".".join(loc) or "the file"
+            siblings = DEFAULT_POLICY if "[key]" in e["loc"] else known - set(DEFAULT_POLICY)
+            close = difflib.get_close_matches(unknown, sorted(siblings), n=1, cutoff=0.75)
+            what = "a deadline kind" if "[key]" in e["loc"] else "a setting"
+            out.append(f"{where} holds {what} medstay does not know" + (f" (did you mean {close[0]}?)" if close else
+                       f" ({', '.join(DEFAULT_POLICY)})" if "[key]" in e["loc"] else " (misspelt?)"))
+            continue
         where = ".".join(p for p in loc if p != "[key]")
         message = e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
         message = message.replace("greater than or equal to", "at least").replace("less than or equal to", "at most")
         message = message.replace(" or instance of _Window", " with start and end").replace(" or instance of _Notify",
                                                                                                "")
-        if e["type"] == "extra_forbidden":
-            message = "is not a setting medstay knows (misspelt?)"
-        elif e["type"] == "string_pattern_mismatch":
+        if e["type"] == "string_pattern_mismatch":
             message = "must be an e-mail address" if where.endswith("alerts_to") else "must be HH:MM (00:00 to 23:59)"
-        elif "[key]" in loc:
-            message = f"is not a deadline kind ({', '.join(DEFAULT_POLICY)})"
         elif e["type"] == "literal_error":
             message = f"must be among {', '.join(ROLES if loc[-2] == 'to' else CHANNELS)}"
         out.append(f"{where or 'the file'} {message}")
@@ -166,7 +183,7 @@ def _read(path: Path) -> dict:
         return {}
     from medstay import safeyaml
 
-    doc = safeyaml.parse(safeyaml.read_text(path, "config", max_bytes=256 * 1024), f"config {path}")
+    doc = safeyaml.parse(safeyaml.read_text(path, "config", max_bytes=256 * 1024), f"config {path}", quiet=True)
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -199,7 +216,9 @@ def _parse(path: Path) -> Config:
     try:
         doc = _File.model_validate(_merge(DEFAULTS, _read(path)))
     except ValidationError as exc:
-        raise UserError(f"config {path}: " + "; ".join(_mistakes(exc))) from None
+        said = Counter(_mistakes(exc))  # the same sentence once, with its count
+        raise UserError(f"config {path}: " + "; ".join(m + (f" ({n} times)" if n > 1 else "")
+                                                        for m, n in list(said.items())[:8])) from None
     start, end = time.fromisoformat(doc.send_window.start), time.fromisoformat(doc.send_window.end)
     if start >= end:
         raise UserError(f"config {path}: send_window.start must be before send_window.end")
@@ -212,6 +231,11 @@ def _parse(path: Path) -> Config:
 
 
 _VAR = re.compile(r"\$\{(secret:)?([A-Za-z_][A-Za-z0-9_\-]*)\}")
+
+
+def unset_variables(url: str) -> list[str]:
+    """The `${NAME}` of `url` not set in the environment (a channel that cannot work)."""
+    return [m.group(2) for m in _VAR.finditer(url) if not m.group(1) and m.group(2) not in os.environ]
 
 
 def expand(url: str) -> str:

@@ -30,6 +30,13 @@ tls.install()  # one CA-store read per process, not one per e-mail
 _PERMANENT = re.compile(r"\b(5[0-9]{2} [0-9]\.[0-9]|50[0-9] |55[0-9]|Recipient address rejected|"
                         r"HTTP status code 4(?!29)[0-9]{2}|\b40[0-9]\b|invalid)", re.IGNORECASE)
 _SMTP_REPLY = re.compile(r"\b[45][0-9]{2}[ ,-]+[0-9]\.[0-9]\.[0-9]|\(5[0-9]{2},|\(4[0-9]{2},")
+# A failure after the request may have reached the peer: a read timeout (an SMS gateway answering
+# after Apprise's `rto`), a connection cut after the message left (an SMTP server dropping after
+# DATA). It may have been delivered: `uncertain`, and the next copy says so. A connect timeout or
+# a refused connection is certain not to have delivered anything.
+_UNKNOWN = re.compile(r"read timed out|(?<!connect )timed? ?out\b(?!.*connect timeout)|unexpectedly closed|"
+                      r"connection aborted|remotedisconnected|reset by peer|broken pipe|incompleteread|"
+                      r"eof occurred|server disconnected", re.IGNORECASE)
 _SCRUB = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d[\d ./-]{6,}\d")
 
 
@@ -149,8 +156,11 @@ def _notifier(url: str) -> apprise.Apprise | None:
     return notifier if notifier.add(url) else None
 
 
+UNKNOWN_OUTCOME = "no answer after the message left (timeout or connection cut): it may have been delivered"
+
+
 def send(out: Outgoing) -> tuple[str, str]:
-    """('sent' | 'transient' | 'permanent', scrubbed detail)."""
+    """('sent' | 'transient' | 'uncertain' | 'permanent', scrubbed detail)."""
     notifier = _notifier(out.url)
     if notifier is None:
         return "permanent", "the channel URL is not a valid Apprise URL"
@@ -162,4 +172,8 @@ def send(out: Outgoing) -> tuple[str, str]:
     said = [_FORMAT.format(record).strip() for record in logs]
     lines = [line for line in said if line.startswith(("WARNING", "ERROR")) or _SMTP_REPLY.search(line)]
     detail = scrub(" | ".join(lines), out.recipient)[-400:]
-    return ("permanent" if _PERMANENT.search(detail) else "transient"), detail or "delivery failed"
+    if _PERMANENT.search(detail):
+        return "permanent", detail
+    if any(_UNKNOWN.search(line) for line in said):  # the exception is logged at DEBUG only
+        return "uncertain", f"{UNKNOWN_OUTCOME} | {detail}"[:400]
+    return "transient", detail or "delivery failed"

@@ -193,12 +193,69 @@ def require_alerts_to(cfg) -> None:
                         "be delivered to a dossier without a caseworker is reported there (no sweep runs without it)")
 
 
+def channel_problem(db: Session, now: datetime, cfg, *, status: str = "pending", due_only: bool = True) -> str | None:
+    """Why the channels cannot deliver what is due (one sentence), or None: no channel at all
+    while reminders are due (an emptied config.yaml), or a channel URL with a `${VAR}` that is
+    not set. Such a sweep would fail every due reminder for good; it must not start."""
+    query = select(Notification.channel).where(Notification.status == status)
+    if due_only:
+        query = query.where(Notification.next_attempt_at <= now)
+    due = set(db.exec(query.distinct()).all())
+    if not due:
+        return None
+    urls = {"email": cfg.email_url, "sms": cfg.sms_url}
+    if not any(urls.values()):
+        return (f"no channel is configured (notify.email_url and notify.sms_url in MEDSTAY_CONFIG) while "
+                "reminders are due: the sweep stopped before claiming any; they stay pending")
+    for channel in sorted(due):
+        missing = configuration.unset_variables(urls[channel] or "")
+        if missing:
+            return (f"notify.{channel}_url uses the environment variable {missing[0]}, which is not set: the sweep "
+                    f"stopped before claiming any reminder; they stay pending (set it, then sweep again)")
+    return None
+
+
+class Stopped(UserError):
+    """A sweep refused before claiming anything; `alert`: the operations e-mail, claimed for
+    this sweep to send at once (`sweep.claim`), if e-mail can work."""
+
+    def __init__(self, problem: str, alert: int | None):
+        super().__init__(problem)
+        self.alert = alert
+
+
+def _stop(db: Session, problem: str, now: datetime, cfg) -> None:
+    """Tell operations once a day (an e-mail to notify.alerts_to when e-mail can work, an
+    audit line always), then refuse the sweep in one sentence. Nothing is claimed."""
+    import hashlib
+
+    key = f"alert:sweep:{now.date().isoformat()}:{hashlib.sha256(problem.encode()).hexdigest()[:16]}"
+    alert = None
+    if db.exec(select(AuditEntry.id).where(AuditEntry.action == "sweep.stopped",
+                                           AuditEntry.detail == key)).first() is None:
+        db.add(AuditEntry(actor="reminder-sweep", action="sweep.stopped", detail=key))
+        if cfg.alerts_to:
+            sendable = bool(cfg.email_url) and not configuration.unset_variables(cfg.email_url)
+            row = Notification(key=key, purpose="alert", role="caseworker", channel="email", address=cfg.alerts_to,
+                               body=f"medstay: {problem}.", due_at=now, next_attempt_at=now,
+                               status="claimed" if sendable else "pending", claimed_at=now if sendable else None)
+            db.add(row)
+            db.flush()
+            alert = row.id if sendable else None  # read before the commit: no new transaction holds the lock
+        db.commit()
+    raise Stopped(problem, alert)
+
+
 def claim(now: datetime) -> list[int]:
-    """Take the due notifications for this sweep (outside the send window: none)."""
+    """Take the due notifications for this sweep (outside the send window: none); none
+    either when a channel cannot work (`channel_problem`): then one sentence, and operations
+    told once."""
     cfg = configuration.load()
     require_alerts_to(cfg)
     migrate()
     with session() as db:
+        if in_send_window(now, cfg) and (problem := channel_problem(db, now, cfg)):
+            _stop(db, problem, now, cfg)
         claimed = _claim(db, now, cfg, Counter())
         db.commit()
         return claimed
@@ -211,6 +268,8 @@ def preview(now: datetime) -> Counter:
     migrate()
     tally: Counter = Counter()
     with session() as db:
+        if in_send_window(now, cfg) and (problem := channel_problem(db, now, cfg)):
+            raise UserError(problem.replace("the sweep stopped", "a sweep then would stop"))
         tally["would send"] = len(_claim(db, now, cfg, tally))
         db.rollback()
     return +tally
@@ -440,6 +499,31 @@ def _expire_stale_claims(db: Session, now: datetime, tally: Counter) -> None:
         tally["would be sent again (unconfirmed)"] += 1
 
 
+def retry_failed(reference_id: int | None, now: datetime, actor: str) -> int:
+    """Put every failed delivery (of one dossier, or all) back in the outbox, due again, its
+    attempts counted afresh (those made stay in `delivery_attempt`), with an audit line.
+    Refused while a channel still cannot work. The next sweep sends what is still relevant
+    (a reminder whose deadline passed or was answered meanwhile is skipped or cancelled)."""
+    cfg = configuration.load()
+    migrate()
+    with session() as db:
+        where = [Notification.status == "failed"]
+        if reference_id is not None:
+            where.append(Notification.dossier_id == reference_id)
+        ids = db.exec(select(Notification.id).where(*where)).all()
+        if ids and (problem := channel_problem(db, now, cfg, status="failed", due_only=False)):
+            raise UserError(problem.split(": the sweep")[0] + ": fix it first; nothing was re-queued")
+        for i in range(0, len(ids), 500):
+            db.execute(update(Notification).where(Notification.id.in_(ids[i:i + 500]),
+                                                  Notification.status == "failed")
+                       .values(status="pending", attempts=0, next_attempt_at=Notification.due_at, claimed_at=None,
+                               note="re-queued by `medstay reminders retry`"))
+        if ids:
+            db.add(AuditEntry(actor=actor, action="reminders.retried", detail=f"{len(ids)} failed delivery(ies) re-queued"))
+        db.commit()
+        return len(ids)
+
+
 # -- alerts ------------------------------------------------------------------------------------
 def _alert_address(db: Session, dossier_id: int | None, cfg) -> str:
     """The dossier's caseworker, else the operations address (also when the dossier's
@@ -495,8 +579,9 @@ def alert_dossier(reference: str, what: str, *, key: str) -> bool:
 
 def record_attempt(notification_id: int, now: datetime, outcome: str, detail: str, cfg,
                    composed: Sending | None = None) -> Delivered:
-    """Store the outcome of one try: sent, transient (retry later) or permanent (failed).
-    `composed`: the row as read to compose the message (else it is read here)."""
+    """Store the outcome of one try: sent, transient (retry later), uncertain (retry later; it
+    may have been delivered, so the next copy says so: see `_SENDING`'s `copy`) or permanent
+    (failed). `composed`: the row as read to compose the message (else it is read here)."""
     if outcome == "sent":
         if composed is None:
             with reading_connection() as conn:
@@ -507,10 +592,12 @@ def record_attempt(notification_id: int, now: datetime, outcome: str, detail: st
         row = db.get(Notification, notification_id)
         row.attempts += 1
         db.add(DeliveryAttempt(notification_id=row.id, at=now, outcome=outcome, detail=detail[:500]))
-        if outcome == "transient" and row.attempts < cfg.max_attempts:
+        if outcome in ("transient", "uncertain") and row.attempts < cfg.max_attempts:
             wait = cfg.retry_minutes[min(row.attempts - 1, len(cfg.retry_minutes) - 1)]
             row.status, row.next_attempt_at = "pending", now + timedelta(minutes=wait)
-            row.note = f"attempt {row.attempts} failed, retry after {wait} min"
+            row.note = (f"attempt {row.attempts} failed, retry after {wait} min" if outcome == "transient" else
+                        f"attempt {row.attempts} unconfirmed (may have been delivered); sent again after {wait} min, "
+                        "saying it may be a second copy")
         else:
             row.status, row.note = "failed", f"gave up after {row.attempts} attempt(s): {detail[:200]}"
             alert(db, row, now, "could not be delivered", cfg)

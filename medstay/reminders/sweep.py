@@ -91,6 +91,17 @@ def _why_not_composed(exc: Exception) -> str:
 SENDERS = 8
 
 
+def claim(now: datetime, cfg=None) -> list[int]:
+    """Take the due notifications (outbox.claim); a sweep stopped for a channel that cannot
+    work first sends operations their alert, then says why in one sentence."""
+    try:
+        return outbox.claim(now)
+    except outbox.Stopped as stopped:
+        if stopped.alert is not None:
+            deliver(stopped.alert, now, cfg)
+        raise
+
+
 def run(now: datetime) -> Counter:
     """Sweep once without Prefect; returns how many ended in each status."""
     counts: Counter = Counter()
@@ -98,7 +109,7 @@ def run(now: datetime) -> Counter:
     # each sender runs in a copy of this context, where the settings are pinned.
     with pinned():
         cfg = configuration.load()
-        claimed = outbox.claim(now)
+        claimed = claim(now, cfg)
         contexts = [copy_context() for _ in range(min(SENDERS, max(1, len(claimed))))]
     # Each sender takes the next claimed row when it is done with one (a slow server holds up one sender).
     queue, lock = iter(claimed), Lock()
