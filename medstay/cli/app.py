@@ -48,7 +48,7 @@ def main() -> None:
     """Entry point: user errors become one red sentence and exit code 2; a bug becomes one
     sentence too, its traceback kept in an owner-only file (it may name a dossier)."""
     from medstay.cli import commands  # noqa: F401  (register the database-backed commands)
-    from medstay.cli import privacy
+    from medstay.cli import caseworkers, privacy  # noqa: F401
     from models.settings import configure_prefect
 
     import os
