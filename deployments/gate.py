@@ -86,11 +86,14 @@ class Limiter:
 
 
 class Gate:
-    def __init__(self, upstream: str, service_login: str) -> None:
+    def __init__(self, upstream: str, service_login: str, writers: int = 1) -> None:
         self.upstream = httpx.AsyncClient(base_url=upstream, timeout=httpx.Timeout(60, connect=5))
         self.service = "Basic " + base64.b64encode(service_login.encode()).decode()
         self.logins: dict[bytes, tuple[str, str, float]] = {}  # digest of the header → (code, hash, until)
         self.accounts, self.addresses = Limiter(PER_ACCOUNT), Limiter(PER_ADDRESS)
+        # Resumes handed to Prefect one at a time on its embedded SQLite (one writer anyway):
+        # measured, 20 at once held each other on the lock for over a minute, and lost some.
+        self.writers = asyncio.Semaphore(writers)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -174,7 +177,8 @@ class Gate:
         for delay in (0, *RESUME_DELAYS):
             await asyncio.sleep(delay)
             try:
-                answer = await self.send(request, payload)
+                async with self.writers:
+                    answer = await self.send(request, payload)
             except httpx.TransportError:
                 unsure = True  # it may have been applied: the next try tells
                 _note("Prefect did not answer a Resume: resent")
@@ -283,13 +287,14 @@ async def _lifespan(receive, send) -> None:
 
 
 def main() -> None:
-    """`python -m deployments.gate PORT`, with PREFECT_API_URL (Prefect's private address)
+    """`python -m deployments.gate PORT [WRITERS]` (Resumes handed to Prefect at once: 1 on
+    its embedded SQLite), with PREFECT_API_URL (Prefect's private address)
     and PREFECT_API_AUTH_STRING (the service login) in the environment, as `medstay up` sets."""
     import uvicorn
 
-    port = int(sys.argv[1])
+    port, writers = int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1
     upstream = os.environ["PREFECT_API_URL"].removesuffix("/api")
-    gate = Gate(upstream, os.environ["PREFECT_API_AUTH_STRING"])
+    gate = Gate(upstream, os.environ["PREFECT_API_AUTH_STRING"], writers)
     # No access log: a URL may hold whatever a client typed.
     uvicorn.run(gate, host="127.0.0.1", port=port, access_log=False, log_level="warning", lifespan="on")
 

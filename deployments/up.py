@@ -190,8 +190,9 @@ def up(port: int, demo: bool) -> None:
         print(f"Starting Prefect server on 127.0.0.1:{env['PREFECT_SERVER_API_PORT']}, behind the gate on "
               f"127.0.0.1:{port} (data in {home}; Prefect's database: {where}) ...", flush=True)
         _start_server(stack, home, bin_dir, int(env["PREFECT_SERVER_API_PORT"]), server_env)
+        writers = "1" if get_settings().prefect_database is None else "8"  # SQLite takes one writer
         wait_healthy(f"http://127.0.0.1:{port}/api", stack.start("gate", [sys.executable, "-m", "deployments.gate",
-                                                                          str(port)]))
+                                                                          str(port), writers]))
         _private_tree(prefect_env.prefect_home())
         ensure_pools(env)
         prefect_cli("deploy", "--all", env=env)
