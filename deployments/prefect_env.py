@@ -1,7 +1,7 @@
 """Where medstay's Prefect lives, known without importing Prefect (2 s).
 
-`medstay up` writes the Prefect profile under `MEDSTAY_HOME/prefect` (API address and the
-basic-auth string); every process points Prefect there first (`configure()`), so the CLI, the
+`medstay up` writes the Prefect profile under `MEDSTAY_HOME/prefect` (the server's private
+API address and the service login); every process points Prefect there first (`configure()`), so the CLI, the
 projector, the worker and the flows reach that server with only `MEDSTAY_HOME` set.
 """
 
@@ -48,17 +48,19 @@ def write_profile(api_url: str, auth: str) -> None:
 
 
 def auth_string() -> str:
-    """The server's basic-auth `user:password`: PREFECT_SERVER_API_AUTH_STRING, else one made
-    once and kept owner-only in MEDSTAY_HOME/prefect/ui-login."""
+    """The service login (`user:password`) of the machine clients (CLI, projector, worker,
+    flows, the gate), which Prefect's server checks: PREFECT_SERVER_API_AUTH_STRING, else one
+    made once and kept owner-only in MEDSTAY_HOME/prefect/service-login. Caseworkers never
+    use it: they log in to the gate as themselves."""
     if os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
         return os.environ["PREFECT_SERVER_API_AUTH_STRING"]
-    path = prefect_home() / "ui-login"
+    path = prefect_home() / "service-login"
     if not path.exists():
         import secrets
 
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.touch(mode=0o600)
-        path.write_text(f"medstay:{secrets.token_urlsafe(18)}\n", encoding="utf-8")
+        path.write_text(f"medstay-service:{secrets.token_urlsafe(24)}\n", encoding="utf-8")
     return path.read_text(encoding="utf-8").strip()
 
 

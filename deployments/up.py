@@ -1,5 +1,6 @@
 """`medstay up`: the whole thing on one machine until Ctrl-C or SIGTERM — the Prefect server
-(embedded SQLite under MEDSTAY_HOME, loopback only, basic auth), the work pools and
+(embedded SQLite under MEDSTAY_HOME, loopback only, the service login) behind the gate that
+lets caseworkers in with their own logins (`deployments/gate.py`, on --port), the work pools and
 deployments, a worker (reminder sweeps, digests) and the projector (every dossier's flow run).
 A child that dies is started again; stopping stops every child, within seconds."""
 
@@ -92,14 +93,17 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def environment(port: int) -> dict:
+def environment(port: int, private_port: int) -> dict:
+    """Prefect's server on a private loopback port, its UI told to ask the gate (`port`)."""
     prefect_env.configure()
-    api = f"http://127.0.0.1:{port}/api"
+    api = f"http://127.0.0.1:{private_port}/api"
     auth = prefect_env.auth_string()
-    return dict(os.environ, PREFECT_API_URL=api, PREFECT_UI_API_URL=api, PREFECT_SERVER_API_HOST="127.0.0.1",
-                PREFECT_SERVER_API_PORT=str(port), PWD=str(prefect_env.PROJECT_DIR),
+    return dict(os.environ, PREFECT_API_URL=api, PREFECT_UI_API_URL=f"http://127.0.0.1:{port}/api",
+                PREFECT_SERVER_API_HOST="127.0.0.1", PREFECT_SERVER_API_PORT=str(private_port),
+                PWD=str(prefect_env.PROJECT_DIR),
                 PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT="false",  # no "Prefect Cloud" toast or banner
-                # Basic auth: the server checks it; the worker, projector, CLI and flows send it.
+                # The service login: the server checks it; the worker, projector, CLI, flows and the
+                # gate (for the caseworkers it let in) send it. Caseworkers have logins of their own.
                 PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth,
                 # The embedded SQLite answers "database is locked" (500) under bursts: retry.
                 PREFECT_CLIENT_RETRY_EXTRA_CODES="500", PREFECT_LOGGING_LEVEL=os.environ.get("PREFECT_LOGGING_LEVEL",
@@ -118,6 +122,14 @@ def wait_healthy(api: str, proc: subprocess.Popen, timeout: float = 120) -> None
             pass
         time.sleep(0.3)
     raise UserError(f"the Prefect server was not healthy after {timeout:.0f} s")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def port_in_use(port: int) -> bool:
@@ -168,7 +180,7 @@ def up(port: int, demo: bool) -> None:
     home = get_settings().home
     logs = home / "logs"
     logs.mkdir(mode=0o700, exist_ok=True)
-    env = environment(port)
+    env = environment(port, free_port())
     os.umask(0o077)  # every file the stack writes (Prefect's database too) is owner-only
     prefect_env.write_profile(env["PREFECT_API_URL"], env["PREFECT_API_AUTH_STRING"])
     stack = Stack(env, logs)
@@ -176,9 +188,12 @@ def up(port: int, demo: bool) -> None:
     cluster = None
     try:
         server_env, where, cluster = prefect_database(home)
-        print(f"Starting Prefect server on 127.0.0.1:{port} (data in {home}; Prefect's database: {where}) ...",
-              flush=True)
-        _start_server(stack, home, bin_dir, port, server_env)
+        print(f"Starting Prefect server on 127.0.0.1:{env['PREFECT_SERVER_API_PORT']}, behind the gate on "
+              f"127.0.0.1:{port} (data in {home}; Prefect's database: {where}) ...", flush=True)
+        _start_server(stack, home, bin_dir, int(env["PREFECT_SERVER_API_PORT"]), server_env)
+        writers = "1" if get_settings().prefect_database is None else "8"  # SQLite takes one writer
+        wait_healthy(f"http://127.0.0.1:{port}/api", stack.start("gate", [sys.executable, "-m", "deployments.gate",
+                                                                          str(port), writers]))
         _private_tree(prefect_env.prefect_home())
         ensure_pools(env)
         prefect_cli("deploy", "--all", env=env)
@@ -187,7 +202,7 @@ def up(port: int, demo: bool) -> None:
         _load(demo)
         print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
               f"Deadlines board: http://127.0.0.1:{port}/artifacts/key/deadlines-board\n"
-              f"UI login (basic auth): the line in {prefect_env.prefect_home() / 'ui-login'}", flush=True)
+              f"{_logins(demo)}", flush=True)
         while True:
             time.sleep(1)
             stack.restart_dead()
@@ -201,6 +216,27 @@ def up(port: int, demo: bool) -> None:
             cluster.stop()
         _fold_project_log()
         print("Stopped.", flush=True)
+
+
+def _logins(demo: bool) -> str:
+    """How caseworkers log in; with --demo, a `demo` account made once (its login owner-only
+    in MEDSTAY_HOME/prefect/ui-login)."""
+    from medstay import accounts
+
+    if demo and "demo" not in [code for code, _, _ in accounts.listing()]:
+        import secrets
+
+        password = secrets.token_urlsafe(18)
+        accounts.add("demo", password, by="medstay up --demo")
+        path = prefect_env.prefect_home() / "ui-login"
+        path.unlink(missing_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(f"demo:{password}\n", encoding="utf-8")
+    if demo:
+        return f"UI login (the demo caseworker): the line in {prefect_env.prefect_home() / 'ui-login'}"
+    if accounts.count_enabled():
+        return "Caseworkers log in with their own code and password (`medstay caseworker list`)."
+    return "No caseworker can log in yet: `medstay caseworker add CODE` makes an account."
 
 
 def _fold_project_log() -> None:

@@ -19,7 +19,7 @@ from prefect.logging import get_run_logger
 from prefect.utilities.engine import propose_state_sync
 
 import rules
-from medstay.record import dossiers
+from medstay.record import answers, dossiers
 from medstay.reminders import outbox
 from medstay.record import projections
 from tasks import projection
@@ -39,7 +39,11 @@ def record_submitted_fact(reference: str, flow_run_id) -> str | None:
     answer = read_flow_run_input(keyset["response"], flow_run_id=flow_run_id)
     if not answer:
         return None
-    refusal = projection.record_answer(reference, answer, f"{flow_run_id}:{keyset['response']}")
+    # Read against the exact form this pause offered (the gate checked it too, before Prefect
+    # stored it; a machine client with the service login goes through here only).
+    form = read_flow_run_input(keyset["schema"], flow_run_id=flow_run_id)
+    refusal = answers.check(answer, form) or projection.record_answer(reference, answer,
+                                                                      f"{flow_run_id}:{keyset['response']}")
     kind = projection.answered(answer)
     if refusal:
         get_run_logger().warning("%s: %s was not recorded (refused)", reference, kind)

@@ -231,3 +231,18 @@ class ServiceBeat(SQLModel, table=True):
     beat_at: datetime = Field(sa_type=AwareDateTime)
     started_at: datetime = Field(sa_type=AwareDateTime)
     detail: str = Field(default="", sa_type=Text)
+
+
+class CaseworkerAccount(SQLModel, table=True):
+    """A caseworker's login to the UI (the gate in front of Prefect): the code is what the
+    audit trail records as `recorded_by`, so it is a code, not a name. Only an Argon2 hash of
+    the password is kept; a disabled account is refused at once."""
+
+    __tablename__ = "caseworker_account"
+    __table_args__ = (CheckConstraint("length(code) BETWEEN 2 AND 32", name="code_length"),)
+
+    code: str = Field(primary_key=True, max_length=32)
+    password_hash: str = Field(sa_type=Text)
+    disabled_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from datetime import date
-from typing import Literal, Optional, Union
+from typing import ClassVar, Literal, Optional, Union
 from uuid import UUID
 
 from prefect.client.schemas.actions import ArtifactCreate
@@ -26,7 +26,7 @@ from pydantic import ConfigDict, Field, create_model
 
 import rules
 from medstay import labels
-from medstay.record import corrections
+from medstay.record import answers, corrections
 from medstay.record import dossiers
 from medstay.errors import UserError
 
@@ -69,11 +69,19 @@ def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
     variants += [_fact_form(kind) for kind in with_fields]
     variants += [_correction_form(evaluation)] if getattr(evaluation, "entries", None) else []
     fact = variants[0] if len(variants) == 1 else Union[tuple(variants)]
+    # No "caseworker code" field: the gate in front of Prefect stamps the login as `recorded_by`.
     return create_model(
-        "RecordFact", __base__=RunInput,
-        fact=(fact, Field(title="Fact", description=_where_it_stands(evaluation))),
-        recorded_by=(str, Field(default="prefect-ui", title="Caseworker code",
-                                description="Your caseworker code for the audit trail (not your name)")))
+        "RecordFact", __base__=StampedInput,
+        fact=(fact, Field(title="Fact", description=_where_it_stands(evaluation))))
+
+
+class StampedInput(RunInput):
+    """A Resume form whose answer may carry `recorded_by`, the login the gate stamps on it
+    (`deployments/gate.py`): allowed by the schema Prefect's server checks (a pattern property:
+    a caseworker code), never a field the UI shows. Any other key is refused."""
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", json_schema_extra={"patternProperties": {
+        f"^{answers.STAMPED}$": {"type": "string", "pattern": answers.CODE_RE.pattern}}})
 
 
 # The Resume form's button of a fact with fields of its own (a short word: six must fit).
@@ -156,7 +164,8 @@ def _kind_shown(kind: str):
 
 def as_submitted(kind: str, on, recorded_by: str | None = None, **fields) -> dict:
     """The answer the Resume dialog submits for a fact (what `form_for` asks, filled in): for
-    scripts and tests that resume a run through the API as the UI does."""
+    scripts and tests that resume a run through the API as the UI does. `recorded_by` is
+    what the gate stamps (from the login) or a machine client with the service login sets."""
     fact = {kind: kind} if _form_fields(kind) else {"kind": kind}
     answer = {"fact": {**fact, "on": str(on), **{k: str(v) if isinstance(v, date) else v for k, v in fields.items()}}}
     return answer | ({"recorded_by": recorded_by} if recorded_by else {})
@@ -186,6 +195,8 @@ def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
     kind, on, fields, by = answer_to_fact(answer) if isinstance(answer, dict) else (None,) * 4
     if kind not in rules.KINDS:
         return "the form's answer has no fact to record"
+    if fields is None:
+        return "the answer holds a field the form does not offer (free text is never taken from the UI)"
     try:
         dossiers.record_event(reference=reference, kind=kind, on=on, fields=fields, source="ui", by=by,
                               idempotency_key=idempotency_key)
@@ -235,8 +246,11 @@ def answer_to_fact(answer: dict) -> tuple[str, object, dict, str]:
     named = [k for k in data if k in rules.KINDS and data[k] == k]  # a fact's own variant: kind under its name
     kind = data.pop("kind", None) or (data.pop(named[0]) if len(named) == 1 else None)
     on = data.pop("on", None)
-    used = {f.name for f in rules.FIELDS.get(kind, ())}
-    fields = {k: v for k, v in data.items() if k in used and v not in ("", None)}
+    data.pop("recorded_by", None)  # a flat answer of an older form carried it beside the fact
+    offered = {f.name for f in _form_fields(kind)} if kind in rules.KINDS else set()
+    if set(data) - offered:  # a field the form never offers (free text: `ground`, `reason`): refused
+        return kind, on, None, by
+    fields = {k: v for k, v in data.items() if v not in ("", None)}
     return kind, on, fields, by
 
 
@@ -270,14 +284,26 @@ def _moved_lines(evaluation: rules.Evaluation) -> list[str]:
     return lines + [""]
 
 
-# A typed value is quoted after ": ", "not " or "kind " in the rules' messages.
-_QUOTED = re.compile(r"(?:(?<=: )|(?<=not )|(?<=kind ))(?:'[^']*'|\"[^\"]*\")")
+# A quoted span opens after a space, a bracket or the start; its text may hold anything
+# (both quotes, backslashes, escapes), so it is never parsed: only a field's or a fact's
+# own name may stand in quotes, and from any other opening quote on, the rest is left out.
+_OPENING = re.compile(r"(?:^|(?<=[\s(\[:]))['\"]")
+_NAME = re.compile(r"(['\"])([a-z_]{1,40})\1")
+_VOCABULARY = set(rules.KINDS) | {f.name for kind in rules.KINDS for f in rules.FIELDS[kind]} | {"kind", "on"}
 
 
 def for_prefect(refusal: str | None) -> str | None:
-    """A refusal as Prefect may show it: the values a caseworker typed (quoted in the rules'
-    messages) are left out, since they could hold anything."""
-    return _QUOTED.sub("(value left out)", refusal) if refusal else None
+    """A refusal as Prefect may show it: whatever a caseworker typed (the rules' messages
+    quote it at their end) is left out, whatever its quotes or encoding; no control character,
+    300 characters at most."""
+    if not refusal:
+        return None
+    for opening in _OPENING.finditer(refusal):
+        name = _NAME.match(refusal, opening.start())
+        if not (name and name[2] in _VOCABULARY):
+            refusal = refusal[:opening.start()] + "(value left out)"
+            break
+    return "".join(c for c in refusal if c.isprintable())[:300]
 
 
 def version(evaluation: rules.Evaluation) -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
+CASEWORKER = "cw-ui-07:correct horse battery staple"  # the session stack's caseworker (code:password)
 
 
 def free_port() -> int:
@@ -46,12 +47,21 @@ class Stack:
 
     @property
     def login(self) -> str:
-        """The UI's basic-auth `user:password`, as a caseworker reads it (README)."""
-        return (self.home / "prefect" / "ui-login").read_text(encoding="utf-8").strip()
+        """A caseworker's UI login `code:password` (the account ops made with `medstay
+        caseworker add`, as the README says), typed in Prefect's login page."""
+        return CASEWORKER
 
     @property
     def api(self) -> str:
+        """The API as a caseworker's browser reaches it: through the gate, on `--port`."""
         return f"http://127.0.0.1:{self.port}/api"
+
+    def caseworker(self, code: str, password: str) -> str:
+        """A new caseworker account, made by ops with the README's command; its login."""
+        done = subprocess.run([str(BIN / "medstay"), "caseworker", "add", code, "--password-stdin"], env=self.env,
+                              input=password + "\n", capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return f"{code}:{password}"
 
     def medstay(self, *args: str, check: bool = True, env: dict | None = None,
                 timeout: float = 120) -> subprocess.CompletedProcess:
@@ -157,6 +167,9 @@ def stack(tmp_path_factory):
     # as a trainer would make one. test_as_used.py runs the README's own home, not a rehearsal.
     subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env=user_env(home, user_home), check=True,
                    capture_output=True)
+    code, password = CASEWORKER.split(":", 1)
+    subprocess.run([str(BIN / "medstay"), "caseworker", "add", code, "--password-stdin"], input=password + "\n",
+                   env=user_env(home, user_home), check=True, capture_output=True, text=True)
     proc = start_up(home, user_home, port, log)
     found = profile(home)
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings

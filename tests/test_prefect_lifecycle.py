@@ -197,18 +197,24 @@ def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack
         smtp.stop()
 
 
-def test_the_api_needs_the_basic_auth_string_and_listens_on_loopback_only(stack):
+def test_the_api_needs_a_login_and_listens_on_loopback_only(stack):
     import httpx
+
+    from tests.prefect_stack import profile
 
     assert httpx.get(f"{stack.api}/health").status_code == 200  # health stays open for probes
     assert httpx.post(f"{stack.api}/flow_runs/filter", json={}).status_code == 401
-    from tests.prefect_stack import profile
-
-    user, password = profile(stack.home)["PREFECT_API_AUTH_STRING"].split(":", 1)
-    assert httpx.post(f"{stack.api}/flow_runs/filter", json={}, auth=(user, password)).status_code == 200
+    code, password = stack.login.split(":", 1)  # a caseworker, through the gate on --port
+    assert httpx.post(f"{stack.api}/flow_runs/filter", json={}, auth=(code, password)).status_code == 200
+    # The machine clients' service login, to Prefect's private port (the profile's address).
+    found = profile(stack.home)
+    user, secret = found["PREFECT_API_AUTH_STRING"].split(":", 1)
+    assert found["PREFECT_API_URL"] != stack.api and found["PREFECT_API_URL"].startswith("http://127.0.0.1:")
+    assert httpx.post(f"{found['PREFECT_API_URL']}/flow_runs/filter", json={}).status_code == 401
+    assert httpx.post(f"{found['PREFECT_API_URL']}/flow_runs/filter", json={}, auth=(user, secret)).status_code == 200
+    assert httpx.post(f"{found['PREFECT_API_URL']}/flow_runs/filter", json={}, auth=(code, password)).status_code == 401
     assert stack.api.startswith("http://127.0.0.1:")
-    login = stack.home / "prefect" / "ui-login"
-    assert oct(login.stat().st_mode & 0o777) == "0o600"
+    assert oct((stack.home / "prefect" / "service-login").stat().st_mode & 0o777) == "0o600"
     assert oct((stack.home / "prefect" / "profiles.toml").stat().st_mode & 0o777) == "0o600"
 
 

@@ -94,8 +94,8 @@ def test_the_form_offers_each_allowed_fact_with_only_its_own_fields(evaluation):
             assert set(props) - {"kind", kind, "on"} == own, (kind, list(props))
             required = {f.name: REQUIRED[f.name] for f in rules.FIELDS[kind] if (f.required or f.asked) and f.name in own}
             answer = as_submitted(kind, "2026-11-20", recorded_by="cw-07", **required)
-            jsonschema.validate(answer, schema)  # what the server checks before it resumes
-            assert model.model_validate(answer).fact.on == date(2026, 11, 20)
+            jsonschema.validate(answer, schema)  # what the server checks before it resumes (login stamped)
+            assert model.model_validate(as_submitted(kind, "2026-11-20", **required)).fact.on == date(2026, 11, 20)
             assert answer_to_fact(answer) == (kind, "2026-11-20", required, "cw-07")
             # The button the UI lights for what this variant's own defaults hold.
             defaults = {k: p["default"] for k, p in props.items() if "default" in p and p["default"] is not None}

@@ -25,7 +25,7 @@ def _browser(p):
 
 def _login(page, stack) -> str:
     ui = stack.api.removesuffix("/api")
-    page.goto(f"{ui}/runs")  # the server asks for its basic-auth string first
+    page.goto(f"{ui}/runs")  # the gate asks for the caseworker's own login first (code:password)
     page.get_by_placeholder("admin:pass").fill(stack.login)
     page.get_by_role("button", name="Login").click()
     page.wait_for_timeout(2000)
@@ -36,7 +36,7 @@ def _resume(page):
     page.get_by_role("button", name="Resume").first.click()
     dialog = page.locator("[role=dialog]")
     dialog.wait_for(timeout=15000)
-    dialog.get_by_text("Caseworker code").first.wait_for(timeout=15000)
+    dialog.get_by_text("Never type medical information").first.wait_for(timeout=15000)
     return dialog
 
 
@@ -110,7 +110,6 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
         assert "Registered mail" not in dialog.inner_text() and "Days" not in dialog.inner_text()
         _pick_today(page, dialog, 0)  # the fact's date
         _pick_today(page, dialog, 1)  # the appointment: a required date, a date picker too
-        dialog.locator("textarea").last.fill("cw-ui-07")
         page.screenshot(path=str(ARTIFACTS / "resume-form-convocation.png"))
         badge = f"Convocation – appointment on {appointment.strftime('%d/%m/%Y')}"
         submitted = time.monotonic()
@@ -124,7 +123,7 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
         browser.close()
     shown = stack.medstay("dossier", "show", ref, "--json").stdout
     assert '"source": "ui"' in shown and f'"appointment": "{appointment.isoformat()}"' in shown
-    assert '"recorded_by": "cw-ui-07"' in shown
+    assert '"recorded_by": "cw-ui-07"' in shown  # the login, stamped by the gate: the form asks no code
 
 
 def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
@@ -166,9 +165,10 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
         chosen = dialog.inner_text()
         assert "appointment_missed" in chosen and "date of the examination" not in chosen
         browser.close()
-    for expected in ("9TER-2026-000401", "Fact", "Date", "Convocation", "Correct", "Caseworker code",
+    for expected in ("9TER-2026-000401", "Fact", "Date", "Convocation", "Correct",
                      "Never type medical information", "Attend the OE physician's appointment", "10/12/2026"):
         assert expected in text, f"{expected!r} not in the Resume dialog:\n{text}"
+    assert "Caseworker code" not in text  # who records is the login, not a typed code
 
 
 def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(stack):
@@ -198,7 +198,6 @@ def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(s
         dialog.get_by_role("button", name="date", exact=True).first.click()  # the right date: given
         _pick_today(page, dialog, 0)
         _choose(page, dialog, 2, "typing mistake")
-        dialog.locator("textarea").last.fill("cw-ui-08")
         page.wait_for_timeout(300)
         page.screenshot(path=str(ARTIFACTS / "correction-form.png"))
         _submit(page, dialog)
@@ -219,7 +218,7 @@ def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(s
     assert act_by[0].strftime("%d/%m/%Y") in moved and act_by[1].strftime("%d/%m/%Y") in moved
     shown = stack.medstay("dossier", "show", ref, "--json").stdout
     assert '"kind": "fact_corrected"' in shown and '"reason": "typing mistake"' in shown
-    assert '"recorded_by": "cw-ui-08"' in shown
+    assert '"recorded_by": "cw-ui-07"' in shown
 
 
 def test_the_week_s_deadlines_are_on_the_artifacts_page(stack):

@@ -29,7 +29,7 @@ def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"ev
 def main() -> None:
     """Entry point: user errors become one red sentence and exit code 2; a bug becomes one
     sentence too, its traceback kept in an owner-only file (it may name a dossier)."""
-    from medstay.cli import commands, privacy  # noqa: F401  (register their commands on the app)
+    from medstay.cli import caseworkers, commands, privacy  # noqa: F401  (register their commands on the app)
     from deployments import prefect_env, secrets
     from models.settings import absolute_environment, get_settings
 

@@ -1,0 +1,303 @@
+"""The gate: the one door of Prefect's UI and API to caseworkers (`medstay up` starts it on
+`--port`; Prefect's server listens on a private loopback port behind it).
+
+- **Who.** Every `/api` request carries HTTP Basic credentials (Prefect's UI asks for them on
+  its own login page and sends `Authorization: Basic base64(code:password)`), checked against
+  the caseworkers' accounts (`medstay/accounts.py`, Argon2 hashes). A verified login is kept in
+  memory for a while, keyed by a digest of the header, and its account re-read on every
+  request: a disabled account or a changed password is refused at once. Failed logins are
+  limited per account and per client address, and audited (never the password, never what
+  was typed as a login unless it is an account's code).
+- **What.** A caseworker reads (GET, and the API's read-only POSTs: filters, counts, history,
+  the UI's own endpoints) and resumes paused runs; anything else is refused (ops use medstay's
+  commands, the machine clients reach Prefect directly with the service login).
+- **A Resume** is read against the exact form the run offered (`medstay/record/answers.py`)
+  before Prefect stores anything: a refused answer never reaches Prefect, and the refusal
+  repeats nothing typed. The login is stamped as `recorded_by`, any `recorded_by` sent is
+  dropped. Prefect's embedded SQLite answers 503 ("database is locked") under load and its UI
+  does not resend: the gate resends a Resume (bounded; Prefect applies a Resume in one
+  transaction and only to a paused run, so a resent one is applied once) before answering.
+- The service login (the machine clients' own, in the home's Prefect profile) passes as is.
+
+Requests are forwarded to Prefect with the service login; nothing of a request body or URL
+is logged here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import re
+import sys
+import time
+from collections import deque
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from medstay import accounts
+from medstay.record import answers
+
+LOGIN_TTL = 600  # seconds a verified password is trusted before Argon2 checks it again
+WINDOW = 900  # seconds over which failed logins are counted
+PER_ACCOUNT, PER_ADDRESS = 5, 30  # failed logins allowed in the window before refusing
+RESUME_DELAYS = (0.2, 0.4, 0.8, 1.5, 2, 2, 3, 3, 4, 4)  # ~21 s of resending, then the browser hears
+READ_DELAYS = (0.3, 1, 2)
+MAX_BODY = 256 * 1024
+OPEN = {"/api/health", "/api/ready"}
+_RESUME = re.compile(r"^/api/flow_runs/([0-9a-f-]{36})/resume$")
+_READ_POST = re.compile(r"^/api/(ui/.*|events/count-by/.*|.*/(filter|count|paginate|history))$")
+_CLOSED = ("/api/admin/settings",)
+_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "host", "content-length", "authorization", "accept-encoding"}
+
+
+def _answer(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"exception_message": message, "detail": message}, status_code=status)
+
+
+class Limiter:
+    """Failed logins per key (an account, a client address) in a sliding window."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.seen = limit, {}
+
+    def _recent(self, key: str) -> deque:
+        times = self.seen.setdefault(key, deque())
+        while times and times[0] < time.monotonic() - WINDOW:
+            times.popleft()
+        return times
+
+    def blocked(self, key: str) -> bool:
+        return len(self._recent(key)) >= self.limit
+
+    def failed(self, key: str) -> bool:
+        """Count a failure; True when this one reached the limit (to audit once)."""
+        times = self._recent(key)
+        times.append(time.monotonic())
+        return len(times) == self.limit
+
+
+class Gate:
+    def __init__(self, upstream: str, service_login: str, writers: int = 1) -> None:
+        self.upstream = httpx.AsyncClient(base_url=upstream, timeout=httpx.Timeout(60, connect=5))
+        self.service = "Basic " + base64.b64encode(service_login.encode()).decode()
+        self.logins: dict[bytes, tuple[str, str, float]] = {}  # digest of the header → (code, hash, until)
+        self.accounts, self.addresses = Limiter(PER_ACCOUNT), Limiter(PER_ADDRESS)
+        # Resumes handed to Prefect one at a time on its embedded SQLite (one writer anyway):
+        # measured, 20 at once held each other on the lock for over a minute, and lost some.
+        self.writers = asyncio.Semaphore(writers)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            return await _lifespan(receive, send)
+        if scope["type"] != "http":  # websockets: the UI works without them; nothing unchecked passes
+            return await send({"type": "websocket.close", "code": 1008})
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        path = request.url.path
+        if not path.startswith("/api/") or (path in OPEN and request.method in ("GET", "HEAD")):
+            return await self.forward(request, await request.body())  # the UI's files, health
+        header = request.headers.get("authorization", "")
+        if hmac.compare_digest(header.encode(), self.service.encode()):
+            return await self.forward(request, await request.body())
+        who = await self.login(header, request.client.host if request.client else "?")
+        if isinstance(who, Response):
+            return who
+        if not _allowed(request.method, path):
+            return _answer(403, "a caseworker login may read and resume dossier runs; anything else is done "
+                                "with medstay's commands")
+        body = await _body(request)
+        if body is None:
+            return _answer(413, "the request is too large")
+        resume = _RESUME.match(path)
+        if resume and request.method == "POST":
+            return await self.resume(request, resume[1], body, who)
+        return await self.forward(request, body, delays=READ_DELAYS)
+
+    async def login(self, header: str, address: str) -> str | Response:
+        """The caseworker's code, or the refusal to send."""
+        if not header:
+            return _answer(401, "Unauthorized")
+        code, password = _credentials(header)
+        digest = hashlib.sha256(header.encode()).digest()
+        cached = self.logins.get(digest)
+        if cached and cached[2] > time.monotonic():
+            account = await run_in_threadpool(accounts.lookup, cached[0])
+            if account and account.enabled and account.password_hash == cached[1]:
+                return cached[0]
+            self.logins.pop(digest, None)
+        if self.accounts.blocked(code) or self.addresses.blocked(address):
+            return _answer(429, "too many failed logins: wait a quarter of an hour, or ask ops")
+        account = await run_in_threadpool(accounts.verify, code, password) if code else None
+        if account is None:
+            return await self.refused(code, address)
+        self.logins[digest] = (account.code, account.password_hash, time.monotonic() + LOGIN_TTL)
+        return account.code
+
+    async def refused(self, code: str, address: str) -> Response:
+        limited = [self.accounts.failed(code), self.addresses.failed(address)]
+        await run_in_threadpool(accounts.audit_refused, code, "login.refused", "wrong password, unknown or "
+                                                                              "disabled account")
+        if any(limited):
+            await run_in_threadpool(accounts.audit_refused, code, "login.rate_limited",
+                                    "too many failed logins" + (" from one address" if limited[1] else ""))
+        return _answer(401, "Unauthorized")
+
+    async def resume(self, request: Request, run_id: str, body: bytes, who: str) -> Response:
+        """Check the answer against the run's form, stamp the login, resend on 5xx."""
+        try:
+            sent = json.loads(body or b"{}")
+        except ValueError:
+            return _reject("the answer is not the form's: submit it from the Resume dialog")
+        run_input = sent.get("run_input") if isinstance(sent, dict) else None
+        if run_input is not None:
+            form = await self.form(run_id)
+            if form is None:
+                return _reject("this run is not waiting for a fact now: reload the page")
+            if not isinstance(run_input, dict):
+                return _reject("the answer is not the form's: submit it from the Resume dialog")
+            run_input = {k: v for k, v in run_input.items() if k != answers.STAMPED}
+            refusal = answers.check(run_input, form)
+            if refusal:
+                return _reject(f"Not sent: {refusal}.")
+            sent = {"run_input": {**run_input, answers.STAMPED: who}}
+        payload = json.dumps(sent).encode()
+        answer, unsure = None, False
+        for delay in (0, *RESUME_DELAYS):
+            await asyncio.sleep(delay)
+            try:
+                async with self.writers:
+                    answer = await self.send(request, payload)
+            except httpx.TransportError:
+                unsure = True  # it may have been applied: the next try tells
+                _note("Prefect did not answer a Resume: resent")
+                continue
+            if answer.status_code < 500:
+                break
+            _note(f"Prefect answered {answer.status_code} to a Resume: resent")
+        if answer is None or answer.status_code >= 500:
+            return _answer(503, "Prefect is too busy to take the Resume now: nothing was recorded, submit it again")
+        if unsure and b'"ABORT"' in answer.body and await self.form(run_id) is None:
+            return JSONResponse({"state": None, "status": "ACCEPT", "details": {"type": "accept_details"}})
+        return answer
+
+    async def form(self, run_id: str) -> dict | None:
+        """The Resume form of the run's paused state (its JSON schema), or None."""
+        run = await self.read(f"/api/flow_runs/{run_id}")
+        state = (run.json() or {}).get("state") or {} if run.status_code == 200 else {}
+        keyset = (state.get("state_details") or {}).get("run_input_keyset") if state.get("type") == "PAUSED" else None
+        if not keyset:
+            return None
+        schema = await self.read(f"/api/flow_runs/{run_id}/input/{keyset['schema']}")
+        try:
+            return json.loads(schema.text) if schema.status_code == 200 else None
+        except ValueError:
+            return None
+
+    async def read(self, path: str) -> httpx.Response:
+        """A GET of the gate's own, with the service login; resent while Prefect is busy."""
+        for delay in (0, *READ_DELAYS):
+            await asyncio.sleep(delay)
+            try:
+                answer = await self.upstream.get(path, headers={"Authorization": self.service})
+            except httpx.TransportError:
+                continue
+            if answer.status_code < 500:
+                return answer
+        return httpx.Response(503)
+
+    async def forward(self, request: Request, body: bytes, delays: tuple = ()) -> Response:
+        for delay in (0, *delays):
+            await asyncio.sleep(delay)
+            try:
+                answer = await self.send(request, body)
+            except httpx.TransportError:
+                answer = _answer(502, "Prefect's server does not answer now: try again in a moment")
+            if answer.status_code not in (500, 502, 503):
+                break
+        return answer
+
+    async def send(self, request: Request, body: bytes) -> Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
+        if request.url.path.startswith("/api/"):
+            headers["Authorization"] = self.service
+        url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        answer = await self.upstream.request(request.method, url, content=body, headers=headers)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP | {"content-encoding"}}
+        return Response(answer.content, status_code=answer.status_code, headers=kept)
+
+
+def _note(line: str) -> None:
+    """A line in the gate's log (MEDSTAY_HOME/logs/gate.log): what happened, never what was sent."""
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} gate: {line}", file=sys.stderr, flush=True)
+
+
+def _reject(reason: str) -> JSONResponse:
+    """Refused before Prefect: the UI shows `reason` as it shows Prefect's own refusals."""
+    return JSONResponse({"state": None, "status": "REJECT", "details": {"type": "reject_details", "reason": reason}})
+
+
+def _credentials(header: str) -> tuple[str, str]:
+    """(code, password) of a Basic header; ("", "") when it is not one."""
+    scheme, _, value = header.partition(" ")
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    code, sep, password = decoded.partition(":")
+    return (code, password) if scheme == "Basic" and sep and accounts.CODE_RE.match(code) else ("", "")
+
+
+def _allowed(method: str, path: str) -> bool:
+    if path.startswith(_CLOSED):
+        return False
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    return method == "POST" and bool(_READ_POST.match(path) or _RESUME.match(path))
+
+
+async def _body(request: Request) -> bytes | None:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return body
+
+
+async def _lifespan(receive, send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def main() -> None:
+    """`python -m deployments.gate PORT [WRITERS]` (Resumes handed to Prefect at once: 1 on
+    its embedded SQLite), with PREFECT_API_URL (Prefect's private address)
+    and PREFECT_API_AUTH_STRING (the service login) in the environment, as `medstay up` sets."""
+    import uvicorn
+
+    port, writers = int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    upstream = os.environ["PREFECT_API_URL"].removesuffix("/api")
+    gate = Gate(upstream, os.environ["PREFECT_API_AUTH_STRING"], writers)
+    # No access log: a URL may hold whatever a client typed.
+    uvicorn.run(gate, host="127.0.0.1", port=port, access_log=False, log_level="warning", lifespan="on")
+
+
+if __name__ == "__main__":
+    main()
