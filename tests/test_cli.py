@@ -249,3 +249,28 @@ def test_dossier_list_and_every_table_fit_80_columns_as_a_user_runs_them(tmp_pat
         for ref in re.findall(r"9TER-\d{4}-\d{6}", " ".join(shown.split())):
             assert len(ref) == 16
         assert re.search(r"\b\d\d/\d\d/\d{4}\b|\d{4}-\d\d-\d\d", whole), (args, shown)
+
+
+def test_a_changed_appeal_period_is_previewed_on_the_dossiers_on_record_and_nothing_is_written(cli, home, tmp_path):
+    """Issue 21: a lawyer sees what a new dated value of a period would move before it applies."""
+    ref = "9TER-2026-000778"
+    assert cli("dossier", "register", ref, "--language", "fr").code == 0
+    for kind, on, *sets in (("certificate_issued", "2026-10-01"), ("application_sent", "2026-10-05"),
+                            ("declared_admissible", "2026-11-02"), ("residence_refused", "2026-11-20"),
+                            ("decision_notified", "2026-11-27", "mode=hand")):
+        assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    bill = tmp_path / "appeal_days.yaml"  # 15 days for decisions notified from 1 November 2026
+    bill.write_text("description: a bill\nmetadata:\n  reference: art. 39/57\n  unit: day\nvalues:\n"
+                    "  2007-06-01:\n    value: 30\n  2026-11-01:\n    value: 15\n", encoding="utf-8")
+    before = db_digest(home)
+    shown = json.loads(cli("rules", "preview", str(bill), "--json").out)
+    assert shown == {"parameter": "appeal_days", "moved": [
+        {"reference": ref, "kind": "appeal", "trigger": 4, "due": ["2026-12-28", "2026-12-14"],
+         "act_by": ["2026-12-28", "2026-12-14"]}]}
+    assert "28/12/2026" in cli("rules", "preview", str(bill)).out
+    later = tmp_path / "later.yaml"  # the same change from 2027: nothing on record moves
+    later.write_text(bill.read_text().replace("2026-11-01", "2027-01-01"), encoding="utf-8")
+    assert "No open deadline" in cli("rules", "preview", str(later), "--parameter", "appeal_days").out
+    refused = cli("rules", "preview", str(later))
+    assert refused.code == 2 and "unknown parameter" in refused.err
+    assert db_digest(home) == before

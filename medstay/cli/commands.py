@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.markup import escape
 
-from medstay.cli.root import app, dossier_app, emit_json, event_app, out, parse_day, parse_sets, reminders_app
+from medstay.cli.root import app, rules_app, dossier_app, emit_json, event_app, out, parse_day, parse_sets, reminders_app
 from medstay.errors import UserError
 
 @dossier_app.command("register")
@@ -150,6 +151,24 @@ def _amended(what: str, before, after) -> None:
     out.print(views.before_after(before, after.evaluation))
     if after.plan_error:
         out.print(f"[yellow]Reminders not planned yet[/]: {escape(after.plan_error)}")
+
+
+@rules_app.command("preview")
+def rules_preview(file: Path = typer.Argument(..., help="another text of one parameter, shaped as the files of "
+                                                        "rules/parameters/ (e.g. appeal_days.yaml with a new dated value)"),
+                  parameter: Optional[str] = typer.Option(None, "--parameter", help="its name, if the file's name "
+                                                                                     "is not it"),
+                  as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Before a change in the law applies: the open deadlines on record it would move, before →
+    after. Nothing is written or planned."""
+    from medstay.cli import views
+    from medstay.record import lawchange
+
+    name, moved = lawchange.preview(file, parameter)
+    if as_json:
+        emit_json({"parameter": name, "moved": [{"reference": m.reference, **m.move.as_dict()} for m in moved]})
+        return
+    views.print_moved(out, name, moved)
 
 
 @app.command("deadlines")

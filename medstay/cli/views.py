@@ -236,3 +236,18 @@ def print_listing(console: Console, rows, today) -> None:
     console.print(table)
     overdue = sum(r.overdue_days is not None for r in rows)
     console.print(f"{len(rows)} dossier(s), {overdue} overdue.")
+
+
+def print_moved(console: Console, parameter: str, moved) -> None:
+    """What another text of a parameter would move: one row per open deadline, before → after."""
+    if not moved:
+        console.print(f"No open deadline on record would move under this text of {parameter}.")
+        return
+    table = Table(title=f"Open deadlines {parameter} would move (nothing written)", show_lines=False)
+    for column in ("dossier", "deadline", "act by: now", "then"):
+        table.add_column(column)
+    for m in moved:
+        table.add_row(m.reference, labels.deadline(m.move.kind), labels.belgian(m.move.act_by_before),
+                      labels.belgian(m.move.act_by_after))
+    console.print(table)
+    console.print(f"{len(moved)} deadline(s) would move.")
