@@ -53,3 +53,12 @@ def test_the_office_language_names_stages_in_french(monkeypatch):
     assert labels.stage_label(refused) == "Refusé (non fondée) – recours au plus tard le lun. 01/03/2027"
     assert labels.fact("decision_notified") == "Décision notifiée"
     assert labels.day(date(2027, 1, 20), "nl") == "wo 20/01/2027"
+
+
+def test_the_readme_fact_table_is_the_one_the_declaration_makes():
+    from pathlib import Path
+
+    from medstay.cli.views import fact_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert fact_table() in readme

@@ -251,3 +251,25 @@ def print_moved(console: Console, parameter: str, moved) -> None:
                       labels.belgian(m.move.act_by_after))
     console.print(table)
     console.print(f"{len(moved)} deadline(s) would move.")
+
+
+def _field_cell(field) -> str:
+    """`mode=hand/registered_mail`, `appointment=YYYY-MM-DD` (required), from the declaration."""
+    shapes = {"bool": "true/false", "date": "YYYY-MM-DD", "int": "N", "text": "…"}
+    shape = "/".join(field.type) if isinstance(field.type, tuple) else shapes[field.type]
+    note = ("required" if field.required or field.asked else "never medical" if field.type == "text"
+            else f"default {str(field.default).lower()}" if field.default is not None else "")
+    return f"`{field.name}={shape}`" + (f" ({note})" if note else "")
+
+
+def fact_table() -> str:
+    """The README's table of facts and their `--set` fields, made from the facts' declaration
+    (facts with the same fields share a row)."""
+    import rules
+
+    rows: dict[str, list[str]] = {}
+    for kind, fields in rules.FIELDS.items():
+        rows.setdefault(", ".join(_field_cell(f) for f in fields), []).append(f"`{kind}`")
+    lines = ["| fact (`KIND`) | `--set` fields |", "|---|---|"]
+    lines += [f"| {', '.join(kinds)} | {cells} |" for cells, kinds in rows.items()]
+    return "\n".join(lines)
