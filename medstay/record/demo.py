@@ -32,6 +32,17 @@ DEMO = [
     ("a_card", "fr", GRANTED + [("a_card_issued", -330, None)]),
     ("renewal_requested", "nl", GRANTED + [("a_card_issued", -330, None), ("renewal_requested", -8)]),
     ("withdrawn", "fr", START + [("application_withdrawn", -100)]),
+    # The remedies: a removal measure for a detained applicant (extreme urgency, 10 days), an
+    # order suspended by a suspensive appeal, a rejected appeal open to cassation.
+    ("refused", "fr", REFUSED + [("decision_notified", -3, {"mode": "hand", "detained": True}),
+                                 ("removal_measure_notified", -1, {"mode": "hand", "detained": True,
+                                                                   "first_measure": True})]),
+    ("appeal_pending", "nl", REFUSED + [("decision_notified", -15), ("order_to_leave_notified", -15, {"days": 30}),
+                                        ("appeal_lodged", -5, {"against": "both", "suspensive": True})]),
+    ("appeal_rejected", "en", [("certificate_issued", -420), ("application_sent", -410), ("declared_admissible", -380),
+                               ("residence_refused", -300, {"ground": "unfounded"}), ("decision_notified", -298),
+                               ("appeal_lodged", -280), ("appeal_decided", -12, {"outcome": "rejected"}),
+                               ("judgment_notified", -10)]),
 ]
 
 
