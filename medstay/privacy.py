@@ -37,7 +37,7 @@ FREE_TEXT = frozenset(f.name for fields in rules.FIELDS.values() for f in fields
 # Plain SQL UPDATEs: nothing is loaded in the session to synchronise (and an encrypted
 # column cannot be evaluated in Python against the statement).
 RAW = {"execution_options": {"synchronize_session": False}}
-CONTACT_COLUMNS = ("name", "email", "phone", "lawyer_email", "caseworker_email")
+CONTACT_COLUMNS = ("name", "email", "phone", "lawyer_email", "caseworker_email", "lawyer_phone", "caseworker_phone")
 
 
 def _blank(data: dict) -> bool:

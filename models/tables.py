@@ -64,6 +64,9 @@ class Dossier(SQLModel, table=True):
     name: str | None = Field(default=None, sa_type=EncryptedString)
     lawyer_email: str | None = Field(default=None, sa_type=EncryptedString)
     caseworker_email: str | None = Field(default=None, sa_type=EncryptedString)
+    # The shortest windows (detention, extreme urgency) reach lawyer and caseworker by SMS too.
+    lawyer_phone: str | None = Field(default=None, sa_type=EncryptedString)  # E.164
+    caseworker_phone: str | None = Field(default=None, sa_type=EncryptedString)  # E.164
     # The rules' answer for the whole event log, kept with the deadlines at each sync.
     stage: str = Field(default="preparing", max_length=32, sa_column_kwargs={"server_default": "preparing"})
     flow_run_id: str | None = Field(default=None, max_length=64)

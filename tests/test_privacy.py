@@ -113,7 +113,7 @@ def test_export_gives_the_contacts_in_clear_and_audits_the_read(closed, cli, hom
     copy = json.loads(ok(cli("dossier", "export", REF)).out)
     assert copy["reference"] == REF and copy["language"] == "fr" and copy["stage"] == "closed"
     assert copy["contact"] == {"name": NAME, "email": EMAIL, "phone": PHONE_E164, "lawyer_email": LAWYER,
-                               "caseworker_email": CASEWORKER}
+                               "caseworker_email": CASEWORKER, "lawyer_phone": None, "caseworker_phone": None}
     assert [e["kind"] for e in copy["events"]] == ["certificate_issued", "application_sent", "declared_admissible",
                                                    "residence_refused", "decision_notified", "dossier_closed"]
     refusal = copy["events"][3]

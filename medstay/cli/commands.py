@@ -19,13 +19,17 @@ def dossier_register(
     phone: Optional[str] = typer.Option(None, "--phone", help="applicant's mobile for SMS (0470 12 34 56 or +32...)"),
     name: Optional[str] = typer.Option(None, "--name", help="applicant's name (kept encrypted, never sent to Prefect)"),
     lawyer_email: Optional[str] = typer.Option(None, "--lawyer-email", help="lawyer's e-mail"),
+    lawyer_phone: Optional[str] = typer.Option(None, "--lawyer-phone", help="lawyer's mobile (the shortest windows "
+                                                                            "are sent by SMS too)"),
+    caseworker_phone: Optional[str] = typer.Option(None, "--caseworker-phone", help="caseworker's mobile"),
     caseworker_email: Optional[str] = typer.Option(None, "--caseworker-email", help="caseworker's e-mail"),
 ) -> None:
     """Register a new dossier (contact details are stored encrypted)."""
     from medstay.record import dossiers
 
     d = dossiers.register(reference=reference, language=language, email=email, phone=phone, name=name,
-                          lawyer_email=lawyer_email, caseworker_email=caseworker_email)
+                          lawyer_email=lawyer_email, caseworker_email=caseworker_email,
+                          lawyer_phone=lawyer_phone, caseworker_phone=caseworker_phone)
     out.print(f"Registered [bold]{d.reference}[/] ({d.language}).")
 
 

@@ -110,7 +110,7 @@ def dossier_purge(
 @dossier_app.command("import")
 def dossier_import(
     file: Path = typer.Argument(..., help="CSV file with the header reference,language,email,phone,name,"
-                                          "lawyer_email,caseworker_email (reference and language required)"),
+                                          "lawyer_email,caseworker_email,lawyer_phone,caseworker_phone (reference and language required)"),
     facts: Optional[Path] = typer.Option(None, "--facts", help="CSV file of their facts: reference,kind,on then "
                                                                "field=value cells (docs/samples/)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON (the mistakes too)"),

@@ -87,6 +87,8 @@ REGISTRATION = {
     "name": contacts.name,
     "lawyer_email": lambda raw: contacts.email(raw, "lawyer's e-mail"),
     "caseworker_email": lambda raw: contacts.email(raw, "caseworker's e-mail"),
+    "lawyer_phone": contacts.mobile,
+    "caseworker_phone": contacts.mobile,
 }
 
 
@@ -100,10 +102,11 @@ def double_entry(last: rules.Event | None, event: rules.Event) -> str | None:
 
 def register(*, reference: str, language: str, email: str | None = None, phone: str | None = None,
              name: str | None = None, lawyer_email: str | None = None, caseworker_email: str | None = None,
-             by: str | None = None) -> Dossier:
+             lawyer_phone: str | None = None, caseworker_phone: str | None = None, by: str | None = None) -> Dossier:
     """Create a dossier; contact details are validated, then stored encrypted."""
     given = {"reference": reference, "language": language, "email": email, "phone": phone, "name": name,
-             "lawyer_email": lawyer_email, "caseworker_email": caseworker_email}
+             "lawyer_email": lawyer_email, "caseworker_email": caseworker_email, "lawyer_phone": lawyer_phone,
+             "caseworker_phone": caseworker_phone}
     required = ("reference", "language")  # always checked, even when empty
     dossier = Dossier(**{field: REGISTRATION[field](value) if value or field in required else None
                          for field, value in given.items()})
@@ -394,7 +397,8 @@ def read_contacts(reference: str, by: str | None = None) -> dict:
     with session() as db:
         d = find(db, reference)
         shown = {"name": d.name, "email": d.email, "phone": d.phone, "lawyer_email": d.lawyer_email,
-                 "caseworker_email": d.caseworker_email}
+                 "caseworker_email": d.caseworker_email, "lawyer_phone": d.lawyer_phone,
+                 "caseworker_phone": d.caseworker_phone}
         db.add(AuditEntry(actor=actor(by), action="contact.read", dossier_reference=d.reference,
                           detail="dossier show --contacts"))
         db.commit()

@@ -1,7 +1,7 @@
 """Importing dossiers from a CSV file: all or nothing.
 
 The header names the columns (any order): `reference,language,email,phone,name,lawyer_email,
-caseworker_email`; only `reference` and `language` are required. UTF-8 (an Excel BOM is fine);
+caseworker_email,lawyer_phone,caseworker_phone`; only `reference` and `language` are required. UTF-8 (an Excel BOM is fine);
 a header with `;` and no `,` is read as a semicolon-separated file (Belgian Excel). Every row is
 checked with the validators of `dossiers.register` before anything is written; one error
 anywhere and nothing is imported: the `UserError` lists the first few errors by line and
@@ -21,7 +21,8 @@ from pathlib import Path
 from medstay.record import contacts, csvfile
 from medstay.errors import UserError
 
-COLUMNS = ("reference", "language", "email", "phone", "name", "lawyer_email", "caseworker_email")
+COLUMNS = ("reference", "language", "email", "phone", "name", "lawyer_email", "caseworker_email", "lawyer_phone",
+           "caseworker_phone")
 REQUIRED = ("reference", "language")
 MAX_ROWS = 50_000
 LISTED = 5  # errors named in the message

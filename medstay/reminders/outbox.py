@@ -65,9 +65,10 @@ def is_late(due_at: datetime, planned_at: datetime | None, now: datetime, cfg) -
     return now > first_chance(due_at, planned_at, cfg) + timedelta(minutes=cfg.late_after_minutes)
 
 
-# The dossier's column holding each recipient's address on each channel (SMS: applicants only).
+# The dossier's column holding each recipient's address on each channel.
 CONTACT_FIELDS = {("applicant", "sms"): "phone", ("applicant", "email"): "email", ("lawyer", "email"): "lawyer_email",
-                  ("caseworker", "email"): "caseworker_email"}
+                  ("caseworker", "email"): "caseworker_email", ("lawyer", "sms"): "lawyer_phone",
+                  ("caseworker", "sms"): "caseworker_phone"}
 
 
 def contact(dossier: Dossier, role: str, channel: str) -> str | None:
