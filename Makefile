@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 4200
 
-.PHONY: install system-deps run test test-fast bench clean
+.PHONY: install system-deps run lint test test-fast bench clean
 
 install: $(VENV)/.installed system-deps
 
@@ -42,7 +42,14 @@ DB_TESTS := tests/test_cli.py tests/test_corrections.py tests/test_privacy.py te
 	tests/test_form_fuzz.py tests/test_fuzz_entry.py tests/test_reminders.py tests/test_projections.py \
 	tests/test_resume_form.py
 
-test: install
+# The house's rules: lint and import order, one format, types (strict on rules/ and models/);
+# the layering itself is a test (tests/test_layering.py).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy rules models
+
+test: install lint
 	$(BIN)/pytest
 	MEDSTAY_TEST_DATABASE=postgres $(BIN)/pytest -q $(DB_TESTS)
 
