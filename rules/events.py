@@ -120,7 +120,8 @@ class Event(NamedTuple):
     # The field shadows tuple.index (a method); kept: callers read `event.index`.
     index: int  # type: ignore[assignment]
 
-    # Deliberately not tuple's positional lookup: an event is read by field name.
+    # Deliberately not tuple's positional lookup: an event is read by field name. mypy types
+    # `event["x"]` as the union of the tuple's items all the same, so checked code reads `event.fields["x"]`.
     def __getitem__(self, name: str) -> Any:  # type: ignore[override]
         return self.fields[name]
 
