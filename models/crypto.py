@@ -77,7 +77,7 @@ class EncryptedString(TypeDecorator[str]):
     impl = Text
     cache_ok = True
 
-    class comparator_factory(TypeDecorator.Comparator):  # type: ignore[name-defined]
+    class comparator_factory(TypeDecorator.Comparator[str]):
         def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
             if op in _NULL_OPS or (op in _EQ_OPS and len(other) == 1 and other[0] is None):
                 return super().operate(op, *other, **kwargs)
@@ -142,7 +142,7 @@ def reencrypt_all(session: Session, *, commit: bool = True) -> int:
                 values[name] = type_coerce(new, Text)  # bound raw: not encrypted again
             if values:
                 criteria = [c == row._mapping[c.name] for c in pk]
-                session.exec(table.update().where(*criteria).values(values))  # type: ignore[call-overload]
+                session.exec(table.update().where(*criteria).values(values))
                 rewritten += len(values)
     # Objects already loaded keep their (clear) values; expire them anyway so the
     # session does not hold state read before the rewrite.

@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from models import home, keys
-from models.settings import FILE_MODE, SettingsError, get_settings
+from models.settings import FILE_MODE, Settings, SettingsError, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -111,7 +111,7 @@ def fold_log(url: str | URL | None = None) -> bool:
         return True  # nothing to fold (and connecting must not create a database)
     raw = engine.raw_connection()  # outside any transaction (a checkpoint cannot run in one)
     try:
-        return raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        return bool(raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0)
     except sqlite3.Error:
         return False
     finally:
@@ -250,7 +250,7 @@ def migrate(url: str | URL | None = None) -> bool:
     return upgraded
 
 
-def _refuse_lost(url: str, settings) -> None:
+def _refuse_lost(url: str, settings: Settings) -> None:
     """A SQLite file this home made that is gone: never connect (connecting would create it)."""
     path = sqlite_file(make_url(url))
     if path is not None and not path.exists():

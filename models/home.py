@@ -13,6 +13,7 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from models.settings import FILE_MODE, Settings, SettingsError, get_settings, redact
 
@@ -27,7 +28,7 @@ def path(settings: Settings | None = None) -> Path:
     return (settings or get_settings()).home / MARKER
 
 
-def read(settings: Settings | None = None) -> dict | None:
+def read(settings: Settings | None = None) -> dict[str, Any] | None:
     """The marker's content, or None for a home that never made a database."""
     try:
         raw = path(settings).read_text(encoding="utf-8")
@@ -67,7 +68,7 @@ def is_rehearsal(settings: Settings | None = None) -> bool:
 def made_database(url: str, settings: Settings | None = None) -> bool:
     """Did this home already make the database at `url`?"""
     doc = read(settings)
-    return bool(doc) and doc.get("database") == redact(url)
+    return doc is not None and bool(doc) and doc.get("database") == redact(url)
 
 
 def check_bound(settings: Settings | None = None) -> None:
@@ -87,9 +88,10 @@ def check_bound(settings: Settings | None = None) -> None:
 def refuse_missing_database(url: str, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     if made_database(url, settings):
+        created = (read(settings) or {}).get("created_at", "?")  # made_database: the marker was read
         raise HomeError(
             f"the database {redact(url)} is missing or empty, but this home made it on "
-            f"{read(settings).get('created_at', '?')[:10]}: restore it from your backup (medstay will not start an "
+            f"{created[:10]}: restore it from your backup (medstay will not start an "
             f"empty one: facts and Resumes would be lost); to start afresh on purpose, move {path(settings)} away")
 
 

@@ -6,28 +6,35 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import Connection, Table, Text, func, select, type_coerce
 from cryptography.fernet import InvalidToken
 
 from models.crypto import encrypted_columns, fernet_for
-from models.home import HomeError, read, redact, write
+from models.home import HomeError, read, write
 from models.keys import secret_keys
-from models.settings import Settings, get_settings
+from models.settings import Settings, get_settings, redact
 
 _OPENS: set[tuple[str, tuple[str, ...]]] = set()  # (database, keys) found to open the stored contacts
 
 
-def stored_tokens(conn, limit: int | None = 1, newest: bool = True) -> list[str]:
+def stored_tokens(conn: Connection, limit: int | None = 1, newest: bool = True) -> list[str]:
     """Encrypted contact values as stored (tokens, not decrypted), one per dossier: the
     newest (or oldest) first."""
     from models.tables import Dossier
 
-    table = Dossier.__table__
+    table = _table(Dossier)
     names = encrypted_columns(table)
     token = func.coalesce(*(type_coerce(table.c[n], Text) for n in names))
     query = select(token).where(token.is_not(None)).order_by(table.c.id.desc() if newest else table.c.id)
     return list(conn.execute(query.limit(limit) if limit else query).scalars())
+
+
+def _table(model: Any) -> Table:
+    """A table model's Table: SQLAlchemy sets `__table__` on the class, SQLModel's types do not declare it."""
+    table: Table = model.__table__
+    return table
 
 
 def require_key_opens(url: str | None = None) -> None:
@@ -65,6 +72,7 @@ def move_database(target: str, settings: Settings | None = None) -> str:
     can still be read, with as many dossiers and entries as it. Nothing is copied; the marker
     is rewritten, and an audit line written in the target. Returns what was checked."""
     from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
 
     from models import db
     from models.settings import check_database_url
@@ -80,15 +88,15 @@ def move_database(target: str, settings: Settings | None = None) -> str:
         raise HomeError("this home has no database yet: set MEDSTAY_DATABASE_URL before its first command instead")
     if recorded == redact(target):
         raise HomeError("this home already uses that database: nothing to do")
-    path = db.sqlite_file(db.make_url(target))
+    path = db.sqlite_file(make_url(target))
     if (path is not None and not path.exists()) or db.schema_revision(target) != db.HEAD:
         raise HomeError("the new database holds no medstay data at the current schema: copy this home's database "
                         "there first (README, 'Moving a home to another database'); nothing was changed")
 
     def counts(url: str) -> tuple[int, int]:
         with db.get_engine(url).connect() as conn:
-            return (conn.execute(select(func.count()).select_from(Dossier.__table__)).scalar_one(),
-                    conn.execute(select(func.count()).select_from(DossierEvent.__table__)).scalar_one())
+            return (conn.execute(select(func.count()).select_from(_table(Dossier))).scalar_one(),
+                    conn.execute(select(func.count()).select_from(_table(DossierEvent))).scalar_one())
 
     require_key_opens(target)
     there = counts(target)
@@ -103,7 +111,7 @@ def move_database(target: str, settings: Settings | None = None) -> str:
                         f"{here[0]} and {here[1]}: copy it again (with medstay stopped); nothing was changed")
 
     with db.get_engine(target).begin() as conn:  # the audit line first: a failure leaves the marker as it was
-        conn.execute(AuditEntry.__table__.insert().values(
+        conn.execute(_table(AuditEntry).insert().values(
             at=datetime.now(timezone.utc), actor=(settings.actor or getpass.getuser())[:64],
             action="home.moved", dossier_reference=None, detail="this home's database moved here"))
     write(settings, database=target)

@@ -30,9 +30,9 @@ from contextvars import ContextVar
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Literal, Optional
+from typing import Any, Callable, Iterator, Literal, Optional
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 KEY_FILE_NAME = "secret.key"
@@ -82,7 +82,8 @@ class Settings(BaseSettings):
 
     @field_validator("home", "config", mode="before")
     @classmethod
-    def _not_blank(cls, value, info):
+    def _not_blank(cls, value: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None  # always set for a field validator
         name = f"MEDSTAY_{info.field_name.upper()}"
         if isinstance(value, str) and not value.strip():
             raise ValueError(f"{name} is set but empty: unset it for the default, or name a "
@@ -137,7 +138,7 @@ _PINNED: ContextVar["Settings | None"] = ContextVar("medstay_settings", default=
 
 
 @contextmanager
-def pinned():
+def pinned() -> Iterator[None]:
     """Read the settings once for a batch (an import encrypts tens of thousands of values:
     reading the environment for each took most of its time); anew again afterwards."""
     token = _PINNED.set(get_settings())

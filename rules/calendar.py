@@ -26,7 +26,7 @@ def _legal_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("BE", years=year)
 
 
-def to_date(value) -> Date:
+def to_date(value: datetime.date) -> Date:
     """A pendulum Date from a datetime.date (or pendulum Date)."""
     return value if type(value) is Date else Date(value.year, value.month, value.day)
 

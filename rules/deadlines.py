@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rules import calendar
 from rules.calendar import Date, show
@@ -69,13 +70,13 @@ class Deadline:
         """Record the answering fact: met when it happened on or before `due`."""
         self.met = on <= self.due
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return deadline_dict(self)
 
 
-def deadline_dict(d) -> dict:
+def deadline_dict(d: Any) -> dict[str, Any]:  # duck-typed: a Deadline or a stored row
     """A deadline as JSON — the rules' answer or a stored row alike (same attribute names)."""
-    out = {"kind": d.kind, "due": d.due.isoformat(), "opens": d.opens.isoformat() if d.opens else None,
+    out: dict[str, Any] = {"kind": d.kind, "due": d.due.isoformat(), "opens": d.opens.isoformat() if d.opens else None,
            "act_by": d.act_by.isoformat(), "basis": d.basis, "met": d.met,
            "suspended": bool(getattr(d, "suspended", False))}
     if getattr(d, "steps", None):
@@ -124,7 +125,8 @@ def justification(missed_on: Date, trigger: int) -> Deadline:
                     explain=steps)
 
 
-def _cce_count(notified_on: Date, mode: str, days: int, what: str, rule: str):
+def _cce_count(notified_on: Date, mode: str, days: int, what: str,
+               rule: str) -> tuple[Date, Callable[[], tuple[str, ...]]]:
     """The CCE count (art. 39/57 §2): day 1 is the day after a hand delivery, or the 3rd
     working day after a registered letter was handed to the post; day `days` falling on a
     Saturday, Sunday or legal holiday moves to the next working day. Returns (due, steps)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,7 +21,7 @@ _FOLDER = Path(__file__).parent / "declared"
 REGISTERED = "_registered"  # the stage label of a dossier with no fact yet
 
 
-class Words(dict):
+class Words(dict[str, str]):
     """One text in each of LANGUAGES."""
 
     def __call__(self, language: str) -> str:
@@ -39,8 +40,8 @@ class Policy:
     # caseworker are reminded every working day from the fact until the act-by date.
     daily_within: int | None = None
 
-    def as_dict(self) -> dict:
-        found: dict = {k: list(v) for k, v in (("before_act_by", self.before_act_by),
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {k: list(v) for k, v in (("before_act_by", self.before_act_by),
                                                ("after_opens", self.after_opens), ("to", self.to), ("by", self.by)) if v}
         return found | ({"daily_within": self.daily_within} if self.daily_within is not None else {})
 
@@ -57,15 +58,16 @@ class DeadlineKind:
     urgent: bool = False  # a window of days, reminded every working day until answered
 
 
-def _words(raw: dict, where: str) -> Words:
+def _words(raw: dict[str, Any], where: str) -> Words:
     missing = [lang for lang in LANGUAGES if not isinstance(raw.get(lang), str) or not raw[lang].strip()]
     if missing:
         raise ValueError(f"{where}: no text in {', '.join(missing)}")
     return Words({lang: raw[lang] for lang in LANGUAGES})
 
 
-def _load(name: str) -> dict:
-    return yaml.safe_load((_FOLDER / f"{name}.yaml").read_text(encoding="utf-8"))
+def _load(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((_FOLDER / f"{name}.yaml").read_text(encoding="utf-8"))
+    return loaded
 
 
 @functools.cache
@@ -77,9 +79,13 @@ def deadlines() -> dict[str, DeadlineKind]:
             kind, _words(raw["label"], f"{kind}.label"), _words(raw["next"], f"{kind}.next"),
             _words({lang: said.get(lang, {}).get("what") for lang in LANGUAGES}, f"{kind}.applicant.what"),
             _words({lang: said.get(lang, {}).get("short") for lang in LANGUAGES}, f"{kind}.applicant.short"),
-            Policy(**{k: v if isinstance(v, int) else tuple(v) for k, v in raw["reminders"].items()}),
+            Policy(**_policy_fields(raw["reminders"])),
             bool(raw.get("fixed_day")), bool(raw.get("urgent")))
     return found
+
+
+def _policy_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, int) else tuple(v) for k, v in raw.items()}
 
 
 @functools.cache

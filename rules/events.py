@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rules import calendar
 from rules.calendar import Date
@@ -116,15 +116,18 @@ class Event(NamedTuple):
 
     kind: str
     on: Date
-    fields: dict
-    index: int
+    fields: dict[str, Any]
+    # The field shadows tuple.index (a method); kept: callers read `event.index`.
+    index: int  # type: ignore[assignment]
 
-    def __getitem__(self, name: str):
+    # Deliberately not tuple's positional lookup: an event is read by field name. mypy types
+    # `event["x"]` as the union of the tuple's items all the same, so checked code reads `event.fields["x"]`.
+    def __getitem__(self, name: str) -> Any:  # type: ignore[override]
         return self.fields[name]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The event with every field filled, dates as ISO strings (as stored)."""
-        out = {"kind": self.kind, "on": self.on.isoformat()}
+        out: dict[str, Any] = {"kind": self.kind, "on": self.on.isoformat()}
         for name, val in self.fields.items():
             out[name] = val.isoformat() if isinstance(val, date) else val
         return out
@@ -133,12 +136,12 @@ class Event(NamedTuple):
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_date(raw, what: str) -> Date:
+def parse_date(raw: object, what: str) -> Date:
     """A calendar date from a date object or a 'YYYY-MM-DD' string."""
     if isinstance(raw, str):
         # A stored history repeats the same few thousand days: each text is read once (only
         # date-sized texts are remembered, so garbage input cannot fill the memory).
-        day = _iso_day(raw) if len(raw) <= 12 else _iso_day.__wrapped__(raw)
+        day: date | None = _iso_day(raw) if len(raw) <= 12 else _iso_day.__wrapped__(raw)
     else:
         day = raw if isinstance(raw, date) else None
     if day is None:
@@ -159,7 +162,7 @@ def _iso_day(raw: str) -> Date | None:
         return None
 
 
-def _coerce(spec: Field, raw):
+def _coerce(spec: Field, raw: object) -> Any:
     what = f"field '{spec.name}'"
     if spec.type == "date":
         return parse_date(raw, what)
@@ -193,13 +196,13 @@ def plain_text(text: str) -> bool:
     return all(unicodedata.category(c) not in ("Cc", "Cf", "Cs") for c in text)
 
 
-def _default(kind: str, spec: Field, on: Date):
+def _default(kind: str, spec: Field, on: Date) -> object:
     if spec.name == "expires":
         return calendar.add_years(on, value("a_card_validity_years", on))
     return spec.default  # an order's `days` has none: there is never a silent period (art. 74/14 §1)
 
 
-def parse_event(raw, index: int) -> Event:
+def parse_event(raw: object, index: int) -> Event:
     """Check one raw event's shape (kind, date, fields) and fill defaults."""
     try:
         if not isinstance(raw, dict):
@@ -214,7 +217,7 @@ def parse_event(raw, index: int) -> Event:
         if not raw.keys() <= _KEYS[kind]:
             unknown = sorted(str(k)[:40] for k in raw if k not in _KEYS[kind])
             raise ValueError(f"unknown field {', '.join(unknown)} for {kind}")
-        fields = {}
+        fields: dict[str, Any] = {}
         for name, spec in specs.items():
             if raw.get(name) is None:
                 if spec.required:
@@ -228,7 +231,7 @@ def parse_event(raw, index: int) -> Event:
     return Event(kind, on, fields, index)
 
 
-def _check_fields(kind: str, on: Date, fields: dict) -> None:
+def _check_fields(kind: str, on: Date, fields: dict[str, Any]) -> None:
     if kind == "convocation_received" and fields["appointment"] < on:
         raise ValueError("the appointment cannot be before the convocation was received")
     if kind in ("a_card_issued", "a_card_renewed") and fields["expires"] <= on:

@@ -12,19 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from rules import parameters
 from rules.lifecycle import Evaluation, evaluate
 
 
-def alternative(name: str, source: Path | str | Mapping) -> parameters.Parameter:
+def alternative(name: str, source: Path | str | Mapping[str, Any]) -> parameters.Parameter:
     """Parameter `name` as another YAML text gives it (a path, or the parsed text)."""
     if not (parameters.FOLDER / f"{name}.yaml").is_file():
         raise ValueError(f"unknown parameter {name!r}")
     return parameters.read(name, source)
 
 
-def evaluate_under(raw_events: list, name: str, source: Path | str | Mapping) -> Evaluation:
+def evaluate_under(raw_events: list[Any], name: str, source: Path | str | Mapping[str, Any]) -> Evaluation:
     """The evaluation of a history were parameter `name` the text in `source`."""
     with parameters.overriding(alternative(name, source)):
         return evaluate(raw_events)
@@ -41,12 +42,12 @@ class Move:
     act_by_before: date
     act_by_after: date
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "trigger": self.trigger, "due": [self.due_before.isoformat(), self.due_after.isoformat()],
                 "act_by": [self.act_by_before.isoformat(), self.act_by_after.isoformat()]}
 
 
-def moved(raw_events: list, name: str, source: Path | str | Mapping) -> list[Move]:
+def moved(raw_events: list[Any], name: str, source: Path | str | Mapping[str, Any]) -> list[Move]:
     """The open deadlines (today's law) whose due or act-by date the other text would change,
     before → after, in the order of the dossier's deadlines."""
     now = evaluate(raw_events)

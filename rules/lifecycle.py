@@ -8,6 +8,7 @@ the same facts always give the same answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from rules import deadlines as rule
 from rules.calendar import Date
@@ -80,7 +81,7 @@ class Evaluation:
     events: list[Event]
     allowed: tuple[str, ...]  # the kinds of fact that may be recorded next
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "deadlines": [d.as_dict() for d in self.deadlines],
                 "warnings": [w.as_dict() for w in self.warnings]}
 
@@ -116,8 +117,10 @@ class _Dossier:
         kinds = set(ALLOWED[self.stage]) | ANYTIME
         if self.application_on is not None:
             kinds.add("excluded")
-        if self.stage == "granted" and self.grant.due <= self.last_on:  # any later date is on or after it
-            kinds.add("b_card_issued")
+        if self.stage == "granted":
+            assert self.grant is not None and self.last_on is not None  # granted: residence_granted was applied
+            if self.grant.due <= self.last_on:  # any later date is on or after it
+                kinds.add("b_card_issued")
         if self.notified is not None or self.orders or self.appeals:  # else no remedy can be recorded
             kinds.update(kind for kind in CONDITIONAL if self._permits(kind))
         return kinds
@@ -188,6 +191,7 @@ class _Dossier:
         if self.stage in TERMINAL:
             raise InvalidEvent(i, f"the dossier is {self.stage}: nothing can follow")
         if kind == "b_card_issued" and self.stage == "granted":
+            assert self.grant is not None  # granted: residence_granted was applied
             if on < self.grant.due:  # art. 13 §1: the stay becomes unlimited only then
                 raise InvalidEvent(i, f"a B card right after the grant is possible only from the day the stay becomes "
                                       f"unlimited ({self.grant.due}); before that, an A card is issued")
@@ -204,7 +208,9 @@ class _Dossier:
             if against in ("order", "both") and not self._open("order_appeal"):
                 raise InvalidEvent(i, "no order has an open appeal period: there is no order left to appeal")
         elif kind == "cassation_decided":
-            admitted = self._pending_cassation().admitted
+            cassation = self._pending_cassation()
+            assert cassation is not None  # allowed (_permits): a cassation is pending
+            admitted = cassation.admitted
             if event["outcome"] == "not_admitted" and admitted:
                 raise InvalidEvent(i, "the appeal in cassation was already admitted: it can only be rejected or quashed")
             if event["outcome"] != "not_admitted" and not admitted:
@@ -212,8 +218,11 @@ class _Dossier:
                                       "(cassation_admitted); before that, only not_admitted")
         elif kind == "removal_measure_notified" and event["first_measure"] and self.orders:
             raise InvalidEvent(i, f"first_measure cannot be true: an order is recorded before it ({self.orders[0].on})")
-        elif kind == "extension_granted" and event["until"] <= self._period_in_force().due:
-            raise InvalidEvent(i, f"the extension must end after the current period ({self._period_in_force().due})")
+        elif kind == "extension_granted":
+            period = self._period_in_force()
+            assert period is not None  # allowed (_permits): a period is in force
+            if event.fields["until"] <= period.due:
+                raise InvalidEvent(i, f"the extension must end after the current period ({period.due})")
 
     def _not_allowed(self, kind: str) -> str:
         stage = self.stage
@@ -303,6 +312,7 @@ class _Dossier:
                 self._drop(d)
         elif kind == "extension_requested":
             period = self._period_in_force()
+            assert period is not None  # allowed (_permits): a period is in force
             for d in self._open("extension_request"):
                 if d.against is period.against:
                     d.answer(on)
@@ -310,6 +320,7 @@ class _Dossier:
                         self.warnings.append(warning("late_extension_request", event.index, due=d.due))
         elif kind == "extension_granted":
             period = self._period_in_force()
+            assert period is not None  # allowed (_permits): a period is in force
             self.subject = period.against
             for d in self._open("extension_request") + [period]:
                 if d.against is period.against:
@@ -323,12 +334,17 @@ class _Dossier:
         elif kind == "cassation_lodged":
             window = self._open("cassation")[-1]
             window.answer(on)
+            assert isinstance(window.against, Judgment)  # a cassation window is against its judgment
             self.subject = cassation = Cassation(window.against)
             self.cassations.append(cassation)
         elif kind == "cassation_admitted":
-            self._pending_cassation().admitted = True
+            pending = self._pending_cassation()
+            assert pending is not None  # allowed (_permits): a cassation is pending
+            pending.admitted = True
         elif kind == "cassation_decided":
-            self.subject = cassation = self._pending_cassation()
+            pending = self._pending_cassation()
+            assert pending is not None  # allowed (_permits): a cassation is pending
+            self.subject = cassation = pending
             cassation.decided = True
             if event["outcome"] == "quashed":
                 cassation.judgment.appeal.decided = False  # the case goes back to the CCE
@@ -349,6 +365,7 @@ class _Dossier:
         window = next((d for d in reversed(self.deadlines) if d.kind == "renewal_window"), None)
         if window is None:
             return
+        assert window.opens is not None  # a renewal window always has its opening day
         if window.is_open:
             window.answer(event.on)
         if event.on < window.opens or event.on > window.due:
@@ -359,7 +376,7 @@ class _Dossier:
         order whose appeal period is open, or both (remedies: « Own appeal; one petition for both »)."""
         against, on = event["against"], event.on
         decision = self.notified if against in ("decision", "both") else None
-        orders = []
+        orders: list[Order] = []
         if decision is not None:
             decision.appealed = True
             for d in self._open("appeal"):
@@ -368,17 +385,18 @@ class _Dossier:
         if against in ("order", "both"):
             for d in self._open("order_appeal"):
                 d.answer(on)
-                orders.append(d.against)
+                orders.append(_against_order(d))
         else:
-            left = [d for d in self._open("order_appeal") if d.against.accompanies is decision]
+            left = [d for d in self._open("order_appeal") if _against_order(d).accompanies is decision]
             if left:
                 self.warnings.append(warning("order_left_unappealed", event.index, due=left[0].due))
-        self.subject = appeal = Appeal(on, decision, orders, event["suspensive"])
+        self.subject = appeal = Appeal(on, decision, orders, event.fields["suspensive"])
         self.appeals.append(appeal)
         self.suspensive = self.suspensive or appeal.suspensive
 
     def _decide_appeal(self, event: Event) -> None:
         self.subject = appeal = self._pending_appeal()
+        assert appeal is not None  # allowed (_permits): an appeal is pending
         appeal.decided = True
         if event["outcome"] == "rejected":
             self.judgments.append(Judgment(appeal))
@@ -406,20 +424,25 @@ class _Dossier:
         if kind == "ai_issued":
             return "admissible" if stage == "submitted" else stage
         if kind == "decision_notified":
+            assert self.stage_decision is not None  # allowed only in a decision's stage
             self.stage_decision.notified = True
             self.notified = self.stage_decision
         elif kind == "appeal_lodged":
             # The stage moves only while the dossier is still in that decision's stage; a new
             # application sent meanwhile keeps its own stage.
+            assert isinstance(self.subject, Appeal)  # set by _lodge_appeal
             decision = self.subject.decision
             if decision is not None and stage in DECISION_STAGES and self.stage_decision is decision:
                 return "appeal_pending"
         elif kind == "appeal_decided":
-            return self._stage_after_judgment(self.subject, event["outcome"])
+            assert isinstance(self.subject, Appeal)  # set by _decide_appeal
+            return self._stage_after_judgment(self.subject, event.fields["outcome"])
         elif kind == "cassation_lodged":
+            assert isinstance(self.subject, Cassation)  # set by _answer
             if stage == "appeal_rejected" and self._on_stage_decision(self.subject.judgment.appeal):
                 return "cassation_pending"
         elif kind == "cassation_decided":
+            assert isinstance(self.subject, Cassation)  # set by _answer
             if stage == "cassation_pending" and self._on_stage_decision(self.subject.judgment.appeal):
                 return "appeal_pending" if event["outcome"] == "quashed" else "closed"
         return stage  # certificate, orders, notifications, extension, urgency, judgment notified, admission
@@ -434,6 +457,7 @@ class _Dossier:
         if outcome == "rejected":
             return "appeal_rejected"
         decision = appeal.decision  # annulled: back to where the decision was recorded
+        assert decision is not None  # _on_stage_decision above
         self.stage_decision = decision.came_from
         return "admissible" if decision.recorded_in in EXAMINATION else decision.recorded_in
 
@@ -448,15 +472,17 @@ class _Dossier:
         elif kind == "application_sent":
             self.application_on = on
         elif kind == "convocation_received":
-            self.appointment_on = event["appointment"]
-            new.append(rule.appointment(self.appointment_on, i))
+            self.appointment_on = appointment = event.fields["appointment"]
+            new.append(rule.appointment(appointment, i))
         elif kind == "appointment_missed":
             new.append(rule.justification(on, i))
         elif kind == "decision_notified":
-            new.append(rule.appeal(on, event["mode"], i, against=self.notified, detained=event["detained"]))
+            new.append(rule.appeal(on, event.fields["mode"], i, against=self.notified,
+                                   detained=event.fields["detained"]))
         elif kind in ("a_card_issued", "a_card_renewed"):
-            new += [rule.renewal_window(event["expires"], i), rule.card_expiry(event["expires"], i)]
+            new += [rule.renewal_window(event.fields["expires"], i), rule.card_expiry(event.fields["expires"], i)]
         elif kind == "residence_granted":
+            assert self.application_on is not None  # allowed only after an application was sent
             self.grant = rule.b_card_eligibility(self.application_on, i)
             new.append(self.grant)
             if on >= self.grant.due:  # art. 13 §1: the stay is already unlimited
@@ -471,21 +497,22 @@ class _Dossier:
         new: list[Deadline] = []
         if kind == "order_to_leave_notified":
             order = self._order(event, before)
-            period = rule.leave_territory(on, event["days"], i, against=order)
-            new += [period, rule.extension_request(period), rule.order_appeal(on, event["mode"], i, against=order)]
+            period = rule.leave_territory(on, event.fields["days"], i, against=order)
+            new += [period, rule.extension_request(period),
+                    rule.order_appeal(on, event.fields["mode"], i, against=order)]
             if event["days"] is None:
                 self.warnings.append(warning("order_period_missing", i, due=period.due))
         elif kind == "removal_measure_notified":
             repeat = bool(self.orders) or not event["first_measure"]
             assumed = not self.orders and not event["first_measure"]
             order = self._order(event, before)
-            window = rule.urgent_suspension(on, event["mode"], repeat, i, against=order)
-            new += [window, rule.order_appeal(on, event["mode"], i, against=order, detained=event["detained"],
-                                              what="removal measure")]
+            window = rule.urgent_suspension(on, event.fields["mode"], repeat, i, against=order)
+            new += [window, rule.order_appeal(on, event.fields["mode"], i, against=order,
+                                              detained=event.fields["detained"], what="removal measure")]
             if assumed:
                 self.warnings.append(warning("five_day_assumed", i, due=window.due))
         elif kind == "extension_granted":
-            period = rule.extended_period(on, event["until"], i, against=self.subject)
+            period = rule.extended_period(on, event.fields["until"], i, against=self.subject)
             new += [period, rule.extension_request(period)]
         elif kind == "judgment_notified":
             new.append(rule.cassation(on, i, against=self.subject))
@@ -508,7 +535,7 @@ class _Dossier:
             if d.kind not in ("leave_territory", "extension_request"):
                 continue
             since = None
-            order = d.against
+            order = _against_order(d)
             if d.met is None and not order.closed:
                 since = next((a.on for a in pending if order in a.orders or (
                     a.decision is not None and order.accompanies is a.decision)), None)
@@ -516,14 +543,21 @@ class _Dossier:
         if event.kind == "appeal_decided" and event["outcome"] == "rejected":
             for d in was:
                 if d.met is None and d.suspended_since is None and d in self.deadlines:
-                    self.warnings.append(warning("order_enforceable", event.index, notified=d.against.on, due=d.due))
+                    self.warnings.append(warning("order_enforceable", event.index, notified=_against_order(d).on,
+                                                 due=d.due))
+
+
+def _against_order(d: Deadline) -> Order:
+    """The order an order's deadline (leave_territory, extension_request, order_appeal) is about."""
+    assert isinstance(d.against, Order)
+    return d.against
 
 
 # The facts a stage always allows: most facts are found here without building `allowed()`.
 _USUALLY = {stage: frozenset(ALLOWED.get(stage, ())) | ANYTIME for stage in ALLOWED} | {s: frozenset() for s in TERMINAL}
 
 
-def evaluate(raw_events: list) -> Evaluation:
+def evaluate(raw_events: list[Any]) -> Evaluation:
     """Stage, deadlines and warnings of a dossier from its ordered facts.
 
     Raises `InvalidEvent` (index and reason) for the first event that cannot be recorded;
@@ -532,7 +566,7 @@ def evaluate(raw_events: list) -> Evaluation:
     if not isinstance(raw_events, list):
         raise InvalidEvent(0, "the events must be a list")
     dossier = _Dossier()
-    events = []
+    events: list[Event] = []
     for index, raw in enumerate(raw_events):
         event = raw if isinstance(raw, Event) else parse_event(raw, index)
         dossier.apply(event)

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -42,7 +43,7 @@ class Parameter:
         return current
 
 
-def parse(name: str, raw: Mapping) -> Parameter:
+def parse(name: str, raw: Mapping[str, Any]) -> Parameter:
     """A parameter from its parsed YAML text (`description`, `metadata`, dated `values`)."""
     try:
         entries = raw["values"].items()
@@ -56,11 +57,11 @@ def parse(name: str, raw: Mapping) -> Parameter:
     return parsed
 
 
-def _day(start) -> date:
+def _day(start: object) -> date:
     return start if isinstance(start, date) else date.fromisoformat(str(start))
 
 
-def _int(raw) -> int | None:
+def _int(raw: object) -> int | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int):
@@ -68,7 +69,7 @@ def _int(raw) -> int | None:
     return raw
 
 
-def read(name: str, source: Path | str | Mapping) -> Parameter:
+def read(name: str, source: Path | str | Mapping[str, Any]) -> Parameter:
     """Parameter `name` from a YAML file (path) or its parsed text (mapping)."""
     if isinstance(source, Mapping):
         return parse(name, source)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 _ADMISSIBILITY = "art. 9ter §3 {}"
 _OE_PAGE = "Office des étrangers, « Raisons médicales (article 9ter) »"
@@ -48,11 +49,11 @@ class Warning:
     basis: str
     event: int  # index of the event that raised it
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "basis": self.basis}
 
 
-def warning(code: str, event: int, **values) -> Warning:
+def warning(code: str, event: int, **values: object) -> Warning:
     template, basis = WARNINGS[code]
     return Warning(code, template.format(**{k: v.isoformat() if isinstance(v, date) else v
                                             for k, v in values.items()}), basis, event)

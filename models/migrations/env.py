@@ -7,8 +7,10 @@ Used by ``models.db.migrate()`` (which passes an open connection in
 """
 
 from logging.config import fileConfig
+from typing import Any, Literal
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -29,7 +31,7 @@ def _url() -> str:
     )
 
 
-def render_item(type_: str, obj, autogen_context):
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render medstay's column types as plain, portable SQLAlchemy types.
 
     Revisions then never import application code: EncryptedString is stored as
@@ -51,7 +53,7 @@ def render_item(type_: str, obj, autogen_context):
     return False
 
 
-def _configure(**kwargs) -> None:
+def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
@@ -72,7 +74,7 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()
