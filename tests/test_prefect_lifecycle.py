@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
+from tests.prefect_stack import profile, stack  # noqa: F401  (the session's medstay up)
 
 pytestmark = pytest.mark.prefect
 
@@ -57,7 +57,7 @@ def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
     assert variants[0]["properties"]["kind"]["enum"] == ["certificate_issued", "dossier_closed"]
     assert list(variants[0]["properties"]) == ["kind", "on"] and variants[0]["properties"]["on"]["format"] == "date"
     assert list(variants[1]["properties"]) == ["application_sent", "on", "registered_mail", "address_given", "identity"]
-    assert list(variants[2]["properties"]) == ["order_to_leave_notified", "on", "days"]
+    assert list(variants[2]["properties"]) == ["order_to_leave_notified", "on", "days", "mode"]
     assert ref in description and "31/12/2026" in description  # certificate due = act-by (a Thursday)
 
     # CLI door: the run is repainted without running anything.
@@ -229,8 +229,8 @@ def test_keys_and_channel_credentials_can_live_in_prefect_secret_blocks(stack, t
     # Its own home too: the stack's home is bound to the stack's database (issue 23). Prefect is
     # given as ops running their own would give it.
     env = {"MEDSTAY_DATABASE_URL": f"sqlite:///{db_file}", "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-test-key",
-           "MEDSTAY_HOME": str(tmp_path / "block-home"), "PREFECT_API_URL": stack.api,
-           "PREFECT_API_AUTH_STRING": stack.login}
+           "MEDSTAY_HOME": str(tmp_path / "block-home"),
+           **{k: v for k, v in profile(stack.home).items() if k in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")}}
     stack.medstay("dossier", "register", "9TER-2026-000901", "--language", "en", "--email", "blockkey@example.org",
                   env=env)
     assert b"blockkey" not in db_file.read_bytes()
@@ -252,8 +252,9 @@ def test_a_key_in_a_prefect_secret_block_is_read_once_per_command(stack, tmp_pat
     from prefect.blocks.system import Secret
 
     Secret(value=Fernet.generate_key().decode()).save("medstay-once-key", overwrite=True)
-    env = {**stack.env, "MEDSTAY_DATABASE_URL": f"sqlite:///{tmp_path / 'once.db'}",
-           "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-once-key"}
+    # A home of its own (the stack's is bound to its database); Prefect given as ops would give it.
+    env = {**stack.env, "MEDSTAY_HOME": str(tmp_path / "once-home"), "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-once-key",
+           **{k: v for k, v in profile(stack.home).items() if k in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")}}
     probe = ("import sys; sys.argv=['medstay', *%r]\n"
              "from prefect.blocks.system import Secret\n"  # counted where Prefect is asked, nothing replaced
              "reads = []; load = Secret.load.__func__\n"
