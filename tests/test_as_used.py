@@ -15,7 +15,6 @@ import pytest
 
 from tests.prefect_stack import OwnStack, profile, start_up, stop_up, user_env
 from tasks.projection import as_submitted
-from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 
 pytestmark = pytest.mark.prefect
 

@@ -7,7 +7,7 @@ import json
 from datetime import date
 
 from tests.conftest import db_digest
-from tests.peers import channels, gateway, smtp, text  # noqa: F401  (fixtures)
+from tests.peers import text
 
 REF = "9TER-2026-000610"
 

@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 
 pytestmark = pytest.mark.prefect
 
