@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import medstay.cli.privacy  # noqa: F401  (registers the commands until cli.main imports them)
 from tests.conftest import ON_POSTGRES, TEST_KEY, Result, database_made, db_digest, raw_rows
+from tests.helpers import record as record_fact
 
 REF = "9TER-2024-000042"
 NAME = "Zorglub Markername"
@@ -57,7 +58,7 @@ def register(cli, ref=REF):
 
 
 def record(cli, kind, on, *sets, ref=REF):
-    return ok(cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])))
+    return ok(record_fact(cli, ref, kind, on, *sets))
 
 
 def add_alerts(ref=REF):
