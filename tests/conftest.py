@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.postgres"]
+# Fixtures shared by many modules, found by name (no import to keep for its side effect):
+# the throwaway PostgreSQL cluster, the SMTP server and SMS gateway (smtp, gateway, channels),
+# the session's `medstay up` (stack).
+pytest_plugins = ["tests.postgres", "tests.peers", "tests.prefect_stack"]
 
 import hashlib
 import io

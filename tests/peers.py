@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import json
-import socket
 import threading
 import time
 from email.policy import default
@@ -14,11 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import free_port
 
 
 class Mailbox:

@@ -26,13 +26,13 @@ import atexit
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import free_port, wait_until
 
 ENV = "MEDSTAY_TEST_POSTGRES_URL"
 ROLE = "medstay"
@@ -51,12 +51,6 @@ def _bin_dir() -> Path | None:
         return tuple(int(x) if x.isdigit() else 0 for x in d.parent.name.split("."))
 
     return max(found, key=version) if found else None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:
@@ -111,7 +105,7 @@ class Cluster:
                    "--locale=C", "--no-sync"], "initdb")
         last = None
         for _ in range(3):  # the free port may be taken between probe and bind: retry
-            port = _free_port()
+            port = free_port()
             options = (f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
                        "-c synchronous_commit=off -c full_page_writes=off")
             try:
@@ -129,17 +123,13 @@ class Cluster:
     def _sql(self, port: int, statement: str) -> None:
         import psycopg
 
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
-                                     autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(statement)
-                return
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        def run() -> bool:
+            with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
+                                 autocommit=True, connect_timeout=5) as conn:
+                conn.execute(statement)
+            return True
+
+        wait_until(run, timeout=30, what=f"PostgreSQL to run {statement!r}", ignoring=(psycopg.OperationalError,))
 
     def _log_tail(self) -> str:
         try:

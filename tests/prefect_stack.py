@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,14 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port, wait_until
+
 BIN = Path(sys.executable).parent
 CASEWORKER = "cw-ui-07:correct horse battery staple"  # the session stack's caseworker (code:password)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def user_env(home: Path, user_home: Path) -> dict:
@@ -82,15 +77,17 @@ class Stack:
         return live[0] if live else None
 
     def wait_for(self, reference: str, predicate, timeout: float = 60):
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.run_of(reference)
-            if run is not None and predicate(run):
-                return run
-            if time.monotonic() > deadline:
-                shown = f"{run.state.type.value} {run.state.name!r}" if run else "no run"
-                raise AssertionError(f"{reference}: still {shown} after {timeout} s")
-            time.sleep(0.1)
+        seen = {}
+
+        def matching():
+            seen["run"] = run = self.run_of(reference)
+            return run if run is not None and predicate(run) else None
+
+        def still() -> str:
+            run = seen.get("run")
+            return f"{reference}: still {f'{run.state.type.value} {run.state.name!r}' if run else 'no run'}"
+
+        return wait_until(matching, timeout, interval=0.1, what=still)
 
 
 @dataclass
@@ -132,11 +129,13 @@ def start_up(home: Path, user_home: Path, port: int, log: Path, demo: bool = Fal
     offset = log.stat().st_size if log.exists() else 0  # a restart appends to the same log
     proc = subprocess.Popen([str(BIN / "medstay"), "up", "--port", str(port), *(["--demo"] if demo else [])],
                             env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 180
-    while "medstay is up" not in log.read_text(errors="replace")[offset:]:
-        if proc.poll() is not None or time.monotonic() > deadline:
+
+    def up() -> bool:
+        if proc.poll() is not None:
             raise RuntimeError("medstay up did not start:\n" + log.read_text(errors="replace"))
-        time.sleep(0.3)
+        return "medstay is up" in log.read_text(errors="replace")[offset:]
+
+    wait_until(up, timeout=180, interval=0.3, what=lambda: "medstay up to start:\n" + log.read_text(errors="replace"))
     return proc
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.prefect_stack import OwnStack, profile, start_up, stop_up, user_env
 from tasks.projection import as_submitted
-from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 
 pytestmark = pytest.mark.prefect
 
@@ -146,14 +146,14 @@ def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_st
     try:
         with temporary_settings(updates={PREFECT_API_URL: found["PREFECT_API_URL"],
                                          PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}):
-            deadline = time.monotonic() + 60
-            while True:
+            seen: list = []
+
+            def all_submitted() -> bool:
                 with get_client(sync_client=True) as client:
-                    runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=refs)))
-                if len(runs) == 5 and all(paused_as("Submitted", 2)(r) for r in runs):
-                    break
-                assert time.monotonic() < deadline, [(r.name, r.state.name) for r in runs]
-                time.sleep(0.3)
+                    seen[:] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=refs)))
+                return len(seen) == 5 and all(paused_as("Submitted", 2)(r) for r in seen)
+
+            wait_until(all_submitted, 60, 0.3, what=lambda: [(r.name, r.state.name) for r in seen])
         assert "Nothing is waiting" in medstay("status")
         for ref in refs:  # no fact twice
             events = json.loads(medstay("dossier", "show", ref, "--json"))["events"]

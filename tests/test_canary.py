@@ -14,7 +14,6 @@ import pytest
 
 from tests.peers import Gateway, Smtp, text
 from tasks.projection import as_submitted
-from tests.prefect_stack import stack  # noqa: F401
 
 pytestmark = pytest.mark.prefect
 

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.conftest import db_digest
+from tests.helpers import record as record_fact
 
 REF = "9TER-2026-000123"
 
@@ -24,10 +25,7 @@ def registered(home, cli):
 
 
 def record(cli, kind, on, *sets):
-    args = ["event", "record", REF, kind, "--on", on]
-    for s in sets:
-        args += ["--set", s]
-    return cli(*args)
+    return record_fact(cli, REF, kind, on, *sets)
 
 
 def test_a_dossier_moves_through_its_stages_and_shows_its_deadlines(registered, cli):

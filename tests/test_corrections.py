@@ -7,14 +7,15 @@ import json
 from datetime import date
 
 from tests.conftest import db_digest
-from tests.peers import channels, gateway, smtp, text  # noqa: F401  (fixtures)
+from tests.helpers import record as record_fact
+from tests.peers import text
 
 REF = "9TER-2026-000610"
 
 
 def record(cli, *facts):
-    for kind, on, *sets in facts:
-        r = cli("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+    for fact in facts:
+        r = record_fact(cli, REF, *fact)
         assert r.code == 0, r.err
 
 

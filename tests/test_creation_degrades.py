@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 import rules
-from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 
 pytestmark = pytest.mark.prefect
 REFS = [f"9TER-2099-{n:06d}" for n in range(1, 121)]  # made-up references, out of every real range

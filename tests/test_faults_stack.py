@@ -8,10 +8,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.prefect_stack import BIN, OwnStack, profile, stop_up
 from tests.test_as_used import _processes_of, paused_as
 from tasks.projection import as_submitted
@@ -24,10 +24,7 @@ def _pid(home, name: str) -> int:
 
 
 def _wait_pid_changes(home, name: str, old: int, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while _pid(home, name) == old:
-        assert time.monotonic() < deadline, f"{name} was not started again"
-        time.sleep(0.3)
+    wait_until(lambda: _pid(home, name) != old, timeout, 0.3, what=f"{name} to be started again")
 
 
 def test_a_killed_server_and_a_run_left_pending_lose_no_fact(tmp_path):
@@ -46,16 +43,16 @@ def test_a_killed_server_and_a_run_left_pending_lose_no_fact(tmp_path):
             return client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=refs)))
 
     def wait_all(refs, predicate, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
+        seen: list = []
+
+        def all_there():
             try:
-                found_runs = runs(refs)
+                seen[:] = runs(refs)
             except Exception:  # noqa: BLE001  (the server is coming back)
-                found_runs = []
-            if len(found_runs) == len(refs) and all(predicate(r) for r in found_runs):
-                return found_runs
-            assert time.monotonic() < deadline, [(r.name, r.state.name) for r in found_runs]
-            time.sleep(0.5)
+                seen[:] = []
+            return list(seen) if len(seen) == len(refs) and all(predicate(r) for r in seen) else None
+
+        return wait_until(all_there, timeout, 0.5, what=lambda: [(r.name, r.state.name) for r in seen])
 
     refs = [f"9TER-2026-0009{n:02d}" for n in range(4)]
     try:

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 from tests.test_answers import CANARY, HOSTILE, _shapes
 
 pytestmark = pytest.mark.prefect

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import pytest
 
-from tests.prefect_stack import profile, stack  # noqa: F401  (the session's medstay up)
+from tests.prefect_stack import profile
 
 pytestmark = pytest.mark.prefect
 
@@ -124,8 +123,8 @@ def test_a_fact_submitted_while_the_projector_is_down_is_applied_when_it_is_back
     pid = int((stack.home / "logs" / "projector.pid").read_text())
     os.killpg(pid, signal.SIGKILL)
     resume(stack, ref, kind="declared_admissible", on="2026-11-02")
-    time.sleep(0.5)
-    assert stack.run_of(ref).state.type.value in ("SCHEDULED", "PENDING", "RUNNING")
+    # The Resume is taken while no worker runs: the run leaves its pause and waits for one.
+    stack.wait_for(ref, lambda r: r.state.type.value in ("SCHEDULED", "PENDING", "RUNNING"), timeout=30)
     stack.wait_for(ref, paused_as("Admissible"), timeout=120)  # `medstay up` started it again
     assert int((stack.home / "logs" / "projector.pid").read_text()) != pid
     shown = json.loads(stack.medstay("dossier", "show", ref, "--json").stdout)

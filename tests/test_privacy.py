@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import medstay.cli.privacy  # noqa: F401  (registers the commands until cli.main imports them)
 from tests.conftest import ON_POSTGRES, TEST_KEY, Result, database_made, db_digest, raw_rows
+from tests.helpers import record as record_fact
 
 REF = "9TER-2024-000042"
 NAME = "Zorglub Markername"
@@ -57,7 +58,7 @@ def register(cli, ref=REF):
 
 
 def record(cli, kind, on, *sets, ref=REF):
-    return ok(cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])))
+    return ok(record_fact(cli, ref, kind, on, *sets))
 
 
 def add_alerts(ref=REF):
@@ -104,6 +105,27 @@ def raw_tokens(home) -> list[str]:
     rows = raw_rows(home, "SELECT name, email, phone, lawyer_email, caseworker_email FROM dossier")
     rows += raw_rows(home, "SELECT address, body, NULL, NULL, NULL FROM notification")
     return [value for row in rows for value in row if value]
+
+
+def assert_erased(home, tokens: list[str]) -> None:
+    """The dossier's personal data are gone: contact columns, free text and alerts' addresses and
+    bodies NULL; no clear marker and none of the ciphertexts `tokens` left anywhere in the
+    database's bytes (overwritten, not just unlinked: the key still opens them)."""
+    from sqlmodel import select
+
+    from models import Dossier, Notification, session
+
+    after = database_bytes(home)
+    for marker in CLEAR_MARKERS:
+        assert marker.encode() not in after, marker
+    for token in tokens:
+        assert token.encode() not in after
+    with session() as db:
+        dossier = db.exec(select(Dossier).where(Dossier.reference == REF)).one()
+        assert {dossier.name, dossier.email, dossier.phone, dossier.lawyer_email, dossier.caseworker_email} == {None}
+        assert dossier.purged_at is not None
+        notes = db.exec(select(Notification).where(Notification.dossier_id == dossier.id)).all()
+        assert notes and all(n.address is None and n.body is None for n in notes)
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -197,8 +219,10 @@ def test_purge_asks_first_and_refuses_to_guess_without_a_terminal(closed, cli, h
     r = cli("dossier", "purge", REF)
     assert r.code == 1 and "Nothing erased" in r.out and "Erase for good" in r.out
     assert db_digest(home) == before
+    tokens = raw_tokens(home)
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
     assert "Erased the personal data" in ok(cli("dossier", "purge", REF)).out
+    assert_erased(home, tokens)
 
 
 def test_purge_after_retention_erases_personal_data_and_keeps_the_facts(closed, cli, home, monkeypatch):
@@ -220,11 +244,7 @@ def test_purge_after_retention_erases_personal_data_and_keeps_the_facts(closed, 
     r = ok(cli("dossier", "purge", REF, "--yes"))
     assert "Erased the personal data" in r.out
 
-    after = database_bytes(home)
-    for marker in CLEAR_MARKERS:
-        assert marker.encode() not in after, marker
-    for token in tokens:  # nor the ciphertexts (the key still opens them): overwritten, not just unlinked
-        assert token.encode() not in after
+    assert_erased(home, tokens)
     with session() as db:
         dossier = db.exec(select(Dossier).where(Dossier.reference == REF)).one()
         assert {dossier.name, dossier.email, dossier.phone, dossier.lawyer_email, dossier.caseworker_email} == {None}
@@ -254,17 +274,21 @@ def test_purge_after_retention_erases_personal_data_and_keeps_the_facts(closed, 
 
 
 def test_purge_counts_retention_from_the_last_fact_with_the_real_clock(closed, cli, home, monkeypatch):
+    tokens = raw_tokens(home)
     monkeypatch.setenv("MEDSTAY_RETENTION_DAYS", "30")  # the last fact (2024-03-20) is long past
     ok(cli("dossier", "purge", REF, "--yes"))
+    assert_erased(home, tokens)
 
 
 def test_purge_service_needs_no_key(closed, home, monkeypatch):
     """A dossier whose key was lost can still be erased: no encrypted column is read."""
     from medstay import privacy
 
+    tokens = raw_tokens(home)
     monkeypatch.setenv("MEDSTAY_SECRET_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("MEDSTAY_RETENTION_DAYS", "0")
     done = privacy.purge(reference=REF, by="dpo", now=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    assert_erased(home, tokens)
     assert done.reference == REF and done.last_fact.isoformat() == "2024-03-20"
     assert privacy.audit_trail(REF)[-1].action == "dossier.purged"
     assert privacy.audit_trail(REF)[-1].actor == "dpo"

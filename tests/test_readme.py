@@ -9,12 +9,12 @@ import json
 import re
 import shlex
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.helpers import wait_until
 from tests.prefect_stack import BIN, OwnStack, profile, stop_up
 
 pytestmark = pytest.mark.prefect
@@ -103,14 +103,14 @@ def _first_screen(stack: OwnStack) -> None:
         settings = http.get(f"{api}/admin/settings").json()
         assert settings["server"]["ui"]["show_promotional_content"] is False  # no "Prefect Cloud" toast
         # After the README's facts, within the projector's debounce, the board lists them.
-        deadline = time.monotonic() + 90
-        while True:
-            board = http.get(f"{api}/artifacts/deadlines-board/latest")
-            if board.status_code == 200 and "9TER-2026-100002" in board.json()["data"]:
-                break
-            assert time.monotonic() < deadline, board.text
-            time.sleep(2)
-        data = board.json()["data"]
+        seen: dict = {}
+
+        def board_lists_both():
+            seen["board"] = board = http.get(f"{api}/artifacts/deadlines-board/latest")
+            return board.status_code == 200 and "9TER-2026-100002" in board.json()["data"]
+
+        wait_until(board_lists_both, 90, 2, what=lambda: seen["board"].text)
+        data = seen["board"].json()["data"]
         assert "| 9TER-2026-100001" in data or "[9TER-2026-100001]" in data
         assert "Convocation – appointment on 15/12/2026" in data  # the stage with its date
         # The dossiers' pool is served while the projector runs: a worker's heartbeat on it.
@@ -120,10 +120,10 @@ def _first_screen(stack: OwnStack) -> None:
         # Every dossier's run links to the board (its timeline artifact).
         runs = http.post(f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": ["9TER-2026-100002"]}}})
         run_id = runs.json()[0]["id"]
-        deadline = time.monotonic() + 60
-        while True:
-            arts = http.post(f"{api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
-            if any("/artifacts/key/deadlines-board" in (a.get("data") or "") for a in arts):
-                break
-            assert time.monotonic() < deadline, json.dumps(arts)[:2000]
-            time.sleep(1)
+        arts: list = []
+
+        def links_the_board() -> bool:
+            arts[:] = http.post(f"{api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
+            return any("/artifacts/key/deadlines-board" in (a.get("data") or "") for a in arts)
+
+        wait_until(links_the_board, 60, 1, what=lambda: json.dumps(arts)[:2000])

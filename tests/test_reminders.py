@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import raw_rows
-from tests.peers import channels, gateway, smtp, text  # noqa: F401  (fixtures)
+from tests.peers import text
 
 REF = "9TER-2026-000500"
 APPLICANT, LAWYER, CASEWORKER, PHONE = "aicha.b@example.org", "avocate@example.be", "cw@example.be", "+32470123456"

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.peers import Smtp
 from tests.prefect_stack import BIN, OwnStack, profile, stop_up
 
@@ -83,27 +83,27 @@ def _two_sweeps(ops: dict) -> list:
     with _client(ops), get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name("reminder-sweep/reminder-sweep")
         ids = [client.create_flow_run_from_deployment(deployment.id, parameters={"now": NOW}).id for _ in range(2)]
-        deadline = time.monotonic() + 240
-        while True:
-            runs = [client.read_flow_run(i) for i in ids]
-            if all(r.state.is_final() for r in runs) or time.monotonic() > deadline:
-                return runs
-            time.sleep(1)
+        runs: list = []
+
+        def all_final():
+            runs[:] = [client.read_flow_run(i) for i in ids]
+            return list(runs) if all(r.state.is_final() for r in runs) else None
+
+        return wait_until(all_final, 240, 1, what=lambda: [(r.name, r.state.name) for r in runs])
 
 
 def _all_paused_at(ops: dict, entries: int) -> None:
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
-    deadline = time.monotonic() + 120
+    keys: list = []
     with _client(ops), get_client(sync_client=True) as client:
-        while True:
+        def all_paused() -> bool:
             runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=REFS)))
-            keys = sorted((r.name, (r.state.state_details.pause_key or "")[:3]) for r in runs if r.state.is_paused())
-            if keys == sorted((ref, f"w{entries}-") for ref in REFS) and len(runs) == len(REFS):
-                return
-            assert time.monotonic() < deadline, keys
-            time.sleep(0.5)
+            keys[:] = sorted((r.name, (r.state.state_details.pause_key or "")[:3]) for r in runs if r.state.is_paused())
+            return keys == sorted((ref, f"w{entries}-") for ref in REFS) and len(runs) == len(REFS)
+
+        wait_until(all_paused, 120, 0.5, what=lambda: keys)
 
 
 def test_medstay_up_with_prefect_on_its_own_postgresql(tmp_path):
@@ -123,15 +123,14 @@ def test_medstay_up_with_prefect_on_its_own_postgresql(tmp_path):
         from prefect import get_client
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
-        deadline = time.monotonic() + 90
+        runs: list = []
         with _client(ops), get_client(sync_client=True) as client:
-            while True:
-                runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[
+            def submitted() -> bool:
+                runs[:] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[
                     "9TER-2026-001201"])))
-                if runs and runs[0].state.is_paused() and "Submitted" in runs[0].state.name:
-                    break
-                assert time.monotonic() < deadline, [(r.name, r.state.name) for r in runs]
-                time.sleep(0.5)
+                return bool(runs) and runs[0].state.is_paused() and "Submitted" in runs[0].state.name
+
+            wait_until(submitted, 90, 0.5, what=lambda: [(r.name, r.state.name) for r in runs])
         assert (cluster.data / "postmaster.pid").exists()
         assert oct((own.home / "prefect-postgres" / "password").stat().st_mode & 0o777) == "0o600"
     finally:
@@ -196,15 +195,17 @@ def _paused_as(ref: str, stage: str, entries: int, timeout: float = 90):
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
-    deadline = time.monotonic() + timeout
+    runs: list = []
     with get_client(sync_client=True) as client:
-        while True:
-            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[ref])))
+        def paused() -> object:
+            runs[:] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[ref])))
             if (runs and runs[0].state.is_paused() and stage in runs[0].state.name
                     and (runs[0].state.state_details.pause_key or "").startswith(f"w{entries}-")):
                 return runs[0]
-            assert time.monotonic() < deadline, [(r.name, r.state.name, r.state.state_details.pause_key) for r in runs]
-            time.sleep(0.3)
+            return None
+
+        return wait_until(paused, timeout, 0.3,
+                          what=lambda: [(r.name, r.state.name, r.state.state_details.pause_key) for r in runs])
 
 
 def test_several_api_processes_without_postgresql_is_one_sentence(tmp_path):

@@ -18,7 +18,8 @@ from cryptography.x509.oid import NameOID
 
 from medstay.reminders import delivery
 from medstay.reminders import tls
-from tests.peers import Mailbox, free_port
+from tests.helpers import free_port
+from tests.peers import Mailbox
 
 
 def certificate(tmp_path, name: str, ip: str | None):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.prefect_stack import stack  # noqa: F401  (the session's medstay up)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.browser]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
