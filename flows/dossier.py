@@ -19,6 +19,7 @@ from prefect.logging import get_run_logger
 from prefect.utilities.engine import propose_state_sync
 
 import rules
+from medstay import clock
 from medstay.record import answers, dossiers
 from medstay.reminders import outbox
 from medstay.record import projections
@@ -63,11 +64,13 @@ def refresh_deadlines(reference: str) -> tuple[int, rules.Evaluation]:
 
 @task(name="publish-stage", **RETRY)
 def publish_stage(reference: str, flow_run_id, evaluation: rules.Evaluation, refusal: str | None,
-                  keyset: dict | None) -> None:
-    """Form, tags and timeline artifact of the stage the run is about to take."""
+                  keyset: dict | None, today=None) -> None:
+    """Form, tags and timeline artifact of the stage the run is about to take (overdue days
+    counted on `today`, the day its state's name was made on)."""
     with get_client(sync_client=True) as client:
         tags = client.read_flow_run(flow_run_id).tags
-        projection.paint(client, flow_run_id, reference, evaluation, keyset=keyset, refusal=refusal, tags=tags)
+        projection.paint(client, flow_run_id, reference, evaluation, keyset=keyset, refusal=refusal, tags=tags,
+                        today=today)
 
 
 def suspend(reference: str, flow_run_id, state, version: int) -> None:
@@ -97,8 +100,9 @@ def dossier_lifecycle(reference: str) -> str:
     refusal = record_submitted_fact(reference, flow_run_id)
     version, evaluation = refresh_deadlines(reference)
     # Built in the flow, not in a task: a State returned by (or given to) a task is taken as its own.
-    state = projection.initial_state(reference, evaluation, refusal)
-    publish_stage(reference, flow_run_id, evaluation, refusal, state.state_details.run_input_keyset)
+    today = clock.today()  # one day for the state's name and its form: a badge and form that agree
+    state = projection.initial_state(reference, evaluation, refusal, today)
+    publish_stage(reference, flow_run_id, evaluation, refusal, state.state_details.run_input_keyset, today)
     if evaluation.stage in rules.TERMINAL:
         projections.shown(reference, version, str(flow_run_id))
         return evaluation.stage

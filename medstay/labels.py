@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from medstay import clock
 from rules import declarations
 
 def office_language() -> str:
@@ -59,16 +60,40 @@ def day(value, language: str | None = None) -> str:
     return f"{_WEEKDAYS[language or office_language()][value.weekday()]} {belgian(value)}"
 
 
-def act_by(kind: str, when, language: str | None = None) -> str:
-    """"appeal by Thu 21/01/2027"; an appointment is "on" its day."""
+# An act-by date passed, with the days since: (one day, several days).
+_OVERDUE = {"fr": ("EN RETARD de {n} jour", "EN RETARD de {n} jours"), "nl": ("{n} dag TE LAAT", "{n} dagen TE LAAT"),
+            "de": ("ÜBERFÄLLIG seit {n} Tag", "ÜBERFÄLLIG seit {n} Tagen"),
+            "en": ("OVERDUE by {n} day", "OVERDUE by {n} days")}
+
+
+def overdue(when, today, language: str | None = None) -> str:
+    """"OVERDUE by 3 days" when the act-by date `when` is before `today`, else ""."""
+    if today is None or when is None or when >= today:
+        return ""
+    n = (today - when).days
+    return _OVERDUE[language or office_language()][n > 1].format(n=n)
+
+
+def act_by(kind: str, when, language: str | None = None, today=None) -> str:
+    """"appeal by Thu 21/01/2027"; an appointment is "on" its day. With `today`, a date passed
+    says so: "appeal by Mon 01/03/2027: OVERDUE by 3 days"."""
     language = language or office_language()
     pattern = _ON if declarations.deadlines()[kind].fixed_day else _BY
-    return pattern[language].format(what=next_step(kind, language), day=day(when, language))
+    text = pattern[language].format(what=next_step(kind, language), day=day(when, language))
+    late = overdue(when, today, language)
+    return f"{text}: {late}" if late else text
 
 
-def stage_label(evaluation, language: str | None = None) -> str:
-    """The stage in a caseworker's words, with the act-by date of the next open deadline."""
+def stage_label(evaluation, language: str | None = None, today=None, with_next: bool = True,
+                long_dates: bool = False) -> str:
+    """The stage in a caseworker's words, with the act-by date of the next open deadline, and
+    how many days overdue it is on `today` (Brussels' today when not given): the run's badge
+    changes when a day passes, so the painter and `shows` must be given the same day.
+    `with_next=False`: without the next deadline (a text that lists every open one);
+    `long_dates`: the stage's own date with its weekday too, as `day` writes it (the badge keeps
+    dd/mm/yyyy, the words the UI and its tests know it by)."""
     language = language or office_language()
+    today = today or clock.today()
     if not evaluation.events:
         return stage_name(declarations.REGISTERED, language)
     stage = evaluation.stage
@@ -79,11 +104,15 @@ def stage_label(evaluation, language: str | None = None) -> str:
         dates["until"] = _latest_due(evaluation, "justification")
     elif stage == "a_card":
         dates["expires"] = _latest_due(evaluation, "card_expiry")
-    label = stage_name(stage, language).format(**{k: belgian(v) if v else "?" for k, v in dates.items()})
+    label = stage_name(stage, language).format(**{k: (day(v, language) if long_dates else belgian(v)) if v else "?"
+                                                   for k, v in dates.items()})
+    own = [d for d in evaluation.open_deadlines() if d.kind == _IN_TEMPLATE.get(stage)]
+    late = overdue(own[-1].act_by, today, language) if own and with_next else ""
+    label += f": {late}" if late else ""
     upcoming = [d for d in evaluation.open_deadlines() if d.kind != _IN_TEMPLATE.get(stage)]
-    if upcoming:
+    if upcoming and with_next:
         soonest = min(upcoming, key=lambda d: d.act_by)
-        label += " – " + act_by(soonest.kind, soonest.act_by, language)
+        label += " – " + act_by(soonest.kind, soonest.act_by, language, today)
     return label
 
 
@@ -118,3 +147,37 @@ class _Every(dict):
 
     def __missing__(self, key):
         return self.value
+
+
+# medstay's own words in the Resume form, in the office's language (Prefect's own stay English).
+_WORDS = {
+    "fact": {"fr": "Fait", "nl": "Feit", "de": "Tatsache", "en": "Fact"},
+    "date": {"fr": "Date", "nl": "Datum", "de": "Datum", "en": "Date"},
+    "date_help": {"fr": "La date à laquelle le fait s'est produit", "nl": "De datum waarop het feit plaatsvond",
+                  "de": "Das Datum, an dem die Tatsache eintrat", "en": "The date the fact happened"},
+    "fact_help": {"fr": "Le fait à enregistrer", "nl": "Het te registreren feit", "de": "Die zu erfassende Tatsache",
+                  "en": "The fact to record"},
+    "now": {"fr": "Maintenant", "nl": "Nu", "de": "Jetzt", "en": "Now"},
+    "open": {"fr": "Échéances ouvertes", "nl": "Open termijnen", "de": "Offene Fristen", "en": "Open"},
+    "refused": {"fr": "dernière saisie refusée", "nl": "laatste invoer geweigerd", "de": "letzte Eingabe abgelehnt",
+                "en": "last entry refused"},
+    "moved": {"fr": "La dernière correction a déplacé", "nl": "De laatste verbetering verschoof",
+              "de": "Die letzte Berichtigung verschob", "en": "The last correction moved"},
+    "moved_none": {"fr": "La dernière correction n'a déplacé aucune échéance ouverte.",
+                   "nl": "De laatste verbetering verschoof geen open termijn.",
+                   "de": "Die letzte Berichtigung verschob keine offene Frist.",
+                   "en": "The last correction moved no open deadline."},
+    "choose": {"fr": "Choisissez le fait à enregistrer (seuls ceux que la loi permet maintenant sont proposés), ou "
+                     "« Correct » pour rectifier un fait enregistré. Ne tapez jamais d'information médicale ici.",
+               "nl": "Kies het te registreren feit (alleen wat de wet nu toelaat, wordt aangeboden), of « Correct » "
+                     "om een geregistreerd feit te verbeteren. Typ hier nooit medische informatie.",
+               "de": "Wählen Sie die zu erfassende Tatsache (nur was das Gesetz jetzt zulässt, wird angeboten), oder "
+                     "„Correct“, um eine erfasste zu berichtigen. Geben Sie hier nie medizinische Informationen ein.",
+               "en": "Choose the fact to record (only those the law allows now are offered), or Correct to fix a "
+                     "recorded one. Never type medical information here."},
+}
+
+
+def word(key: str, language: str | None = None) -> str:
+    """One of medstay's own words in the Resume form ("Fact", "Date", …) in the office's language."""
+    return _WORDS[key][language or office_language()]

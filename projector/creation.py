@@ -23,6 +23,7 @@ from uuid import UUID
 from prefect.states import Running, to_state_create
 
 import rules
+from medstay import clock
 from tasks import projection
 
 log = logging.getLogger("medstay.projector")
@@ -116,8 +117,10 @@ def _paint_new(client, run_id: UUID, new: NewRun) -> None:
     """Form and timeline of a new run, then its waiting state. Not read first: a resent
     entry returns the run made first, which then simply gets a new waiting state and form
     (three writes per run: form, timeline, state; the server's time is the ceiling)."""
-    waiting = projection.initial_state(new.reference, new.evaluation)
-    projection.paint(client, run_id, new.reference, new.evaluation, keyset=waiting.state_details.run_input_keyset)
+    today = clock.today()  # the state's name and its form count overdue days on the same day
+    waiting = projection.initial_state(new.reference, new.evaluation, today=today)
+    projection.paint(client, run_id, new.reference, new.evaluation, keyset=waiting.state_details.run_input_keyset,
+                     today=today)
     client.set_flow_run_state(run_id, waiting, force=True)
 
 

@@ -38,6 +38,7 @@ from prefect.states import Scheduled
 
 import rules
 from flows.dossier import dossier_lifecycle
+from medstay import clock
 from medstay.record import dossiers
 from medstay.record import projections
 from medstay.errors import UserError
@@ -69,6 +70,7 @@ class Projector:
         self.last_stuck_check = 0.0
         self.last_pool_poll = 0.0
         self.board_due, self.last_board = True, 0.0  # published once at start, then after new facts
+        self.day = None  # the Brussels day the overdue badges were last brought up to date on
 
     # -- the loop ------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -90,7 +92,7 @@ class Projector:
         """One pass over the three sources; how much work was found."""
         self._beat()
         found = 0
-        for source in (self._resumes, self._record, self._stuck, self._board):
+        for source in (self._resumes, self._new_day, self._record, self._stuck, self._board):
             try:
                 found += source(client)
             except Exception as exc:  # noqa: BLE001 - Prefect or the database away: log, retry next pass
@@ -128,6 +130,22 @@ class Projector:
         for run in runs:
             started += self._submit((run.parameters or {}).get("reference"), self._execute, run.id)
         return started
+
+    # -- 5. A new day ------------------------------------------------------------------------------
+    def _new_day(self, client) -> int:
+        """At start and when the Brussels day changes: the runs of dossiers with an overdue
+        deadline are checked against today's words ("OVERDUE by N days"), so a badge and form
+        painted on an earlier day are repainted once (those that already show today's: only
+        marked shown). The board is republished with the new day's counts."""
+        today = clock.today()
+        if today == self.day:
+            return 0
+        late = sorted({u.reference for u in dossiers.upcoming(today=today) if u.deadline.act_by < today})
+        if late:  # an empty list would ask for every dossier
+            projections.request_all(late)
+        self.day, self.board_due = today, True
+        log.info("projector: %s, %d dossier(s) with an overdue deadline checked", today.isoformat(), len(late))
+        return len(late)
 
     # -- 4. The deadlines board --------------------------------------------------------------------
     def _board(self, client) -> int:

@@ -35,7 +35,8 @@ def markdown(today: date) -> str:
              "| act by | dossier | stage | deadline |", "|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r.deadline.act_by >= today, r.deadline.act_by, r.reference)):
         d = r.deadline
-        flag = "**OVERDUE**" if d.act_by < today else ("this week" if d.act_by <= week else "")
+        late = labels.overdue(d.act_by, today)  # "OVERDUE by 3 days", in the office's language
+        flag = f"**{late}**" if late else ("this week" if d.act_by <= week else "")
         when = " ".join(p for p in (labels.belgian(d.act_by), flag,
                                     f"(legal date {labels.belgian(d.due)})" if d.due != d.act_by else "") if p)
         ref = f"[{r.reference}](/runs/flow-run/{runs[r.reference]})" if runs.get(r.reference) else r.reference

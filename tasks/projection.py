@@ -25,7 +25,7 @@ from prefect.states import Completed, Paused
 from pydantic import ConfigDict, Field, create_model
 
 import rules
-from medstay import labels
+from medstay import clock, labels
 from medstay.record import answers, corrections
 from medstay.record import dossiers
 from medstay.errors import UserError
@@ -53,7 +53,7 @@ def slug(reference: str) -> str:
     return reference.lower()
 
 
-def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
+def form_for(evaluation: rules.Evaluation, refusal: str | None = None, today: date | None = None) -> type[RunInput]:
     """A Resume form offering exactly the facts the law allows next, each asking only for its
     own fields: one small model per fact that has fields, one for all the facts that need only
     a date, chosen with the UI's buttons (five at most, short enough to fit the dialog).
@@ -65,14 +65,14 @@ def form_for(evaluation: rules.Evaluation) -> type[RunInput]:
     the facts that need only a date share `kind`, chosen in a list."""
     with_fields = [k for k in evaluation.allowed if _form_fields(k)]
     dated_only = tuple(k for k in evaluation.allowed if k not in with_fields)
-    variants = [_dated_form(dated_only, "Date" if with_fields else "Fact")] if dated_only else []
+    variants = [_dated_form(dated_only, labels.word("date" if with_fields else "fact"))] if dated_only else []
     variants += [_fact_form(kind) for kind in with_fields]
     variants += [_correction_form(evaluation)] if getattr(evaluation, "entries", None) else []
     fact = variants[0] if len(variants) == 1 else Union[tuple(variants)]
     # No "caseworker code" field: the gate in front of Prefect stamps the login as `recorded_by`.
     return create_model(
         "RecordFact", __base__=StampedInput,
-        fact=(fact, Field(title="Fact", description=_where_it_stands(evaluation))))
+        fact=(fact, Field(title=labels.word("fact"), description=_where_it_stands(evaluation, refusal, today))))
 
 
 class StampedInput(RunInput):
@@ -90,7 +90,10 @@ BUTTONS = {"application_sent": "Sent", "convocation_received": "Convocation",
            "appeal_decided": "Judgment", "a_card_issued": "A card", "a_card_renewed": "Renewed",
            "removal_measure_notified": "Removal", "extension_granted": "Extension",
            "cassation_decided": "Cassation"}
-_DATE = (date, Field(title="Date", description="The date the fact happened"))
+
+
+def _date():
+    return date, Field(title=labels.word("date"), description=labels.word("date_help"))
 
 
 def _form_fields(kind: str) -> list:
@@ -99,13 +102,14 @@ def _form_fields(kind: str) -> list:
 
 def _dated_form(kinds: tuple[str, ...], title: str):
     """The facts that need only a date: the fact chosen in a list, and its date."""
-    kind = (Literal[kinds], Field(title="Fact", description="The fact to record"))
-    return create_model("dated_only", __config__=ConfigDict(title=title), kind=kind, on=_DATE)
+    kind = (Literal[kinds], Field(title=labels.word("fact"), description=labels.word("fact_help")))
+    return create_model("dated_only", __config__=ConfigDict(title=title), kind=kind, on=_date())
 
 
 def _fact_form(kind: str):
     """One fact with fields of its own: its fixed kind, its date and only its own fields."""
-    fields = {kind: (Literal[kind], Field(default=kind, title="Fact", description=labels.fact(kind))), "on": _DATE}
+    fields = {kind: (Literal[kind], Field(default=kind, title=labels.word("fact"), description=labels.fact(kind))),
+              "on": _date()}
     for f in _form_fields(kind):
         title = f.name.replace("_", " ").capitalize()
         if f.required or f.asked:
@@ -171,18 +175,24 @@ def as_submitted(kind: str, on, recorded_by: str | None = None, **fields) -> dic
     return answer | ({"recorded_by": recorded_by} if recorded_by else {})
 
 
-def _where_it_stands(evaluation: rules.Evaluation) -> str:
+def _where_it_stands(evaluation: rules.Evaluation, refusal: str | None = None, today: date | None = None) -> str:
     """The dialog's header in the first field's description too: Prefect's Resume dialog may
-    scroll the description above the form out of sight, while a field's text always shows."""
-    open_ = [labels.act_by(d.kind, d.act_by) for d in evaluation.open_deadlines()]
+    scroll the description above the form out of sight, while a field's text always shows.
+    Stage, open deadlines (overdue ones with their days), the last refusal in full (as Prefect
+    may show it); one date format (`labels.day`), the office's words."""
+    today = today or clock.today()
+    open_ = [labels.act_by(d.kind, d.act_by, today=today) for d in evaluation.open_deadlines()]
     moved = getattr(evaluation, "moved", None)
-    changes = "; ".join(f"{labels.deadline(k)} {labels.belgian(a) if a else '—'} → {labels.belgian(b) if b else '—'}"
+    changes = "; ".join(f"{labels.deadline(k)} {labels.day(a) if a else '—'} → {labels.day(b) if b else '—'}"
                         for k, a, b in moved or ())
-    corrected = ("" if moved is None else f"The last correction moved: {changes}. " if moved
-                 else "The last correction moved no open deadline. ")
-    return (f"Now: {labels.stage_label(evaluation)}. " + corrected + (f"Open: {'; '.join(open_)}. " if open_ else "")
-            + "Choose the fact to record (only those the law allows now are offered), or Correct to fix a "
-            "recorded one. Never type medical information here.")
+    corrected = ("" if moved is None else f"{labels.word('moved')}: {changes}. " if moved
+                 else f"{labels.word('moved_none')} ")
+    refused = for_prefect(refusal)
+    refused = refused if not refused or refused[-1] in ".!?" else refused + "."
+    return (f"{labels.word('now')}: {labels.stage_label(evaluation, today=today, with_next=False, long_dates=True)}. "
+            + (f"{labels.word('open')}: {'; '.join(open_)}. " if open_ else "")
+            + (f"{labels.word('refused').capitalize()}: {refused} " if refused else "")
+            + corrected + labels.word("choose"))
 
 
 def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
@@ -254,21 +264,28 @@ def answer_to_fact(answer: dict) -> tuple[str, object, dict, str]:
     return kind, on, fields, by
 
 
-def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None) -> str:
+def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None, today: date | None = None) -> str:
     """Markdown on top of the Resume form: where the dossier stands and what is open."""
+    today = today or clock.today()
     lines = []
     if refusal:
         lines += [f"> **Not recorded:** {refusal}", ""]
     # Bold, not a heading: the Resume dialog renders headings invisibly (dark on dark).
-    lines += [f"**{reference} — {labels.stage_label(evaluation)}**", ""]
+    lines += [f"**{reference} — {labels.stage_label(evaluation, today=today)}**", ""]
     lines += _moved_lines(evaluation)
     open_ = [d for d in evaluation.deadlines if d.is_open]
     if open_:
         lines += ["| deadline | due | act by | legal basis |", "|---|---|---|---|"]
-        lines += [f"| {labels.deadline(d.kind)} | {labels.belgian(d.due)} | {labels.belgian(d.act_by)} | {d.basis} |"
+        lines += [f"| {labels.deadline(d.kind)} | {labels.day(d.due)} | {_act_by_cell(d, today)} | {d.basis} |"
                   for d in open_]
     lines += ["", "Record the next fact below. Never type medical information here."]
     return "\n".join(lines)
+
+
+def _act_by_cell(deadline, today: date) -> str:
+    """An act-by date, with **OVERDUE by N days** when it has passed (an open deadline)."""
+    late = labels.overdue(deadline.act_by, today) if deadline.is_open and not deadline.suspended else ""
+    return labels.day(deadline.act_by) + (f" **{late}**" if late else "")
 
 
 def _moved_lines(evaluation: rules.Evaluation) -> list[str]:
@@ -311,11 +328,13 @@ def version(evaluation: rules.Evaluation) -> int:
     return getattr(evaluation, "recorded", None) or len(evaluation.events)
 
 
-def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None):
-    """The Paused state named after the stage, with a new pause key and the form's keyset."""
+def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None,
+                  today: date | None = None):
+    """The Paused state named after the stage (overdue days counted on `today`), with a new
+    pause key and the form's keyset."""
     refusal = for_prefect(refusal)
     key = f"w{version(evaluation)}-{secrets.token_hex(3)}"
-    name = labels.stage_label(evaluation) + (" – last entry refused" if refusal else "")
+    name = labels.stage_label(evaluation, today=today) + (f" – {labels.word('refused')}" if refusal else "")
     # The refusal also goes in the state's message: Prefect 3.8's Resume dialog may not show
     # the form description, while the badge and the state message are always visible.
     state = Paused(name=name, reschedule=True, pause_key=key, timeout_seconds=None, message=refusal)
@@ -323,10 +342,13 @@ def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | N
     return state
 
 
-def shows(state, evaluation: rules.Evaluation) -> bool:
-    """Does this Paused state already show the evaluation (same stage, same number of facts)?"""
+def shows(state, evaluation: rules.Evaluation, today: date | None = None) -> bool:
+    """Does this Paused state already show the evaluation (same stage, same number of facts)
+    as it reads on `today`? A badge painted before a day passed shows a stale overdue count:
+    not shown, so repainted once (the repaint uses the same today, so it then shows)."""
     key = state.state_details.pause_key or ""
-    return ((state.name or "").startswith(labels.stage_label(evaluation)) and key.startswith(f"w{version(evaluation)}-")
+    label = labels.stage_label(evaluation, today=today)
+    return ((state.name or "").startswith(label) and key.startswith(f"w{version(evaluation)}-")
             and state.state_details.run_input_keyset is not None)
 
 
@@ -344,37 +366,49 @@ def save_form(client, keyset: dict, form: type[RunInput], flow_run_id: UUID) -> 
                 raise
 
 
-def initial_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None):
+def initial_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None,
+                  today: date | None = None):
     """The state a run shows for the record: Completed for a terminal stage, else the stage's
     waiting state (a new pause key each time: a key can be used once per run)."""
     if evaluation.stage in rules.TERMINAL:
-        return Completed(message=labels.stage_label(evaluation))
-    return waiting_state(reference, evaluation, refusal)
+        return Completed(message=labels.stage_label(evaluation, today=today))
+    return waiting_state(reference, evaluation, refusal, today)
 
 
 def paint(client, flow_run_id: UUID, reference: str, evaluation: rules.Evaluation, *, keyset: dict | None,
-          refusal: str | None = None, tags: list[str] | None = None) -> None:
+          refusal: str | None = None, tags: list[str] | None = None, today: date | None = None) -> None:
     """Write everything of the run but its state: the Resume form under `keyset` (that of the
     waiting state the run takes or was created in; None for a terminal stage), the stage tag
     (`tags`: the run's current ones; None: left as made) and the timeline. Called before the
-    state shows, so whoever sees the new state finds its form complete."""
+    state shows, so whoever sees the new state finds its form complete. `today`: the day the
+    state's name counted overdue days on (the same words everywhere)."""
+    today = today or clock.today()
     if keyset and evaluation.stage not in rules.TERMINAL:
-        save_form(client, keyset, form_for(evaluation).with_initial_data(
-            description=describe(reference, evaluation, for_prefect(refusal))), flow_run_id)
+        save_form(client, keyset, form_for(evaluation, refusal, today).with_initial_data(
+            description=describe(reference, evaluation, for_prefect(refusal), today)), flow_run_id)
     if tags is not None:
         client.update_flow_run(flow_run_id, tags=stage_tags(tags, evaluation.stage))
-    publish_timeline(client, reference, evaluation, flow_run_id)
+    publish_timeline(client, reference, evaluation, flow_run_id, today)
 
 
 def stage_tags(existing: list[str], stage: str) -> list[str]:
     return sorted({t for t in existing if not t.startswith(TAG_PREFIX)} | {"9ter", TAG_PREFIX + stage})
 
 
-def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_run_id: UUID) -> None:
+def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_run_id: UUID,
+                     today: date | None = None) -> None:
     """The dossier's timeline and deadlines as a Prefect artifact (procedural dates only)."""
+    client.create_artifact(ArtifactCreate(key=f"dossier-{slug(reference)}", type="markdown",
+                                          data=timeline(reference, evaluation, today or clock.today()),
+                                          description=f"Timeline of {reference}", flow_run_id=flow_run_id))
+
+
+def timeline(reference: str, evaluation: rules.Evaluation, today: date) -> str:
+    """The timeline artifact's Markdown: facts, corrections, deadlines (overdue ones with their
+    days) and why these dates."""
     from tasks.board import PATH as BOARD
 
-    lines = [f"## {reference} — {labels.stage_label(evaluation)}", "", f"[Deadlines board: every dossier]({BOARD})",
+    lines = [f"## {reference} — {labels.stage_label(evaluation, today=today)}", "", f"[Deadlines board: every dossier]({BOARD})",
              "", "| # | date | fact |", "|---|---|---|"]
     entries = getattr(evaluation, "entries", None) or [e.index for e in evaluation.events]
     lines += [f"| {n + 1} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
@@ -385,13 +419,14 @@ def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_
     lines += ["| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
     for d in evaluation.deadlines:
         status = {True: "met", False: "missed", None: "open"}[d.met]
-        lines.append(f"| {labels.deadline(d.kind)} | {labels.belgian(d.opens) if d.opens else ''} | "
-                     f"{labels.belgian(d.due)} | {labels.belgian(d.act_by)} | {status} | {d.basis} |")
-    why = [f"- **{labels.deadline(d.kind)}**: {d.why}" for d in evaluation.deadlines if d.is_open and d.steps]
+        lines.append(f"| {labels.deadline(d.kind)} | {labels.day(d.opens) if d.opens else ''} | "
+                     f"{labels.day(d.due)} | {_act_by_cell(d, today)} | {status} | {d.basis} |")
+    why = [f"- **{labels.deadline(d.kind)}**: {d.why}" + (f" **{late}**" if not d.suspended and
+                                                          (late := labels.overdue(d.act_by, today)) else "")
+           for d in evaluation.deadlines if d.is_open and d.steps]
     if why:
         lines += ["", "**Why these dates**", "", *why]
-    client.create_artifact(ArtifactCreate(key=f"dossier-{slug(reference)}", type="markdown", data="\n".join(lines),
-                                          description=f"Timeline of {reference}", flow_run_id=flow_run_id))
+    return "\n".join(lines)
 
 
 def latest_keyset(client, flow_run_id: UUID) -> Optional[dict]:

@@ -272,3 +272,32 @@ def test_a_changed_appeal_period_is_previewed_on_the_dossiers_on_record_and_noth
     refused = cli("rules", "preview", str(later))
     assert refused.code == 2 and "unknown parameter" in refused.err
     assert db_digest(home) == before
+
+
+def test_a_fact_recorded_late_says_its_deadline_is_already_overdue(registered, cli, monkeypatch):
+    """A refusal notified 40 days ago opens an appeal whose act-by date has passed: `event
+    record` says so at once, with the days since, in the office's language."""
+    from datetime import timedelta
+
+    import rules
+    from medstay import clock
+
+    today = clock.today()
+    facts = [("application_sent", today - timedelta(days=200)), ("declared_admissible", today - timedelta(days=150)),
+             ("residence_refused", today - timedelta(days=45)), ("decision_notified", today - timedelta(days=40))]
+    for kind, on in facts[:-1]:
+        assert record(cli, kind, on.isoformat()).code == 0
+    appeal = rules.evaluate([{"kind": k, "on": on.isoformat()} for k, on in facts]).open_deadlines()[0]
+    days = (today - appeal.act_by).days
+    assert appeal.kind == "appeal" and days > 1
+    monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
+    out = record(cli, facts[-1][0], facts[-1][1].isoformat()).out
+    assert f"Already overdue: recours au plus tard le {labels_day(appeal.act_by)}: EN RETARD de {days} jours" in out
+    in_time = cli("event", "record", REF, "appeal_lodged", "--on", today.isoformat())
+    assert in_time.code == 0 and "RETARD" not in in_time.out and "overdue" not in in_time.out  # in time: nothing said
+
+
+def labels_day(value) -> str:
+    from medstay import labels
+
+    return labels.day(value, "fr")

@@ -108,11 +108,26 @@ def test_the_board_lists_every_open_deadline_overdue_first_with_stage_and_act_by
             assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
     page = board.markdown(date(2026, 12, 10))
     rows = [line for line in page.splitlines() if line.startswith("| ") and "9TER" in line]
-    assert rows[0].startswith("| 30/11/2026 **OVERDUE** | 9TER-2026-000612 | Preparing")  # certificate: 1 Sep + 3 m − 1
+    # certificate: 1 Sep + 3 m − 1; the board says by how many days
+    assert rows[0].startswith("| 30/11/2026 **OVERDUE by 10 days** | 9TER-2026-000612 | Preparing")
     assert "| 16/12/2026 this week | 9TER-2026-000611 | Inadmissible (irrecevable) | Lodge an appeal at the CCE" \
         in rows[1]
     assert "1 overdue" in page and "9ter" not in page.replace("9TER-", "")
     assert all(line.count("|") == 5 for line in page.splitlines() if line.startswith("|"))  # four columns: 1366 px
+
+
+def test_the_board_counts_overdue_days_in_the_office_language(cli, home, monkeypatch):
+    from datetime import date
+
+    from tasks import board
+
+    assert cli("dossier", "register", "9TER-2026-000614", "--language", "fr").code == 0
+    assert cli("event", "record", "9TER-2026-000614", "certificate_issued", "--on", "2026-09-01").code == 0
+    monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "nl")
+    assert "| 30/11/2026 **1 dag TE LAAT** | 9TER-2026-000614 |" in board.markdown(date(2026, 12, 1))
+    monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "de")
+    assert "| 30/11/2026 **ÜBERFÄLLIG seit 3 Tagen** |" in board.markdown(date(2026, 12, 3))
+    assert "TE LAAT" not in board.markdown(date(2026, 11, 30)) and "ÜBERFÄLLIG" not in board.markdown(date(2026, 11, 30))
 
 
 def test_the_board_shows_a_stage_with_its_date(cli, home):

@@ -150,3 +150,30 @@ def test_concurrent_facts_wait_their_turn_instead_of_failing(home):
         assert [e["kind"] for e in json.loads(subprocess.run(
             [str(BIN / "medstay"), "dossier", "show", ref, "--json"], env=env, capture_output=True,
             text=True).stdout)["events"]] == ["application_sent", "declared_admissible"]
+
+
+def test_a_new_day_asks_to_repaint_only_the_dossiers_with_an_overdue_deadline(home):
+    """The badge counts overdue days: at start and when the Brussels day changes, the projector
+    asks for the runs of overdue dossiers to be checked (repainted once if painted on an earlier
+    day), and for no other; once per day, not in a loop."""
+    from datetime import timedelta
+
+    from medstay import clock
+    from projector.service import Projector
+
+    today = clock.today()
+    dossiers.register(reference=REF, language="fr")
+    dossiers.record_event(reference=REF, kind="certificate_issued", on=today - timedelta(days=200))
+    other = "9TER-2026-000124"
+    dossiers.register(reference=other, language="fr")
+    dossiers.record_event(reference=other, kind="certificate_issued", on=today - timedelta(days=2))
+    for ref in (REF, other):
+        projections.shown(ref, projections.wanted(ref))
+    projector = Projector(threads=1)
+    try:
+        assert projector._new_day(None) == 1 and projector.board_due
+        assert [d.reference for d in projections.due()] == [REF]
+        projections.shown(REF, projections.wanted(REF))
+        assert projector._new_day(None) == 0 and projections.due() == []  # the same day: nothing more
+    finally:
+        projector.pool.shutdown()

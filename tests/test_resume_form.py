@@ -158,3 +158,43 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
     refused = record_answer(ref, {"fact": {"correction": "change its date", "reason": "typing mistake",
                                            "entry": "#3 residence_refused 10/11/2026"}}, "run-1:key-4")
     assert refused and "give the right date" in refused and len(dossiers.load(ref).events) == 7
+
+
+OVERDUE_HISTORY = [{"kind": "application_sent", "on": "2026-01-05"}, {"kind": "declared_admissible", "on": "2026-02-05"},
+                   {"kind": "residence_refused", "on": "2026-11-10"}, {"kind": "decision_notified", "on": "2026-11-13"}]
+
+
+def test_the_form_header_says_overdue_with_its_days_and_the_refusal_in_full_in_french(monkeypatch):
+    """An appeal to act on by Mon 14/12/2026, seen on Thu 17/12: the first field's description
+    (what always shows in Prefect's dialog) gives the stage, the open deadline marked overdue
+    by 3 days, the last refusal in full, in the office's language, one date format."""
+    import re
+
+    from tasks.projection import waiting_state, shows
+
+    monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
+    evaluation = rules.evaluate(OVERDUE_HISTORY)
+    refusal = "decision_notified cannot be dated before the decision it notifies (2026-11-10)"
+    model = form_for(evaluation, refusal, date(2026, 12, 17))
+    field = model.model_fields["fact"]
+    header = field.description
+    assert field.title == "Fait"
+    assert header.startswith("Maintenant: Refusé (non fondée). ")
+    assert "Échéances ouvertes: recours au plus tard le lun. 14/12/2026: EN RETARD de 3 jours." in header
+    assert f"Dernière saisie refusée: {refusal}." in header
+    assert not re.search(r"(?<![a-z.] )\b\d\d/\d\d/\d{4}", header.replace("lun. ", ""))  # every date with its weekday
+    assert len(header) < 420  # readable at 1366×768 without scrolling (measured in test_ui_browser)
+    schema = create_v2_schema("RecordFact", model_base=model)
+    assert "La date à laquelle le fait s'est produit" in str(schema) and "The date the fact" not in str(schema)
+    # The badge counts the days too; a day later it no longer shows the record (repainted once).
+    state = waiting_state("9TER-2026-000001", evaluation, refusal, date(2026, 12, 17))
+    assert state.name == "Refusé (non fondée) – recours au plus tard le lun. 14/12/2026: EN RETARD de 3 jours – " \
+                         "dernière saisie refusée"
+    assert shows(state, evaluation, date(2026, 12, 17)) and not shows(state, evaluation, date(2026, 12, 18))
+    assert "EN RETARD" not in form_for(evaluation, None, date(2026, 12, 14)).model_fields["fact"].description
+
+
+def test_the_form_header_in_english_by_default():
+    evaluation = rules.evaluate(OVERDUE_HISTORY)
+    header = form_for(evaluation, None, date(2026, 12, 15)).model_fields["fact"].description
+    assert "Open: appeal by Mon 14/12/2026: OVERDUE by 1 day." in header and "refused" not in header

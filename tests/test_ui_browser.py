@@ -147,7 +147,7 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
             page.wait_for_timeout(500)
             # What the caseworker must see before choosing: actually on screen (the element at the
             # text's own position is that text), not only present in the DOM.
-            field = dialog.get_by_text("Now: Convocation – appointment on 10/12/2026").first
+            field = dialog.get_by_text("Now: Convocation – appointment on Thu 10/12/2026").first
             field.scroll_into_view_if_needed()
             box = field.bounding_box()
             assert box and box["height"] > 5, (width, height, box)

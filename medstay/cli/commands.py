@@ -95,12 +95,24 @@ def event_record(
     event = current.evaluation.events[-1]
     out.print(f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
               f"now {labels.stage_label(current.evaluation)}.")
+    _overdue_at_once(current.evaluation, event.index)
     for w in current.evaluation.warnings:
         if w.event == event.index:
             out.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
     if current.plan_error:
         out.print(f"[yellow]Reminders not planned yet[/]: {escape(current.plan_error)} — fix it; they are planned "
                   "again automatically (`medstay status`).")
+
+
+def _overdue_at_once(evaluation, index: int) -> None:
+    """The deadlines this fact opened whose act-by date has already passed (a fact recorded
+    late): said at once, with the days since, so that no one waits for a reminder."""
+    from medstay import clock, labels
+
+    today = clock.today()
+    for d in evaluation.open_deadlines():
+        if d.trigger == index and d.act_by < today:
+            out.print(f"[bold red]Already overdue[/]: {labels.act_by(d.kind, d.act_by, today=today)} — act now.")
 
 
 @event_app.command("correct")
