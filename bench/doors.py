@@ -47,19 +47,35 @@ class Up:
     def __init__(self, base: Path, extra: dict | None = None) -> None:
         self.home, user = base / "home", base / "user"
         user.mkdir()
-        self.env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(user), "LANG": "C.UTF-8", "MEDSTAY_HOME": str(self.home),
-                    **(extra or {})}
+        self.env = {
+            "PATH": f"{BIN}:/usr/bin:/bin",
+            "HOME": str(user),
+            "LANG": "C.UTF-8",
+            "MEDSTAY_HOME": str(self.home),
+            **(extra or {}),
+        }
         self.port, self.log = free_port(), base / "up.log"
-        self.proc = subprocess.Popen([str(BIN / "medstay"), "up", "--port", str(self.port)], env=self.env,
-                                     stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(BIN / "medstay"), "up", "--port", str(self.port)],
+            env=self.env,
+            stdout=open(self.log, "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         while "medstay is up" not in self.log.read_text(errors="replace"):
             if self.proc.poll() is not None:
                 raise SystemExit(self.log.read_text())
             time.sleep(0.3)
         # A caseworker's own login, made as ops make one; the UI's calls go through the gate.
         login = ("bench-cw", "bench password 2026")
-        subprocess.run([str(BIN / "medstay"), "caseworker", "add", login[0], "--password-stdin"], env=self.env,
-                       input=login[1] + "\n", text=True, capture_output=True, check=True)
+        subprocess.run(
+            [str(BIN / "medstay"), "caseworker", "add", login[0], "--password-stdin"],
+            env=self.env,
+            input=login[1] + "\n",
+            text=True,
+            capture_output=True,
+            check=True,
+        )
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}/api", auth=login, timeout=180)
 
     def medstay(self, *args: str) -> float:
@@ -78,7 +94,9 @@ class Up:
         started = time.perf_counter()
         while time.perf_counter() - started < timeout:
             state = self.run(reference).get("state") or {}
-            if state.get("type") == "PAUSED" and (state["state_details"].get("pause_key") or "").startswith(f"w{facts}-"):
+            if state.get("type") == "PAUSED" and (state["state_details"].get("pause_key") or "").startswith(
+                f"w{facts}-"
+            ):
                 return time.perf_counter() - started
             time.sleep(POLL)
         raise SystemExit(f"{reference} not paused with {facts} facts after {timeout} s")
@@ -88,15 +106,22 @@ class Up:
         self.proc.wait(timeout=30)
 
 
-FACTS = [("certificate_issued", "2026-10-01", {}), ("application_sent", "2026-10-05", {}),
-         ("declared_admissible", "2026-11-02", {}),
-         ("convocation_received", "2026-11-20", {"appointment": "2026-12-10"})]
+FACTS = [
+    ("certificate_issued", "2026-10-01", {}),
+    ("application_sent", "2026-10-05", {}),
+    ("declared_admissible", "2026-11-02", {}),
+    ("convocation_received", "2026-11-20", {"appointment": "2026-12-10"}),
+]
 
 
 def summary(samples: list[float]) -> dict:
     ordered = sorted(samples)
-    return {"n": len(samples), "p50": statistics.median(ordered),
-            "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], "max": ordered[-1]}
+    return {
+        "n": len(samples),
+        "p50": statistics.median(ordered),
+        "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        "max": ordered[-1],
+    }
 
 
 def main() -> None:
@@ -127,8 +152,9 @@ def measure(up: Up) -> dict:
             run_id = up.run(ref)["id"]
             started = time.perf_counter()
             for _ in range(10):  # 503 = Prefect's SQLite was locked: the caseworker presses again
-                answer = up.http.post(f"/flow_runs/{run_id}/resume",
-                                      json={"run_input": as_submitted(kind, on, **extra)})
+                answer = up.http.post(
+                    f"/flow_runs/{run_id}/resume", json={"run_input": as_submitted(kind, on, **extra)}
+                )
                 if answer.status_code != 503:
                     break
                 refused.append(ref)
@@ -140,27 +166,44 @@ def measure(up: Up) -> dict:
         run = up.run(ref)
         for i in range(2):
             started = time.perf_counter()
-            up.http.post(f"/flow_runs/{run['id']}/set_state", json={"state": {
-                "type": "PAUSED", "name": f"Baseline {i}", "state_details": {"pause_reschedule": True}}, "force": True})
+            up.http.post(
+                f"/flow_runs/{run['id']}/set_state",
+                json={
+                    "state": {"type": "PAUSED", "name": f"Baseline {i}", "state_details": {"pause_reschedule": True}},
+                    "force": True,
+                },
+            )
             baseline.append(time.perf_counter() - started)
-    return {"facts": N, "cli_answer": summary(cli_answer), "cli_shown": summary(cli_shown),
-            "ui_shown": summary(ui_shown), "baseline_set_state": summary(baseline),
-            "resume_answered_503": len(refused), "resumes": len(ui_shown)}
+    return {
+        "facts": N,
+        "cli_answer": summary(cli_answer),
+        "cli_shown": summary(cli_shown),
+        "ui_shown": summary(ui_shown),
+        "baseline_set_state": summary(baseline),
+        "resume_answered_503": len(refused),
+        "resumes": len(ui_shown),
+    }
 
 
 def report(r: dict) -> None:
     base = r["baseline_set_state"]["p50"]
-    rows = [("`medstay event record` answers (wall, subprocess)", "cli_answer"),
-            ("… then its run is paused in the new stage", "cli_shown"),
-            ("UI Resume submitted → run paused in the next stage", "ui_shown"),
-            ("baseline: bare forced `set_flow_run_state`", "baseline_set_state")]
+    rows = [
+        ("`medstay event record` answers (wall, subprocess)", "cli_answer"),
+        ("… then its run is paused in the new stage", "cli_shown"),
+        ("UI Resume submitted → run paused in the next stage", "ui_shown"),
+        ("baseline: bare forced `set_flow_run_state`", "baseline_set_state"),
+    ]
     print(f"\n{r['facts']} dossiers, embedded SQLite, `medstay up` as the README starts it\n")
     print("| measure | n | p50 | p95 | max | p50 / baseline |\n|---|---|---|---|---|---|")
     for label, key in rows:
         s = r[key]
-        print(f"| {label} | {s['n']} | {s['p50']:.3f} s | {s['p95']:.3f} s | {s['max']:.3f} s | {s['p50'] / base:.0f}× |")
-    print(f"\nResume submissions answered 503 by Prefect (SQLite locked), sent again: "
-          f"{r['resume_answered_503']} of {r['resumes']}")
+        print(
+            f"| {label} | {s['n']} | {s['p50']:.3f} s | {s['p95']:.3f} s | {s['max']:.3f} s | {s['p50'] / base:.0f}× |"
+        )
+    print(
+        f"\nResume submissions answered 503 by Prefect (SQLite locked), sent again: "
+        f"{r['resume_answered_503']} of {r['resumes']}"
+    )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "doors.json").write_text(json.dumps(r, indent=2))

@@ -64,8 +64,12 @@ def main() -> None:
         if workers > 1:
             extra["MEDSTAY_PREFECT_SERVER_WORKERS"] = str(workers)
             engine = f"postgres-{workers}-api-processes"
-        subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env={**os.environ, "MEDSTAY_HOME": str(
-            base / "home")}, check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "medstay"), "init", "--rehearsal"],
+            env={**os.environ, "MEDSTAY_HOME": str(base / "home")},
+            check=True,
+            capture_output=True,
+        )
         up = Up(base, extra)
         try:
             dossiers, facts = write_sample(base, n)
@@ -79,8 +83,15 @@ def main() -> None:
                     break
                 time.sleep(2)
             live = time.perf_counter() - started
-            result = {"engine": engine, "n": n, "import_s": imported, "all_live_s": live, "runs_per_s": n / live,
-                      "timeline": timeline, "rss_mb": rss_mb(up.proc.pid)}
+            result = {
+                "engine": engine,
+                "n": n,
+                "import_s": imported,
+                "all_live_s": live,
+                "runs_per_s": n / live,
+                "timeline": timeline,
+                "rss_mb": rss_mb(up.proc.pid),
+            }
             result.update(_bulk_baseline(up, n))
             result.update(_filter(up))  # now at 2n runs: medstay's n and the baseline's n bare ones
             result["rss_2n_mb"] = rss_mb(up.proc.pid)
@@ -94,18 +105,25 @@ def main() -> None:
                 cluster = Cluster(up.home)
                 if cluster.server != cluster.root:
                     shutil.rmtree(cluster.server, ignore_errors=True)
-    line = (f"{n:,} dossiers imported with 5 facts, every one a named paused run ({engine}): {result['all_live_s']:.0f} s "
-            f"({result['runs_per_s']:.1f} runs/s; import {result['import_s']:.1f} s) | baseline Prefect's bulk endpoint "
-            f"alone, {n:,} bare runs: {result['bulk_s']:.0f} s ({n / result['bulk_s']:.1f} runs/s) | ratio "
-            f"{result['all_live_s'] / result['bulk_s']:.2f}")
+    line = (
+        f"{n:,} dossiers imported with 5 facts, every one a named paused run ({engine}): {result['all_live_s']:.0f} s "
+        f"({result['runs_per_s']:.1f} runs/s; import {result['import_s']:.1f} s) | baseline Prefect's bulk endpoint "
+        f"alone, {n:,} bare runs: {result['bulk_s']:.0f} s ({n / result['bulk_s']:.1f} runs/s) | ratio "
+        f"{result['all_live_s'] / result['bulk_s']:.2f}"
+    )
     print(line)
     for name in ("/health", "a filter of 1 run"):
         base = result["health_p95_ms" if name == "/health" else "filter_1_p95_ms"]
-        print(f"API filter of 200 runs at {2 * n:,} runs p95 (after {result['settle_s']:.0f} s settling): "
-              f"{result['filter_200_p95_ms']:.0f} ms | baseline {name} p95: {base:.0f} ms | ratio "
-              f"{result['filter_200_p95_ms'] / base:.1f}")
-    print(f"RSS of medstay up (server, worker, projector, supervisor{', PostgreSQL not counted' if engine.startswith('postgres') else ''}) "
-          f"at {n:,} runs: {result['rss_mb']:.0f} MB; at {2 * n:,}: {result['rss_2n_mb']:.0f} MB")
+        print(
+            f"API filter of 200 runs at {2 * n:,} runs p95 (after {result['settle_s']:.0f} s settling): "
+            f"{result['filter_200_p95_ms']:.0f} ms | baseline {name} p95: {base:.0f} ms | ratio "
+            f"{result['filter_200_p95_ms'] / base:.1f}"
+        )
+    print(
+        "RSS of medstay up (server, worker, projector, supervisor"
+        f"{', PostgreSQL not counted' if engine.startswith('postgres') else ''}) "
+        f"at {n:,} runs: {result['rss_mb']:.0f} MB; at {2 * n:,}: {result['rss_2n_mb']:.0f} MB"
+    )
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / f"prefect-scale-{engine}-{n}.json").write_text(json.dumps(result, indent=2))
@@ -116,13 +134,17 @@ def _filter(up: Up) -> dict:
     creation's events for a while: `/health` answers slowly until then), beside `/health` and
     a filter of one run (what the server spends per request rather than per run answered)."""
     settle = time.perf_counter()
-    while time.perf_counter() - settle < 180 and p95([_timed(lambda: up.http.get("/health")) for _ in range(10)]) > 0.02:
+    while (
+        time.perf_counter() - settle < 180 and p95([_timed(lambda: up.http.get("/health")) for _ in range(10)]) > 0.02
+    ):
         time.sleep(5)
     runs = lambda limit: lambda: up.http.post("/flow_runs/filter", json={"limit": limit})  # noqa: E731
-    return {"settle_s": time.perf_counter() - settle,
-            "filter_200_p95_ms": p95([_timed(runs(200)) for _ in range(40)]) * 1000,
-            "filter_1_p95_ms": p95([_timed(runs(1)) for _ in range(40)]) * 1000,
-            "health_p95_ms": p95([_timed(lambda: up.http.get("/health")) for _ in range(40)]) * 1000}
+    return {
+        "settle_s": time.perf_counter() - settle,
+        "filter_200_p95_ms": p95([_timed(runs(200)) for _ in range(40)]) * 1000,
+        "filter_1_p95_ms": p95([_timed(runs(1)) for _ in range(40)]) * 1000,
+        "health_p95_ms": p95([_timed(lambda: up.http.get("/health")) for _ in range(40)]) * 1000,
+    }
 
 
 def _timed(fn) -> float:
@@ -142,8 +164,15 @@ def _bulk_baseline(up: Up, n: int) -> dict:
     deployment_id = deployment.json()[0]["id"]
     started, size, failed_calls, i = time.perf_counter(), 100, 0, 0
     while i < n and time.perf_counter() - started < 1800:
-        batch = [{"name": f"bulk-{k}", "parameters": {"reference": "9TER-2099-000000"}, "idempotency_key": f"bulk-{k}",
-                  "state": {"type": "PAUSED", "name": "Paused"}} for k in range(i, min(n, i + size))]
+        batch = [
+            {
+                "name": f"bulk-{k}",
+                "parameters": {"reference": "9TER-2099-000000"},
+                "idempotency_key": f"bulk-{k}",
+                "state": {"type": "PAUSED", "name": "Paused"},
+            }
+            for k in range(i, min(n, i + size))
+        ]
         try:
             answer = up.http.post(f"/deployments/{deployment_id}/create_flow_run/bulk", json=batch, timeout=120)
             answer.raise_for_status()

@@ -50,8 +50,17 @@ def measure(up: Up) -> dict:
     runs = {}
     deadline = time.monotonic() + 600
     while len(runs) < N and time.monotonic() < deadline:
-        for run in up.http.post("/flow_runs/filter", json={"limit": 200, "offset": 0, "flow_runs": {
-                "name": {"any_": [r for r in refs if r not in runs][:200]}, "state": {"type": {"any_": ["PAUSED"]}}}}).json():
+        for run in up.http.post(
+            "/flow_runs/filter",
+            json={
+                "limit": 200,
+                "offset": 0,
+                "flow_runs": {
+                    "name": {"any_": [r for r in refs if r not in runs][:200]},
+                    "state": {"type": {"any_": ["PAUSED"]}},
+                },
+            },
+        ).json():
             runs[run["name"]] = run["id"]
         time.sleep(1)
     assert len(runs) == N, f"{len(runs)} of {N} runs paused"
@@ -59,8 +68,9 @@ def measure(up: Up) -> dict:
     def resume(ref: str) -> tuple[str, float, str]:
         started = time.perf_counter()
         try:
-            answer = up.http.post(f"/flow_runs/{runs[ref]}/resume",
-                                  json={"run_input": as_submitted("certificate_issued", "2026-11-20")})
+            answer = up.http.post(
+                f"/flow_runs/{runs[ref]}/resume", json={"run_input": as_submitted("certificate_issued", "2026-11-20")}
+            )
             status = answer.json().get("status") or f"HTTP {answer.status_code}"
         except Exception as exc:  # noqa: BLE001  (counted as lost by the browser)
             status = type(exc).__name__
@@ -76,20 +86,30 @@ def measure(up: Up) -> dict:
         statuses[status] = statuses.get(status, 0) + 1
     resent = (up.home / "logs" / "gate.log").read_text().count("resent")
     locked = (up.home / "logs" / "prefect-server.log").read_text().count("database is locked")
-    return {"resumes": N, "clients": CLIENTS, "answered": statuses, "sending_s": round(sent_for, 1),
-            "latency_s": {k: round(v, 2) for k, v in summary([a[1] for a in answers]).items()},
-            "recorded_once": sum(1 for n in recorded.values() if n == 1),
-            "recorded_twice_or_more": sum(1 for n in recorded.values() if n > 1),
-            "lost": sum(1 for n in recorded.values() if n == 0),
-            "gate_resends": resent, "server_database_locked_lines": locked}
+    return {
+        "resumes": N,
+        "clients": CLIENTS,
+        "answered": statuses,
+        "sending_s": round(sent_for, 1),
+        "latency_s": {k: round(v, 2) for k, v in summary([a[1] for a in answers]).items()},
+        "recorded_once": sum(1 for n in recorded.values() if n == 1),
+        "recorded_twice_or_more": sum(1 for n in recorded.values() if n > 1),
+        "lost": sum(1 for n in recorded.values() if n == 0),
+        "gate_resends": resent,
+        "server_database_locked_lines": locked,
+    }
 
 
 def wait_recorded(up: Up, refs: list[str], timeout: float = 900) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         with sqlite3.connect(up.home / "medstay.db") as db:
-            rows = dict(db.execute("SELECT d.reference, count(e.id) FROM dossier d LEFT JOIN dossier_event e ON "
-                                   "e.dossier_id = d.id AND e.source = 'ui' GROUP BY d.reference").fetchall())
+            rows = dict(
+                db.execute(
+                    "SELECT d.reference, count(e.id) FROM dossier d LEFT JOIN dossier_event e ON "
+                    "e.dossier_id = d.id AND e.source = 'ui' GROUP BY d.reference"
+                ).fetchall()
+            )
         counts = {r: rows.get(r, 0) for r in refs}
         if all(counts.values()) or time.monotonic() > deadline:
             return counts

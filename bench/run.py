@@ -16,20 +16,26 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 FACTS = [
-    {"kind": "certificate_issued", "on": "2026-01-05"}, {"kind": "application_sent", "on": "2026-01-10"},
-    {"kind": "declared_admissible", "on": "2026-02-10"}, {"kind": "ai_issued", "on": "2026-02-20"},
+    {"kind": "certificate_issued", "on": "2026-01-05"},
+    {"kind": "application_sent", "on": "2026-01-10"},
+    {"kind": "declared_admissible", "on": "2026-02-10"},
+    {"kind": "ai_issued", "on": "2026-02-20"},
     {"kind": "convocation_received", "on": "2026-03-01", "appointment": "2026-04-02"},
-    {"kind": "appointment_missed", "on": "2026-04-02"}, {"kind": "absence_justified", "on": "2026-04-10"},
+    {"kind": "appointment_missed", "on": "2026-04-02"},
+    {"kind": "absence_justified", "on": "2026-04-10"},
     {"kind": "convocation_received", "on": "2026-04-20", "appointment": "2026-05-12"},
-    {"kind": "residence_granted", "on": "2026-06-01"}, {"kind": "a_card_issued", "on": "2026-06-15"},
-    {"kind": "renewal_requested", "on": "2027-05-05"}, {"kind": "a_card_renewed", "on": "2027-06-01"},
-    {"kind": "renewal_requested", "on": "2028-05-05"}, {"kind": "a_card_renewed", "on": "2028-06-01"},
+    {"kind": "residence_granted", "on": "2026-06-01"},
+    {"kind": "a_card_issued", "on": "2026-06-15"},
+    {"kind": "renewal_requested", "on": "2027-05-05"},
+    {"kind": "a_card_renewed", "on": "2027-06-01"},
+    {"kind": "renewal_requested", "on": "2028-05-05"},
+    {"kind": "a_card_renewed", "on": "2028-06-01"},
 ]
 
 
@@ -49,8 +55,13 @@ def bench_rules() -> dict:
 
     full = timed(lambda: rules.evaluate(FACTS), 300)
     floor = timed(lambda: [rules.parse_event(f, i) for i, f in enumerate(FACTS)], 300)
-    return {"name": "rules.evaluate, 14 facts", "seconds": full, "baseline": "parse the 14 facts only",
-            "baseline_seconds": floor, "ratio": full / floor}
+    return {
+        "name": "rules.evaluate, 14 facts",
+        "seconds": full,
+        "baseline": "parse the 14 facts only",
+        "baseline_seconds": floor,
+        "ratio": full / floor,
+    }
 
 
 def rehearsal(home: Path) -> None:
@@ -74,16 +85,23 @@ def bench_record(home: Path) -> dict:
         samples.append(time.perf_counter() - start)
     db = sqlite3.connect(home / "medstay.db")
     raw = []
-    for n, ref in enumerate(refs):
+    for n, _ref in enumerate(refs):
         start = time.perf_counter()
-        db.execute("INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at,"
-                   " source) VALUES (?, 1, 'application_sent', '2026-01-10', '{}', 'bench', ?, 'cli')",
-                   (n + 1, "2026-01-10 00:00:00+00:00"))
+        db.execute(
+            "INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at,"
+            " source) VALUES (?, 1, 'application_sent', '2026-01-10', '{}', 'bench', ?, 'cli')",
+            (n + 1, "2026-01-10 00:00:00+00:00"),
+        )
         db.commit()
         raw.append(time.perf_counter() - start)
     full, floor = statistics.median(samples), statistics.median(raw)
-    return {"name": "record_event (validate + append + deadlines + audit)", "seconds": full,
-            "baseline": "bare INSERT + COMMIT of one event row", "baseline_seconds": floor, "ratio": full / floor}
+    return {
+        "name": "record_event (validate + append + deadlines + audit)",
+        "seconds": full,
+        "baseline": "bare INSERT + COMMIT of one event row",
+        "baseline_seconds": floor,
+        "ratio": full / floor,
+    }
 
 
 # A loopback SMS gateway: answers 200 to every POST, in a process of its own.
@@ -111,8 +129,11 @@ def _peer(channel: str):
     with socket.socket() as s:  # (bench.doors has this too, but importing it imports Prefect)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = ([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
-               if channel == "email" else [sys.executable, "-c", GATEWAY, str(port)])
+    command = (
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
+        if channel == "email"
+        else [sys.executable, "-c", GATEWAY, str(port)]
+    )
     server = subprocess.Popen(command)
     deadline = time.monotonic() + 20
     while not port_in_use(port):
@@ -126,30 +147,37 @@ def _peer(channel: str):
 def bench_sweep(home: Path, n: int = 400, channel: str = "email") -> dict:
     """A sweep delivering n e-mails (or SMS) to a loopback server vs. the same n sends straight
     through Apprise (the floor: what the outbox's exactly-once bookkeeping costs on top)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     server, port = _peer(channel)
-    url = (f"mailto://127.0.0.1:{port}?from=medstay@example.org&mode=insecure" if channel == "email"
-           else f"json://127.0.0.1:{port}/sms/{{phone}}")
-    (home / "config.yaml").write_text(f"notify:\n  {channel}_url: '{url}'\n  alerts_to: ops@example.org\n"
-                                      f"reminders:\n  appeal: {{before_act_by: [0], "
-                                      f"to: [applicant], by: [{channel}]}}\n")
+    url = (
+        f"mailto://127.0.0.1:{port}?from=medstay@example.org&mode=insecure"
+        if channel == "email"
+        else f"json://127.0.0.1:{port}/sms/{{phone}}"
+    )
+    (home / "config.yaml").write_text(
+        f"notify:\n  {channel}_url: '{url}'\n  alerts_to: ops@example.org\n"
+        f"reminders:\n  appeal: {{before_act_by: [0], "
+        f"to: [applicant], by: [{channel}]}}\n"
+    )
     rehearsal(home)
     os.environ.update(MEDSTAY_HOME=str(home), MEDSTAY_CONFIG=str(home / "config.yaml"))
     from models import reset_engines
 
     reset_engines()
-    from medstay.reminders import delivery
     from medstay.record import dossiers
-    from medstay.reminders import sweep
+    from medstay.reminders import delivery, sweep
 
     for i in range(n):
         ref = f"9TER-2027-{i + 1:06d}"
         dossiers.register(reference=ref, language="fr", email=f"a{i}@example.org", phone=f"+3247{i:07d}")
-        for kind, on, fields in (("application_sent", date(2027, 1, 4), {}), ("declared_inadmissible", date(2027, 1, 5), {}),
-                                 ("decision_notified", date(2027, 1, 6), {"mode": "hand"})):
+        for kind, on, fields in (
+            ("application_sent", date(2027, 1, 4), {}),
+            ("declared_inadmissible", date(2027, 1, 5), {}),
+            ("decision_notified", date(2027, 1, 6), {"mode": "hand"}),
+        ):
             dossiers.record_event(reference=ref, kind=kind, on=on, fields=fields)
-    now = datetime(2027, 2, 5, 8, 5, tzinfo=timezone.utc)  # 09:05 in Brussels on every act-by day
+    now = datetime(2027, 2, 5, 8, 5, tzinfo=UTC)  # 09:05 in Brussels on every act-by day
     import apprise
 
     # Apprise loads its plugins at the first URL it is given (0.2 s, once per process: a worker
@@ -170,10 +198,16 @@ def bench_sweep(home: Path, n: int = 400, channel: str = "email") -> dict:
         server.terminate()
         server.wait(10)
     what = "e-mails" if channel == "email" else "SMS"
-    return {"name": f"reminder sweep, {n} {what} (claim, compose, send, record)", "seconds": full,
-            "per_second": 1 / full, "baseline": "the same sends straight through Apprise", "baseline_seconds": floor,
-            "ratio": full / floor, "bare_seconds": bare,
-            "bare": "one message per connection, smtplib" if channel == "email" else "one POST per connection, http.client"}
+    return {
+        "name": f"reminder sweep, {n} {what} (claim, compose, send, record)",
+        "seconds": full,
+        "per_second": 1 / full,
+        "baseline": "the same sends straight through Apprise",
+        "baseline_seconds": floor,
+        "ratio": full / floor,
+        "bare_seconds": bare,
+        "bare": "one message per connection, smtplib" if channel == "email" else "one POST per connection, http.client",
+    }
 
 
 def _bare_sends(channel: str, port: int, n: int) -> float:
@@ -189,7 +223,9 @@ def _bare_sends(channel: str, port: int, n: int) -> float:
                 smtp.sendmail("medstay@example.org", [f"c{i}@example.org"], "Subject: s\r\n\r\nbody")
         else:
             conn = http.client.HTTPConnection("127.0.0.1", port)
-            conn.request("POST", f"/sms/+3249{i:07d}", body=b'{"body": "s"}', headers={"Content-Type": "application/json"})
+            conn.request(
+                "POST", f"/sms/+3249{i:07d}", body=b'{"body": "s"}', headers={"Content-Type": "application/json"}
+            )
             conn.getresponse().read()
             conn.close()
     return (time.perf_counter() - start) / n
@@ -205,8 +241,10 @@ def main() -> None:
     for r in results:
         rate = f" ({r['per_second']:.0f}/s)" if "per_second" in r else ""
         bare = f"; bare ({r['bare']}): {r['bare_seconds'] * 1000:.2f} ms" if "bare" in r else ""
-        print(f"{r['name']}: {r['seconds'] * 1000:.2f} ms{rate}; baseline ({r['baseline']}): "
-              f"{r['baseline_seconds'] * 1000:.2f} ms; ratio {r['ratio']:.1f}x{bare}")
+        print(
+            f"{r['name']}: {r['seconds'] * 1000:.2f} ms{rate}; baseline ({r['baseline']}): "
+            f"{r['baseline_seconds'] * 1000:.2f} ms; ratio {r['ratio']:.1f}x{bare}"
+        )
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))

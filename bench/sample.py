@@ -11,12 +11,27 @@ from datetime import date, timedelta
 from pathlib import Path
 
 HISTORIES = (
-    [("certificate_issued", 0, ""), ("application_sent", 10, ""), ("declared_admissible", 40, ""),
-     ("ai_issued", 45, ""), ("convocation_received", 70, "appointment=+30")],
-    [("certificate_issued", 0, ""), ("application_sent", 5, "registered_mail=yes"),
-     ("declared_inadmissible", 60, ""), ("decision_notified", 65, "mode=registered_mail"), ("appeal_lodged", 80, "")],
-    [("application_sent", 0, ""), ("declared_admissible", 30, ""), ("residence_granted", 120, ""),
-     ("a_card_issued", 140, ""), ("renewal_requested", 460, "")],
+    [
+        ("certificate_issued", 0, ""),
+        ("application_sent", 10, ""),
+        ("declared_admissible", 40, ""),
+        ("ai_issued", 45, ""),
+        ("convocation_received", 70, "appointment=+30"),
+    ],
+    [
+        ("certificate_issued", 0, ""),
+        ("application_sent", 5, "registered_mail=yes"),
+        ("declared_inadmissible", 60, ""),
+        ("decision_notified", 65, "mode=registered_mail"),
+        ("appeal_lodged", 80, ""),
+    ],
+    [
+        ("application_sent", 0, ""),
+        ("declared_admissible", 30, ""),
+        ("residence_granted", 120, ""),
+        ("a_card_issued", 140, ""),
+        ("renewal_requested", 460, ""),
+    ],
 )
 
 

@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,8 +32,17 @@ RESULTS: list[dict] = []
 def line(name: str, value: float, unit: str, baseline: str, base: float, size: int | None = None) -> None:
     """One measure and its same-run baseline; `unit` "ms" (lower is better) or "/s"."""
     ratio = value / base if base else float("nan")
-    RESULTS.append({"measure": name, "size": size, "value": value, "unit": unit, "baseline": baseline,
-                    "baseline_value": base, "ratio": ratio})
+    RESULTS.append(
+        {
+            "measure": name,
+            "size": size,
+            "value": value,
+            "unit": unit,
+            "baseline": baseline,
+            "baseline_value": base,
+            "ratio": ratio,
+        }
+    )
     fmt = (lambda v: f"{v:,.0f} /s") if unit == "/s" else (lambda v: f"{v:,.2f} ms")
     print(f"{name}: {fmt(value)} | baseline {baseline}: {fmt(base)} | ratio {ratio:.2f}", flush=True)
 
@@ -106,14 +115,21 @@ def bench_record(tmp: Path) -> None:
         raw = []
         for n in range(5):
             start = time.perf_counter()
-            db.execute("INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at,"
-                       " source) VALUES (?, ?, 'application_sent', '2026-01-10', '{}', 'bench', ?, 'cli')",
-                       (1, 100_000 + facts * 10 + n, "2026-01-10 00:00:00+00:00"))
+            db.execute(
+                "INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at,"
+                " source) VALUES (?, ?, 'application_sent', '2026-01-10', '{}', 'bench', ?, 'cli')",
+                (1, 100_000 + facts * 10 + n, "2026-01-10 00:00:00+00:00"),
+            )
             db.commit()
             raw.append(time.perf_counter() - start)
         db.close()
-        line(f"record_event on a dossier with {facts} facts", statistics.median(samples) * 1000, "ms",
-             "bare INSERT + COMMIT of one event row", statistics.median(raw) * 1000)
+        line(
+            f"record_event on a dossier with {facts} facts",
+            statistics.median(samples) * 1000,
+            "ms",
+            "bare INSERT + COMMIT of one event row",
+            statistics.median(raw) * 1000,
+        )
 
 
 def bench_import(tmp: Path, size: int) -> None:
@@ -127,17 +143,27 @@ def bench_import(tmp: Path, size: int) -> None:
     assert len(done.references) == size and done.facts == 5 * size
     db = sqlite3.connect(home / "medstay.db")
     start = time.perf_counter()
-    db.executemany("INSERT INTO dossier (reference, language, stage, created_at) VALUES (?, 'fr', 'x', '2026-01-01')",
-                   [(f"9TER-2024-{i:06d}",) for i in range(size)])
+    db.executemany(
+        "INSERT INTO dossier (reference, language, stage, created_at) VALUES (?, 'fr', 'x', '2026-01-01')",
+        [(f"9TER-2024-{i:06d}",) for i in range(size)],
+    )
     first = db.execute("SELECT max(id) FROM dossier").fetchone()[0] - size + 1
-    db.executemany("INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at, "
-                   "source) VALUES (?, ?, 'application_sent', '2026-01-10', '{}', 'bench', '2026-01-10', 'import')",
-                   [(first + i, s) for i in range(size) for s in range(5)])
+    db.executemany(
+        "INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at, "
+        "source) VALUES (?, ?, 'application_sent', '2026-01-10', '{}', 'bench', '2026-01-10', 'import')",
+        [(first + i, s) for i in range(size) for s in range(5)],
+    )
     db.commit()
     bare = time.perf_counter() - start
     db.close()
-    line(f"import {size:,} dossiers × 5 facts (validate, write, deadlines, reminders)", seconds * 1000, "ms",
-         "bare executemany INSERT of the dossier and fact rows", bare * 1000, size)
+    line(
+        f"import {size:,} dossiers × 5 facts (validate, write, deadlines, reminders)",
+        seconds * 1000,
+        "ms",
+        "bare executemany INSERT of the dossier and fact rows",
+        bare * 1000,
+        size,
+    )
 
 
 def bench_outbox(tmp: Path, rows: int) -> None:
@@ -152,11 +178,16 @@ def bench_outbox(tmp: Path, rows: int) -> None:
     home = fresh_home(tmp, f"outbox-{rows}")
     migrate()
     db = sqlite3.connect(home / "medstay.db")
-    db.executemany("INSERT INTO dossier (id, reference, language, stage, created_at) VALUES (?, ?, 'fr', 'refused', "
-                   "'2026-01-01')", [(d, f"9TER-2026-{d:06d}") for d in range(1, 201)])
-    db.executemany("INSERT INTO deadline (dossier_id, position, kind, trigger_seq, due, act_by, basis) "
-                   "VALUES (?, 0, 'appeal', 0, '2027-03-01', '2027-03-01', 'art. 39/57')", [(d,) for d in range(1, 201)])
-    now = datetime(2027, 2, 5, 9, 0, tzinfo=timezone.utc)
+    db.executemany(
+        "INSERT INTO dossier (id, reference, language, stage, created_at) VALUES (?, ?, 'fr', 'refused', '2026-01-01')",
+        [(d, f"9TER-2026-{d:06d}") for d in range(1, 201)],
+    )
+    db.executemany(
+        "INSERT INTO deadline (dossier_id, position, kind, trigger_seq, due, act_by, basis) "
+        "VALUES (?, 0, 'appeal', 0, '2027-03-01', '2027-03-01', 'art. 39/57')",
+        [(d,) for d in range(1, 201)],
+    )
+    now = datetime(2027, 2, 5, 9, 0, tzinfo=UTC)
     later, past = "2030-01-01 08:00:00.000000", "2027-02-05 07:00:00.000000"  # as SQLite stores them
 
     def row(i: int) -> tuple:
@@ -164,28 +195,52 @@ def bench_outbox(tmp: Path, rows: int) -> None:
         status = "pending" if i < 200 or i % 3 else "sent"
         # The due ones: a reminder for each of 200 dossiers, checked against its deadline as a sweep does.
         purpose, dossier = ("reminder", i + 1) if i < 200 else ("notice", 1 + i % 200)
-        return (f"k{i}", purpose, dossier, "appeal", 0, "act_by-20", "applicant", "email", due, due, status, 0, 0, "",
-                past)
+        return (
+            f"k{i}",
+            purpose,
+            dossier,
+            "appeal",
+            0,
+            "act_by-20",
+            "applicant",
+            "email",
+            due,
+            due,
+            status,
+            0,
+            0,
+            "",
+            past,
+        )
 
     for start in range(0, rows, 100_000):
-        db.executemany("INSERT INTO notification (key, purpose, dossier_id, deadline_kind, trigger_seq, \"offset\", "
-                       "role, channel, due_at, next_attempt_at, status, attempts, late, note, created_at) "
-                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       [row(i) for i in range(start, min(rows, start + 100_000))])
+        db.executemany(
+            'INSERT INTO notification (key, purpose, dossier_id, deadline_kind, trigger_seq, "offset", '
+            "role, channel, due_at, next_attempt_at, status, attempts, late, note, created_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [row(i) for i in range(start, min(rows, start + 100_000))],
+        )
     db.commit()
-    bare_sql = ("SELECT * FROM notification WHERE status = 'pending' AND next_attempt_at <= ? "
-                "AND channel IN ('email')")
+    bare_sql = "SELECT * FROM notification WHERE status = 'pending' AND next_attempt_at <= ? AND channel IN ('email')"
     bare = timed(lambda: db.execute(bare_sql, ("2027-02-05 09:00:00.000000",)).fetchall(), 20)
     with session() as s:
         query = outbox.due_query(now, ["email"])
         orm = timed(lambda: list(s.exec(query)), 20)
         assert len(list(s.exec(query))) == 200
     db.close()
-    line(f"select due reminders among {rows:,} outbox rows (ORM)", orm * 1000, "ms", "the same SELECT in bare SQL",
-         bare * 1000, rows)
+    line(
+        f"select due reminders among {rows:,} outbox rows (ORM)",
+        orm * 1000,
+        "ms",
+        "the same SELECT in bare SQL",
+        bare * 1000,
+        rows,
+    )
     os.environ["MEDSTAY_CONFIG"] = str(tmp / "bench-config.yaml")
-    (tmp / "bench-config.yaml").write_text("notify:\n  email_url: mailto://127.0.0.1:9?from=a@example.org\n"
-                                           "  alerts_to: ops@example.org\nsend_window: {start: '00:00', end: '23:59'}\n")
+    (tmp / "bench-config.yaml").write_text(
+        "notify:\n  email_url: mailto://127.0.0.1:9?from=a@example.org\n"
+        "  alerts_to: ops@example.org\nsend_window: {start: '00:00', end: '23:59'}\n"
+    )
     start = time.perf_counter()
     claimed = outbox.claim(now)
     took = time.perf_counter() - start
@@ -208,8 +263,9 @@ def main() -> None:
             bench_outbox(Path(tmp), rows)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "scale.json").write_text(json.dumps({"machine": os.uname().nodename, "cores": os.cpu_count(),
-                                                "results": RESULTS}, indent=2))
+    (out / "scale.json").write_text(
+        json.dumps({"machine": os.uname().nodename, "cores": os.cpu_count(), "results": RESULTS}, indent=2)
+    )
 
 
 if __name__ == "__main__":

@@ -44,13 +44,29 @@ class Broker:
     def argv(self) -> list[str]:
         exe = self.executable()
         if exe is None:
-            raise UserError("MEDSTAY_PREFECT_SERVER_WORKERS above 1 needs Debian's redis-server (`make install` "
-                            "installs it)")
+            raise UserError(
+                "MEDSTAY_PREFECT_SERVER_WORKERS above 1 needs Debian's redis-server (`make install` installs it)"
+            )
         self.folder.mkdir(mode=0o700, exist_ok=True)
         self.folder.chmod(0o700)
         self.socket.unlink(missing_ok=True)
-        return [exe, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-                "--save", "", "--appendonly", "no", "--dir", str(self.folder), "--daemonize", "no"]
+        return [
+            exe,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.folder),
+            "--daemonize",
+            "no",
+        ]
 
     def env(self) -> dict:
         return {**PREFECT_REDIS, "PREFECT_REDIS_MESSAGING_URL": f"unix://{self.socket}"}

@@ -55,8 +55,20 @@ OPEN = {"/api/health", "/api/ready"}
 _RESUME = re.compile(r"^/api/flow_runs/([0-9a-f-]{36})/resume$")
 _READ_POST = re.compile(r"^/api/(ui/.*|events/count-by/.*|.*/(filter|count|paginate|history))$")
 _CLOSED = ("/api/admin/settings",)
-_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade", "host", "content-length", "authorization", "accept-encoding"}
+_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "authorization",
+    "accept-encoding",
+}
 
 
 def _answer(status: int, message: str) -> JSONResponse:
@@ -115,8 +127,10 @@ class Gate:
         if isinstance(who, Response):
             return who
         if not _allowed(request.method, path):
-            return _answer(403, "a caseworker login may read and resume dossier runs; anything else is done "
-                                "with medstay's commands")
+            return _answer(
+                403,
+                "a caseworker login may read and resume dossier runs; anything else is done with medstay's commands",
+            )
         body = await _body(request)
         if body is None:
             return _answer(413, "the request is too large")
@@ -147,11 +161,16 @@ class Gate:
 
     async def refused(self, code: str, address: str) -> Response:
         limited = [self.accounts.failed(code), self.addresses.failed(address)]
-        await run_in_threadpool(accounts.audit_refused, code, "login.refused", "wrong password, unknown or "
-                                                                              "disabled account")
+        await run_in_threadpool(
+            accounts.audit_refused, code, "login.refused", "wrong password, unknown or disabled account"
+        )
         if any(limited):
-            await run_in_threadpool(accounts.audit_refused, code, "login.rate_limited",
-                                    "too many failed logins" + (" from one address" if limited[1] else ""))
+            await run_in_threadpool(
+                accounts.audit_refused,
+                code,
+                "login.rate_limited",
+                "too many failed logins" + (" from one address" if limited[1] else ""),
+            )
         return _answer(401, "Unauthorized")
 
     async def resume(self, request: Request, run_id: str, body: bytes, who: str) -> Response:

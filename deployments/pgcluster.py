@@ -27,8 +27,10 @@ HINT = "PostgreSQL's server binaries are missing (/usr/lib/postgresql/*/bin): `m
 
 
 def _bin_dir() -> Path:
-    found = sorted((Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")),
-                   key=lambda d: [int(x) for x in d.parent.name.split(".") if x.isdigit()])
+    found = sorted(
+        (Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")),
+        key=lambda d: [int(x) for x in d.parent.name.split(".") if x.isdigit()],
+    )
     if not found:
         raise UserError(HINT)
     return found[-1]
@@ -72,13 +74,27 @@ class Cluster:
         first = not (self.data / "PG_VERSION").exists() or not (self.root / "password").exists()
         if first:
             if self.server.exists() and self.server != self.root:  # left by a home of the same path, now gone:
-                self.stop()                                         # Prefect's data is a projection, rebuilt
+                self.stop()  # Prefect's data is a projection, rebuilt
                 shutil.rmtree(self.server)
             self._init(bin_dir)
         options = f"-p {self.port} -k {self.server} -c listen_addresses=127.0.0.1"
         if not (self.data / "postmaster.pid").exists():
-            self._run([str(bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.server / "server.log"), "-o",
-                       options, "-w", "-t", "60", "start"], "start")
+            self._run(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.server / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
+                "start",
+            )
         if first:
             password = (self.root / "password").read_text().strip()
             self._sql(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{password}'")
@@ -100,12 +116,38 @@ class Cluster:
             self.server.mkdir(mode=0o700, exist_ok=True)
             shutil.chown(self.server, user=RUN_AS)
         # Local socket for the superuser (peer), password over TCP for Prefect.
-        self._run([str(bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth-local=trust",
-                   "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"], "initdb")
+        self._run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            "initdb",
+        )
 
     def _sql(self, statement: str) -> None:
-        argv = ["psql", "-h", str(self.server), "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-v",
-                "ON_ERROR_STOP=1", "-c", statement]
+        argv = [
+            "psql",
+            "-h",
+            str(self.server),
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            statement,
+        ]
         psql = Path(_bin_dir()) / "psql"
         argv[0] = str(psql) if psql.exists() else "psql"
         deadline = time.monotonic() + 30

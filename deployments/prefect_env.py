@@ -31,9 +31,13 @@ def configure() -> None:
     PREFECT_API_URL themselves keep theirs."""
     home = get_settings().prefect_home
     home.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    for name, value in (("PREFECT_HOME", str(home)), ("PREFECT_SERVER_EPHEMERAL_ENABLED", "false"),
-                        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"), ("DO_NOT_TRACK", "1"),
-                        ("PREFECT_CLI_COLORS", "false")):
+    for name, value in (
+        ("PREFECT_HOME", str(home)),
+        ("PREFECT_SERVER_EPHEMERAL_ENABLED", "false"),
+        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+        ("DO_NOT_TRACK", "1"),
+        ("PREFECT_CLI_COLORS", "false"),
+    ):
         os.environ.setdefault(name, value)
 
 
@@ -43,8 +47,11 @@ def write_profile(api_url: str, auth: str) -> None:
     path = prefect_home() / "profiles.toml"
     path.touch(mode=0o600)
     path.chmod(0o600)
-    path.write_text(f'active = "medstay"\n\n[profiles.medstay]\nPREFECT_API_URL = "{api_url}"\n'
-                    f'PREFECT_API_AUTH_STRING = "{auth}"\n', encoding="utf-8")
+    path.write_text(
+        f'active = "medstay"\n\n[profiles.medstay]\nPREFECT_API_URL = "{api_url}"\n'
+        f'PREFECT_API_AUTH_STRING = "{auth}"\n',
+        encoding="utf-8",
+    )
 
 
 def auth_string() -> str:
@@ -114,8 +121,10 @@ def waiting_resumes(timeout: float = 2) -> int | None:
     url = api_url()
     if not url:
         return None
-    body = {"flows": {"name": {"any_": ["dossier-lifecycle"]}},
-            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}}}}
+    body = {
+        "flows": {"name": {"any_": ["dossier-lifecycle"]}},
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}}},
+    }
     try:
         answer = httpx.post(f"{url}/flow_runs/count", json=body, timeout=timeout, auth=api_auth())
         return int(answer.json()) if answer.status_code == 200 else None

@@ -25,10 +25,14 @@ def read(name: str) -> str:
         return str(Secret.load(name).get())
     except Exception as exc:  # noqa: BLE001  (Prefect down, no such block, no access: all the user's to fix)
         missing = "Unable to find" in str(exc) or type(exc).__name__ == "ObjectNotFound"
-        raise SettingsError("a Prefect Secret block named in MEDSTAY_SECRET_KEY or a channel URL "
-                            + ("does not exist: create it, or give the value itself" if missing else
-                               "cannot be read: is Prefect running (`medstay up`)? Or give the value itself")
-                            ) from None
+        raise SettingsError(
+            "a Prefect Secret block named in MEDSTAY_SECRET_KEY or a channel URL "
+            + (
+                "does not exist: create it, or give the value itself"
+                if missing
+                else "cannot be read: is Prefect running (`medstay up`)? Or give the value itself"
+            )
+        ) from None
 
 
 def install() -> None:

@@ -46,8 +46,14 @@ class Stack:
         os.chmod(log.name, 0o600)
         if extra_env is not None:
             self.extra[name] = extra_env
-        proc = subprocess.Popen(args, env={**self.env, **self.extra.get(name, {})}, cwd=prefect_env.PROJECT_DIR,
-                                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(
+            args,
+            env={**self.env, **self.extra.get(name, {})},
+            cwd=prefect_env.PROJECT_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
         log.close()
         (self.logs / f"{name}.pid").write_text(str(proc.pid))  # for ops (and tests) to find each child
         self.children[name] = (args, proc)
@@ -66,9 +72,11 @@ class Stack:
                 count, allowed = 0, 0.0  # it had been running fine: no penalty for an old failure
             if time.monotonic() < allowed:
                 continue
-            print(f"The {name} stopped (exit {proc.returncode}); starting it again (see {self.logs / name}.log).",
-                  flush=True)
-            self.restarts[name] = (count + 1, time.monotonic() + min(2 ** count, 60))
+            print(
+                f"The {name} stopped (exit {proc.returncode}); starting it again (see {self.logs / name}.log).",
+                flush=True,
+            )
+            self.restarts[name] = (count + 1, time.monotonic() + min(2**count, 60))
             self.start(name, args)
 
     def stop(self) -> None:
@@ -98,16 +106,22 @@ def environment(port: int, private_port: int) -> dict:
     prefect_env.configure()
     api = f"http://127.0.0.1:{private_port}/api"
     auth = prefect_env.auth_string()
-    return dict(os.environ, PREFECT_API_URL=api, PREFECT_UI_API_URL=f"http://127.0.0.1:{port}/api",
-                PREFECT_SERVER_API_HOST="127.0.0.1", PREFECT_SERVER_API_PORT=str(private_port),
-                PWD=str(prefect_env.PROJECT_DIR),
-                PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT="false",  # no "Prefect Cloud" toast or banner
-                # The service login: the server checks it; the worker, projector, CLI, flows and the
-                # gate (for the caseworkers it let in) send it. Caseworkers have logins of their own.
-                PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth,
-                # The embedded SQLite answers "database is locked" (500) under bursts: retry.
-                PREFECT_CLIENT_RETRY_EXTRA_CODES="500", PREFECT_LOGGING_LEVEL=os.environ.get("PREFECT_LOGGING_LEVEL",
-                                                                                               "INFO"))
+    return dict(
+        os.environ,
+        PREFECT_API_URL=api,
+        PREFECT_UI_API_URL=f"http://127.0.0.1:{port}/api",
+        PREFECT_SERVER_API_HOST="127.0.0.1",
+        PREFECT_SERVER_API_PORT=str(private_port),
+        PWD=str(prefect_env.PROJECT_DIR),
+        PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT="false",  # no "Prefect Cloud" toast or banner
+        # The service login: the server checks it; the worker, projector, CLI, flows and the
+        # gate (for the caseworkers it let in) send it. Caseworkers have logins of their own.
+        PREFECT_SERVER_API_AUTH_STRING=auth,
+        PREFECT_API_AUTH_STRING=auth,
+        # The embedded SQLite answers "database is locked" (500) under bursts: retry.
+        PREFECT_CLIENT_RETRY_EXTRA_CODES="500",
+        PREFECT_LOGGING_LEVEL=os.environ.get("PREFECT_LOGGING_LEVEL", "INFO"),
+    )
 
 
 def wait_healthy(api: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -141,8 +155,9 @@ def port_in_use(port: int) -> bool:
 
 def prefect_cli(*args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:
     exe = str(Path(sys.executable).parent / "prefect")
-    done = subprocess.run([exe, "--no-prompt", *args], env=env, cwd=prefect_env.PROJECT_DIR, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [exe, "--no-prompt", *args], env=env, cwd=prefect_env.PROJECT_DIR, capture_output=True, text=True
+    )
     if check and done.returncode != 0:
         raise UserError(f"`prefect {' '.join(args)}` failed: {(done.stdout + done.stderr).strip()[-300:]}")
     return done
@@ -175,8 +190,10 @@ def up(port: int, demo: bool) -> None:
     if port_in_use(port):
         raise UserError(f"port {port} is already in use on 127.0.0.1 (another medstay up?): choose --port")
     if get_settings().prefect_server_workers > 1 and not get_settings().prefect_database:
-        raise UserError("MEDSTAY_PREFECT_SERVER_WORKERS above 1 needs Prefect on PostgreSQL (the embedded SQLite "
-                        "takes one writer): set MEDSTAY_PREFECT_DATABASE=postgres, or a URL")
+        raise UserError(
+            "MEDSTAY_PREFECT_SERVER_WORKERS above 1 needs Prefect on PostgreSQL (the embedded SQLite "
+            "takes one writer): set MEDSTAY_PREFECT_DATABASE=postgres, or a URL"
+        )
     home = get_settings().home
     logs = home / "logs"
     logs.mkdir(mode=0o700, exist_ok=True)
@@ -188,21 +205,29 @@ def up(port: int, demo: bool) -> None:
     cluster = None
     try:
         server_env, where, cluster = prefect_database(home)
-        print(f"Starting Prefect server on 127.0.0.1:{env['PREFECT_SERVER_API_PORT']}, behind the gate on "
-              f"127.0.0.1:{port} (data in {home}; Prefect's database: {where}) ...", flush=True)
+        print(
+            f"Starting Prefect server on 127.0.0.1:{env['PREFECT_SERVER_API_PORT']}, behind the gate on "
+            f"127.0.0.1:{port} (data in {home}; Prefect's database: {where}) ...",
+            flush=True,
+        )
         _start_server(stack, home, bin_dir, int(env["PREFECT_SERVER_API_PORT"]), server_env)
         writers = "1" if get_settings().prefect_database is None else "8"  # SQLite takes one writer
-        wait_healthy(f"http://127.0.0.1:{port}/api", stack.start("gate", [sys.executable, "-m", "deployments.gate",
-                                                                          str(port), writers]))
+        wait_healthy(
+            f"http://127.0.0.1:{port}/api",
+            stack.start("gate", [sys.executable, "-m", "deployments.gate", str(port), writers]),
+        )
         _private_tree(prefect_env.prefect_home())
         ensure_pools(env)
         prefect_cli("deploy", "--all", env=env)
         stack.start("prefect-worker", [str(bin_dir / "prefect"), "worker", "start", "--pool", prefect_env.WORK_POOL])
         stack.start("projector", [str(bin_dir / "medstay"), "projector"])
         _load(demo)
-        print(f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
-              f"Deadlines board: http://127.0.0.1:{port}/artifacts/key/deadlines-board\n"
-              f"{_logins(demo)}", flush=True)
+        print(
+            f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
+            f"Deadlines board: http://127.0.0.1:{port}/artifacts/key/deadlines-board\n"
+            f"{_logins(demo)}",
+            flush=True,
+        )
         while True:
             time.sleep(1)
             stack.restart_dead()
@@ -265,10 +290,15 @@ def _start_server(stack: Stack, home: Path, bin_dir: Path, port: int, server_env
     broker = Broker(home)
     broker.wait_ready(stack.start("redis", broker.argv()))
     server_env = {**server_env, **broker.env()}
-    print(f"Prefect's API server in {workers} processes, its services in one more, with Redis "
-          f"({broker.socket}) ...", flush=True)
+    print(
+        f"Prefect's API server in {workers} processes, its services in one more, with Redis ({broker.socket}) ...",
+        flush=True,
+    )
     _prepare_once({**stack.env, **server_env}, stack.logs / "prefect-prepare.log")
-    server_env |= {"PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false", "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false"}
+    server_env |= {
+        "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false",
+        "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+    }
     wait_healthy(api, stack.start("prefect-server", [*argv, "--workers", str(workers)], extra_env=server_env))
     stack.start("prefect-services", [str(bin_dir / "prefect"), "server", "services", "start"], extra_env=server_env)
 

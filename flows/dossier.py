@@ -20,9 +20,8 @@ from prefect.utilities.engine import propose_state_sync
 
 import rules
 from medstay import clock
-from medstay.record import answers, dossiers
+from medstay.record import answers, dossiers, projections
 from medstay.reminders import outbox
-from medstay.record import projections
 from tasks import projection
 
 # The database may be briefly locked or away: retry before giving up (the projector then
@@ -43,8 +42,9 @@ def record_submitted_fact(reference: str, flow_run_id) -> str | None:
     # Read against the exact form this pause offered (the gate checked it too, before Prefect
     # stored it; a machine client with the service login goes through here only).
     form = read_flow_run_input(keyset["schema"], flow_run_id=flow_run_id)
-    refusal = answers.check(answer, form) or projection.record_answer(reference, answer,
-                                                                      f"{flow_run_id}:{keyset['response']}")
+    refusal = answers.check(answer, form) or projection.record_answer(
+        reference, answer, f"{flow_run_id}:{keyset['response']}"
+    )
     kind = projection.answered(answer)
     if refusal:
         get_run_logger().warning("%s: %s was not recorded (refused)", reference, kind)
@@ -63,14 +63,16 @@ def refresh_deadlines(reference: str) -> tuple[int, rules.Evaluation]:
 
 
 @task(name="publish-stage", **RETRY)
-def publish_stage(reference: str, flow_run_id, evaluation: rules.Evaluation, refusal: str | None,
-                  keyset: dict | None, today=None) -> None:
+def publish_stage(
+    reference: str, flow_run_id, evaluation: rules.Evaluation, refusal: str | None, keyset: dict | None, today=None
+) -> None:
     """Form, tags and timeline artifact of the stage the run is about to take (overdue days
     counted on `today`, the day its state's name was made on)."""
     with get_client(sync_client=True) as client:
         tags = client.read_flow_run(flow_run_id).tags
-        projection.paint(client, flow_run_id, reference, evaluation, keyset=keyset, refusal=refusal, tags=tags,
-                        today=today)
+        projection.paint(
+            client, flow_run_id, reference, evaluation, keyset=keyset, refusal=refusal, tags=tags, today=today
+        )
 
 
 def suspend(reference: str, flow_run_id, state, version: int) -> None:
@@ -88,12 +90,21 @@ def alert_caseworker(flow, flow_run, state) -> None:
     reference = (flow_run.parameters or {}).get("reference", "")
     # Once a day per run at most: the projector retries a failed run every minute or so.
     day = state.timestamp.date().isoformat() if state.timestamp else ""
-    outbox.alert_dossier(reference, f"its Prefect flow run ended {state.type.value.lower()}; medstay retries it "
-                                    "(see `medstay status`)", key=f"run:{flow_run.id}:{day}")
+    outbox.alert_dossier(
+        reference,
+        f"its Prefect flow run ended {state.type.value.lower()}; medstay retries it (see `medstay status`)",
+        key=f"run:{flow_run.id}:{day}",
+    )
 
 
-@flow(name="dossier-lifecycle", flow_run_name="{reference}", persist_result=False, log_prints=False,
-      on_failure=[alert_caseworker], on_crashed=[alert_caseworker])
+@flow(
+    name="dossier-lifecycle",
+    flow_run_name="{reference}",
+    persist_result=False,
+    log_prints=False,
+    on_failure=[alert_caseworker],
+    on_crashed=[alert_caseworker],
+)
 def dossier_lifecycle(reference: str) -> str:
     """Drive one dossier through the 9ter procedure, one recorded fact at a time."""
     flow_run_id = runtime.flow_run.id

@@ -11,11 +11,9 @@ from prefect.logging import get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from medstay import clock
-from tasks import board
-from medstay.reminders import digest
-from medstay.reminders import outbox
-from medstay.reminders import sweep
+from medstay.reminders import digest, outbox, sweep
 from models.settings import pinned
+from tasks import board
 
 
 def _now(now: str | None) -> datetime:
@@ -56,8 +54,10 @@ def reminder_sweep(now: str | None = None) -> dict:
     # (sweep.SENDERS at once), each delivery still its own task run, named without personal data.
     # Settings read once for the sweep: each task runs in a copy of this context, where they are pinned.
     with pinned():
-        futures = [deliver.with_options(task_run_name=sweep.label(notification_id)).submit(notification_id, moment)
-                   for notification_id in claim_due(moment)]
+        futures = [
+            deliver.with_options(task_run_name=sweep.label(notification_id)).submit(notification_id, moment)
+            for notification_id in claim_due(moment)
+        ]
         for future in futures:
             future.wait()
             outcome = "failed" if future.state.is_failed() else future.state.result()

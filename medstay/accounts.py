@@ -51,8 +51,10 @@ class Login:
 def check_code(code: str) -> str:
     value = str(code).strip()
     if not CODE_RE.match(value):
-        raise UserError("a caseworker code is 2 to 32 lowercase letters, digits, dots, dashes or underscores, "
-                        "starting with a letter or digit (a code, not a name)")
+        raise UserError(
+            "a caseworker code is 2 to 32 lowercase letters, digits, dots, dashes or underscores, "
+            "starting with a letter or digit (a code, not a name)"
+        )
     return value
 
 
@@ -68,8 +70,10 @@ def add(code: str, password: str, *, by: str) -> None:
     migrate()
     with session() as db:
         if db.get(CaseworkerAccount, code) is not None:
-            raise UserError(f"the caseworker account {code} exists already: `medstay caseworker password {code}` "
-                            "changes its password")
+            raise UserError(
+                f"the caseworker account {code} exists already: `medstay caseworker password {code}` "
+                "changes its password"
+            )
         db.add(CaseworkerAccount(code=code, password_hash=digest))
         db.add(AuditEntry(actor=by, action="caseworker.added", detail=code))
         db.commit()

@@ -13,7 +13,7 @@ made-up dossiers) lets a pretend clock send and write.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from medstay.errors import UserError
@@ -22,13 +22,15 @@ from models import home
 LEGAL_ZONE = ZoneInfo("Europe/Brussels")
 YEARS = (1950, 2090)  # the legal calendar's range (rules.events.YEARS)
 
-DRY_RUN = ("Dry run: nothing was sent or written. A pretend clock only previews on a home with real dossiers; "
-           "it sends only on a rehearsal home (`medstay init --rehearsal`).")
+DRY_RUN = (
+    "Dry run: nothing was sent or written. A pretend clock only previews on a home with real dossiers; "
+    "it sends only on a rehearsal home (`medstay init --rehearsal`)."
+)
 
 
 def now() -> datetime:
     """This instant, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today() -> date:
@@ -58,7 +60,7 @@ def parse_now(raw: str | None) -> datetime:
         raise UserError(f"--now must be between the years {YEARS[0]} and {YEARS[1]}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LEGAL_ZONE)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def may_write() -> bool:
@@ -69,5 +71,7 @@ def may_write() -> bool:
 def refuse(option: str, harm: str) -> None:
     """Refuse a pretend clock that cannot be previewed (one sentence, nothing written)."""
     if not may_write():
-        raise UserError(f"{option} pretends it is another day, which here would {harm}: it is accepted only on a "
-                        "rehearsal home (`medstay init --rehearsal`), never on one with real dossiers")
+        raise UserError(
+            f"{option} pretends it is another day, which here would {harm}: it is accepted only on a "
+            "rehearsal home (`medstay init --rehearsal`), never on one with real dossiers"
+        )

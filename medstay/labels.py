@@ -8,6 +8,7 @@ import re
 from medstay import clock
 from rules import declarations
 
+
 def office_language() -> str:
     """The office's language (MEDSTAY_OFFICE_LANGUAGE): everything medstay writes into the UI."""
     from models.settings import get_settings
@@ -46,13 +47,19 @@ _IN_TEMPLATE = {"convocation": "appointment", "justification_window": "justifica
 
 
 # The few words around a date in a badge, in the office's language.
-_BY = {"fr": "{what} au plus tard le {day}", "nl": "{what} uiterlijk op {day}", "de": "{what} bis {day}",
-       "en": "{what} by {day}"}
+_BY = {
+    "fr": "{what} au plus tard le {day}",
+    "nl": "{what} uiterlijk op {day}",
+    "de": "{what} bis {day}",
+    "en": "{what} by {day}",
+}
 _ON = {"fr": "{what} le {day}", "nl": "{what} op {day}", "de": "{what} am {day}", "en": "{what} on {day}"}
-_WEEKDAYS = {"fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
-             "nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
-             "de": ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."),
-             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_WEEKDAYS = {
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+    "nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+    "de": ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
 
 
 def day(value, language: str | None = None) -> str:
@@ -61,13 +68,16 @@ def day(value, language: str | None = None) -> str:
 
 
 # An act-by date passed, with the days since: (one day, several days).
-_OVERDUE = {"fr": ("EN RETARD de {n} jour", "EN RETARD de {n} jours"), "nl": ("{n} dag TE LAAT", "{n} dagen TE LAAT"),
-            "de": ("ÜBERFÄLLIG seit {n} Tag", "ÜBERFÄLLIG seit {n} Tagen"),
-            "en": ("OVERDUE by {n} day", "OVERDUE by {n} days")}
+_OVERDUE = {
+    "fr": ("EN RETARD de {n} jour", "EN RETARD de {n} jours"),
+    "nl": ("{n} dag TE LAAT", "{n} dagen TE LAAT"),
+    "de": ("ÜBERFÄLLIG seit {n} Tag", "ÜBERFÄLLIG seit {n} Tagen"),
+    "en": ("OVERDUE by {n} day", "OVERDUE by {n} days"),
+}
 
 
 def overdue(when, today, language: str | None = None) -> str:
-    """"OVERDUE by 3 days" when the act-by date `when` is before `today`, else ""."""
+    """ "OVERDUE by 3 days" when the act-by date `when` is before `today`, else ""."""
     if today is None or when is None or when >= today:
         return ""
     n = (today - when).days
@@ -75,7 +85,7 @@ def overdue(when, today, language: str | None = None) -> str:
 
 
 def act_by(kind: str, when, language: str | None = None, today=None) -> str:
-    """"appeal by Thu 21/01/2027"; an appointment is "on" its day. With `today`, a date passed
+    """ "appeal by Thu 21/01/2027"; an appointment is "on" its day. With `today`, a date passed
     says so: "appeal by Mon 01/03/2027: OVERDUE by 3 days"."""
     language = language or office_language()
     pattern = _ON if declarations.deadlines()[kind].fixed_day else _BY
@@ -84,8 +94,9 @@ def act_by(kind: str, when, language: str | None = None, today=None) -> str:
     return f"{text}: {late}" if late else text
 
 
-def stage_label(evaluation, language: str | None = None, today=None, with_next: bool = True,
-                long_dates: bool = False) -> str:
+def stage_label(
+    evaluation, language: str | None = None, today=None, with_next: bool = True, long_dates: bool = False
+) -> str:
     """The stage in a caseworker's words, with the act-by date of the next open deadline, and
     how many days overdue it is on `today` (Brussels' today when not given): the run's badge
     changes when a day passes, so the painter and `shows` must be given the same day.
@@ -104,8 +115,9 @@ def stage_label(evaluation, language: str | None = None, today=None, with_next: 
         dates["until"] = _latest_due(evaluation, "justification")
     elif stage == "a_card":
         dates["expires"] = _latest_due(evaluation, "card_expiry")
-    label = stage_name(stage, language).format(**{k: (day(v, language) if long_dates else belgian(v)) if v else "?"
-                                                   for k, v in dates.items()})
+    label = stage_name(stage, language).format(
+        **{k: (day(v, language) if long_dates else belgian(v)) if v else "?" for k, v in dates.items()}
+    )
     own = [d for d in evaluation.open_deadlines() if d.kind == _IN_TEMPLATE.get(stage)]
     late = overdue(own[-1].act_by, today, language) if own and with_next else ""
     label += f": {late}" if late else ""
@@ -153,28 +165,48 @@ class _Every(dict):
 _WORDS = {
     "fact": {"fr": "Fait", "nl": "Feit", "de": "Tatsache", "en": "Fact"},
     "date": {"fr": "Date", "nl": "Datum", "de": "Datum", "en": "Date"},
-    "date_help": {"fr": "La date à laquelle le fait s'est produit", "nl": "De datum waarop het feit plaatsvond",
-                  "de": "Das Datum, an dem die Tatsache eintrat", "en": "The date the fact happened"},
-    "fact_help": {"fr": "Le fait à enregistrer", "nl": "Het te registreren feit", "de": "Die zu erfassende Tatsache",
-                  "en": "The fact to record"},
+    "date_help": {
+        "fr": "La date à laquelle le fait s'est produit",
+        "nl": "De datum waarop het feit plaatsvond",
+        "de": "Das Datum, an dem die Tatsache eintrat",
+        "en": "The date the fact happened",
+    },
+    "fact_help": {
+        "fr": "Le fait à enregistrer",
+        "nl": "Het te registreren feit",
+        "de": "Die zu erfassende Tatsache",
+        "en": "The fact to record",
+    },
     "now": {"fr": "Maintenant", "nl": "Nu", "de": "Jetzt", "en": "Now"},
     "open": {"fr": "Échéances ouvertes", "nl": "Open termijnen", "de": "Offene Fristen", "en": "Open"},
-    "refused": {"fr": "dernière saisie refusée", "nl": "laatste invoer geweigerd", "de": "letzte Eingabe abgelehnt",
-                "en": "last entry refused"},
-    "moved": {"fr": "La dernière correction a déplacé", "nl": "De laatste verbetering verschoof",
-              "de": "Die letzte Berichtigung verschob", "en": "The last correction moved"},
-    "moved_none": {"fr": "La dernière correction n'a déplacé aucune échéance ouverte.",
-                   "nl": "De laatste verbetering verschoof geen open termijn.",
-                   "de": "Die letzte Berichtigung verschob keine offene Frist.",
-                   "en": "The last correction moved no open deadline."},
-    "choose": {"fr": "Choisissez le fait à enregistrer (seuls ceux que la loi permet maintenant sont proposés), ou "
-                     "« Correct » pour rectifier un fait enregistré. Ne tapez jamais d'information médicale ici.",
-               "nl": "Kies het te registreren feit (alleen wat de wet nu toelaat, wordt aangeboden), of « Correct » "
-                     "om een geregistreerd feit te verbeteren. Typ hier nooit medische informatie.",
-               "de": "Wählen Sie die zu erfassende Tatsache (nur was das Gesetz jetzt zulässt, wird angeboten), oder "
-                     "„Correct“, um eine erfasste zu berichtigen. Geben Sie hier nie medizinische Informationen ein.",
-               "en": "Choose the fact to record (only those the law allows now are offered), or Correct to fix a "
-                     "recorded one. Never type medical information here."},
+    "refused": {
+        "fr": "dernière saisie refusée",
+        "nl": "laatste invoer geweigerd",
+        "de": "letzte Eingabe abgelehnt",
+        "en": "last entry refused",
+    },
+    "moved": {
+        "fr": "La dernière correction a déplacé",
+        "nl": "De laatste verbetering verschoof",
+        "de": "Die letzte Berichtigung verschob",
+        "en": "The last correction moved",
+    },
+    "moved_none": {
+        "fr": "La dernière correction n'a déplacé aucune échéance ouverte.",
+        "nl": "De laatste verbetering verschoof geen open termijn.",
+        "de": "Die letzte Berichtigung verschob keine offene Frist.",
+        "en": "The last correction moved no open deadline.",
+    },
+    "choose": {
+        "fr": "Choisissez le fait à enregistrer (seuls ceux que la loi permet maintenant sont proposés), ou "
+        "« Correct » pour rectifier un fait enregistré. Ne tapez jamais d'information médicale ici.",
+        "nl": "Kies het te registreren feit (alleen wat de wet nu toelaat, wordt aangeboden), of « Correct » "
+        "om een geregistreerd feit te verbeteren. Typ hier nooit medische informatie.",
+        "de": "Wählen Sie die zu erfassende Tatsache (nur was das Gesetz jetzt zulässt, wird angeboten), oder "
+        "„Correct“, um eine erfasste zu berichtigen. Geben Sie hier nie medizinische Informationen ein.",
+        "en": "Choose the fact to record (only those the law allows now are offered), or Correct to fix a "
+        "recorded one. Never type medical information here.",
+    },
 }
 
 

@@ -18,17 +18,17 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 import rules
-from rules.deadlines import deadline_dict
 from medstay import clock
 from medstay.errors import NotFound, UserError
 from models.settings import get_settings
+from rules.deadlines import deadline_dict
 
 RETENTION_ENV = "MEDSTAY_RETENTION_DAYS"
 ZONE = ZoneInfo("Europe/Brussels")
@@ -64,8 +64,8 @@ def _iso(value) -> str | None:
 # -- export ------------------------------------------------------------------------------------
 def export(*, reference: str, by: str | None = None) -> dict:
     """The data subject's copy of one dossier (contacts in clear); the read is audited."""
-    from models import AuditEntry, DecryptionError, Deadline, DossierEvent, Notification, migrate, session
     from medstay.record.dossiers import find
+    from models import AuditEntry, Deadline, DecryptionError, DossierEvent, Notification, migrate, session
 
     migrate()
     with session() as db:
@@ -79,18 +79,31 @@ def export(*, reference: str, by: str | None = None) -> dict:
         who = _actor(by)
         db.add(AuditEntry(actor=who, action="contact.read", dossier_reference=dossier.reference, detail="export"))
         db.flush()
-        events = db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
-                         .order_by(DossierEvent.seq)).all()
-        deadlines = db.exec(select(Deadline).where(Deadline.dossier_id == dossier.id)
-                            .order_by(Deadline.position)).all()
+        events = db.exec(
+            select(DossierEvent).where(DossierEvent.dossier_id == dossier.id).order_by(DossierEvent.seq)
+        ).all()
+        deadlines = db.exec(select(Deadline).where(Deadline.dossier_id == dossier.id).order_by(Deadline.position)).all()
         # Only the procedural columns: never another person's address or an alert's text.
-        notifications = db.exec(select(Notification.purpose, Notification.deadline_kind, Notification.offset,
-                                       Notification.role, Notification.channel, Notification.due_at,
-                                       Notification.status, Notification.late, Notification.sent_at)
-                                .where(Notification.dossier_id == dossier.id)
-                                .order_by(Notification.due_at, Notification.id)).all()
-        trail = db.exec(select(AuditEntry).where(AuditEntry.dossier_reference == dossier.reference)
-                        .order_by(AuditEntry.at, AuditEntry.id)).all()
+        notifications = db.exec(
+            select(
+                Notification.purpose,
+                Notification.deadline_kind,
+                Notification.offset,
+                Notification.role,
+                Notification.channel,
+                Notification.due_at,
+                Notification.status,
+                Notification.late,
+                Notification.sent_at,
+            )
+            .where(Notification.dossier_id == dossier.id)
+            .order_by(Notification.due_at, Notification.id)
+        ).all()
+        trail = db.exec(
+            select(AuditEntry)
+            .where(AuditEntry.dossier_reference == dossier.reference)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        ).all()
         copy = {
             "reference": dossier.reference,
             "language": dossier.language,
@@ -98,13 +111,33 @@ def export(*, reference: str, by: str | None = None) -> dict:
             "created_at": _iso(dossier.created_at),
             "purged_at": _iso(dossier.purged_at),
             "contact": contact,
-            "events": [{"number": e.seq + 1, "kind": e.kind, "on": e.on.isoformat(), "fields": json.loads(e.data),
-                        "recorded_by": e.recorded_by, "recorded_at": _iso(e.recorded_at), "source": e.source}
-                       for e in events],
+            "events": [
+                {
+                    "number": e.seq + 1,
+                    "kind": e.kind,
+                    "on": e.on.isoformat(),
+                    "fields": json.loads(e.data),
+                    "recorded_by": e.recorded_by,
+                    "recorded_at": _iso(e.recorded_at),
+                    "source": e.source,
+                }
+                for e in events
+            ],
             "deadlines": [deadline_dict(d) for d in deadlines],
-            "notifications": [{"purpose": n.purpose, "deadline": n.deadline_kind, "offset": n.offset, "to": n.role,
-                               "channel": n.channel, "due_at": _iso(n.due_at), "status": n.status, "late": n.late,
-                               "sent_at": _iso(n.sent_at)} for n in notifications],
+            "notifications": [
+                {
+                    "purpose": n.purpose,
+                    "deadline": n.deadline_kind,
+                    "offset": n.offset,
+                    "to": n.role,
+                    "channel": n.channel,
+                    "due_at": _iso(n.due_at),
+                    "status": n.status,
+                    "late": n.late,
+                    "sent_at": _iso(n.sent_at),
+                }
+                for n in notifications
+            ],
             "audit": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail} for a in trail],
             "exported_by": who,
         }
@@ -134,8 +167,8 @@ class Purgeable:
 def check_purge(db: Session, reference: str, today: date) -> Purgeable:
     """Why the dossier's personal data may not be erased yet (UserError), or what to erase.
     Reads no encrypted column: a dossier can be purged even if its key was lost."""
-    from models import Dossier, DossierEvent
     from medstay.record.dossiers import check_reference
+    from models import Dossier, DossierEvent
 
     ref = check_reference(reference)
     row = db.exec(select(Dossier.id, Dossier.stage, Dossier.purged_at).where(Dossier.reference == ref)).first()
@@ -143,13 +176,17 @@ def check_purge(db: Session, reference: str, today: date) -> Purgeable:
         raise NotFound(f"no dossier {ref}")
     dossier_id, stage, purged_at = row
     if purged_at is not None:
-        raise UserError(f"the personal data of {ref} were already erased on "
-                        f"{purged_at.astimezone(ZONE).date().isoformat()}")
+        raise UserError(
+            f"the personal data of {ref} were already erased on {purged_at.astimezone(ZONE).date().isoformat()}"
+        )
     if stage not in rules.TERMINAL:
-        raise UserError(f"{ref} is still open (stage {stage}): only a closed dossier "
-                        f"({', '.join(sorted(rules.TERMINAL))}) can be erased")
-    last = db.exec(select(DossierEvent.on).where(DossierEvent.dossier_id == dossier_id)
-                   .order_by(DossierEvent.seq.desc())).first()
+        raise UserError(
+            f"{ref} is still open (stage {stage}): only a closed dossier "
+            f"({', '.join(sorted(rules.TERMINAL))}) can be erased"
+        )
+    last = db.exec(
+        select(DossierEvent.on).where(DossierEvent.dossier_id == dossier_id).order_by(DossierEvent.seq.desc())
+    ).first()
     if last is None:  # cannot be terminal without facts; refuse rather than guess
         raise UserError(f"{ref} has no recorded fact to count its retention period from")
     days = retention_days()
@@ -158,8 +195,10 @@ def check_purge(db: Session, reference: str, today: date) -> Purgeable:
     except OverflowError:
         raise UserError(f"{RETENTION_ENV}={days} puts the end of retention beyond the calendar") from None
     if today < until:
-        raise UserError(f"{ref} must be kept until {until.isoformat()} ({days} days after its last fact of "
-                        f"{last.isoformat()}): its personal data cannot be erased before then")
+        raise UserError(
+            f"{ref} must be kept until {until.isoformat()} ({days} days after its last fact of "
+            f"{last.isoformat()}): its personal data cannot be erased before then"
+        )
     return Purgeable(dossier_id, ref, last, until)
 
 
@@ -177,7 +216,7 @@ def purge(*, reference: str, by: str | None = None, now: datetime | date | None 
     from models import AuditEntry, Dossier, DossierEvent, Notification, migrate, session
     from models.db import fold_log
 
-    moment = now if isinstance(now, datetime) else datetime.now(timezone.utc)
+    moment = now if isinstance(now, datetime) else datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZONE)
     migrate()
@@ -186,25 +225,44 @@ def purge(*, reference: str, by: str | None = None, now: datetime | date | None 
             # Overwrite erased content with zeros instead of leaving it in free pages.
             db.connection().exec_driver_sql("PRAGMA secure_delete = ON")
         target = check_purge(db, reference, _today(now))
-        db.execute(update(Dossier).where(Dossier.id == target.dossier_id)
-                   .values(**{column: None for column in CONTACT_COLUMNS}, purged_at=moment), **RAW)
+        db.execute(
+            update(Dossier)
+            .where(Dossier.id == target.dossier_id)
+            .values(**{column: None for column in CONTACT_COLUMNS}, purged_at=moment),
+            **RAW,
+        )
         blanked = 0
-        for event_id, data in db.exec(select(DossierEvent.id, DossierEvent.data)
-                                      .where(DossierEvent.dossier_id == target.dossier_id)).all():
+        for event_id, data in db.exec(
+            select(DossierEvent.id, DossierEvent.data).where(DossierEvent.dossier_id == target.dossier_id)
+        ).all():
             fields = json.loads(data or "{}")
             if _blank(fields):
-                db.execute(update(DossierEvent).where(DossierEvent.id == event_id)
-                           .values(data=json.dumps(fields, sort_keys=True)), **RAW)
+                db.execute(
+                    update(DossierEvent)
+                    .where(DossierEvent.id == event_id)
+                    .values(data=json.dumps(fields, sort_keys=True)),
+                    **RAW,
+                )
                 blanked += 1
-        cancelled = db.execute(update(Notification).where(Notification.dossier_id == target.dossier_id,
-                                                          Notification.status.in_(("pending", "claimed")))
-                               .values(status="cancelled", note="cancelled: the dossier's personal data were erased"),
-                               **RAW)
-        db.execute(update(Notification).where(Notification.dossier_id == target.dossier_id)
-                   .values(address=None, body=None), **RAW)
-        db.add(AuditEntry(actor=_actor(by), action="dossier.purged", dossier_reference=target.reference,
-                          detail=f"retention {retention_days()} days after {target.last_fact.isoformat()}; "
-                                 f"{blanked} free-text fact(s) blanked, {cancelled.rowcount} message(s) cancelled"))
+        cancelled = db.execute(
+            update(Notification)
+            .where(Notification.dossier_id == target.dossier_id, Notification.status.in_(("pending", "claimed")))
+            .values(status="cancelled", note="cancelled: the dossier's personal data were erased"),
+            **RAW,
+        )
+        db.execute(
+            update(Notification).where(Notification.dossier_id == target.dossier_id).values(address=None, body=None),
+            **RAW,
+        )
+        db.add(
+            AuditEntry(
+                actor=_actor(by),
+                action="dossier.purged",
+                dossier_reference=target.reference,
+                detail=f"retention {retention_days()} days after {target.last_fact.isoformat()}; "
+                f"{blanked} free-text fact(s) blanked, {cancelled.rowcount} message(s) cancelled",
+            )
+        )
         db.commit()
     # The write-ahead log's earlier page images held what was just erased.
     return dataclasses.replace(target, log_folded=fold_log())
@@ -221,8 +279,10 @@ def rotate_keys(*, by: str | None = None) -> int:
         try:
             count = reencrypt_all(db, commit=False)
         except DecryptionError as exc:
-            raise UserError(f"nothing re-encrypted: {exc}; put the new key first and keep the old one(s) after it "
-                            "in MEDSTAY_SECRET_KEY") from None
+            raise UserError(
+                f"nothing re-encrypted: {exc}; put the new key first and keep the old one(s) after it "
+                "in MEDSTAY_SECRET_KEY"
+            ) from None
         except ValueError as exc:  # a malformed key
             raise UserError(f"nothing re-encrypted: {exc}") from None
         db.add(AuditEntry(actor=_actor(by), action="keys.rotated", detail=f"{count} value(s) re-encrypted"))
@@ -234,8 +294,8 @@ def rotate_keys(*, by: str | None = None) -> int:
 # -- audit -------------------------------------------------------------------------------------
 def audit_trail(reference: str | None = None) -> list:
     """Audit entries, oldest first (one dossier's, or all)."""
-    from models import AuditEntry, migrate, session
     from medstay.record.dossiers import check_reference
+    from models import AuditEntry, migrate, session
 
     ref = check_reference(reference) if reference is not None else None
     migrate()

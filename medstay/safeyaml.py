@@ -94,8 +94,9 @@ def limited(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
 _SAFE = limited(yaml.SafeLoader)
 
 
-def parse(text: str, what: str, *, as_json: bool = False, loader: type[yaml.SafeLoader] | None = None,
-          quiet: bool = False):
+def parse(
+    text: str, what: str, *, as_json: bool = False, loader: type[yaml.SafeLoader] | None = None, quiet: bool = False
+):
     """The document in `text` (JSON or YAML), or one sentence saying why not. `quiet`: the
     sentence gives the line and column only, none of the text (a file that may be anyone's)."""
     try:

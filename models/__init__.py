@@ -8,6 +8,7 @@ from models.crypto import DecryptionError, EncryptedString, get_fernet, reencryp
 from models.db import get_engine, migrate, reading, reading_connection, reset_engines, session, writing_connection
 from models.tables import (
     LANGUAGES,
+    NOTIFICATION_STATUSES,
     REFERENCE_RE,
     SOURCES,
     AuditEntry,
@@ -17,7 +18,6 @@ from models.tables import (
     Dossier,
     DossierEvent,
     Notification,
-    NOTIFICATION_STATUSES,
     Projection,
     ServiceBeat,
     format_reference,

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Text, Table, select, type_coerce
+from sqlalchemy import Table, Text, select, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
@@ -47,8 +47,7 @@ def fernet_for(keys: tuple[str, ...]) -> MultiFernet:
         except (ValueError, UnicodeEncodeError) as exc:
             # Never echo the key itself.
             raise ValueError(
-                f"secret key #{position + 1} is not a valid Fernet key "
-                "(expected 32 url-safe base64-encoded bytes)"
+                f"secret key #{position + 1} is not a valid Fernet key (expected 32 url-safe base64-encoded bytes)"
             ) from exc
     return MultiFernet(fernets)
 

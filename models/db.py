@@ -276,13 +276,21 @@ def schema_revision(url: str) -> str | None:
 
 # What a failed connection says, in a few words of ours (the driver's message quotes host,
 # user or path: never shown).
-_REASONS = (("password", "the login is refused"), ("authentication", "the login is refused"),
-            ("does not exist", "no such database or user"), ("refused", "nothing answers at that host and port"),
-            ("timeout", "the host does not answer"), ("timed out", "the host does not answer"),
-            ("resolve", "unknown host"), ("name or service", "unknown host"),
-            ("unable to open", "its file or folder cannot be opened"), ("no such file", "its folder does not exist"),
-            ("readonly", "it is read-only"),
-            ("disk is full", "the disk is full"), ("no space", "the disk is full"))
+_REASONS = (
+    ("password", "the login is refused"),
+    ("authentication", "the login is refused"),
+    ("does not exist", "no such database or user"),
+    ("refused", "nothing answers at that host and port"),
+    ("timeout", "the host does not answer"),
+    ("timed out", "the host does not answer"),
+    ("resolve", "unknown host"),
+    ("name or service", "unknown host"),
+    ("unable to open", "its file or folder cannot be opened"),
+    ("no such file", "its folder does not exist"),
+    ("readonly", "it is read-only"),
+    ("disk is full", "the disk is full"),
+    ("no space", "the disk is full"),
+)
 
 
 def reason_of(exc: BaseException) -> str | None:
@@ -293,8 +301,10 @@ def reason_of(exc: BaseException) -> str | None:
 
 def unreachable(exc: BaseException) -> str:
     reason = reason_of(exc) or type(getattr(exc, "orig", None) or exc).__name__
-    return (f"the database named by MEDSTAY_DATABASE_URL (or MEDSTAY_HOME/medstay.db) cannot be opened: {reason}; "
-            "nothing was written")
+    return (
+        f"the database named by MEDSTAY_DATABASE_URL (or MEDSTAY_HOME/medstay.db) cannot be opened: {reason}; "
+        "nothing was written"
+    )
 
 
 def _upgrade(resolved: str) -> bool:
@@ -316,9 +326,7 @@ def _upgrade(resolved: str) -> bool:
             if conn.dialect.name == "sqlite":
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(
-                        f"migration left {len(broken)} foreign key violation(s); rolled back"
-                    )
+                    raise RuntimeError(f"migration left {len(broken)} foreign key violation(s); rolled back")
         return True
     finally:
         cfg.attributes.pop("connection", None)

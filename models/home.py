@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,10 @@ def read(settings: Settings | None = None) -> dict[str, Any] | None:
 
 def write(settings: Settings, *, database: str | None, rehearsal: bool = False) -> None:
     """Create or update the marker (owner-only, replaced atomically)."""
-    doc = read(settings) or {"created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                             "rehearsal": rehearsal}
+    doc = read(settings) or {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rehearsal": rehearsal,
+    }
     if database is not None:
         doc["database"] = redact(database)
         doc["key"] = "environment" if settings.secret_key_env else "file"
@@ -78,11 +80,16 @@ def check_bound(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     recorded = (read(settings) or {}).get("database")
     if recorded and recorded != redact(settings.database_url):
-        where = ("MEDSTAY_DATABASE_URL names another database than" if settings.database_url_env else
-                 "MEDSTAY_DATABASE_URL is not set, but this home uses another database than MEDSTAY_HOME/medstay.db:"
-                 " set it to")
-        raise HomeError(f"{where} the one this home uses (recorded in its home.json); nothing was written. To move "
-                        "the home to another database on purpose: `medstay home move-database URL` (README)")
+        where = (
+            "MEDSTAY_DATABASE_URL names another database than"
+            if settings.database_url_env
+            else "MEDSTAY_DATABASE_URL is not set, but this home uses another database than MEDSTAY_HOME/medstay.db:"
+            " set it to"
+        )
+        raise HomeError(
+            f"{where} the one this home uses (recorded in its home.json); nothing was written. To move "
+            "the home to another database on purpose: `medstay home move-database URL` (README)"
+        )
 
 
 def refuse_missing_database(url: str, settings: Settings | None = None) -> None:
@@ -92,10 +99,12 @@ def refuse_missing_database(url: str, settings: Settings | None = None) -> None:
         raise HomeError(
             f"the database {redact(url)} is missing or empty, but this home made it on "
             f"{created[:10]}: restore it from your backup (medstay will not start an "
-            f"empty one: facts and Resumes would be lost); to start afresh on purpose, move {path(settings)} away")
+            f"empty one: facts and Resumes would be lost); to start afresh on purpose, move {path(settings)} away"
+        )
 
 
 def key_file_missing(settings: Settings) -> HomeError:
     return HomeError(
         f"the key file {settings.key_file} is missing, but this home's contact details are encrypted with it: "
-        "put it back from your backup, or set MEDSTAY_SECRET_KEY (a new key would leave them unreadable)")
+        "put it back from your backup, or set MEDSTAY_SECRET_KEY (a new key would leave them unreadable)"
+    )

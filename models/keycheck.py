@@ -5,11 +5,11 @@ database. They read the tables with the keys, so they sit above both: the column
 from __future__ import annotations
 
 import getpass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, Text, func, select, type_coerce
 from cryptography.fernet import InvalidToken
+from sqlalchemy import Connection, Table, Text, func, select, type_coerce
 
 from models.crypto import encrypted_columns, fernet_for
 from models.home import HomeError, read, write
@@ -56,9 +56,11 @@ def require_key_opens(url: str | None = None) -> None:
         try:
             fernet.decrypt(token.encode("ascii"))
         except InvalidToken:
-            raise SettingsError("the key in use (MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key) does not open the "
-                                "contact details already stored: wrong key; nothing was written (restore the "
-                                "home's key, or give it after the new one: `new,old`)") from None
+            raise SettingsError(
+                "the key in use (MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key) does not open the "
+                "contact details already stored: wrong key; nothing was written (restore the "
+                "home's key, or give it after the new one: `new,old`)"
+            ) from None
     _OPENS.add(memo)
 
 
@@ -90,31 +92,51 @@ def move_database(target: str, settings: Settings | None = None) -> str:
         raise HomeError("this home already uses that database: nothing to do")
     path = db.sqlite_file(make_url(target))
     if (path is not None and not path.exists()) or db.schema_revision(target) != db.HEAD:
-        raise HomeError("the new database holds no medstay data at the current schema: copy this home's database "
-                        "there first (README, 'Moving a home to another database'); nothing was changed")
+        raise HomeError(
+            "the new database holds no medstay data at the current schema: copy this home's database "
+            "there first (README, 'Moving a home to another database'); nothing was changed"
+        )
 
     def counts(url: str) -> tuple[int, int]:
         with db.get_engine(url).connect() as conn:
-            return (conn.execute(select(func.count()).select_from(_table(Dossier))).scalar_one(),
-                    conn.execute(select(func.count()).select_from(_table(DossierEvent))).scalar_one())
+            return (
+                conn.execute(select(func.count()).select_from(_table(Dossier))).scalar_one(),
+                conn.execute(select(func.count()).select_from(_table(DossierEvent))).scalar_one(),
+            )
 
     require_key_opens(target)
     there = counts(target)
-    current = settings.database_url if redact(settings.database_url) == recorded else (
-        recorded if "***" not in recorded else None)
+    current = (
+        settings.database_url
+        if redact(settings.database_url) == recorded
+        else (recorded if "***" not in recorded else None)
+    )
     try:
         here = counts(current) if current else None
     except Exception:  # noqa: BLE001  (the current database lost: the reason to move, often)
         here = None
     if here is not None and here != there:
-        raise HomeError(f"the new database holds {there[0]} dossier(s) and {there[1]} entries, this home's "
-                        f"{here[0]} and {here[1]}: copy it again (with medstay stopped); nothing was changed")
+        raise HomeError(
+            f"the new database holds {there[0]} dossier(s) and {there[1]} entries, this home's "
+            f"{here[0]} and {here[1]}: copy it again (with medstay stopped); nothing was changed"
+        )
 
     with db.get_engine(target).begin() as conn:  # the audit line first: a failure leaves the marker as it was
-        conn.execute(_table(AuditEntry).insert().values(
-            at=datetime.now(timezone.utc), actor=(settings.actor or getpass.getuser())[:64],
-            action="home.moved", dossier_reference=None, detail="this home's database moved here"))
+        conn.execute(
+            _table(AuditEntry)
+            .insert()
+            .values(
+                at=datetime.now(UTC),
+                actor=(settings.actor or getpass.getuser())[:64],
+                action="home.moved",
+                dossier_reference=None,
+                detail="this home's database moved here",
+            )
+        )
     write(settings, database=target)
     checked = f"{there[0]} dossier(s), {there[1]} entries"
-    return checked + (", the same as the database it leaves" if here is not None else
-                      " (the database it leaves could not be read to compare)")
+    return checked + (
+        ", the same as the database it leaves"
+        if here is not None
+        else " (the database it leaves could not be read to compare)"
+    )

@@ -9,8 +9,15 @@ import re
 from pathlib import Path
 
 from models import home
-from models.settings import (FILE_MODE, KEY_FILE_NAME, PREFECT_SECRET_PREFIX, DB_FILE_NAME, Settings, SettingsError,
-                             read_secret)
+from models.settings import (
+    DB_FILE_NAME,
+    FILE_MODE,
+    KEY_FILE_NAME,
+    PREFECT_SECRET_PREFIX,
+    Settings,
+    SettingsError,
+    read_secret,
+)
 
 # 32 bytes in url-safe base64 with its one '=' of padding; the last character carries 2 bits.
 FERNET_KEY = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]=")
@@ -20,7 +27,7 @@ def secret_key(settings: Settings) -> str:
     """Comma-separated Fernet keys, current key first: MEDSTAY_SECRET_KEY, else the key file."""
     raw = settings.secret_key_env.get_secret_value().strip() if settings.secret_key_env else ""
     if raw.startswith(PREFECT_SECRET_PREFIX):
-        return read_secret(raw[len(PREFECT_SECRET_PREFIX):])
+        return read_secret(raw[len(PREFECT_SECRET_PREFIX) :])
     return raw or _read_or_create_key_file(settings)
 
 
@@ -33,8 +40,10 @@ def secret_keys(settings: Settings) -> tuple[str, ...]:
     for position, key in enumerate(keys, 1):
         if not FERNET_KEY.fullmatch(key):
             where = "MEDSTAY_SECRET_KEY" if settings.secret_key_env else str(settings.key_file)
-            raise SettingsError(f"key #{position} in {where} is not a Fernet key (44 characters of url-safe "
-                                "base64, as `medstay keys new` prints)")
+            raise SettingsError(
+                f"key #{position} in {where} is not a Fernet key (44 characters of url-safe "
+                "base64, as `medstay keys new` prints)"
+            )
     return keys
 
 
@@ -71,5 +80,3 @@ def _read_key_file(path: Path) -> str:
     if not text:
         raise SettingsError(f"key file {path} is empty")
     return text
-
-

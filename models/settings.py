@@ -24,13 +24,13 @@ Prefect Secret block is read once per process by `deployments/secrets.py`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-
-import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,28 +52,42 @@ class SettingsError(ValueError):
 class Settings(BaseSettings):
     """Where medstay keeps its state, which database and keys it uses, who is acting."""
 
-    model_config = SettingsConfigDict(env_prefix="MEDSTAY_", frozen=True, extra="ignore",
-                                      )
+    model_config = SettingsConfigDict(
+        env_prefix="MEDSTAY_",
+        frozen=True,
+        extra="ignore",
+    )
 
     home: Path = Field(default=Path("~/.medstay"), description="directory for local state")
-    database_url_env: Optional[str] = Field(default=None, alias="MEDSTAY_DATABASE_URL",
-                                            description="SQLAlchemy URL of the project database")
-    secret_key_env: Optional[SecretStr] = Field(default=None, alias="MEDSTAY_SECRET_KEY",
-                                                description="Fernet keys, current first")
-    actor: Optional[str] = Field(default=None, description="who records facts (audit trail)")
-    config: Optional[Path] = Field(default=None, description="the reminder policy file")
-    prefect_database: Optional[str] = Field(default=None, description="Prefect's own database: sqlite (default), "
-                                            "postgres (a cluster under the home), or a postgresql+asyncpg:// URL")
-    prefect_server_workers: int = Field(default=1, ge=1, le=16, description="processes of Prefect's API server "
-                                        "(more than one needs PostgreSQL and starts Redis)")
+    database_url_env: str | None = Field(
+        default=None, alias="MEDSTAY_DATABASE_URL", description="SQLAlchemy URL of the project database"
+    )
+    secret_key_env: SecretStr | None = Field(
+        default=None, alias="MEDSTAY_SECRET_KEY", description="Fernet keys, current first"
+    )
+    actor: str | None = Field(default=None, description="who records facts (audit trail)")
+    config: Path | None = Field(default=None, description="the reminder policy file")
+    prefect_database: str | None = Field(
+        default=None,
+        description="Prefect's own database: sqlite (default), "
+        "postgres (a cluster under the home), or a postgresql+asyncpg:// URL",
+    )
+    prefect_server_workers: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="processes of Prefect's API server (more than one needs PostgreSQL and starts Redis)",
+    )
     office_language: Literal["fr", "nl", "de", "en"] = Field(
-        default="en", description="the office's language: everything medstay writes into the Prefect UI")
-    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=100_000,
-                                description="days a closed dossier's personal data is kept")
+        default="en", description="the office's language: everything medstay writes into the Prefect UI"
+    )
+    retention_days: int = Field(
+        default=DEFAULT_RETENTION_DAYS, ge=0, le=100_000, description="days a closed dossier's personal data is kept"
+    )
 
     @field_validator("prefect_database", mode="after")
     @classmethod
-    def _engine(cls, value: Optional[str]) -> Optional[str]:
+    def _engine(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() in ("", "sqlite", "postgres"):
             return (value or "").strip().lower() or None
         if not value.startswith("postgresql+asyncpg://"):
@@ -86,22 +100,24 @@ class Settings(BaseSettings):
         assert info.field_name is not None  # always set for a field validator
         name = f"MEDSTAY_{info.field_name.upper()}"
         if isinstance(value, str) and not value.strip():
-            raise ValueError(f"{name} is set but empty: unset it for the default, or name a "
-                             f"{'directory' if info.field_name == 'home' else 'file'}")
+            raise ValueError(
+                f"{name} is set but empty: unset it for the default, or name a "
+                f"{'directory' if info.field_name == 'home' else 'file'}"
+            )
         if isinstance(value, str) and not value.isprintable():
             raise ValueError(f"{name} holds control or invisible characters: type it again")
         return value
 
     @field_validator("home", "config", mode="after")
     @classmethod
-    def _absolute(cls, value: Optional[Path]) -> Optional[Path]:
+    def _absolute(cls, value: Path | None) -> Path | None:
         # Absolute once, here: `medstay up` starts its children in another folder (see
         # `absolute_environment`), where a relative path would name another home.
         return value.expanduser().absolute() if value is not None else None
 
     @field_validator("database_url_env", mode="after")
     @classmethod
-    def _database(cls, value: Optional[str]) -> Optional[str]:
+    def _database(cls, value: str | None) -> str | None:
         return None if value is None else check_database_url(value)
 
     @property
@@ -127,14 +143,17 @@ class Settings(BaseSettings):
     __str__ = __repr__
 
 
-_HINTS = {"retention_days": "a whole number of days (0 or more, at most 100000)",
-          "prefect_database": "sqlite, postgres or a postgresql+asyncpg:// URL",
-          "prefect_server_workers": "a whole number of Prefect API server processes, 1 to 16",
-          "office_language": "fr, nl, de or en",
-          "home": "a directory path", "config": "a file path"}
+_HINTS = {
+    "retention_days": "a whole number of days (0 or more, at most 100000)",
+    "prefect_database": "sqlite, postgres or a postgresql+asyncpg:// URL",
+    "prefect_server_workers": "a whole number of Prefect API server processes, 1 to 16",
+    "office_language": "fr, nl, de or en",
+    "home": "a directory path",
+    "config": "a file path",
+}
 
 
-_PINNED: ContextVar["Settings | None"] = ContextVar("medstay_settings", default=None)
+_PINNED: ContextVar[Settings | None] = ContextVar("medstay_settings", default=None)
 
 
 @contextmanager
@@ -181,7 +200,9 @@ _SECRET_READER: Callable[[str], str] | None = None
 def _unusable_home(exc: OSError) -> str:
     if isinstance(exc, (FileExistsError, NotADirectoryError)):
         return "MEDSTAY_HOME names a file, not a directory: point it at medstay's own folder"
-    return f"MEDSTAY_HOME cannot be made or written ({exc.strerror or type(exc).__name__}): point it at a folder of yours"
+    return (
+        f"MEDSTAY_HOME cannot be made or written ({exc.strerror or type(exc).__name__}): point it at a folder of yours"
+    )
 
 
 def absolute_environment(settings: Settings) -> None:
@@ -196,8 +217,11 @@ def absolute_environment(settings: Settings) -> None:
 
 # The engines medstay runs on, and the module each needs (a URL naming another is refused
 # before anything connects).
-_DRIVERS = {("sqlite", "pysqlite"): "sqlite3", ("postgresql", "psycopg"): "psycopg",
-            ("postgresql", "psycopg2"): "psycopg2"}
+_DRIVERS = {
+    ("sqlite", "pysqlite"): "sqlite3",
+    ("postgresql", "psycopg"): "psycopg",
+    ("postgresql", "psycopg2"): "psycopg2",
+}
 
 
 @lru_cache(maxsize=16)
@@ -210,30 +234,37 @@ def check_database_url(value: str) -> str:
     from sqlalchemy.engine import make_url
 
     if not value.strip():
-        raise ValueError("MEDSTAY_DATABASE_URL is set but empty: unset it to use the home's own database "
-                         "(MEDSTAY_HOME/medstay.db), or give the database's URL")
+        raise ValueError(
+            "MEDSTAY_DATABASE_URL is set but empty: unset it to use the home's own database "
+            "(MEDSTAY_HOME/medstay.db), or give the database's URL"
+        )
     if not value.isprintable() or value != value.strip():
-        raise ValueError("MEDSTAY_DATABASE_URL holds spaces at its ends, control or invisible characters: "
-                         "type it again")
+        raise ValueError(
+            "MEDSTAY_DATABASE_URL holds spaces at its ends, control or invisible characters: type it again"
+        )
     try:
         url = make_url(value)
         backend, driver = url.get_backend_name(), url.get_driver_name()
     except Exception:  # noqa: BLE001  (SQLAlchemy's parse errors quote the URL)
-        raise ValueError("MEDSTAY_DATABASE_URL is not a database URL (postgresql+psycopg://user:pass@host/db, "
-                         "or sqlite:////absolute/path.db)") from None
+        raise ValueError(
+            "MEDSTAY_DATABASE_URL is not a database URL (postgresql+psycopg://user:pass@host/db, "
+            "or sqlite:////absolute/path.db)"
+        ) from None
     module = _DRIVERS.get((backend, driver))
     if module is None or find_spec(module) is None:
-        raise ValueError("MEDSTAY_DATABASE_URL must name a PostgreSQL database (postgresql+psycopg://…) or a "
-                         "SQLite file (sqlite:////absolute/path.db)")
+        raise ValueError(
+            "MEDSTAY_DATABASE_URL must name a PostgreSQL database (postgresql+psycopg://…) or a "
+            "SQLite file (sqlite:////absolute/path.db)"
+        )
     if backend == "sqlite":
         database = url.database or ""
         if not database.startswith("/") or url.query:
-            raise ValueError("MEDSTAY_DATABASE_URL must name the SQLite file by its absolute path "
-                             "(sqlite:////absolute/path.db): a relative or in-memory database is another "
-                             "database in every folder")
+            raise ValueError(
+                "MEDSTAY_DATABASE_URL must name the SQLite file by its absolute path "
+                "(sqlite:////absolute/path.db): a relative or in-memory database is another "
+                "database in every folder"
+            )
     return value
-
-
 
 
 def use_secret_reader(reader: Callable[[str], str]) -> None:
@@ -245,8 +276,10 @@ def use_secret_reader(reader: Callable[[str], str]) -> None:
 def read_secret(name: str) -> str:
     """The value of a Prefect Secret block, through the installed reader."""
     if _SECRET_READER is None:
-        raise SettingsError("a Prefect Secret block is named (MEDSTAY_SECRET_KEY or a channel URL), but this "
-                            "process has no way to read it; run it through the `medstay` command")
+        raise SettingsError(
+            "a Prefect Secret block is named (MEDSTAY_SECRET_KEY or a channel URL), but this "
+            "process has no way to read it; run it through the `medstay` command"
+        )
     return _SECRET_READER(name.strip())
 
 

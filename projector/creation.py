@@ -43,9 +43,13 @@ class NewRun:
 
 
 def _entry(new: NewRun) -> dict:
-    return {"name": new.reference, "parameters": {"reference": new.reference},
-            "tags": projection.stage_tags([], new.evaluation.stage), "idempotency_key": new.idempotency_key,
-            "state": to_state_create(Running(name="Creating")).model_dump(mode="json")}
+    return {
+        "name": new.reference,
+        "parameters": {"reference": new.reference},
+        "tags": projection.stage_tags([], new.evaluation.stage),
+        "idempotency_key": new.idempotency_key,
+        "state": to_state_create(Running(name="Creating")).model_dump(mode="json"),
+    }
 
 
 def create(client, deployment_id: UUID, runs: list[NewRun]) -> dict[str, UUID]:
@@ -61,14 +65,21 @@ def create(client, deployment_id: UUID, runs: list[NewRun]) -> dict[str, UUID]:
         time.sleep(delay)
         for batch in _batches(list(pending.values()), size):
             try:
-                answer = client.request("POST", "/deployments/{id}/create_flow_run/bulk",
-                                        path_params={"id": deployment_id}, json=[_entry(new) for new in batch])
+                answer = client.request(
+                    "POST",
+                    "/deployments/{id}/create_flow_run/bulk",
+                    path_params={"id": deployment_id},
+                    json=[_entry(new) for new in batch],
+                )
             except Exception as exc:  # noqa: BLE001 - an overloaded server (SQLite's lock, a timeout):
                 size = max(10, size // 2)  # smaller calls after the backoff; nothing is dropped (still pending)
                 log.warning("creating %d runs failed (%s); next calls of %d", len(batch), str(exc)[:120], size)
                 break
-            made = [(new, UUID(result["flow_run_id"])) for new, result in zip(batch, answer.json()["results"])
-                    if result["status"] == "CREATED"]
+            made = [
+                (new, UUID(result["flow_run_id"]))
+                for new, result in zip(batch, answer.json()["results"])
+                if result["status"] == "CREATED"
+            ]
             # Each job in a copy of the caller's context: the painters talk to the server the
             # caller's Prefect settings name (a new thread would see only those made at import).
             jobs = [pool.submit(contextvars.copy_context().run, _painted, new, run_id) for new, run_id in made]
@@ -119,10 +130,11 @@ def _paint_new(client, run_id: UUID, new: NewRun) -> None:
     (three writes per run: form, timeline, state; the server's time is the ceiling)."""
     today = clock.today()  # the state's name and its form count overdue days on the same day
     waiting = projection.initial_state(new.reference, new.evaluation, today=today)
-    projection.paint(client, run_id, new.reference, new.evaluation, keyset=waiting.state_details.run_input_keyset,
-                     today=today)
+    projection.paint(
+        client, run_id, new.reference, new.evaluation, keyset=waiting.state_details.run_input_keyset, today=today
+    )
     client.set_flow_run_state(run_id, waiting, force=True)
 
 
 def _batches(items: list, size: int = BULK) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

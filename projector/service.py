@@ -24,12 +24,18 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from prefect import get_client
-from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterId,
-                                            FlowRunFilterState, FlowRunFilterStateType)
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound, Pause
 from prefect.flow_engine import run_flow
@@ -37,12 +43,11 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.states import Scheduled
 
 import rules
+from deployments.prefect_env import DEPLOYMENT, DOSSIER_POOL
 from flows.dossier import dossier_lifecycle
 from medstay import clock
-from medstay.record import dossiers
-from medstay.record import projections
 from medstay.errors import UserError
-from deployments.prefect_env import DEPLOYMENT, DOSSIER_POOL
+from medstay.record import dossiers, projections
 from projector import creation
 from tasks import projection
 
@@ -65,7 +70,7 @@ class Projector:
         self.busy: set[str] = set()  # references whose run is being executed or made here
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dossier")
-        self.started = datetime.now(timezone.utc)
+        self.started = datetime.now(UTC)
         self.last_beat = 0.0
         self.last_stuck_check = 0.0
         self.last_pool_poll = 0.0
@@ -78,8 +83,10 @@ class Projector:
             try:
                 self.deployment_id = client.read_deployment_by_name(DEPLOYMENT).id
             except ObjectNotFound:
-                raise UserError(f"Prefect has no deployment {DEPLOYMENT}: run `prefect --no-prompt deploy --all` "
-                                "in the project directory (`medstay up` does it)") from None
+                raise UserError(
+                    f"Prefect has no deployment {DEPLOYMENT}: run `prefect --no-prompt deploy --all` "
+                    "in the project directory (`medstay up` does it)"
+                ) from None
             log.info("projector serving %s on pool %s", DEPLOYMENT, DOSSIER_POOL)
             while not self.stop.is_set():
                 found = self.step(client)
@@ -105,8 +112,9 @@ class Projector:
             return
         self.last_beat = time.monotonic()
         try:
-            projections.beat("projector", socket.gethostname(), os.getpid(), self.started,
-                             f"{len(self.busy)} dossier(s) in progress")
+            projections.beat(
+                "projector", socket.gethostname(), os.getpid(), self.started, f"{len(self.busy)} dossier(s) in progress"
+            )
         except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
             log.warning("projector: heartbeat not written: %s", _short(exc))
 
@@ -119,13 +127,18 @@ class Projector:
         shows it served."""
         if time.monotonic() - self.last_pool_poll > 10:
             self.last_pool_poll = time.monotonic()
-            client.get_scheduled_flow_runs_for_work_pool(DOSSIER_POOL, scheduled_before=datetime.now(timezone.utc))
+            client.get_scheduled_flow_runs_for_work_pool(DOSSIER_POOL, scheduled_before=datetime.now(UTC))
             # A worker's heartbeat too: the UI shows the pool served (not a red dot) while we run.
-            client.send_worker_heartbeat(DOSSIER_POOL, f"projector-{socket.gethostname()}",
-                                         heartbeat_interval_seconds=30)
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-            type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[self.deployment_id])), limit=100)
+            client.send_worker_heartbeat(
+                DOSSIER_POOL, f"projector-{socket.gethostname()}", heartbeat_interval_seconds=30
+            )
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            ),
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[self.deployment_id])),
+            limit=100,
+        )
         started = 0
         for run in runs:
             started += self._submit((run.parameters or {}).get("reference"), self._execute, run.id)
@@ -178,8 +191,12 @@ class Projector:
         if new:
             read = time.monotonic()
             self._create(client, new)
-            log.info("projector: %d new run(s) in %.1f s (%.1f s reading the record)", len(new),
-                     time.monotonic() - started, read - started)
+            log.info(
+                "projector: %d new run(s) in %.1f s (%.1f s reading the record)",
+                len(new),
+                time.monotonic() - started,
+                read - started,
+            )
         return len(due)
 
     def _project(self, item: projections.Due, run, new: list) -> None:
@@ -193,7 +210,8 @@ class Projector:
         if run is None or (run.state_type == StateType.COMPLETED and not terminal):
             new.append((creation.NewRun(item.reference, current.evaluation, replaces=run and str(run.id)), item.wanted))
         elif run.state_type == StateType.COMPLETED or (
-                run.state_type == StateType.PAUSED and projection.shows(run.state, current.evaluation)):
+            run.state_type == StateType.PAUSED and projection.shows(run.state, current.evaluation)
+        ):
             projections.shown(item.reference, item.wanted)
         elif run.state_type in BUSY and not _stuck(run, self.started):
             projections.failed(item.reference, "its flow run is busy; tried again shortly")
@@ -206,8 +224,9 @@ class Projector:
             self.busy.update(refs)
         try:
             made = creation.create(client, self.deployment_id, [n for n, _ in new])
-            projections.shown_many({n.reference: (wanted, str(made[n.reference])) for n, wanted in new
-                                    if n.reference in made})
+            projections.shown_many(
+                {n.reference: (wanted, str(made[n.reference])) for n, wanted in new if n.reference in made}
+            )
             for n, _ in new:
                 if n.reference not in made:
                     projections.failed(n.reference, "Prefect did not create its flow run; tried again")
@@ -226,9 +245,13 @@ class Projector:
         if time.monotonic() - self.last_stuck_check < 30:
             return 0
         self.last_stuck_check = time.monotonic()
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-            type=FlowRunFilterStateType(any_=sorted(BUSY | RETRIED)))),
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[self.deployment_id])), limit=200)
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=sorted(BUSY | RETRIED)))
+            ),
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[self.deployment_id])),
+            limit=200,
+        )
         woken = 0
         for run in runs:
             if _stuck(run, self.started):
@@ -259,8 +282,7 @@ class Projector:
     def _wake(self, reference: str, run_id: UUID) -> None:
         """A new fact in the record: wake the paused (or broken, or stuck) run with no input."""
         with get_client(sync_client=True) as client:
-            client.set_flow_run_state(run_id, Scheduled(name="Resuming", message="a new fact was recorded"),
-                                      force=True)
+            client.set_flow_run_state(run_id, Scheduled(name="Resuming", message="a new fact was recorded"), force=True)
         self._execute(reference, run_id)
 
     def _execute(self, reference: str, run_id: UUID) -> None:
@@ -271,8 +293,9 @@ class Projector:
             # No flow-run heartbeat: an execution lasts a fraction of a second (stuck runs are found
             # above), and stopping the heartbeat thread costs up to a second after each pause.
             with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-                state = run_flow(dossier_lifecycle, flow_run=run, parameters={"reference": reference},
-                                 return_type="state")
+                state = run_flow(
+                    dossier_lifecycle, flow_run=run, parameters={"reference": reference}, return_type="state"
+                )
         except Pause:
             return  # suspended in its next stage: the flow marked the record shown
         if state is not None and not state.is_completed():
@@ -282,8 +305,9 @@ class Projector:
 def _read_runs(client, ids: list[str]) -> dict[str, object]:
     if not ids:
         return {}
-    found = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in ids])),
-                                  limit=len(ids))
+    found = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in ids])), limit=len(ids)
+    )
     return {str(run.id): run for run in found}
 
 
@@ -292,7 +316,7 @@ def _stuck(run, since: datetime) -> bool:
     projector started: only the projector executes dossier runs, so one left busy by its
     predecessor (stopped or killed mid-execution) has nobody executing it."""
     moment = run.state.timestamp if run.state else None
-    return moment is not None and (moment < since or datetime.now(timezone.utc) - moment > STUCK_AFTER)
+    return moment is not None and (moment < since or datetime.now(UTC) - moment > STUCK_AFTER)
 
 
 def _replan(reference: str) -> None:
@@ -332,4 +356,3 @@ def main() -> None:
     medstay_log.setLevel(logging.INFO)
     medstay_log.propagate = False
     Projector(stop).serve()
-

@@ -10,5 +10,17 @@ from rules.lifecycle import Evaluation, evaluate
 from rules.stages import STAGES, TERMINAL
 from rules.warnings import Warning
 
-__all__ = ["Deadline", "Evaluation", "Event", "FIELDS", "InvalidEvent", "KINDS", "STAGES", "TERMINAL", "Warning",
-           "evaluate", "parse_event", "plain_text"]
+__all__ = [
+    "Deadline",
+    "Evaluation",
+    "Event",
+    "FIELDS",
+    "InvalidEvent",
+    "KINDS",
+    "STAGES",
+    "TERMINAL",
+    "Warning",
+    "evaluate",
+    "parse_event",
+    "plain_text",
+]

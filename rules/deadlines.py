@@ -43,8 +43,10 @@ class Deadline:
             return ()
         steps = (*self.explain(), _act_by_step(self.due, self.act_by))
         if self.suspended_since is not None:
-            steps += (f"suspended since {show(self.suspended_since)}: appeal invoking a serious suspensive appeal "
-                      "pending (CJEU C-562/13)",)
+            steps += (
+                f"suspended since {show(self.suspended_since)}: appeal invoking a serious suspensive appeal "
+                "pending (CJEU C-562/13)",
+            )
         return steps
 
     @property
@@ -76,9 +78,15 @@ class Deadline:
 
 def deadline_dict(d: Any) -> dict[str, Any]:  # duck-typed: a Deadline or a stored row
     """A deadline as JSON — the rules' answer or a stored row alike (same attribute names)."""
-    out: dict[str, Any] = {"kind": d.kind, "due": d.due.isoformat(), "opens": d.opens.isoformat() if d.opens else None,
-           "act_by": d.act_by.isoformat(), "basis": d.basis, "met": d.met,
-           "suspended": bool(getattr(d, "suspended", False))}
+    out: dict[str, Any] = {
+        "kind": d.kind,
+        "due": d.due.isoformat(),
+        "opens": d.opens.isoformat() if d.opens else None,
+        "act_by": d.act_by.isoformat(),
+        "basis": d.basis,
+        "met": d.met,
+        "suspended": bool(getattr(d, "suspended", False)),
+    }
     if getattr(d, "steps", None):
         out["why"] = list(d.steps)
     return out
@@ -103,15 +111,22 @@ def certificate_validity(certificate_on: Date, trigger: int) -> Deadline:
     application is posted: due = certificate date + 3 months − 1 day, never rolled forward."""
     months = value("certificate_validity_months", certificate_on)
     due = calendar.plus_days(calendar.add_months(certificate_on, months), -1)
-    steps = lambda: (f"certificate dated {show(certificate_on)}", f"+ {months} months − 1 day = {show(due)} (art. 9ter §1 "
-             "al. 4; never rolled forward)")
+    steps = lambda: (
+        f"certificate dated {show(certificate_on)}",
+        f"+ {months} months − 1 day = {show(due)} (art. 9ter §1 al. 4; never rolled forward)",
+    )
     return Deadline("certificate_validity", due, "art. 9ter §1 al. 4, loi 15.12.1980", trigger, explain=steps)
 
 
 def appointment(appointment_on: Date, trigger: int) -> Deadline:
     """The applicant must attend the examination by the OE physician on the convocation's date."""
-    return Deadline("appointment", appointment_on, "art. 9ter §1 al. 5, loi 15.12.1980 (examination by the OE physician)",
-                    trigger, explain=lambda: (f"convocation for {show(appointment_on)} (art. 9ter §1 al. 5)",))
+    return Deadline(
+        "appointment",
+        appointment_on,
+        "art. 9ter §1 al. 5, loi 15.12.1980 (examination by the OE physician)",
+        trigger,
+        explain=lambda: (f"convocation for {show(appointment_on)} (art. 9ter §1 al. 5)",),
+    )
 
 
 def justification(missed_on: Date, trigger: int) -> Deadline:
@@ -119,14 +134,22 @@ def justification(missed_on: Date, trigger: int) -> Deadline:
     (day 1 is the day after the appointment); not rolled forward."""
     days = value("justification_days", missed_on)
     due = calendar.plus_days(missed_on, days)
-    steps = lambda: (f"appointment missed {show(missed_on)}", f"day 1 = the day after; day {days} = {show(due)} "
-             "(OE page « Raisons médicales »; not rolled forward)")
-    return Deadline("justification", due, "art. 9ter; Office des étrangers, « Raisons médicales (article 9ter) »", trigger,
-                    explain=steps)
+    steps = lambda: (
+        f"appointment missed {show(missed_on)}",
+        f"day 1 = the day after; day {days} = {show(due)} (OE page « Raisons médicales »; not rolled forward)",
+    )
+    return Deadline(
+        "justification",
+        due,
+        "art. 9ter; Office des étrangers, « Raisons médicales (article 9ter) »",
+        trigger,
+        explain=steps,
+    )
 
 
-def _cce_count(notified_on: Date, mode: str, days: int, what: str,
-               rule: str) -> tuple[Date, Callable[[], tuple[str, ...]]]:
+def _cce_count(
+    notified_on: Date, mode: str, days: int, what: str, rule: str
+) -> tuple[Date, Callable[[], tuple[str, ...]]]:
     """The CCE count (art. 39/57 §2): day 1 is the day after a hand delivery, or the 3rd
     working day after a registered letter was handed to the post; day `days` falling on a
     Saturday, Sunday or legal holiday moves to the next working day. Returns (due, steps)."""
@@ -140,8 +163,10 @@ def _cce_count(notified_on: Date, mode: str, days: int, what: str,
 
     def steps() -> tuple[str, ...]:
         if mode == "registered_mail":
-            first = [f"{what} notified by registered mail {show(notified_on)} (handed to the post)",
-                     f"day 1 = the {_ordinal(n)} working day after: {show(day_one)} (art. 39/57 §2)"]
+            first = [
+                f"{what} notified by registered mail {show(notified_on)} (handed to the post)",
+                f"day 1 = the {_ordinal(n)} working day after: {show(day_one)} (art. 39/57 §2)",
+            ]
         else:
             first = [f"{what} handed over {show(notified_on)}", f"day 1 = the day after: {show(day_one)}"]
         return (*first, *_rolled(raw, f"day {days} ({rule})"))
@@ -154,10 +179,17 @@ def appeal(notified_on: Date, mode: str, trigger: int, against: object = None, d
     the ordinary period, or the shorter one when the person is detained on the day of
     notification (art. 39/57 §1 al. 2, 1°)."""
     if detained:
-        days, rule_, basis = (value("detained_appeal_days", notified_on), "art. 39/57 §1 al. 2, 1°: detained",
-                              "art. 39/57 §1 al. 2, 1° and §2, loi 15.12.1980")
+        days, rule_, basis = (
+            value("detained_appeal_days", notified_on),
+            "art. 39/57 §1 al. 2, 1°: detained",
+            "art. 39/57 §1 al. 2, 1° and §2, loi 15.12.1980",
+        )
     else:
-        days, rule_, basis = value("appeal_days", notified_on), "art. 39/57 §1", "art. 39/57 §1 al. 1 and §2, loi 15.12.1980"
+        days, rule_, basis = (
+            value("appeal_days", notified_on),
+            "art. 39/57 §1",
+            "art. 39/57 §1 al. 1 and §2, loi 15.12.1980",
+        )
     due, steps = _cce_count(notified_on, mode, days, "decision", rule_)
     return Deadline("appeal", due, basis, trigger, against=against, explain=steps)
 
@@ -171,42 +203,72 @@ def leave_territory(notified_on: Date, days: int | None, trigger: int, against: 
 
     def steps() -> tuple[str, ...]:
         if days is None:
-            return (f"order to leave notified {show(notified_on)}", f"no period recorded: read as 0 days = {show(due)} "
-                    "(art. 74/14 §1 and §3; the shortest period; not rolled forward)")
-        return (f"order to leave notified {show(notified_on)}", f"+ {days} days written on the order = {show(due)} "
-                "(art. 74/14 §1; not rolled forward)")
+            return (
+                f"order to leave notified {show(notified_on)}",
+                f"no period recorded: read as 0 days = {show(due)} "
+                "(art. 74/14 §1 and §3; the shortest period; not rolled forward)",
+            )
+        return (
+            f"order to leave notified {show(notified_on)}",
+            f"+ {days} days written on the order = {show(due)} (art. 74/14 §1; not rolled forward)",
+        )
 
-    return Deadline("leave_territory", due, "art. 74/14 §1 and §3, loi 15.12.1980", trigger, against=against,
-                    explain=steps)
+    return Deadline(
+        "leave_territory", due, "art. 74/14 §1 and §3, loi 15.12.1980", trigger, against=against, explain=steps
+    )
 
 
 def extended_period(granted_on: Date, until: Date, trigger: int, against: object = None) -> Deadline:
     """The OE extends the period of the order in force until `until` (art. 74/14 §1)."""
-    steps = lambda: (f"period extended on {show(granted_on)}", f"until {show(until)} (art. 74/14 §1; not rolled forward)")
-    return Deadline("leave_territory", until, "art. 74/14 §1 and §3, loi 15.12.1980", trigger, against=against,
-                    explain=steps)
+    steps = lambda: (
+        f"period extended on {show(granted_on)}",
+        f"until {show(until)} (art. 74/14 §1; not rolled forward)",
+    )
+    return Deadline(
+        "leave_territory", until, "art. 74/14 §1 and §3, loi 15.12.1980", trigger, against=against, explain=steps
+    )
 
 
 def extension_request(period: Deadline) -> Deadline:
     """A reasoned request to extend the period must be sent by its last day: a period that has
     ended cannot be extended. Not rolled forward; act by the last working day."""
     due = period.due
-    steps = lambda: (f"period to leave ends {show(due)}", f"the request to extend it is sent by that day = {show(due)} "
-                     "(art. 74/14 §1; not rolled forward)")
-    return Deadline("extension_request", due, "art. 74/14 §1 (extension on a reasoned request), loi 15.12.1980; "
-                    "art. 7 §2 directive 2008/115/CE", period.trigger, against=period.against, explain=steps)
+    steps = lambda: (
+        f"period to leave ends {show(due)}",
+        f"the request to extend it is sent by that day = {show(due)} (art. 74/14 §1; not rolled forward)",
+    )
+    return Deadline(
+        "extension_request",
+        due,
+        "art. 74/14 §1 (extension on a reasoned request), loi 15.12.1980; art. 7 §2 directive 2008/115/CE",
+        period.trigger,
+        against=period.against,
+        explain=steps,
+    )
 
 
-def order_appeal(notified_on: Date, mode: str, trigger: int, against: object = None, detained: bool = False,
-                 what: str = "order to leave") -> Deadline:
+def order_appeal(
+    notified_on: Date,
+    mode: str,
+    trigger: int,
+    against: object = None,
+    detained: bool = False,
+    what: str = "order to leave",
+) -> Deadline:
     """Appeal to the CCE against an order to leave or a removal measure (art. 39/2 §2),
     counted as the CCE counts; the shorter period for a measure notified to a detained person."""
     if detained:
-        days, rule_, basis = (value("detained_appeal_days", notified_on), "art. 39/57 §1 al. 2, 1°: detained",
-                              "art. 39/2 §2 and 39/57 §1 al. 2, 1° and §2, loi 15.12.1980")
+        days, rule_, basis = (
+            value("detained_appeal_days", notified_on),
+            "art. 39/57 §1 al. 2, 1°: detained",
+            "art. 39/2 §2 and 39/57 §1 al. 2, 1° and §2, loi 15.12.1980",
+        )
     else:
-        days, rule_, basis = (value("appeal_days", notified_on), "art. 39/57 §1",
-                              "art. 39/2 §2 and 39/57 §1 al. 1 and §2, loi 15.12.1980")
+        days, rule_, basis = (
+            value("appeal_days", notified_on),
+            "art. 39/57 §1",
+            "art. 39/2 §2 and 39/57 §1 al. 1 and §2, loi 15.12.1980",
+        )
     due, steps = _cce_count(notified_on, mode, days, what, rule_)
     return Deadline("order_appeal", due, basis, trigger, against=against, explain=steps)
 
@@ -216,12 +278,21 @@ def urgent_suspension(notified_on: Date, mode: str, repeat: bool, trigger: int, 
     execution, counted as the CCE counts: the longer period for a first measure, the shorter
     one for a second or later one (art. 39/57 §1 al. 3)."""
     if repeat:
-        days, rule_ = value("urgent_suspension_repeat_days", notified_on), "art. 39/57 §1 al. 3: a second or later measure"
+        days, rule_ = (
+            value("urgent_suspension_repeat_days", notified_on),
+            "art. 39/57 §1 al. 3: a second or later measure",
+        )
     else:
         days, rule_ = value("urgent_suspension_days", notified_on), "art. 39/57 §1 al. 3: a first measure"
     due, steps = _cce_count(notified_on, mode, days, "removal measure", rule_)
-    return Deadline("urgent_suspension", due, "art. 39/82 §4 al. 2 and art. 39/57 §1 al. 3, loi 15.12.1980", trigger,
-                    against=against, explain=steps)
+    return Deadline(
+        "urgent_suspension",
+        due,
+        "art. 39/82 §4 al. 2 and art. 39/57 §1 al. 3, loi 15.12.1980",
+        trigger,
+        against=against,
+        explain=steps,
+    )
 
 
 def cassation(notified_on: Date, trigger: int, against: object = None) -> Deadline:
@@ -229,10 +300,19 @@ def cassation(notified_on: Date, trigger: int, against: object = None) -> Deadli
     calendar days from the day after the date the greffe sent it; not rolled forward."""
     days = value("cassation_days", notified_on)
     due = calendar.plus_days(notified_on, days)
-    steps = lambda: (f"judgment notified {show(notified_on)} (sent by the greffe)", f"day 1 = the day after; day {days} = "
-                     f"{show(due)} (AR 30.11.2006; not rolled forward)")
-    return Deadline("cassation", due, "art. 14 §2 and 20 of the laws on the Conseil d'État coordinated on 12.1.1973; "
-                    "AR of 30.11.2006 on the cassation procedure", trigger, against=against, explain=steps)
+    steps = lambda: (
+        f"judgment notified {show(notified_on)} (sent by the greffe)",
+        f"day 1 = the day after; day {days} = {show(due)} (AR 30.11.2006; not rolled forward)",
+    )
+    return Deadline(
+        "cassation",
+        due,
+        "art. 14 §2 and 20 of the laws on the Conseil d'État coordinated on 12.1.1973; "
+        "AR of 30.11.2006 on the cassation procedure",
+        trigger,
+        against=against,
+        explain=steps,
+    )
 
 
 def renewal_window(expires: Date, trigger: int) -> Deadline:
@@ -240,16 +320,30 @@ def renewal_window(expires: Date, trigger: int) -> Deadline:
     its expiry: opens = expiry − 45 days, due = expiry − 30 days; not rolled forward."""
     before_open, before_close = value("renewal_opens_days", expires), value("renewal_closes_days", expires)
     opens, due = calendar.plus_days(expires, -before_open), calendar.plus_days(expires, -before_close)
-    steps = lambda: (f"A card expires {show(expires)}", f"the window opens {before_open} days before: {show(opens)}",
-             f"and closes {before_close} days before: {show(due)} (OE page « Raisons médicales »; not rolled forward)")
-    return Deadline("renewal_window", due, "Office des étrangers, « Raisons médicales (article 9ter) »", trigger,
-                    opens=opens, explain=steps)
+    steps = lambda: (
+        f"A card expires {show(expires)}",
+        f"the window opens {before_open} days before: {show(opens)}",
+        f"and closes {before_close} days before: {show(due)} (OE page « Raisons médicales »; not rolled forward)",
+    )
+    return Deadline(
+        "renewal_window",
+        due,
+        "Office des étrangers, « Raisons médicales (article 9ter) »",
+        trigger,
+        opens=opens,
+        explain=steps,
+    )
 
 
 def card_expiry(expires: Date, trigger: int) -> Deadline:
     """The limited stay ends with the A card's expiry date."""
-    return Deadline("card_expiry", expires, "art. 13 §1, loi 15.12.1980", trigger,
-                    explain=lambda: (f"A card expires {show(expires)} (art. 13 §1)",))
+    return Deadline(
+        "card_expiry",
+        expires,
+        "art. 13 §1, loi 15.12.1980",
+        trigger,
+        explain=lambda: (f"A card expires {show(expires)} (art. 13 §1)",),
+    )
 
 
 def b_card_eligibility(application_on: Date, trigger: int) -> Deadline:

@@ -41,8 +41,16 @@ class Policy:
     daily_within: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {k: list(v) for k, v in (("before_act_by", self.before_act_by),
-                                               ("after_opens", self.after_opens), ("to", self.to), ("by", self.by)) if v}
+        found: dict[str, Any] = {
+            k: list(v)
+            for k, v in (
+                ("before_act_by", self.before_act_by),
+                ("after_opens", self.after_opens),
+                ("to", self.to),
+                ("by", self.by),
+            )
+            if v
+        }
         return found | ({"daily_within": self.daily_within} if self.daily_within is not None else {})
 
 
@@ -76,11 +84,15 @@ def deadlines() -> dict[str, DeadlineKind]:
     for kind, raw in _load("deadlines").items():
         said = raw["applicant"]
         found[kind] = DeadlineKind(
-            kind, _words(raw["label"], f"{kind}.label"), _words(raw["next"], f"{kind}.next"),
+            kind,
+            _words(raw["label"], f"{kind}.label"),
+            _words(raw["next"], f"{kind}.next"),
             _words({lang: said.get(lang, {}).get("what") for lang in LANGUAGES}, f"{kind}.applicant.what"),
             _words({lang: said.get(lang, {}).get("short") for lang in LANGUAGES}, f"{kind}.applicant.short"),
             Policy(**_policy_fields(raw["reminders"])),
-            bool(raw.get("fixed_day")), bool(raw.get("urgent")))
+            bool(raw.get("fixed_day")),
+            bool(raw.get("urgent")),
+        )
     return found
 
 

@@ -45,10 +45,17 @@ class Field:
 
 
 _GROUND = Field("ground", "text", description="procedural ground, e.g. '9ter §3 3°' (never medical information)")
-_EXPIRES = Field("expires", "date", description="expiry printed on the card (default: the validity the law gives an A card "
-                 "delivered that day)")
-_MODE = Field("mode", ("hand", "registered_mail"), "hand",
-              description="how it was notified: hand (on = delivery) or registered_mail (on = handed to the post)")
+_EXPIRES = Field(
+    "expires",
+    "date",
+    description="expiry printed on the card (default: the validity the law gives an A card delivered that day)",
+)
+_MODE = Field(
+    "mode",
+    ("hand", "registered_mail"),
+    "hand",
+    description="how it was notified: hand (on = delivery) or registered_mail (on = handed to the post)",
+)
 _DETAINED = "held in a closed centre or family unit (art. 74/8, 74/9) or put at the government's disposal that day"
 
 FIELDS: dict[str, tuple[Field, ...]] = {
@@ -56,7 +63,9 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "application_sent": (
         Field("registered_mail", "bool", True, description="sent by registered mail"),
         Field("address_given", "bool", True, description="the application gives the effective address in Belgium"),
-        Field("identity", ("document", "evidence", "exempt", "missing"), "document", description="how identity is shown"),
+        Field(
+            "identity", ("document", "evidence", "exempt", "missing"), "document", description="how identity is shown"
+        ),
     ),
     "declared_admissible": (),
     "ai_issued": (),
@@ -68,10 +77,19 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "residence_refused": (_GROUND,),
     "decision_notified": (_MODE, Field("detained", "bool", False, description=_DETAINED)),
     "appeal_lodged": (
-        Field("against", ("decision", "order", "both"), "decision",
-              description="what the petition attacks: the last notified negative decision, the open orders, or both"),
-        Field("suspensive", "bool", False, description="the petition claims the suspensive effect of CJEU Abdida "
-              "(C-562/13): a procedural flag, never medical content"),
+        Field(
+            "against",
+            ("decision", "order", "both"),
+            "decision",
+            description="what the petition attacks: the last notified negative decision, the open orders, or both",
+        ),
+        Field(
+            "suspensive",
+            "bool",
+            False,
+            description="the petition claims the suspensive effect of CJEU Abdida "
+            "(C-562/13): a procedural flag, never medical content",
+        ),
     ),
     "appeal_decided": (Field("outcome", ("annulled", "rejected"), required=True, description="the CCE's judgment"),),
     "a_card_issued": (_EXPIRES,),
@@ -79,30 +97,47 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "a_card_renewed": (_EXPIRES,),
     "b_card_issued": (),
     "order_to_leave_notified": (
-        Field("days", "int", description="the period written on the order (annexe 13), in days; 0 for «immediately»",
-              asked="give the period written on the order (annexe 13): days=N, 0 for «immediately»"),
+        Field(
+            "days",
+            "int",
+            description="the period written on the order (annexe 13), in days; 0 for «immediately»",
+            asked="give the period written on the order (annexe 13): days=N, 0 for «immediately»",
+        ),
         _MODE,
     ),
     "removal_measure_notified": (
         _MODE,
         Field("detained", "bool", True, description=_DETAINED),
-        Field("first_measure", "bool", False, description="known to be the person's first order to leave or removal "
-              "measure ever (in this dossier or elsewhere)"),
+        Field(
+            "first_measure",
+            "bool",
+            False,
+            description="known to be the person's first order to leave or removal "
+            "measure ever (in this dossier or elsewhere)",
+        ),
     ),
     "extension_requested": (),
     "extension_granted": (Field("until", "date", required=True, description="the new end of the period to leave"),),
     "urgency_requested": (),
     "application_withdrawn": (),
     "excluded": (),
-    "renewal_refused": (Field("ground", "text", description="procedural ground, e.g. '13 §3 2°' (never medical "
-                                                           "information)"),),
-    "stay_withdrawn": (Field("ground", "text", description="procedural ground, e.g. '13 §3 3°' (never medical "
-                                                          "information)"),),
+    "renewal_refused": (
+        Field("ground", "text", description="procedural ground, e.g. '13 §3 2°' (never medical information)"),
+    ),
+    "stay_withdrawn": (
+        Field("ground", "text", description="procedural ground, e.g. '13 §3 3°' (never medical information)"),
+    ),
     "judgment_notified": (),
     "cassation_lodged": (),
     "cassation_admitted": (),
-    "cassation_decided": (Field("outcome", ("not_admitted", "rejected", "quashed"), required=True,
-                                description="the Conseil d'État's decision on the appeal in cassation"),),
+    "cassation_decided": (
+        Field(
+            "outcome",
+            ("not_admitted", "rejected", "quashed"),
+            required=True,
+            description="the Conseil d'État's decision on the appeal in cassation",
+        ),
+    ),
     "dossier_closed": (Field("reason", "text", description="why the dossier is closed (never medical information)"),),
 }
 KINDS = tuple(FIELDS)

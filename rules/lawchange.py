@@ -43,8 +43,12 @@ class Move:
     act_by_after: date
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "trigger": self.trigger, "due": [self.due_before.isoformat(), self.due_after.isoformat()],
-                "act_by": [self.act_by_before.isoformat(), self.act_by_after.isoformat()]}
+        return {
+            "kind": self.kind,
+            "trigger": self.trigger,
+            "due": [self.due_before.isoformat(), self.due_after.isoformat()],
+            "act_by": [self.act_by_before.isoformat(), self.act_by_after.isoformat()],
+        }
 
 
 def moved(raw_events: list[Any], name: str, source: Path | str | Mapping[str, Any]) -> list[Move]:

@@ -14,16 +14,27 @@ from rules import deadlines as rule
 from rules.calendar import Date
 from rules.deadlines import Deadline
 from rules.events import Event, InvalidEvent, parse_event
-from rules.stages import (ALLOWED, ANYTIME, APPEAL_STAGES, CONDITIONAL, DECISION_STAGES, DECISIONS, EXAMINATION,
-                          LEADS_TO, NO_APPLICATION_PENDING, TERMINAL)
+from rules.stages import (
+    ALLOWED,
+    ANYTIME,
+    APPEAL_STAGES,
+    CONDITIONAL,
+    DECISION_STAGES,
+    DECISIONS,
+    EXAMINATION,
+    LEADS_TO,
+    NO_APPLICATION_PENDING,
+    TERMINAL,
+)
 from rules.warnings import Warning, warning
 
 _FROM_A_DECISION = DECISION_STAGES | APPEAL_STAGES  # stages that remember the decision they come from
 # The facts whose answers are in `_answer_remedy` (kept apart: the usual history never reaches them).
 _REMEDY_FACTS = CONDITIONAL | {"residence_granted", "ai_issued", "order_to_leave_notified", "removal_measure_notified"}
 # The facts with a check of their fields against the history.
-_CHECKED = frozenset({"appointment_missed", "appeal_lodged", "cassation_decided", "removal_measure_notified",
-                      "extension_granted"})
+_CHECKED = frozenset(
+    {"appointment_missed", "appeal_lodged", "cassation_decided", "removal_measure_notified", "extension_granted"}
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -82,8 +93,11 @@ class Evaluation:
     allowed: tuple[str, ...]  # the kinds of fact that may be recorded next
 
     def as_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "deadlines": [d.as_dict() for d in self.deadlines],
-                "warnings": [w.as_dict() for w in self.warnings]}
+        return {
+            "stage": self.stage,
+            "deadlines": [d.as_dict() for d in self.deadlines],
+            "warnings": [w.as_dict() for w in self.warnings],
+        }
 
     def open_deadlines(self) -> list[Deadline]:
         """Deadlines reminders are about: open, not suspended, of a dossier not in a terminal stage."""
@@ -193,8 +207,11 @@ class _Dossier:
         if kind == "b_card_issued" and self.stage == "granted":
             assert self.grant is not None  # granted: residence_granted was applied
             if on < self.grant.due:  # art. 13 §1: the stay becomes unlimited only then
-                raise InvalidEvent(i, f"a B card right after the grant is possible only from the day the stay becomes "
-                                      f"unlimited ({self.grant.due}); before that, an A card is issued")
+                raise InvalidEvent(
+                    i,
+                    f"a B card right after the grant is possible only from the day the stay becomes "
+                    f"unlimited ({self.grant.due}); before that, an A card is issued",
+                )
         elif kind not in _USUALLY[self.stage] and kind not in self.allowed():  # fast path first
             raise InvalidEvent(i, self._not_allowed(kind))
         if kind not in _CHECKED:
@@ -212,10 +229,15 @@ class _Dossier:
             assert cassation is not None  # allowed (_permits): a cassation is pending
             admitted = cassation.admitted
             if event["outcome"] == "not_admitted" and admitted:
-                raise InvalidEvent(i, "the appeal in cassation was already admitted: it can only be rejected or quashed")
+                raise InvalidEvent(
+                    i, "the appeal in cassation was already admitted: it can only be rejected or quashed"
+                )
             if event["outcome"] != "not_admitted" and not admitted:
-                raise InvalidEvent(i, f"the appeal in cassation can be {event['outcome']} only after it was admitted "
-                                      "(cassation_admitted); before that, only not_admitted")
+                raise InvalidEvent(
+                    i,
+                    f"the appeal in cassation can be {event['outcome']} only after it was admitted "
+                    "(cassation_admitted); before that, only not_admitted",
+                )
         elif kind == "removal_measure_notified" and event["first_measure"] and self.orders:
             raise InvalidEvent(i, f"first_measure cannot be true: an order is recorded before it ({self.orders[0].on})")
         elif kind == "extension_granted":
@@ -228,7 +250,7 @@ class _Dossier:
         stage = self.stage
         reasons = {
             "appeal_lodged": "there is no notified negative decision left to appeal and no order with an open appeal "
-                             "period",
+            "period",
             "appeal_decided": "there is no lodged appeal waiting for a judgment",
             "excluded": "an exclusion needs an application sent first",
             "extension_requested": "no period to leave is open: there is no order in force to extend",
@@ -237,11 +259,11 @@ class _Dossier:
             "judgment_notified": "there is no judgment rejecting an appeal left to notify",
             "cassation_lodged": "no cassation period is open: a judgment rejecting an appeal must be notified first",
             "cassation_admitted": "there is no appeal in cassation waiting for admission (none lodged, or it was "
-                                  "already admitted or decided)",
+            "already admitted or decided)",
             "cassation_decided": "there is no appeal in cassation waiting for a decision",
             "renewal_refused": f"a refusal to renew needs a renewal requested (stage renewal_requested), not {stage}",
-            "stay_withdrawn": f"a stay can be withdrawn only after a grant (stages granted, a_card, renewal_requested), "
-                              f"not {stage}",
+            "stay_withdrawn": "a stay can be withdrawn only after a grant (stages granted, a_card, renewal_requested), "
+            f"not {stage}",
         }
         return reasons.get(kind, f"{kind} cannot follow the stage {stage}")
 
@@ -356,8 +378,11 @@ class _Dossier:
             self.warnings.append(warning("no_certificate", event.index))
         elif event.on > self.certificate.due:
             self.warnings.append(warning("certificate_too_old", event.index, due=self.certificate.due))
-        for name, bad, code in (("registered_mail", False, "not_registered_mail"),
-                                ("address_given", False, "no_address"), ("identity", "missing", "identity_missing")):
+        for name, bad, code in (
+            ("registered_mail", False, "not_registered_mail"),
+            ("address_given", False, "no_address"),
+            ("identity", "missing", "identity_missing"),
+        ):
             if event[name] == bad:
                 self.warnings.append(warning(code, event.index))
 
@@ -477,8 +502,9 @@ class _Dossier:
         elif kind == "appointment_missed":
             new.append(rule.justification(on, i))
         elif kind == "decision_notified":
-            new.append(rule.appeal(on, event.fields["mode"], i, against=self.notified,
-                                   detained=event.fields["detained"]))
+            new.append(
+                rule.appeal(on, event.fields["mode"], i, against=self.notified, detained=event.fields["detained"])
+            )
         elif kind in ("a_card_issued", "a_card_renewed"):
             new += [rule.renewal_window(event.fields["expires"], i), rule.card_expiry(event.fields["expires"], i)]
         elif kind == "residence_granted":
@@ -498,8 +524,11 @@ class _Dossier:
         if kind == "order_to_leave_notified":
             order = self._order(event, before)
             period = rule.leave_territory(on, event.fields["days"], i, against=order)
-            new += [period, rule.extension_request(period),
-                    rule.order_appeal(on, event.fields["mode"], i, against=order)]
+            new += [
+                period,
+                rule.extension_request(period),
+                rule.order_appeal(on, event.fields["mode"], i, against=order),
+            ]
             if event["days"] is None:
                 self.warnings.append(warning("order_period_missing", i, due=period.due))
         elif kind == "removal_measure_notified":
@@ -507,8 +536,17 @@ class _Dossier:
             assumed = not self.orders and not event["first_measure"]
             order = self._order(event, before)
             window = rule.urgent_suspension(on, event.fields["mode"], repeat, i, against=order)
-            new += [window, rule.order_appeal(on, event.fields["mode"], i, against=order,
-                                              detained=event.fields["detained"], what="removal measure")]
+            new += [
+                window,
+                rule.order_appeal(
+                    on,
+                    event.fields["mode"],
+                    i,
+                    against=order,
+                    detained=event.fields["detained"],
+                    what="removal measure",
+                ),
+            ]
             if assumed:
                 self.warnings.append(warning("five_day_assumed", i, due=window.due))
         elif kind == "extension_granted":
@@ -537,14 +575,21 @@ class _Dossier:
             since = None
             order = _against_order(d)
             if d.met is None and not order.closed:
-                since = next((a.on for a in pending if order in a.orders or (
-                    a.decision is not None and order.accompanies is a.decision)), None)
+                since = next(
+                    (
+                        a.on
+                        for a in pending
+                        if order in a.orders or (a.decision is not None and order.accompanies is a.decision)
+                    ),
+                    None,
+                )
             d.suspended_since = since
         if event.kind == "appeal_decided" and event["outcome"] == "rejected":
             for d in was:
                 if d.met is None and d.suspended_since is None and d in self.deadlines:
-                    self.warnings.append(warning("order_enforceable", event.index, notified=_against_order(d).on,
-                                                 due=d.due))
+                    self.warnings.append(
+                        warning("order_enforceable", event.index, notified=_against_order(d).on, due=d.due)
+                    )
 
 
 def _against_order(d: Deadline) -> Order:
@@ -554,7 +599,9 @@ def _against_order(d: Deadline) -> Order:
 
 
 # The facts a stage always allows: most facts are found here without building `allowed()`.
-_USUALLY = {stage: frozenset(ALLOWED.get(stage, ())) | ANYTIME for stage in ALLOWED} | {s: frozenset() for s in TERMINAL}
+_USUALLY = {stage: frozenset(ALLOWED.get(stage, ())) | ANYTIME for stage in ALLOWED} | {
+    s: frozenset() for s in TERMINAL
+}
 
 
 def evaluate(raw_events: list[Any]) -> Evaluation:

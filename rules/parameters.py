@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -82,7 +83,8 @@ def parameter(name: str) -> Parameter:
 
 
 # Another text of some parameters, for the current thread or task only (empty: the files).
-_OVERRIDES: contextvars.ContextVar[Mapping[str, Parameter]] = contextvars.ContextVar("overrides", default={})
+_NONE: Mapping[str, Parameter] = MappingProxyType({})
+_OVERRIDES: contextvars.ContextVar[Mapping[str, Parameter]] = contextvars.ContextVar("overrides", default=_NONE)
 
 
 @contextlib.contextmanager

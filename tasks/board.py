@@ -28,20 +28,30 @@ def markdown(today: date) -> str:
     due: dict[str, dict] = {}
     for r in rows:
         due.setdefault(r.reference, {})[r.deadline.kind] = r.deadline.due
-    lines = [f"**Open deadlines on {labels.belgian(today)}**: {len(rows)} in all, {len(overdue)} overdue, "
-             f"{sum(1 for r in rows if today <= r.deadline.act_by <= week)} to act on within 7 days.", "",
-             # Four columns, so that it reads at 1366 px without cutting: the legal date (when it
-             # differs) goes under the act-by date, the stage with its own date.
-             "| act by | dossier | stage | deadline |", "|---|---|---|---|"]
+    lines = [
+        f"**Open deadlines on {labels.belgian(today)}**: {len(rows)} in all, {len(overdue)} overdue, "
+        f"{sum(1 for r in rows if today <= r.deadline.act_by <= week)} to act on within 7 days.",
+        "",
+        # Four columns, so that it reads at 1366 px without cutting: the legal date (when it
+        # differs) goes under the act-by date, the stage with its own date.
+        "| act by | dossier | stage | deadline |",
+        "|---|---|---|---|",
+    ]
     for r in sorted(rows, key=lambda r: (r.deadline.act_by >= today, r.deadline.act_by, r.reference)):
         d = r.deadline
         late = labels.overdue(d.act_by, today)  # "OVERDUE by 3 days", in the office's language
         flag = f"**{late}**" if late else ("this week" if d.act_by <= week else "")
-        when = " ".join(p for p in (labels.belgian(d.act_by), flag,
-                                    f"(legal date {labels.belgian(d.due)})" if d.due != d.act_by else "") if p)
+        when = " ".join(
+            p
+            for p in (
+                labels.belgian(d.act_by),
+                flag,
+                f"(legal date {labels.belgian(d.due)})" if d.due != d.act_by else "",
+            )
+            if p
+        )
         ref = f"[{r.reference}](/runs/flow-run/{runs[r.reference]})" if runs.get(r.reference) else r.reference
-        lines.append(f"| {when} | {ref} | {labels.stage_on(r.stage, due[r.reference])} | "
-                     f"{labels.deadline(d.kind)} |")
+        lines.append(f"| {when} | {ref} | {labels.stage_on(r.stage, due[r.reference])} | {labels.deadline(d.kind)} |")
     if not rows:
         lines.append("| | nothing open | | |")
     return "\n".join(lines)

@@ -26,9 +26,8 @@ from pydantic import ConfigDict, Field, create_model
 
 import rules
 from medstay import clock, labels
-from medstay.record import answers, corrections
-from medstay.record import dossiers
 from medstay.errors import UserError
+from medstay.record import answers, corrections, dossiers
 
 # The form's fields come from each fact's declaration (rules/events.py FIELDS): its type, its
 # choices, whether the law requires it, the law's default. The free-text fields (`ground`,
@@ -71,8 +70,10 @@ def form_for(evaluation: rules.Evaluation, refusal: str | None = None, today: da
     fact = variants[0] if len(variants) == 1 else Union[tuple(variants)]
     # No "caseworker code" field: the gate in front of Prefect stamps the login as `recorded_by`.
     return create_model(
-        "RecordFact", __base__=StampedInput,
-        fact=(fact, Field(title=labels.word("fact"), description=_where_it_stands(evaluation, refusal, today))))
+        "RecordFact",
+        __base__=StampedInput,
+        fact=(fact, Field(title=labels.word("fact"), description=_where_it_stands(evaluation, refusal, today))),
+    )
 
 
 class StampedInput(RunInput):
@@ -80,16 +81,28 @@ class StampedInput(RunInput):
     (`deployments/gate.py`): allowed by the schema Prefect's server checks (a pattern property:
     a caseworker code), never a field the UI shows. Any other key is refused."""
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", json_schema_extra={"patternProperties": {
-        f"^{answers.STAMPED}$": {"type": "string", "pattern": answers.CODE_RE.pattern}}})
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "patternProperties": {f"^{answers.STAMPED}$": {"type": "string", "pattern": answers.CODE_RE.pattern}}
+        },
+    )
 
 
 # The Resume form's button of a fact with fields of its own (a short word: six must fit).
-BUTTONS = {"application_sent": "Sent", "convocation_received": "Convocation",
-           "order_to_leave_notified": "OQT", "decision_notified": "Notified", "appeal_lodged": "Appeal",
-           "appeal_decided": "Judgment", "a_card_issued": "A card", "a_card_renewed": "Renewed",
-           "removal_measure_notified": "Removal", "extension_granted": "Extension",
-           "cassation_decided": "Cassation"}
+BUTTONS = {
+    "application_sent": "Sent",
+    "convocation_received": "Convocation",
+    "order_to_leave_notified": "OQT",
+    "decision_notified": "Notified",
+    "appeal_lodged": "Appeal",
+    "appeal_decided": "Judgment",
+    "a_card_issued": "A card",
+    "a_card_renewed": "Renewed",
+    "removal_measure_notified": "Removal",
+    "extension_granted": "Extension",
+    "cassation_decided": "Cassation",
+}
 
 
 def _date():
@@ -108,8 +121,10 @@ def _dated_form(kinds: tuple[str, ...], title: str):
 
 def _fact_form(kind: str):
     """One fact with fields of its own: its fixed kind, its date and only its own fields."""
-    fields = {kind: (Literal[kind], Field(default=kind, title=labels.word("fact"), description=labels.fact(kind))),
-              "on": _date()}
+    fields = {
+        kind: (Literal[kind], Field(default=kind, title=labels.word("fact"), description=labels.fact(kind))),
+        "on": _date(),
+    }
     for f in _form_fields(kind):
         title = f.name.replace("_", " ").capitalize()
         if f.required or f.asked:
@@ -117,10 +132,11 @@ def _fact_form(kind: str):
         elif f.default is not None:
             fields[f.name] = (_python_type(f), Field(default=f.default, title=title, description=f.description))
         else:  # optional, no default: shown as the plain type, not as a "type or None" switcher
-            fields[f.name] = (Optional[_python_type(f)], Field(default=None, title=title, description=f.description,
-                                                                json_schema_extra=_no_null_switch))
-    return create_model(kind, __config__=ConfigDict(title=BUTTONS[kind], json_schema_extra=_kind_shown(kind)),
-                        **fields)
+            fields[f.name] = (
+                Optional[_python_type(f)],
+                Field(default=None, title=title, description=f.description, json_schema_extra=_no_null_switch),
+            )
+    return create_model(kind, __config__=ConfigDict(title=BUTTONS[kind], json_schema_extra=_kind_shown(kind)), **fields)
 
 
 CORRECTIONS = ("change its date", "withdraw it")
@@ -133,12 +149,23 @@ def _correction_form(evaluation: rules.Evaluation):
     withdrawing it and recording it again."""
     entries = tuple(_entry_label(seq, e) for seq, e in zip(evaluation.entries, evaluation.events))
     fields = {
-        "correction": (Literal[CORRECTIONS], Field(default=CORRECTIONS[0], title="Correction",
-                                                   description="Change the date of a recorded fact, or withdraw it")),
+        "correction": (
+            Literal[CORRECTIONS],
+            Field(
+                default=CORRECTIONS[0],
+                title="Correction",
+                description="Change the date of a recorded fact, or withdraw it",
+            ),
+        ),
         "entry": (Literal[entries], Field(title="Entry", description="The recorded fact to correct")),
-        "on": (Optional[date], Field(default=None, title="Right date",
-                                     description="The date it really happened (to change its date)")),
-        "reason": (Literal[corrections.REASONS], Field(title="Reason", description="Why it was wrong (kept in the log)")),
+        "on": (
+            Optional[date],
+            Field(default=None, title="Right date", description="The date it really happened (to change its date)"),
+        ),
+        "reason": (
+            Literal[corrections.REASONS],
+            Field(title="Reason", description="Why it was wrong (kept in the log)"),
+        ),
     }
     return create_model("correction", __config__=ConfigDict(title="Correct"), **fields)
 
@@ -158,11 +185,13 @@ def _no_null_switch(schema: dict) -> None:
 def _kind_shown(kind: str):
     """The fixed kind as a one-item list, required: Prefect's UI shows a `const` as
     "Fact (Optional) … is a const and cannot be changed", a one-item list as the fact's name."""
+
     def extra(schema: dict) -> None:
         field = schema["properties"][kind]
         if "const" in field:
             field["enum"] = [field.pop("const")]
         schema["required"] = [kind, *[r for r in schema.get("required", []) if r != kind]]
+
     return extra
 
 
@@ -183,16 +212,21 @@ def _where_it_stands(evaluation: rules.Evaluation, refusal: str | None = None, t
     today = today or clock.today()
     open_ = [labels.act_by(d.kind, d.act_by, today=today) for d in evaluation.open_deadlines()]
     moved = getattr(evaluation, "moved", None)
-    changes = "; ".join(f"{labels.deadline(k)} {labels.day(a) if a else '—'} → {labels.day(b) if b else '—'}"
-                        for k, a, b in moved or ())
-    corrected = ("" if moved is None else f"{labels.word('moved')}: {changes}. " if moved
-                 else f"{labels.word('moved_none')} ")
+    changes = "; ".join(
+        f"{labels.deadline(k)} {labels.day(a) if a else '—'} → {labels.day(b) if b else '—'}" for k, a, b in moved or ()
+    )
+    corrected = (
+        "" if moved is None else f"{labels.word('moved')}: {changes}. " if moved else f"{labels.word('moved_none')} "
+    )
     refused = for_prefect(refusal)
     refused = refused if not refused or refused[-1] in ".!?" else refused + "."
-    return (f"{labels.word('now')}: {labels.stage_label(evaluation, today=today, with_next=False, long_dates=True)}. "
-            + (f"{labels.word('open')}: {'; '.join(open_)}. " if open_ else "")
-            + (f"{labels.word('refused').capitalize()}: {refused} " if refused else "")
-            + corrected + labels.word("choose"))
+    return (
+        f"{labels.word('now')}: {labels.stage_label(evaluation, today=today, with_next=False, long_dates=True)}. "
+        + (f"{labels.word('open')}: {'; '.join(open_)}. " if open_ else "")
+        + (f"{labels.word('refused').capitalize()}: {refused} " if refused else "")
+        + corrected
+        + labels.word("choose")
+    )
 
 
 def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
@@ -200,16 +234,16 @@ def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
     The same answer delivered twice (a re-executed flow) is recorded once."""
     fact = answer.get("fact") if isinstance(answer, dict) else None
     if isinstance(fact, dict) and "correction" in fact:
-        return _record_correction(reference, fact, str(answer.get("recorded_by") or "prefect-ui")[:64],
-                                  idempotency_key)
+        return _record_correction(reference, fact, str(answer.get("recorded_by") or "prefect-ui")[:64], idempotency_key)
     kind, on, fields, by = answer_to_fact(answer) if isinstance(answer, dict) else (None,) * 4
     if kind not in rules.KINDS:
         return "the form's answer has no fact to record"
     if fields is None:
         return "the answer holds a field the form does not offer (free text is never taken from the UI)"
     try:
-        dossiers.record_event(reference=reference, kind=kind, on=on, fields=fields, source="ui", by=by,
-                              idempotency_key=idempotency_key)
+        dossiers.record_event(
+            reference=reference, kind=kind, on=on, fields=fields, source="ui", by=by, idempotency_key=idempotency_key
+        )
     except UserError as exc:
         return str(exc)
     return None
@@ -232,10 +266,18 @@ def _record_correction(reference: str, fact: dict, by: str, idempotency_key: str
         return "a correction needs its reason: choose one in the list"
     withdraw = fact["correction"] == CORRECTIONS[1]
     if not withdraw and not fact.get("on"):
-        return "to change a fact's date, give the right date (or choose \"withdraw it\")"
+        return 'to change a fact\'s date, give the right date (or choose "withdraw it")'
     try:
-        dossiers.amend(reference=reference, seq=int(number[1]) - 1, on=None if withdraw else _day(fact["on"]),
-                       withdraw=withdraw, reason=fact["reason"], by=by, source="ui", idempotency_key=idempotency_key)
+        dossiers.amend(
+            reference=reference,
+            seq=int(number[1]) - 1,
+            on=None if withdraw else _day(fact["on"]),
+            withdraw=withdraw,
+            reason=fact["reason"],
+            by=by,
+            source="ui",
+            idempotency_key=idempotency_key,
+        )
     except UserError as exc:
         return str(exc)
     return None
@@ -276,8 +318,9 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None, 
     open_ = [d for d in evaluation.deadlines if d.is_open]
     if open_:
         lines += ["| deadline | due | act by | legal basis |", "|---|---|---|---|"]
-        lines += [f"| {labels.deadline(d.kind)} | {labels.day(d.due)} | {_act_by_cell(d, today)} | {d.basis} |"
-                  for d in open_]
+        lines += [
+            f"| {labels.deadline(d.kind)} | {labels.day(d.due)} | {_act_by_cell(d, today)} | {d.basis} |" for d in open_
+        ]
     lines += ["", "Record the next fact below. Never type medical information here."]
     return "\n".join(lines)
 
@@ -296,8 +339,10 @@ def _moved_lines(evaluation: rules.Evaluation) -> list[str]:
     if not moved:
         return ["*The last correction moved no open deadline.*", ""]
     lines = ["**The last correction moved:**", "", "| deadline | act by before | act by after |", "|---|---|---|"]
-    lines += [f"| {labels.deadline(kind)} | {labels.belgian(a) if a else '—'} | {labels.belgian(b) if b else '—'} |"
-              for kind, a, b in moved]
+    lines += [
+        f"| {labels.deadline(kind)} | {labels.belgian(a) if a else '—'} | {labels.belgian(b) if b else '—'} |"
+        for kind, a, b in moved
+    ]
     return lines + [""]
 
 
@@ -318,7 +363,7 @@ def for_prefect(refusal: str | None) -> str | None:
     for opening in _OPENING.finditer(refusal):
         name = _NAME.match(refusal, opening.start())
         if not (name and name[2] in _VOCABULARY):
-            refusal = refusal[:opening.start()] + "(value left out)"
+            refusal = refusal[: opening.start()] + "(value left out)"
             break
     return "".join(c for c in refusal if c.isprintable())[:300]
 
@@ -328,8 +373,7 @@ def version(evaluation: rules.Evaluation) -> int:
     return getattr(evaluation, "recorded", None) or len(evaluation.events)
 
 
-def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None,
-                  today: date | None = None):
+def waiting_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None, today: date | None = None):
     """The Paused state named after the stage (overdue days counted on `today`), with a new
     pause key and the form's keyset."""
     refusal = for_prefect(refusal)
@@ -348,16 +392,21 @@ def shows(state, evaluation: rules.Evaluation, today: date | None = None) -> boo
     not shown, so repainted once (the repaint uses the same today, so it then shows)."""
     key = state.state_details.pause_key or ""
     label = labels.stage_label(evaluation, today=today)
-    return ((state.name or "").startswith(label) and key.startswith(f"w{version(evaluation)}-")
-            and state.state_details.run_input_keyset is not None)
+    return (
+        (state.name or "").startswith(label)
+        and key.startswith(f"w{version(evaluation)}-")
+        and state.state_details.run_input_keyset is not None
+    )
 
 
 def save_form(client, keyset: dict, form: type[RunInput], flow_run_id: UUID) -> None:
     """The Resume form's schema and description, through the caller's open client (Prefect's
     `RunInput.save` opens a new client, and TLS context, for each of its two writes). Saved
     already (a resent creation): kept as it is."""
-    values = {keyset["schema"]: create_v2_schema(form.__name__, model_base=form),
-              keyset["description"]: form._description}
+    values = {
+        keyset["schema"]: create_v2_schema(form.__name__, model_base=form),
+        keyset["description"]: form._description,
+    }
     for key, value in values.items():
         try:
             client.create_flow_run_input(flow_run_id, key=key, value=json.dumps(value))
@@ -366,8 +415,7 @@ def save_form(client, keyset: dict, form: type[RunInput], flow_run_id: UUID) -> 
                 raise
 
 
-def initial_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None,
-                  today: date | None = None):
+def initial_state(reference: str, evaluation: rules.Evaluation, refusal: str | None = None, today: date | None = None):
     """The state a run shows for the record: Completed for a terminal stage, else the stage's
     waiting state (a new pause key each time: a key can be used once per run)."""
     if evaluation.stage in rules.TERMINAL:
@@ -375,8 +423,17 @@ def initial_state(reference: str, evaluation: rules.Evaluation, refusal: str | N
     return waiting_state(reference, evaluation, refusal, today)
 
 
-def paint(client, flow_run_id: UUID, reference: str, evaluation: rules.Evaluation, *, keyset: dict | None,
-          refusal: str | None = None, tags: list[str] | None = None, today: date | None = None) -> None:
+def paint(
+    client,
+    flow_run_id: UUID,
+    reference: str,
+    evaluation: rules.Evaluation,
+    *,
+    keyset: dict | None,
+    refusal: str | None = None,
+    tags: list[str] | None = None,
+    today: date | None = None,
+) -> None:
     """Write everything of the run but its state: the Resume form under `keyset` (that of the
     waiting state the run takes or was created in; None for a terminal stage), the stage tag
     (`tags`: the run's current ones; None: left as made) and the timeline. Called before the
@@ -384,8 +441,14 @@ def paint(client, flow_run_id: UUID, reference: str, evaluation: rules.Evaluatio
     state's name counted overdue days on (the same words everywhere)."""
     today = today or clock.today()
     if keyset and evaluation.stage not in rules.TERMINAL:
-        save_form(client, keyset, form_for(evaluation, refusal, today).with_initial_data(
-            description=describe(reference, evaluation, for_prefect(refusal), today)), flow_run_id)
+        save_form(
+            client,
+            keyset,
+            form_for(evaluation, refusal, today).with_initial_data(
+                description=describe(reference, evaluation, for_prefect(refusal), today)
+            ),
+            flow_run_id,
+        )
     if tags is not None:
         client.update_flow_run(flow_run_id, tags=stage_tags(tags, evaluation.stage))
     publish_timeline(client, reference, evaluation, flow_run_id, today)
@@ -395,12 +458,19 @@ def stage_tags(existing: list[str], stage: str) -> list[str]:
     return sorted({t for t in existing if not t.startswith(TAG_PREFIX)} | {"9ter", TAG_PREFIX + stage})
 
 
-def publish_timeline(client, reference: str, evaluation: rules.Evaluation, flow_run_id: UUID,
-                     today: date | None = None) -> None:
+def publish_timeline(
+    client, reference: str, evaluation: rules.Evaluation, flow_run_id: UUID, today: date | None = None
+) -> None:
     """The dossier's timeline and deadlines as a Prefect artifact (procedural dates only)."""
-    client.create_artifact(ArtifactCreate(key=f"dossier-{slug(reference)}", type="markdown",
-                                          data=timeline(reference, evaluation, today or clock.today()),
-                                          description=f"Timeline of {reference}", flow_run_id=flow_run_id))
+    client.create_artifact(
+        ArtifactCreate(
+            key=f"dossier-{slug(reference)}",
+            type="markdown",
+            data=timeline(reference, evaluation, today or clock.today()),
+            description=f"Timeline of {reference}",
+            flow_run_id=flow_run_id,
+        )
+    )
 
 
 def timeline(reference: str, evaluation: rules.Evaluation, today: date) -> str:
@@ -408,8 +478,14 @@ def timeline(reference: str, evaluation: rules.Evaluation, today: date) -> str:
     days) and why these dates."""
     from tasks.board import PATH as BOARD
 
-    lines = [f"## {reference} — {labels.stage_label(evaluation, today=today)}", "", f"[Deadlines board: every dossier]({BOARD})",
-             "", "| # | date | fact |", "|---|---|---|"]
+    lines = [
+        f"## {reference} — {labels.stage_label(evaluation, today=today)}",
+        "",
+        f"[Deadlines board: every dossier]({BOARD})",
+        "",
+        "| # | date | fact |",
+        "|---|---|---|",
+    ]
     entries = getattr(evaluation, "entries", None) or [e.index for e in evaluation.events]
     lines += [f"| {n + 1} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
     for c in getattr(evaluation, "corrections", []):  # struck through, with the reason (no free text of the fact)
@@ -419,17 +495,22 @@ def timeline(reference: str, evaluation: rules.Evaluation, today: date) -> str:
     lines += ["| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
     for d in evaluation.deadlines:
         status = {True: "met", False: "missed", None: "open"}[d.met]
-        lines.append(f"| {labels.deadline(d.kind)} | {labels.day(d.opens) if d.opens else ''} | "
-                     f"{labels.day(d.due)} | {_act_by_cell(d, today)} | {status} | {d.basis} |")
-    why = [f"- **{labels.deadline(d.kind)}**: {d.why}" + (f" **{late}**" if not d.suspended and
-                                                          (late := labels.overdue(d.act_by, today)) else "")
-           for d in evaluation.deadlines if d.is_open and d.steps]
+        lines.append(
+            f"| {labels.deadline(d.kind)} | {labels.day(d.opens) if d.opens else ''} | "
+            f"{labels.day(d.due)} | {_act_by_cell(d, today)} | {status} | {d.basis} |"
+        )
+    why = [
+        f"- **{labels.deadline(d.kind)}**: {d.why}"
+        + (f" **{late}**" if not d.suspended and (late := labels.overdue(d.act_by, today)) else "")
+        for d in evaluation.deadlines
+        if d.is_open and d.steps
+    ]
     if why:
         lines += ["", "**Why these dates**", "", *why]
     return "\n".join(lines)
 
 
-def latest_keyset(client, flow_run_id: UUID) -> Optional[dict]:
+def latest_keyset(client, flow_run_id: UUID) -> dict | None:
     """The Resume form keyset of the run's latest Paused state (whoever set it)."""
     states = sorted(client.read_flow_run_states(flow_run_id), key=lambda s: s.timestamp)
     for state in reversed(states):

@@ -18,9 +18,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 60, interval: float = 0.2,
-               what: str | Callable[[], object] = "the condition",
-               ignoring: tuple[type[BaseException], ...] = ()) -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 60,
+    interval: float = 0.2,
+    what: str | Callable[[], object] = "the condition",
+    ignoring: tuple[type[BaseException], ...] = (),
+) -> T:
     """Call `predicate` every `interval` s until it returns something truthy, and return that.
     After `timeout` s: an AssertionError saying what was awaited (`what`; a callable is asked
     then, to show the last state seen). Exceptions of the `ignoring` types count as "not yet"

@@ -126,6 +126,8 @@ def channels(home, smtp, gateway, monkeypatch):
         f"  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
         f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n"
         "  helpline: '02 555 01 00'\n"
-        "  alerts_to: ops@example.org\n", encoding="utf-8")
+        "  alerts_to: ops@example.org\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("MEDSTAY_CONFIG", str(path))
     return path

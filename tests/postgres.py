@@ -38,8 +38,10 @@ ENV = "MEDSTAY_TEST_POSTGRES_URL"
 ROLE = "medstay"
 DATABASE = "medstay_test"
 RUN_AS = "postgres"  # the Debian package's system user
-INSTALL_HINT = ("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): "
-                "`make install` installs them (Debian package `postgresql`).")
+INSTALL_HINT = (
+    "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): "
+    "`make install` installs them (Debian package `postgresql`)."
+)
 
 
 def _bin_dir() -> Path | None:
@@ -69,8 +71,7 @@ class Cluster:
         return ["runuser", "-u", RUN_AS, "--", *argv] if os.geteuid() == 0 else argv
 
     def _run(self, argv: list[str], what: str) -> None:
-        p = subprocess.run(self._as_server_user(argv), capture_output=True, text=True, timeout=120,
-                           cwd=self.root)
+        p = subprocess.run(self._as_server_user(argv), capture_output=True, text=True, timeout=120, cwd=self.root)
         if p.returncode != 0:
             raise RuntimeError(f"{what} failed (exit {p.returncode}): {(p.stderr or p.stdout).strip()[-1500:]}")
 
@@ -101,16 +102,45 @@ class Cluster:
             shutil.chown(self.root, user=RUN_AS, group=None)
         os.chmod(self.root, 0o700)
         data = self.root / "data"
-        self._run([str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                   "--locale=C", "--no-sync"], "initdb")
+        self._run(
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            "initdb",
+        )
         last = None
         for _ in range(3):  # the free port may be taken between probe and bind: retry
             port = free_port()
-            options = (f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off")
+            options = (
+                f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off"
+            )
             try:
-                self._run([str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.root / "server.log"),
-                           "-o", options, "-w", "-t", "60", "start"], "pg_ctl start")
+                self._run(
+                    [
+                        str(self.bin / "pg_ctl"),
+                        "-D",
+                        str(data),
+                        "-l",
+                        str(self.root / "server.log"),
+                        "-o",
+                        options,
+                        "-w",
+                        "-t",
+                        "60",
+                        "start",
+                    ],
+                    "pg_ctl start",
+                )
                 break
             except RuntimeError as exc:
                 last = f"{exc}\n{self._log_tail()}"
@@ -124,8 +154,9 @@ class Cluster:
         import psycopg
 
         def run() -> bool:
-            with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
-                                 autocommit=True, connect_timeout=5) as conn:
+            with psycopg.connect(
+                host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True, connect_timeout=5
+            ) as conn:
                 conn.execute(statement)
             return True
 
@@ -144,8 +175,11 @@ class Cluster:
         data = root / "data"
         if self.bin is not None and (data / "postmaster.pid").exists():
             try:
-                subprocess.run(self._as_server_user([str(self.bin / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                                     "-w", "stop"]), capture_output=True, timeout=60)
+                subprocess.run(
+                    self._as_server_user([str(self.bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                    capture_output=True,
+                    timeout=60,
+                )
             except (OSError, subprocess.SubprocessError):
                 pass
         shutil.rmtree(root, ignore_errors=True)
@@ -185,8 +219,9 @@ def pytest_collection_modifyitems(config, items):
         return
     for item in items:
         if _is_postgres_item(item):
-            item.own_markers[:] = [m for m in item.own_markers
-                                   if not (m.name == "skipif" and ENV in str(m.kwargs.get("reason", "")))]
+            item.own_markers[:] = [
+                m for m in item.own_markers if not (m.name == "skipif" and ENV in str(m.kwargs.get("reason", "")))
+            ]
             item.stash[_ERROR] = _cluster.error
 
 

@@ -27,8 +27,12 @@ CASEWORKER = "cw-ui-07:correct horse battery staple"  # the session stack's case
 
 def user_env(home: Path, user_home: Path) -> dict:
     """What a user's shell has: PATH, HOME, a locale, MEDSTAY_HOME. Nothing of Prefect."""
-    return {"PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin", "HOME": str(user_home), "LANG": "C.UTF-8",
-            "MEDSTAY_HOME": str(home)}
+    return {
+        "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(user_home),
+        "LANG": "C.UTF-8",
+        "MEDSTAY_HOME": str(home),
+    }
 
 
 @dataclass
@@ -53,15 +57,27 @@ class Stack:
 
     def caseworker(self, code: str, password: str) -> str:
         """A new caseworker account, made by ops with the README's command; its login."""
-        done = subprocess.run([str(BIN / "medstay"), "caseworker", "add", code, "--password-stdin"], env=self.env,
-                              input=password + "\n", capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [str(BIN / "medstay"), "caseworker", "add", code, "--password-stdin"],
+            env=self.env,
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return f"{code}:{password}"
 
-    def medstay(self, *args: str, check: bool = True, env: dict | None = None,
-                timeout: float = 120) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(BIN / "medstay"), *args], env={**self.env, **(env or {})}, capture_output=True,
-                              text=True, timeout=timeout)
+    def medstay(
+        self, *args: str, check: bool = True, env: dict | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [str(BIN / "medstay"), *args],
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"medstay {' '.join(args)} failed: {done.stdout}{done.stderr}")
         return done
@@ -101,7 +117,7 @@ class OwnStack:
     extra: dict = field(default_factory=dict)  # a setting an ops engineer would add (MEDSTAY_PREFECT_DATABASE)
 
     @classmethod
-    def at(cls, base: Path, **extra: str) -> "OwnStack":
+    def at(cls, base: Path, **extra: str) -> OwnStack:
         (base / "user").mkdir()
         return cls(base / "home", base / "user", free_port(), base / "up.log", extra)
 
@@ -111,8 +127,9 @@ class OwnStack:
 
     def medstay(self, *args: str, timeout: float = 90) -> str:
         """`medstay ARGS` in a second shell: exit 0, no traceback, no temporary server."""
-        done = subprocess.run([str(BIN / "medstay"), *args], env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            [str(BIN / "medstay"), *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
         said = done.stdout + done.stderr
         assert done.returncode == 0, said
         assert "Traceback" not in said and "Starting temporary server" not in said, said
@@ -122,13 +139,19 @@ class OwnStack:
         return start_up(self.home, self.user_home, self.port, self.log, extra=self.extra)
 
 
-def start_up(home: Path, user_home: Path, port: int, log: Path, demo: bool = False,
-             extra: dict | None = None) -> subprocess.Popen:
+def start_up(
+    home: Path, user_home: Path, port: int, log: Path, demo: bool = False, extra: dict | None = None
+) -> subprocess.Popen:
     """`medstay up` as a user starts it; returns once it says it is up."""
     env = {**user_env(home, user_home), **(extra or {})}
     offset = log.stat().st_size if log.exists() else 0  # a restart appends to the same log
-    proc = subprocess.Popen([str(BIN / "medstay"), "up", "--port", str(port), *(["--demo"] if demo else [])],
-                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "medstay"), "up", "--port", str(port), *(["--demo"] if demo else [])],
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
     def up() -> bool:
         if proc.poll() is not None:
@@ -164,17 +187,25 @@ def stack(tmp_path_factory):
     port, log = free_port(), base / "up.log"
     # The shared stack sweeps made-up dossiers at pretend times (--now): a rehearsal home, made
     # as a trainer would make one. test_as_used.py runs the README's own home, not a rehearsal.
-    subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env=user_env(home, user_home), check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(BIN / "medstay"), "init", "--rehearsal"], env=user_env(home, user_home), check=True, capture_output=True
+    )
     code, password = CASEWORKER.split(":", 1)
-    subprocess.run([str(BIN / "medstay"), "caseworker", "add", code, "--password-stdin"], input=password + "\n",
-                   env=user_env(home, user_home), check=True, capture_output=True, text=True)
+    subprocess.run(
+        [str(BIN / "medstay"), "caseworker", "add", code, "--password-stdin"],
+        input=password + "\n",
+        env=user_env(home, user_home),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     proc = start_up(home, user_home, port, log)
     found = profile(home)
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     # This process may have imported Prefect already: point it at the stack's server.
-    with temporary_settings(updates={PREFECT_API_URL: found["PREFECT_API_URL"],
-                                     PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}):
+    with temporary_settings(
+        updates={PREFECT_API_URL: found["PREFECT_API_URL"], PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}
+    ):
         yield Stack(home, user_home, port, user_env(home, user_home), proc, log)
     stop_up(proc, timeout=60)

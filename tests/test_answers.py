@@ -19,9 +19,21 @@ CANARY = "CANARYzq7"
 LONG = CANARY + "Ω" * 2000 + CANARY
 # Both kinds of quote, backslashes, escapes, control and direction characters, a long value.
 HOSTILE = [
-    f"2026-11-02'{CANARY}\"", f"\"{CANARY}'", f"\\'{CANARY}\\\"", f"\\u0022{CANARY}\\u0027", f"\u202e{CANARY}",
-    f"\x1b]0;{CANARY}\x07", f"{CANARY}\x00", f"2026-11-02\n{CANARY}", f"'''{CANARY}\"\"\"", LONG, f"%27{CANARY}%22",
-    f"&#39;{CANARY}&quot;", f"(value left out)'{CANARY}", f"diagnosis: {CANARY}", f"2026-11-0{CANARY}",
+    f"2026-11-02'{CANARY}\"",
+    f"\"{CANARY}'",
+    f"\\'{CANARY}\\\"",
+    f"\\u0022{CANARY}\\u0027",
+    f"\u202e{CANARY}",
+    f"\x1b]0;{CANARY}\x07",
+    f"{CANARY}\x00",
+    f"2026-11-02\n{CANARY}",
+    f"'''{CANARY}\"\"\"",
+    LONG,
+    f"%27{CANARY}%22",
+    f"&#39;{CANARY}&quot;",
+    f"(value left out)'{CANARY}",
+    f"diagnosis: {CANARY}",
+    f"2026-11-0{CANARY}",
 ]
 
 
@@ -42,20 +54,29 @@ ADMISSIBLE = [("application_sent", "2026-10-05"), ("declared_admissible", "2026-
 def _shapes(value, stamped: bool = True) -> list[dict]:
     """Every place an answer can carry a typed value (`recorded_by` too, unless the gate's
     test: the gate drops a sent one and stamps the login)."""
-    return [a for a in [
-        *([{"fact": {"kind": "ai_issued", "on": "2026-11-20"}, "recorded_by": value}] if stamped else []),
-        {"fact": {"kind": "ai_issued", "on": value}},
-        {"fact": {"kind": value, "on": "2026-11-20"}},
-        {"fact": {"convocation_received": "convocation_received", "on": "2026-11-20", "appointment": value}},
-        {"fact": {"kind": "dossier_closed", "on": "2026-11-20", "reason": value}},  # free text: never offered
-        {"fact": {"kind": "residence_refused", "on": "2026-11-20", "ground": value}},
-        {"fact": {"kind": "ai_issued", "on": "2026-11-20", value: "2026-11-20"}},
-        {"fact": {"kind": "ai_issued", "on": "2026-11-20"}, value: "x"},
-        {"fact": {"correction": "change its date", "entry": value, "on": "2026-11-20", "reason": "typing mistake"}},
-        {"fact": {"correction": "change its date", "entry": "#3 declared_admissible 02/11/2026",
-                  "on": "2026-11-20", "reason": value}},
-        {"fact": value},
-    ]]
+    return [
+        a
+        for a in [
+            *([{"fact": {"kind": "ai_issued", "on": "2026-11-20"}, "recorded_by": value}] if stamped else []),
+            {"fact": {"kind": "ai_issued", "on": value}},
+            {"fact": {"kind": value, "on": "2026-11-20"}},
+            {"fact": {"convocation_received": "convocation_received", "on": "2026-11-20", "appointment": value}},
+            {"fact": {"kind": "dossier_closed", "on": "2026-11-20", "reason": value}},  # free text: never offered
+            {"fact": {"kind": "residence_refused", "on": "2026-11-20", "ground": value}},
+            {"fact": {"kind": "ai_issued", "on": "2026-11-20", value: "2026-11-20"}},
+            {"fact": {"kind": "ai_issued", "on": "2026-11-20"}, value: "x"},
+            {"fact": {"correction": "change its date", "entry": value, "on": "2026-11-20", "reason": "typing mistake"}},
+            {
+                "fact": {
+                    "correction": "change its date",
+                    "entry": "#3 declared_admissible 02/11/2026",
+                    "on": "2026-11-20",
+                    "reason": value,
+                }
+            },
+            {"fact": value},
+        ]
+    ]
 
 
 def test_the_form_s_own_answers_pass():
@@ -66,8 +87,20 @@ def test_the_form_s_own_answers_pass():
     assert check(as_submitted("ai_issued", "2026-11-20"), form) is None
     assert check(as_submitted("convocation_received", "2026-11-20", appointment="2026-12-10"), form) is None
     assert check(as_submitted("ai_issued", "2026-11-20", recorded_by="cw-07"), form) is None  # the gate's stamp
-    assert check({"fact": {"correction": "withdraw it", "entry": "#3 declared_admissible 02/11/2026",
-                           "on": None, "reason": "typing mistake"}}, form) is None
+    assert (
+        check(
+            {
+                "fact": {
+                    "correction": "withdraw it",
+                    "entry": "#3 declared_admissible 02/11/2026",
+                    "on": None,
+                    "reason": "typing mistake",
+                }
+            },
+            form,
+        )
+        is None
+    )
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
@@ -87,18 +120,31 @@ def test_unknown_keys_and_free_text_are_refused_in_one_sentence():
     form = _form(ADMISSIBLE)
     closed = check({"fact": {"kind": "dossier_closed", "on": "2026-11-20", "reason": "diagnosis: x"}}, form)
     assert closed == "the answer holds a field the form does not offer: only the form's fields are read"
-    assert "not one of the form's choices" in check({"fact": {"kind": "declared_admissible", "on": "2026-11-20"}},
-                                                      form)  # recorded already: not offered now
+    assert "not one of the form's choices" in check(
+        {"fact": {"kind": "declared_admissible", "on": "2026-11-20"}}, form
+    )  # recorded already: not offered now
     assert "not a date" in check({"fact": {"kind": "ai_issued", "on": "2026-W47-1"}}, form)
     assert "required" in check({"fact": {"convocation_received": "convocation_received", "on": "2026-11-20"}}, form)
 
 
 @settings(max_examples=150, deadline=None)
-@given(answer=st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
-                                     st.just(CANARY)),
-                           lambda inner: st.dictionaries(st.one_of(st.text(max_size=12), st.sampled_from(
-                               ["fact", "kind", "on", "appointment", "recorded_by", "reason"])), inner, max_size=4)
-                           | st.lists(inner, max_size=3), max_leaves=12))
+@given(
+    answer=st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.just(CANARY)),
+        lambda inner: (
+            st.dictionaries(
+                st.one_of(
+                    st.text(max_size=12),
+                    st.sampled_from(["fact", "kind", "on", "appointment", "recorded_by", "reason"]),
+                ),
+                inner,
+                max_size=4,
+            )
+            | st.lists(inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
+)
 def test_any_answer_is_accepted_or_refused_in_one_clean_sentence(answer):
     from medstay.record.answers import check
 
@@ -116,11 +162,15 @@ def test_a_refusal_of_the_law_as_prefect_shows_it_leaves_out_what_was_typed(valu
     ref = "9TER-2026-000331"
     assert cli("dossier", "register", ref, "--language", "fr").code == 0
     before = db_digest(home)
-    for answer in ({"fact": {"kind": "declared_admissible", "on": value}}, {"fact": {"kind": value, "on": "2026-11-2"}},
-                   {"kind": "decision_notified", "on": "2026-11-20", "mode": value}):
+    for answer in (
+        {"fact": {"kind": "declared_admissible", "on": value}},
+        {"fact": {"kind": value, "on": "2026-11-2"}},
+        {"kind": "decision_notified", "on": "2026-11-20", "mode": value},
+    ):
         refusal = record_answer(ref, answer, f"k:{value}")
         shown = for_prefect(refusal)
         assert refusal and shown and CANARY not in shown and "\x1b" not in shown, (refusal, shown)
         assert db_digest(home) == before
     assert for_prefect(f"field 'appointment' is not a valid date: {value!r}").startswith(
-        "field 'appointment' is not a valid date: (value left out)")
+        "field 'appointment' is not a valid date: (value left out)"
+    )

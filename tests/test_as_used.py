@@ -13,16 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from tasks.projection import as_submitted
 from tests.helpers import wait_until
 from tests.prefect_stack import OwnStack, profile, start_up, stop_up, user_env
-from tasks.projection import as_submitted
 
 pytestmark = pytest.mark.prefect
 
 
 def paused_as(name_part: str, facts: int):
-    return lambda run: (run.state.type.value == "PAUSED" and name_part in (run.state.name or "")
-                        and (run.state.state_details.pause_key or "").startswith(f"w{facts}-"))
+    return lambda run: (
+        run.state.type.value == "PAUSED"
+        and name_part in (run.state.name or "")
+        and (run.state.state_details.pause_key or "").startswith(f"w{facts}-")
+    )
 
 
 def clean(done) -> str:
@@ -33,12 +36,29 @@ def clean(done) -> str:
 
 def test_the_readme_commands_answer_at_once_and_the_ui_follows(stack):
     ref = "9TER-2026-000501"
-    clean(stack.medstay("dossier", "register", ref, "--language", "fr", "--email", "applicant@example.org",
-                        "--phone", "0470 12 34 56", "--lawyer-email", "avocat@example.be"))
-    for facts, (kind, on, sets, stage) in enumerate([
+    clean(
+        stack.medstay(
+            "dossier",
+            "register",
+            ref,
+            "--language",
+            "fr",
+            "--email",
+            "applicant@example.org",
+            "--phone",
+            "0470 12 34 56",
+            "--lawyer-email",
+            "avocat@example.be",
+        )
+    )
+    for facts, (kind, on, sets, stage) in enumerate(
+        [
             ("certificate_issued", "2026-10-01", [], "Preparing"),
             ("application_sent", "2026-10-05", ["--set", "registered_mail=true"], "Submitted"),
-            ("declared_admissible", "2026-11-02", [], "Admissible")], start=1):
+            ("declared_admissible", "2026-11-02", [], "Admissible"),
+        ],
+        start=1,
+    ):
         started = time.monotonic()
         done = stack.medstay("event", "record", ref, kind, "--on", on, *sets)
         answered = time.monotonic() - started
@@ -144,8 +164,12 @@ def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_st
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     try:
-        with temporary_settings(updates={PREFECT_API_URL: found["PREFECT_API_URL"],
-                                         PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}):
+        with temporary_settings(
+            updates={
+                PREFECT_API_URL: found["PREFECT_API_URL"],
+                PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"],
+            }
+        ):
             seen: list = []
 
             def all_submitted() -> bool:
@@ -185,7 +209,9 @@ def test_the_sweep_by_hand_sends_on_a_real_home(tmp_path):
         "send_window: {start: '00:00', end: '23:59'}\n"
         "notify:\n"
         f"  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
-        "  alerts_to: ops@example.org\n", encoding="utf-8")
+        "  alerts_to: ops@example.org\n",
+        encoding="utf-8",
+    )
     proc = own.start()
     try:
         ref, applicant = "9TER-2026-000561", "applicant@example.org"
@@ -193,9 +219,13 @@ def test_the_sweep_by_hand_sends_on_a_real_home(tmp_path):
         today = datetime.now(ZoneInfo("Europe/Brussels")).date()
         # Notified by hand 15 days ago: the appeal's act-by date is in 15 days, so the reminder
         # planned 20 days before it is due (a catch-up) and the one 10 days before is not yet.
-        for kind, days_ago, *sets in (("certificate_issued", 60), ("application_sent", 55),
-                                      ("declared_admissible", 40), ("residence_refused", 20, "ground=unfounded"),
-                                      ("decision_notified", 15, "mode=hand")):
+        for kind, days_ago, *sets in (
+            ("certificate_issued", 60),
+            ("application_sent", 55),
+            ("declared_admissible", 40),
+            ("residence_refused", 20, "ground=unfounded"),
+            ("decision_notified", 15, "mode=hand"),
+        ):
             on = (today - timedelta(days=days_ago)).isoformat()
             own.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
         said = own.medstay("reminders", "run")

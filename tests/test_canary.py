@@ -12,8 +12,8 @@ import sqlite3
 import httpx
 import pytest
 
-from tests.peers import Gateway, Smtp, text
 from tasks.projection import as_submitted
+from tests.peers import Gateway, Smtp, text
 
 pytestmark = pytest.mark.prefect
 
@@ -39,16 +39,33 @@ def test_no_personal_or_medical_data_reaches_prefect_or_messages(stack, tmp_path
     smtp.start()
     try:
         config = tmp_path / "config.yaml"
-        config.write_text(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org"
-                          f"&mode=insecure\n  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n"
-                          "  alerts_to: ops@example.org\n")
+        config.write_text(
+            f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org"
+            f"&mode=insecure\n  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n"
+            "  alerts_to: ops@example.org\n"
+        )
         env = {"MEDSTAY_CONFIG": str(config)}
 
         def medstay(*args):
             return stack.medstay(*args, env=env)
 
-        medstay("dossier", "register", REF, "--language", "fr", "--name", NAME, "--email", EMAIL,
-                "--phone", PHONE_LOCAL, "--lawyer-email", LAWYER, "--caseworker-email", CASEWORKER)
+        medstay(
+            "dossier",
+            "register",
+            REF,
+            "--language",
+            "fr",
+            "--name",
+            NAME,
+            "--email",
+            EMAIL,
+            "--phone",
+            PHONE_LOCAL,
+            "--lawyer-email",
+            LAWYER,
+            "--caseworker-email",
+            CASEWORKER,
+        )
         medstay("event", "record", REF, "certificate_issued", "--on", "2026-10-01")
         medstay("event", "record", REF, "application_sent", "--on", "2026-10-05")
         stack.wait_for(REF, lambda r: r.state.type.value == "PAUSED" and "Submitted" in r.state.name)
@@ -56,8 +73,16 @@ def test_no_personal_or_medical_data_reaches_prefect_or_messages(stack, tmp_path
 
         resume_flow_run(stack.run_of(REF).id, run_input=as_submitted("declared_admissible", "2026-11-02"))
         stack.wait_for(REF, lambda r: r.state.type.value == "PAUSED" and "Admissible" in r.state.name)
-        medstay("event", "record", REF, "residence_refused", "--on", "2027-01-15",
-                "--set", "ground=diagnosis tuberculosis, chemotherapy, HIV oncology")
+        medstay(
+            "event",
+            "record",
+            REF,
+            "residence_refused",
+            "--on",
+            "2027-01-15",
+            "--set",
+            "ground=diagnosis tuberculosis, chemotherapy, HIV oncology",
+        )
         medstay("event", "record", REF, "decision_notified", "--on", "2027-01-29")
         assert "sent" in medstay("reminders", "run", "--now", "2027-02-09T09:05").stdout
         medstay("event", "record", REF, "appeal_lodged", "--on", "2027-02-10")

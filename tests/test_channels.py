@@ -35,15 +35,20 @@ def _home(tmp_path, config: str) -> Home:
     h.ok("init", "--rehearsal")
     h.config(config)
     h.ok("dossier", "register", REF, "--language", "en", "--email", APPLICANT, "--phone", PHONE)
-    for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-                            ("decision_notified", "2026-11-06", "mode=hand")):
+    for kind, on, *sets in (
+        ("application_sent", "2026-10-05"),
+        ("declared_inadmissible", "2026-11-02"),
+        ("decision_notified", "2026-11-06", "mode=hand"),
+    ):
         h.ok("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), []))
     return h
 
 
 def _channels(smtp, gateway, sms_extra: str = "") -> str:
-    return (f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
-            f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}{sms_extra}\n  alerts_to: ops@example.org\n")
+    return (
+        f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+        f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}{sms_extra}\n  alerts_to: ops@example.org\n"
+    )
 
 
 def _rows(h: Home, sql: str) -> list[tuple]:
@@ -52,8 +57,11 @@ def _rows(h: Home, sql: str) -> list[tuple]:
 
 
 def _applicant_rows(h: Home) -> list[dict]:
-    return [n for n in json.loads(h.ok("reminders", "list", REF, "--json"))
-            if n["role"] == "applicant" and n["offset"] == "act_by-20"]
+    return [
+        n
+        for n in json.loads(h.ok("reminders", "list", REF, "--json"))
+        if n["role"] == "applicant" and n["offset"] == "act_by-20"
+    ]
 
 
 # -- 4. every possible copy is marked ---------------------------------------------------------------
@@ -67,8 +75,13 @@ def test_an_sms_answered_after_the_timeout_and_an_email_cut_after_data_are_sent_
     gateway.delay, smtp.box.cut = 2.5, True
     h.ok("reminders", "run", "--local", "--now", FIRST)
     assert len(gateway.to(PHONE)) == 1 and len(smtp.box.to(APPLICANT)) == 1  # both arrived…
-    outcomes = dict(_rows(h, "SELECT n.channel, a.outcome FROM delivery_attempt a JOIN notification n "
-                             "ON n.id = a.notification_id WHERE n.role = 'applicant'"))
+    outcomes = dict(
+        _rows(
+            h,
+            "SELECT n.channel, a.outcome FROM delivery_attempt a JOIN notification n "
+            "ON n.id = a.notification_id WHERE n.role = 'applicant'",
+        )
+    )
     assert outcomes == {"sms": "uncertain", "email": "uncertain"}  # …unconfirmed
     assert all(n["status"] == "pending" and "may have been delivered" in n["note"] for n in _applicant_rows(h))
     gateway.delay, smtp.box.cut = 0, False

@@ -18,8 +18,19 @@ REF = "9TER-2026-000123"
 
 @pytest.fixture
 def registered(home, cli):
-    r = cli("dossier", "register", REF, "--language", "nl", "--email", "applicant@example.org",
-            "--phone", "0470/12.34.56", "--lawyer-email", "advocaat@example.be")
+    r = cli(
+        "dossier",
+        "register",
+        REF,
+        "--language",
+        "nl",
+        "--email",
+        "applicant@example.org",
+        "--phone",
+        "0470/12.34.56",
+        "--lawyer-email",
+        "advocaat@example.be",
+    )
     assert r.code == 0, r.err
     return REF
 
@@ -38,16 +49,34 @@ def test_a_dossier_moves_through_its_stages_and_shows_its_deadlines(registered, 
     shown = json.loads(cli("dossier", "show", REF, "--json").out)
     assert shown["stage"] == "refused"
     assert [e["kind"] for e in shown["events"]] == [
-        "certificate_issued", "application_sent", "declared_admissible", "residence_refused", "decision_notified"]
+        "certificate_issued",
+        "application_sent",
+        "declared_admissible",
+        "residence_refused",
+        "decision_notified",
+    ]
     assert shown["events"][4]["mode"] == "hand" and shown["events"][4]["recorded_by"] == "test-caseworker"
     appeal = shown["deadlines"][-1]
-    assert appeal == {"kind": "appeal", "due": "2027-03-01", "opens": None, "act_by": "2027-03-01",
-                      "basis": "art. 39/57 §1 al. 1 and §2, loi 15.12.1980", "met": None, "suspended": False,
-                      "why": ["decision handed over Fri 29/01/2027", "day 1 = the day after: Sat 30/01/2027",
-                              "day 30 (art. 39/57 §1) = Sun 28/02/2027, a Sunday", "rolled forward to Mon 01/03/2027",
-                              "act by Mon 01/03/2027"]}
+    assert appeal == {
+        "kind": "appeal",
+        "due": "2027-03-01",
+        "opens": None,
+        "act_by": "2027-03-01",
+        "basis": "art. 39/57 §1 al. 1 and §2, loi 15.12.1980",
+        "met": None,
+        "suspended": False,
+        "why": [
+            "decision handed over Fri 29/01/2027",
+            "day 1 = the day after: Sat 30/01/2027",
+            "day 30 (art. 39/57 §1) = Sun 28/02/2027, a Sunday",
+            "rolled forward to Mon 01/03/2027",
+            "act by Mon 01/03/2027",
+        ],
+    }
     why = cli("dossier", "show", REF, "--why").out
-    assert "decision handed over Fri 29/01/2027 → day 1 = the day after: Sat 30/01/2027 →" in " ".join(why.split())  # word-wrapped at the width
+    assert "decision handed over Fri 29/01/2027 → day 1 = the day after: Sat 30/01/2027 →" in " ".join(
+        why.split()
+    )  # word-wrapped at the width
     assert "appeal_lodged" in shown["allowed_next"]
     # no contact detail in the procedural view
     assert "applicant@example.org" not in json.dumps(shown) and "+32470123456" not in json.dumps(shown)
@@ -64,8 +93,12 @@ def test_warnings_are_reported_but_the_fact_is_recorded(registered, cli):
 def test_deadlines_lists_open_ones_soonest_first_and_flags_overdue(home, cli):
     for ref, notified in (("9TER-2026-000001", "2027-01-29"), ("9TER-2026-000002", "2026-12-01")):
         assert cli("dossier", "register", ref, "--language", "fr").code == 0
-        for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_admissible", "2026-11-02"),
-                                ("residence_refused", "2026-11-20"), ("decision_notified", notified)):
+        for kind, on, *sets in (
+            ("application_sent", "2026-10-05"),
+            ("declared_admissible", "2026-11-02"),
+            ("residence_refused", "2026-11-20"),
+            ("decision_notified", notified),
+        ):
             assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
     rows = json.loads(cli("deadlines", "--json", "--today", "2027-01-05").out)
     assert [(r["reference"], r["kind"], r["act_by"], r["overdue"]) for r in rows] == [
@@ -90,8 +123,10 @@ BAD_INPUTS = [
     (["event", "record", REF, "application_sent", "--on", "2026-02-30"], "not a valid date"),
     (["event", "record", REF, "application_sent", "--on", "yesterday"], "not a valid date"),
     (["event", "record", REF, "application_sent", "--on", "2026-10-01", "--set", "colour=red"], "unknown field"),
-    (["event", "record", REF, "application_sent", "--on", "2026-10-01", "--set", "registered_mail=maybe"],
-     "true or false"),
+    (
+        ["event", "record", REF, "application_sent", "--on", "2026-10-01", "--set", "registered_mail=maybe"],
+        "true or false",
+    ),
     (["event", "record", REF, "application_sent", "--on", "2026-10-01", "--set", "novalue"], "key=value"),
     (["event", "record", REF, "certificate_issued", "--on", "2026-09-01"], "before the previous event"),
     (["event", "record", "9TER-2026-000404", "certificate_issued", "--on", "2026-10-01"], "no dossier"),
@@ -115,20 +150,43 @@ def test_rules_evaluate_prints_the_spec_json_and_errors(tmp_path, cli):
     good.write_text("events:\n  - {kind: certificate_issued, on: 2028-10-01}\n")
     r = cli("rules", "evaluate", str(good), "--json")
     assert r.code == 0
-    assert json.loads(r.out) == {"stage": "preparing", "warnings": [], "deadlines": [
-        {"kind": "certificate_validity", "due": "2028-12-31", "opens": None, "act_by": "2028-12-29",
-         "basis": "art. 9ter §1 al. 4, loi 15.12.1980", "met": None, "suspended": False,
-         "why": ["certificate dated Sun 01/10/2028",
-                 "+ 3 months − 1 day = Sun 31/12/2028 (art. 9ter §1 al. 4; never rolled forward)",
-                 "Sun 31/12/2028 is a Sunday: act by the working day before, Fri 29/12/2028"]}]}
+    assert json.loads(r.out) == {
+        "stage": "preparing",
+        "warnings": [],
+        "deadlines": [
+            {
+                "kind": "certificate_validity",
+                "due": "2028-12-31",
+                "opens": None,
+                "act_by": "2028-12-29",
+                "basis": "art. 9ter §1 al. 4, loi 15.12.1980",
+                "met": None,
+                "suspended": False,
+                "why": [
+                    "certificate dated Sun 01/10/2028",
+                    "+ 3 months − 1 day = Sun 31/12/2028 (art. 9ter §1 al. 4; never rolled forward)",
+                    "Sun 31/12/2028 is a Sunday: act by the working day before, Fri 29/12/2028",
+                ],
+            }
+        ],
+    }
     assert "act by the working day before, Fri 29/12/2028" in " ".join(cli("rules", "evaluate", str(good)).out.split())
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"events": [{"kind": "certificate_issued", "on": "2028-10-01"},
-                                          {"kind": "declared_admissible", "on": "2028-10-02"}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "events": [
+                    {"kind": "certificate_issued", "on": "2028-10-01"},
+                    {"kind": "declared_admissible", "on": "2028-10-02"},
+                ]
+            }
+        )
+    )
     r = cli("rules", "evaluate", str(bad), "--json")
     assert r.code == 1
-    assert json.loads(r.out) == {"errors": [{"event": 2, "message": "declared_admissible cannot follow the stage "
-                                                                   "preparing"}]}  # the 2nd fact, as people count
+    assert json.loads(r.out) == {
+        "errors": [{"event": 2, "message": "declared_admissible cannot follow the stage preparing"}]
+    }  # the 2nd fact, as people count
     assert "Invalid event #2" in cli("rules", "evaluate", str(bad)).err
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
@@ -139,10 +197,12 @@ def test_rules_evaluate_prints_the_spec_json_and_errors(tmp_path, cli):
 def test_rules_evaluate_starts_fast_without_database_or_prefect(tmp_path):
     f = tmp_path / "e.json"
     f.write_text(json.dumps({"events": [{"kind": "certificate_issued", "on": "2028-10-01"}]}))
-    probe = ("import sys, runpy; sys.argv=['medstay','rules','evaluate',%r,'--json'];\n"
-             "from medstay.cli.entry import main\ntry: main()\nexcept SystemExit: pass\n"
-             "bad=[m for m in ('prefect','sqlmodel','sqlalchemy','models','typer','pydantic') if m in sys.modules]\n"
-             "assert not bad, bad" % str(f))
+    probe = (
+        "import sys, runpy; sys.argv=['medstay','rules','evaluate',%r,'--json'];\n"
+        "from medstay.cli.entry import main\ntry: main()\nexcept SystemExit: pass\n"
+        "bad=[m for m in ('prefect','sqlmodel','sqlalchemy','models','typer','pydantic') if m in sys.modules]\n"
+        "assert not bad, bad" % str(f)
+    )
     started = time.perf_counter()
     p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     elapsed = time.perf_counter() - started
@@ -155,8 +215,12 @@ def test_showing_contacts_is_audited(registered, cli, home):
 
     shown = json.loads(cli("dossier", "show", REF, "--json", "--contacts").out)
     assert shown["contacts"]["phone"] == "+32470123456" and shown["contacts"]["email"] == "applicant@example.org"
-    actions = [r[0] for r in raw_rows(home, "SELECT action FROM audit_entry WHERE dossier_reference = :ref "
-                                            "ORDER BY id", {"ref": REF})]
+    actions = [
+        r[0]
+        for r in raw_rows(
+            home, "SELECT action FROM audit_entry WHERE dossier_reference = :ref ORDER BY id", {"ref": REF}
+        )
+    ]
     assert actions == ["dossier.registered", "contact.read"]
 
 
@@ -169,12 +233,21 @@ def test_a_usage_mistake_is_a_usage_message_not_a_traceback(home, cli):
 
 def test_help_has_no_type_placeholders_and_tables_fit_80_columns(cli, registered, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    for args in (("--help",), ("event", "record", "--help"), ("event", "correct", "--help"), ("deadlines", "--help"),
-                 ("reminders", "run", "--help"), ("dossier", "show", "--help")):
+    for args in (
+        ("--help",),
+        ("event", "record", "--help"),
+        ("event", "correct", "--help"),
+        ("deadlines", "--help"),
+        ("reminders", "run", "--help"),
+        ("dossier", "show", "--help"),
+    ):
         shown = cli(*args).out
         assert not [t for t in ("<str>", "<bool>", "<int>", "<list[str]>", "<path>") if t in shown], (args, shown)
-    for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-                            ("decision_notified", "2026-11-16", "mode=hand")):
+    for kind, on, *sets in (
+        ("application_sent", "2026-10-05"),
+        ("declared_inadmissible", "2026-11-02"),
+        ("decision_notified", "2026-11-16", "mode=hand"),
+    ):
         assert cli("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
     for args in (("deadlines",), ("dossier", "show", REF), ("reminders", "list")):
         shown = cli(*args).out
@@ -185,17 +258,23 @@ def test_help_has_no_type_placeholders_and_tables_fit_80_columns(cli, registered
 
 def _probe(home, *args: str) -> subprocess.CompletedProcess:
     """`medstay ARGS` in a fresh interpreter that then says which heavy packages it loaded."""
-    probe = ("import sys; sys.argv=['medstay', *%r]\n"
-             "from medstay.cli.app import main\ntry: main()\nexcept SystemExit: pass\n"
-             "print('LOADED', 'prefect' in sys.modules)" % (args,))
+    probe = (
+        "import sys; sys.argv=['medstay', *%r]\n"
+        "from medstay.cli.app import main\ntry: main()\nexcept SystemExit: pass\n"
+        "print('LOADED', 'prefect' in sys.modules)" % (args,)
+    )
     env = {"PATH": os.environ["PATH"], "HOME": str(home.parent), "MEDSTAY_HOME": str(home), "LANG": "C.UTF-8"}
     return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
 
 
 def test_recording_a_fact_with_a_key_file_never_imports_prefect(tmp_path):
     home = tmp_path / "home"
-    assert _probe(home, "dossier", "register", "9TER-2026-000951", "--language", "fr",
-                  "--email", "a@example.org").returncode == 0
+    assert (
+        _probe(
+            home, "dossier", "register", "9TER-2026-000951", "--language", "fr", "--email", "a@example.org"
+        ).returncode
+        == 0
+    )
     done = _probe(home, "event", "record", "9TER-2026-000951", "certificate_issued", "--on", "2026-10-01")
     assert "Recorded certificate_issued" in done.stdout and done.stdout.rstrip().endswith("LOADED False"), done
 
@@ -214,11 +293,17 @@ def test_dossier_list_and_every_table_fit_80_columns_as_a_user_runs_them(tmp_pat
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MEDSTAY_HOME": str(tmp_path / "home"), "COLUMNS": "80"}
 
     def medstay(*args) -> subprocess.CompletedProcess:
-        return subprocess.run([str(Path(sys.executable).parent / "medstay"), *args], env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "medstay"), *args], env=env, capture_output=True, text=True, timeout=120
+        )
 
-    assert medstay("dossier", "import", str(samples / "dossiers.csv"), "--facts", str(samples / "facts.csv")).returncode == 0
-    assert medstay("dossier", "register", REF, "--language", "fr", "--caseworker-email", "cw@example.org").returncode == 0
+    assert (
+        medstay("dossier", "import", str(samples / "dossiers.csv"), "--facts", str(samples / "facts.csv")).returncode
+        == 0
+    )
+    assert (
+        medstay("dossier", "register", REF, "--language", "fr", "--caseworker-email", "cw@example.org").returncode == 0
+    )
     assert medstay("event", "record", REF, "certificate_issued", "--on", "2026-01-05").returncode == 0  # overdue
     listed = medstay("dossier", "list")
     assert listed.returncode == 0, listed.stderr
@@ -229,8 +314,9 @@ def test_dossier_list_and_every_table_fit_80_columns_as_a_user_runs_them(tmp_pat
     as_json = json.loads(medstay("dossier", "list", "--json").stdout)
     assert [r["reference"] for r in as_json][0] == REF and as_json[0]["overdue"] and as_json[0]["overdue_days"] > 0
     assert as_json[0]["next"]["kind"] == "certificate_validity"
-    assert {r["reference"]: r["stage_label"] for r in as_json}["9TER-2026-100001"] == \
-        "Convocation – appointment on 15/12/2026"  # the stage with its date
+    assert {r["reference"]: r["stage_label"] for r in as_json}[
+        "9TER-2026-100001"
+    ] == "Convocation – appointment on 15/12/2026"  # the stage with its date
     mine = json.loads(medstay("dossier", "list", "--caseworker", "CW@example.org", "--json").stdout)
     assert sorted(r["reference"] for r in mine) == [REF, "9TER-2026-100001", "9TER-2026-100002"]
     staged = json.loads(medstay("dossier", "list", "--stage", "inadmissible", "--json").stdout)
@@ -238,8 +324,13 @@ def test_dossier_list_and_every_table_fit_80_columns_as_a_user_runs_them(tmp_pat
     bad = medstay("dossier", "list", "--stage", "lost")
     assert bad.returncode == 2 and "--stage must be one of" in bad.stderr and "Traceback" not in bad.stderr
     assert "cw@example.org" not in medstay("audit").stdout  # the filter's read is audited, its address never written
-    for args in (("dossier", "list"), ("reminders", "list"), ("deadlines",), ("dossier", "show", REF, "--why"),
-                 ("dossier", "show", "9TER-2026-100001")):
+    for args in (
+        ("dossier", "list"),
+        ("reminders", "list"),
+        ("deadlines",),
+        ("dossier", "show", REF, "--why"),
+        ("dossier", "show", "9TER-2026-100001"),
+    ):
         shown = medstay(*args).stdout
         assert shown and all(len(line) <= 80 for line in shown.splitlines()), (args, shown)
         assert "…" not in shown, shown  # folded, never cut
@@ -253,18 +344,34 @@ def test_a_changed_appeal_period_is_previewed_on_the_dossiers_on_record_and_noth
     """Issue 21: a lawyer sees what a new dated value of a period would move before it applies."""
     ref = "9TER-2026-000778"
     assert cli("dossier", "register", ref, "--language", "fr").code == 0
-    for kind, on, *sets in (("certificate_issued", "2026-10-01"), ("application_sent", "2026-10-05"),
-                            ("declared_admissible", "2026-11-02"), ("residence_refused", "2026-11-20"),
-                            ("decision_notified", "2026-11-27", "mode=hand")):
+    for kind, on, *sets in (
+        ("certificate_issued", "2026-10-01"),
+        ("application_sent", "2026-10-05"),
+        ("declared_admissible", "2026-11-02"),
+        ("residence_refused", "2026-11-20"),
+        ("decision_notified", "2026-11-27", "mode=hand"),
+    ):
         assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
     bill = tmp_path / "appeal_days.yaml"  # 15 days for decisions notified from 1 November 2026
-    bill.write_text("description: a bill\nmetadata:\n  reference: art. 39/57\n  unit: day\nvalues:\n"
-                    "  2007-06-01:\n    value: 30\n  2026-11-01:\n    value: 15\n", encoding="utf-8")
+    bill.write_text(
+        "description: a bill\nmetadata:\n  reference: art. 39/57\n  unit: day\nvalues:\n"
+        "  2007-06-01:\n    value: 30\n  2026-11-01:\n    value: 15\n",
+        encoding="utf-8",
+    )
     before = db_digest(home)
     shown = json.loads(cli("rules", "preview", str(bill), "--json").out)
-    assert shown == {"parameter": "appeal_days", "moved": [
-        {"reference": ref, "kind": "appeal", "trigger": 4, "due": ["2026-12-28", "2026-12-14"],
-         "act_by": ["2026-12-28", "2026-12-14"]}]}
+    assert shown == {
+        "parameter": "appeal_days",
+        "moved": [
+            {
+                "reference": ref,
+                "kind": "appeal",
+                "trigger": 4,
+                "due": ["2026-12-28", "2026-12-14"],
+                "act_by": ["2026-12-28", "2026-12-14"],
+            }
+        ],
+    }
     assert "28/12/2026" in cli("rules", "preview", str(bill)).out
     later = tmp_path / "later.yaml"  # the same change from 2027: nothing on record moves
     later.write_text(bill.read_text().replace("2026-11-01", "2027-01-01"), encoding="utf-8")
@@ -283,8 +390,12 @@ def test_a_fact_recorded_late_says_its_deadline_is_already_overdue(registered, c
     from medstay import clock
 
     today = clock.today()
-    facts = [("application_sent", today - timedelta(days=200)), ("declared_admissible", today - timedelta(days=150)),
-             ("residence_refused", today - timedelta(days=45)), ("decision_notified", today - timedelta(days=40))]
+    facts = [
+        ("application_sent", today - timedelta(days=200)),
+        ("declared_admissible", today - timedelta(days=150)),
+        ("residence_refused", today - timedelta(days=45)),
+        ("decision_notified", today - timedelta(days=40)),
+    ]
     for kind, on in facts[:-1]:
         assert record(cli, kind, on.isoformat()).code == 0
     appeal = rules.evaluate([{"kind": k, "on": on.isoformat()} for k, on in facts]).open_deadlines()[0]

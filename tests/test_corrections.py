@@ -25,18 +25,32 @@ def shown(cli) -> dict:
 
 def test_a_mistyped_date_is_corrected_and_the_deadline_moves(cli, home):
     assert cli("dossier", "register", REF, "--language", "fr").code == 0
-    record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-           ("decision_notified", "2026-11-16", "mode=hand"))
+    record(
+        cli,
+        ("application_sent", "2026-10-05"),
+        ("declared_inadmissible", "2026-11-02"),
+        ("decision_notified", "2026-11-16", "mode=hand"),
+    )
     appeal = next(d for d in shown(cli)["deadlines"] if d["kind"] == "appeal")
     assert appeal["act_by"] == "2026-12-16"
     r = cli("event", "correct", REF, "3", "--on", "2026-11-06", "--reason", "typo: handed over on the 6th")
     assert r.code == 0, r.err  # fact #3, the third, as `dossier show` numbers it
-    assert "Corrected fact #3" in r.out and "(entry #4)" in r.out and "16/12/2026" in r.out and "07/12/2026" in r.out and "moved" in r.out
+    assert (
+        "Corrected fact #3" in r.out
+        and "(entry #4)" in r.out
+        and "16/12/2026" in r.out
+        and "07/12/2026" in r.out
+        and "moved" in r.out
+    )
     after = shown(cli)
     assert next(d for d in after["deadlines"] if d["kind"] == "appeal")["act_by"] == "2026-12-07"
     entries = after["events"]
-    assert [e["kind"] for e in entries] == ["application_sent", "declared_inadmissible", "decision_notified",
-                                            "fact_corrected"]
+    assert [e["kind"] for e in entries] == [
+        "application_sent",
+        "declared_inadmissible",
+        "decision_notified",
+        "fact_corrected",
+    ]
     assert [e["number"] for e in entries] == [1, 2, 3, 4]
     assert entries[2]["corrected_by"] == 4 and entries[2]["reason"] == "typo: handed over on the 6th"
     assert entries[2]["on"] == "2026-11-16"  # the log keeps what was recorded
@@ -48,8 +62,12 @@ def test_a_mistyped_date_is_corrected_and_the_deadline_moves(cli, home):
 
 def test_a_withdrawn_fact_leaves_the_history_and_its_deadlines(cli, home):
     assert cli("dossier", "register", REF, "--language", "fr").code == 0
-    record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-           ("decision_notified", "2026-11-16", "mode=hand"))
+    record(
+        cli,
+        ("application_sent", "2026-10-05"),
+        ("declared_inadmissible", "2026-11-02"),
+        ("decision_notified", "2026-11-16", "mode=hand"),
+    )
     r = cli("event", "withdraw", REF, "3", "--reason", "recorded on the wrong dossier")
     assert r.code == 0, r.err and "gone" in r.out
     after = shown(cli)
@@ -62,12 +80,14 @@ def test_a_correction_the_law_cannot_follow_is_refused_and_writes_nothing(cli, h
     assert cli("dossier", "register", REF, "--language", "fr").code == 0
     record(cli, ("application_sent", "2026-10-05"), ("declared_admissible", "2026-11-02"))
     before = db_digest(home)
-    for args, says in ((("1", "--on", "2026-11-20"), "before the previous event"),
-                       (("2", "--set", "bogus=1"), "unknown field"),
-                       (("7", "--on", "2026-11-01"), "there is no fact #7 to correct (facts: #1, #2)"),
-                       (("0", "--on", "2026-11-01"), "facts are numbered from #1 (the first fact)"),
-                       (("2", "--on", "2026-11-02"), "changes nothing"),
-                       (("2", "--on", "2026-11-03", "--reason", ""), "needs --reason")):
+    for args, says in (
+        (("1", "--on", "2026-11-20"), "before the previous event"),
+        (("2", "--set", "bogus=1"), "unknown field"),
+        (("7", "--on", "2026-11-01"), "there is no fact #7 to correct (facts: #1, #2)"),
+        (("0", "--on", "2026-11-01"), "facts are numbered from #1 (the first fact)"),
+        (("2", "--on", "2026-11-02"), "changes nothing"),
+        (("2", "--on", "2026-11-03", "--reason", ""), "needs --reason"),
+    ):
         argv = ("event", "correct", REF, *args) + (() if "--reason" in args else ("--reason", "typo"))
         r = cli(*argv)
         assert r.code == 2 and says in r.err, (args, r.err)
@@ -80,8 +100,12 @@ def test_a_correction_the_law_cannot_follow_is_refused_and_writes_nothing(cli, h
 
 def test_a_reminder_sent_for_a_date_that_moved_is_followed_by_a_date_changed_notice(cli, home, channels, smtp):
     assert cli("dossier", "register", REF, "--language", "nl", "--email", "a@example.org").code == 0
-    record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-           ("decision_notified", "2026-11-16", "mode=hand"))
+    record(
+        cli,
+        ("application_sent", "2026-10-05"),
+        ("declared_inadmissible", "2026-11-02"),
+        ("decision_notified", "2026-11-16", "mode=hand"),
+    )
     # act-by Wed 16 Dec 2026: the 20-day reminder is due on 26 Nov.
     assert "1 sent" in cli("reminders", "run", "--local", "--now", "2026-11-26T09:05").out
     assert cli("event", "correct", REF, "3", "--on", "2026-11-06", "--reason", "typo").code == 0
@@ -100,9 +124,17 @@ def test_the_board_lists_every_open_deadline_overdue_first_with_stage_and_act_by
 
     from tasks import board
 
-    for ref, facts in (("9TER-2026-000611", [("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-                                             ("decision_notified", "2026-11-16", "mode=hand")]),
-                       ("9TER-2026-000612", [("certificate_issued", "2026-09-01")])):
+    for ref, facts in (
+        (
+            "9TER-2026-000611",
+            [
+                ("application_sent", "2026-10-05"),
+                ("declared_inadmissible", "2026-11-02"),
+                ("decision_notified", "2026-11-16", "mode=hand"),
+            ],
+        ),
+        ("9TER-2026-000612", [("certificate_issued", "2026-09-01")]),
+    ):
         assert cli("dossier", "register", ref, "--language", "fr").code == 0
         for kind, on, *sets in facts:
             assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
@@ -110,8 +142,9 @@ def test_the_board_lists_every_open_deadline_overdue_first_with_stage_and_act_by
     rows = [line for line in page.splitlines() if line.startswith("| ") and "9TER" in line]
     # certificate: 1 Sep + 3 m − 1; the board says by how many days
     assert rows[0].startswith("| 30/11/2026 **OVERDUE by 10 days** | 9TER-2026-000612 | Preparing")
-    assert "| 16/12/2026 this week | 9TER-2026-000611 | Inadmissible (irrecevable) | Lodge an appeal at the CCE" \
-        in rows[1]
+    assert (
+        "| 16/12/2026 this week | 9TER-2026-000611 | Inadmissible (irrecevable) | Lodge an appeal at the CCE" in rows[1]
+    )
     assert "1 overdue" in page and "9ter" not in page.replace("9TER-", "")
     assert all(line.count("|") == 5 for line in page.splitlines() if line.startswith("|"))  # four columns: 1366 px
 
@@ -127,7 +160,9 @@ def test_the_board_counts_overdue_days_in_the_office_language(cli, home, monkeyp
     assert "| 30/11/2026 **1 dag TE LAAT** | 9TER-2026-000614 |" in board.markdown(date(2026, 12, 1))
     monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "de")
     assert "| 30/11/2026 **ÜBERFÄLLIG seit 3 Tagen** |" in board.markdown(date(2026, 12, 3))
-    assert "TE LAAT" not in board.markdown(date(2026, 11, 30)) and "ÜBERFÄLLIG" not in board.markdown(date(2026, 11, 30))
+    assert "TE LAAT" not in board.markdown(date(2026, 11, 30)) and "ÜBERFÄLLIG" not in board.markdown(
+        date(2026, 11, 30)
+    )
 
 
 def test_the_board_shows_a_stage_with_its_date(cli, home):
@@ -137,8 +172,11 @@ def test_the_board_shows_a_stage_with_its_date(cli, home):
 
     ref = "9TER-2026-000613"
     assert cli("dossier", "register", ref, "--language", "fr").code == 0
-    for kind, on, *sets in (("application_sent", "2026-09-10"), ("declared_admissible", "2026-10-01"),
-                            ("convocation_received", "2026-11-10", "appointment=2026-12-15")):
+    for kind, on, *sets in (
+        ("application_sent", "2026-09-10"),
+        ("declared_admissible", "2026-10-01"),
+        ("convocation_received", "2026-11-10", "appointment=2026-12-15"),
+    ):
         assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
     page = board.markdown(date(2026, 12, 10))
     assert f"| {ref} | Convocation – appointment on 15/12/2026 | Attend the OE physician's appointment |" in page
@@ -148,8 +186,12 @@ def test_the_board_shows_a_stage_with_its_date(cli, home):
 def test_badges_name_the_next_act_by_date(cli, home):
     assert cli("dossier", "register", REF, "--language", "fr").code == 0
     assert shown(cli)["stage_label"] == "Registered – no fact yet"
-    record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-           ("decision_notified", "2026-11-16", "mode=hand"))
+    record(
+        cli,
+        ("application_sent", "2026-10-05"),
+        ("declared_inadmissible", "2026-11-02"),
+        ("decision_notified", "2026-11-16", "mode=hand"),
+    )
     assert shown(cli)["stage_label"] == "Inadmissible (irrecevable) – appeal by Wed 16/12/2026"
 
 

@@ -42,8 +42,9 @@ class Overloaded:
                     if size > 50:
                         return self._answer(503, b'{"detail": "overloaded"}')
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                answer = httpx.request(self.command, relay.upstream + self.path, content=body, headers=headers,
-                                       timeout=60)
+                answer = httpx.request(
+                    self.command, relay.upstream + self.path, content=body, headers=headers, timeout=60
+                )
                 if self.path.endswith("/create_flow_run/bulk") and relay.lost_answers == 0:
                     relay.lost_answers += 1  # made by the server, the answer lost on the way back
                     return self._answer(502, b'{"detail": "bad gateway"}')
@@ -80,8 +81,10 @@ def test_an_overloaded_server_gets_smaller_calls_and_no_run_is_made_twice(stack,
     said = _Said()
     logging.getLogger("medstay.projector").addHandler(said)
     try:
-        with temporary_settings({PREFECT_API_URL: relay.url + "/api", PREFECT_CLIENT_MAX_RETRIES: 0}), \
-                get_client(sync_client=True) as through_relay:
+        with (
+            temporary_settings({PREFECT_API_URL: relay.url + "/api", PREFECT_CLIENT_MAX_RETRIES: 0}),
+            get_client(sync_client=True) as through_relay,
+        ):
             made = creation.create(through_relay, deployment_id, runs)
         assert sorted(made) == REFS  # every dossier has its run: nothing dropped
         assert relay.bulk_calls[0] == 100 and max(relay.bulk_calls[1:]) <= 50, relay.bulk_calls
@@ -91,8 +94,9 @@ def test_an_overloaded_server_gets_smaller_calls_and_no_run_is_made_twice(stack,
             found = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=REFS)))
         assert sorted(r.name for r in found) == REFS  # one run each, the resent entries included
         assert {r.id for r in found} == set(made.values())
-        assert all(r.state.is_paused() and r.state.name.startswith("Preparing") for r in found), \
-            {r.state.name for r in found}
+        assert all(r.state.is_paused() and r.state.name.startswith("Preparing") for r in found), {
+            r.state.name for r in found
+        }
     finally:
         for pool in creation._pool:
             pool.shutdown(wait=True)

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 import rules
-from rules import declarations, deadlines
+from rules import deadlines, declarations
 from rules.declarations import LANGUAGES
 
 
@@ -44,10 +44,15 @@ def test_a_reminder_policy_names_only_known_roles_and_channels():
 def test_the_office_language_names_stages_in_french(monkeypatch):
     from medstay import labels
 
-    refused = rules.evaluate([
-        {"kind": "certificate_issued", "on": "2026-10-01"}, {"kind": "application_sent", "on": "2026-10-05"},
-        {"kind": "declared_admissible", "on": "2026-11-02"}, {"kind": "residence_refused", "on": "2027-01-15"},
-        {"kind": "decision_notified", "on": "2027-01-29", "mode": "hand"}])
+    refused = rules.evaluate(
+        [
+            {"kind": "certificate_issued", "on": "2026-10-01"},
+            {"kind": "application_sent", "on": "2026-10-05"},
+            {"kind": "declared_admissible", "on": "2026-11-02"},
+            {"kind": "residence_refused", "on": "2027-01-15"},
+            {"kind": "decision_notified", "on": "2027-01-29", "mode": "hand"},
+        ]
+    )
     assert labels.stage_label(refused, "en") == "Refused (non fondée) – appeal by Mon 01/03/2027"
     monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
     assert labels.stage_label(refused) == "Refusé (non fondée) – recours au plus tard le lun. 01/03/2027"

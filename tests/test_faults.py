@@ -36,8 +36,13 @@ class Home:
         self.env = user_env(self.path, self.user)
 
     def __call__(self, *args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(BIN / "medstay"), *args], env={**self.env, **(env or {})}, capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [str(BIN / "medstay"), *args],
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
         for raw in RAW_ESCAPES:
             assert raw not in done.stdout + done.stderr, (args, done.stdout + done.stderr)
@@ -69,17 +74,40 @@ def _inadmissible_ten_days_ago(h: Home, ref: str, language: str, email: str) -> 
     20-day reminder is due today (real dates: a real home refuses a pretend clock)."""
     today = date.today()
     h.ok("dossier", "register", ref, "--language", language, "--email", email)
-    for kind, days_ago, *sets in (("application_sent", 40), ("declared_inadmissible", 12),
-                                  ("decision_notified", 10, "mode=hand")):
-        h.ok("event", "record", ref, kind, "--on", (today - timedelta(days=days_ago)).isoformat(),
-             *sum((["--set", s] for s in sets), []))
+    for kind, days_ago, *sets in (
+        ("application_sent", 40),
+        ("declared_inadmissible", 12),
+        ("decision_notified", 10, "mode=hand"),
+    ):
+        h.ok(
+            "event",
+            "record",
+            ref,
+            kind,
+            "--on",
+            (today - timedelta(days=days_ago)).isoformat(),
+            *sum((["--set", s] for s in sets), []),
+        )
 
 
 @pytest.fixture
 def real(tmp_path) -> Home:
     h = Home(tmp_path)
-    h.ok("dossier", "register", REF, "--language", "fr", "--email", "aicha.b@example.org", "--phone", "0470123456",
-         "--name", "Aïcha B.", "--caseworker-email", "cw@example.be")
+    h.ok(
+        "dossier",
+        "register",
+        REF,
+        "--language",
+        "fr",
+        "--email",
+        "aicha.b@example.org",
+        "--phone",
+        "0470123456",
+        "--name",
+        "Aïcha B.",
+        "--caseworker-email",
+        "cw@example.be",
+    )
     h.ok("event", "record", REF, "certificate_issued", "--on", "2026-10-01")
     return h
 
@@ -91,12 +119,37 @@ HOSTILE = ["\x1b]0;pwned\x07", "\x1b[2J", "abc\u202eexe.txt", "a\u2066b", "zero\
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_control_and_direction_characters_are_refused_at_every_text_field(real, payload):
     real.ok("event", "record", REF, "application_sent", "--on", "2026-10-05")
-    real.refused("event", "record", REF, "declared_inadmissible", "--on", "2026-11-02", "--set",
-                 f"ground=9ter {payload}", says="must be plain text")
-    real.refused("dossier", "register", "9TER-2026-000701", "--language", "fr", "--name", f"Eve {payload}",
-                 says="control or direction-changing")
-    real.refused("event", "record", REF, "declared_admissible", "--on", "2026-11-02",
-                 env={"MEDSTAY_ACTOR": f"cw{payload}"}, says="caseworker code")
+    real.refused(
+        "event",
+        "record",
+        REF,
+        "declared_inadmissible",
+        "--on",
+        "2026-11-02",
+        "--set",
+        f"ground=9ter {payload}",
+        says="must be plain text",
+    )
+    real.refused(
+        "dossier",
+        "register",
+        "9TER-2026-000701",
+        "--language",
+        "fr",
+        "--name",
+        f"Eve {payload}",
+        says="control or direction-changing",
+    )
+    real.refused(
+        "event",
+        "record",
+        REF,
+        "declared_admissible",
+        "--on",
+        "2026-11-02",
+        env={"MEDSTAY_ACTOR": f"cw{payload}"},
+        says="caseworker code",
+    )
 
 
 def test_stored_control_characters_are_printed_visibly(real):
@@ -119,15 +172,18 @@ def test_a_typed_control_character_is_echoed_visibly_in_usage_errors(real):
     real.refused("deadlines", "--within", "1\x1b[2J", says="--within")
 
 
-@pytest.mark.parametrize("args, says", [
-    (("deadlines", "--within", "1" + "0" * 30), "--within"),
-    (("deadlines", "--within", "-1"), "--within"),
-    (("reminders", "run", "--now", "0001-01-01T00:00"), "between the years 1950 and 2090"),
-    (("reminders", "run", "--now", "9999-12-31T23:59"), "between the years 1950 and 2090"),
-    (("reminders", "digest", "--now", "not-a-date"), "--now must be an ISO date-time"),
-    (("event", "record", REF, "application_sent", "--on", "99999-01-01"), "not a valid date"),
-    (("reconcile", "--wait", "1" + "0" * 30), "--wait"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (("deadlines", "--within", "1" + "0" * 30), "--within"),
+        (("deadlines", "--within", "-1"), "--within"),
+        (("reminders", "run", "--now", "0001-01-01T00:00"), "between the years 1950 and 2090"),
+        (("reminders", "run", "--now", "9999-12-31T23:59"), "between the years 1950 and 2090"),
+        (("reminders", "digest", "--now", "not-a-date"), "--now must be an ISO date-time"),
+        (("event", "record", REF, "application_sent", "--on", "99999-01-01"), "not a valid date"),
+        (("reconcile", "--wait", "1" + "0" * 30), "--wait"),
+    ],
+)
 def test_numbers_and_dates_out_of_range_are_one_sentence(real, args, says):
     real.refused(*args, says=says)
 
@@ -144,10 +200,14 @@ def test_rules_evaluate_refuses_deep_huge_aliased_and_endless_files_fast(real, t
         (_facts_file(tmp_path, "deep.json", "[" * 100_000), "nested too deeply"),
         (_facts_file(tmp_path, "big.yaml", "events: []\n" + "#" * (2 << 20)), "larger than"),
         (_facts_file(tmp_path, "bomb.yaml", 'a: &a ["x","x"]\nb: &b [*a,*a]\nevents: []\n'), "aliases"),
-        (_facts_file(tmp_path, "latin1.yaml", "events: [{kind: excluded, on: 2026-01-01, é: 1}]".encode("latin-1")),
-         "not UTF-8"),
-        (_facts_file(tmp_path, "many.yaml", "events:\n" + "- {kind: excluded, on: 2026-01-01}\n" * 1001),
-         "at most 1000"),
+        (
+            _facts_file(tmp_path, "latin1.yaml", "events: [{kind: excluded, on: 2026-01-01, é: 1}]".encode("latin-1")),
+            "not UTF-8",
+        ),
+        (
+            _facts_file(tmp_path, "many.yaml", "events:\n" + "- {kind: excluded, on: 2026-01-01}\n" * 1001),
+            "at most 1000",
+        ),
         ("/dev/zero", "not a regular file"),
     ]
     for path, says in cases:
@@ -193,8 +253,9 @@ def test_a_missing_key_file_is_one_sentence_and_no_new_key_is_made(real):
     key = real.path / "secret.key"
     saved = key.read_bytes()
     key.unlink()
-    real.refused("dossier", "register", "9TER-2026-000702", "--language", "fr", "--email", "x@example.org",
-                 says="the key file")
+    real.refused(
+        "dossier", "register", "9TER-2026-000702", "--language", "fr", "--email", "x@example.org", says="the key file"
+    )
     real.refused("dossier", "show", REF, "--contacts", says="the key file")
     assert not key.exists()
     key.write_bytes(saved)
@@ -204,8 +265,11 @@ def test_a_missing_key_file_is_one_sentence_and_no_new_key_is_made(real):
 def test_a_deleted_database_is_one_sentence_and_never_recreated_empty(real):
     db = real.path / "medstay.db"
     db.rename(real.path / "moved.db")
-    for args in (("deadlines",), ("event", "record", REF, "application_sent", "--on", "2026-10-05"),
-                 ("dossier", "register", "9TER-2026-000703", "--language", "fr")):
+    for args in (
+        ("deadlines",),
+        ("event", "record", REF, "application_sent", "--on", "2026-10-05"),
+        ("dossier", "register", "9TER-2026-000703", "--language", "fr"),
+    ):
         done = real(*args)
         assert done.returncode == 2 and "is missing or empty, but this home made it" in done.stderr
         assert not db.exists()
@@ -216,8 +280,20 @@ def test_a_deleted_database_is_one_sentence_and_never_recreated_empty(real):
 def test_a_malformed_key_is_one_sentence_that_echoes_nothing(tmp_path):
     h = Home(tmp_path)
     for key in ("not-a-key-s3cret", "A" * 43 + "=,sp@ce s3cret"):
-        done = h("dossier", "register", "9TER-2026-000704", "--language", "fr", "--email", "aicha.b@example.org",
-                 "--phone", "0470123456", "--name", "Aïcha Secret", env={"MEDSTAY_SECRET_KEY": key})
+        done = h(
+            "dossier",
+            "register",
+            "9TER-2026-000704",
+            "--language",
+            "fr",
+            "--email",
+            "aicha.b@example.org",
+            "--phone",
+            "0470123456",
+            "--name",
+            "Aïcha Secret",
+            env={"MEDSTAY_SECRET_KEY": key},
+        )
         assert done.returncode == 2 and "is not a Fernet key" in done.stderr
         assert len(done.stderr.splitlines()) == 1
         for secret in ("s3cret", "aicha", "0470", "Secret", "+32"):
@@ -233,9 +309,11 @@ def test_the_readme_example_with_now_is_a_dry_run_on_a_real_home(tmp_path):
     try:
         h = Home(tmp_path)
         h.ok("init")
-        h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
-                 "  alerts_to: ops@example.org\n"
-                 "send_window: {start: '00:00', end: '23:59'}\n")
+        h.config(
+            f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+            "  alerts_to: ops@example.org\n"
+            "send_window: {start: '00:00', end: '23:59'}\n"
+        )
         today = date.today()
         _inadmissible_ten_days_ago(h, REF, "fr", "aicha.b@example.org")
         before = db_digest(h.path)
@@ -273,14 +351,30 @@ def test_sweeps_killed_mid_send_lose_nothing_and_mark_every_second_copy(tmp_path
     try:
         h = Home(tmp_path)
         h.ok("init", "--rehearsal")  # the sweeps run at pretend times, 10 minutes apart
-        h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
-                 f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n  alerts_to: ops@example.org\n")
+        h.config(
+            f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+            f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n  alerts_to: ops@example.org\n"
+        )
         refs = [f"9TER-2026-0006{n:02d}" for n in range(12)]
         for n, ref in enumerate(refs):
-            h.ok("dossier", "register", ref, "--language", "fr", "--email", f"applicant{n}@example.org",
-                 "--lawyer-email", f"lawyer{n}@example.be", "--phone", f"04701234{n:02d}")
-            for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-                                    ("decision_notified", "2026-11-06", "mode=hand")):
+            h.ok(
+                "dossier",
+                "register",
+                ref,
+                "--language",
+                "fr",
+                "--email",
+                f"applicant{n}@example.org",
+                "--lawyer-email",
+                f"lawyer{n}@example.be",
+                "--phone",
+                f"04701234{n:02d}",
+            )
+            for kind, on, *sets in (
+                ("application_sent", "2026-10-05"),
+                ("declared_inadmissible", "2026-11-02"),
+                ("decision_notified", "2026-11-06", "mode=hand"),
+            ):
                 h.ok("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
         # Handed over Fri 6 Nov 2026: appeal act-by Mon 7 Dec; its 20-day reminder is due 17 Nov.
         kills = {"left": 3, "every": 5, "seen": 0}
@@ -296,9 +390,13 @@ def test_sweeps_killed_mid_send_lose_nothing_and_mark_every_second_copy(tmp_path
         smtp.box.on_data = slow_and_deadly
         moment = datetime(2026, 11, 17, 9, 5)
         for _ in range(12):
-            holder["proc"] = subprocess.Popen([str(BIN / "medstay"), "reminders", "run", "--local", "--now",
-                                               moment.isoformat(timespec="minutes")], env=h.env,
-                                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            holder["proc"] = subprocess.Popen(
+                [str(BIN / "medstay"), "reminders", "run", "--local", "--now", moment.isoformat(timespec="minutes")],
+                env=h.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             said = holder["proc"].communicate(timeout=120)[0]
             assert "Traceback" not in said, said
             moment += timedelta(minutes=11)  # past the 10 minutes after which an interrupted claim is stale
@@ -367,7 +465,8 @@ def test_forty_concurrent_facts_each_get_recorded_or_one_sentence(tmp_path):
 
 
 def test_forty_concurrent_facts_on_postgresql(tmp_path, postgres_url):
-    from sqlalchemy import create_engine, text as sql
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
 
     schema = f"faults_{os.getpid()}"
     admin = create_engine(postgres_url)
@@ -386,9 +485,11 @@ def test_a_dossier_whose_contacts_cannot_be_decrypted_fails_alone_with_an_alert(
     smtp.start()
     try:
         h = Home(tmp_path)
-        h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
-                 "  alerts_to: ops@example.org\n"
-                 "send_window: {start: '00:00', end: '23:59'}\n")
+        h.config(
+            f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+            "  alerts_to: ops@example.org\n"
+            "send_window: {start: '00:00', end: '23:59'}\n"
+        )
         for ref, email in ((REF, "one@example.org"), ("9TER-2026-000709", "two@example.org")):
             _inadmissible_ten_days_ago(h, ref, "en", email)
         import sqlite3
@@ -396,8 +497,10 @@ def test_a_dossier_whose_contacts_cannot_be_decrypted_fails_alone_with_an_alert(
         from cryptography.fernet import Fernet
 
         with sqlite3.connect(h.path / "medstay.db") as db:  # as if written under a key since lost
-            db.execute("UPDATE dossier SET email = ? WHERE reference = ?",
-                       (Fernet(Fernet.generate_key()).encrypt(b"one@example.org").decode(), REF))
+            db.execute(
+                "UPDATE dossier SET email = ? WHERE reference = ?",
+                (Fernet(Fernet.generate_key()).encrypt(b"one@example.org").decode(), REF),
+            )
         out = h.ok("reminders", "run", "--local")
         assert "1 sent" in out and "late" not in out and "1 failed" in out, out  # a catch-up: not late
         assert len(smtp.box.to("two@example.org")) == 1
@@ -421,15 +524,20 @@ def test_a_550_reply_stores_no_part_of_the_address(tmp_path):
     try:
         h = Home(tmp_path)
         smtp.box.reject.add("aicha.b@example.org")
-        h.config(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
-                 "  alerts_to: ops@example.org\nsend_window: {start: '00:00', end: '23:59'}\n")
+        h.config(
+            f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
+            "  alerts_to: ops@example.org\nsend_window: {start: '00:00', end: '23:59'}\n"
+        )
         _inadmissible_ten_days_ago(h, REF, "en", "aicha.b@example.org")
         h.ok("reminders", "run", "--local")
         import sqlite3
 
         with sqlite3.connect(h.path / "medstay.db") as db:
-            stored = " ".join(str(v) for row in db.execute("SELECT note FROM notification UNION ALL "
-                                                            "SELECT detail FROM delivery_attempt") for v in row)
+            stored = " ".join(
+                str(v)
+                for row in db.execute("SELECT note FROM notification UNION ALL SELECT detail FROM delivery_attempt")
+                for v in row
+            )
         assert "550" in stored and "aicha" not in stored.lower() and "example.org" not in stored
     finally:
         smtp.stop()
@@ -476,8 +584,8 @@ def test_a_database_deleted_under_a_running_process_is_never_written_as_a_ghost(
 
 def test_a_fact_decided_on_a_history_that_moved_on_is_refused_whole(home, monkeypatch):
     """Another caseworker's fact lands between this command's first look and its write."""
-    from medstay.record import dossiers
     from medstay.errors import UserError
+    from medstay.record import dossiers
 
     dossiers.register(reference=REF, language="fr")
     looked = dossiers._facts_now
@@ -499,8 +607,16 @@ def test_a_fact_decided_on_a_history_that_moved_on_is_refused_whole(home, monkey
 def test_stored_text_is_never_read_as_terminal_markup(real):
     """Square brackets are legal in a ground or a name; printed as typed, never as styling."""
     real.ok("event", "record", REF, "application_sent", "--on", "2026-10-05")
-    real.ok("event", "record", REF, "declared_inadmissible", "--on", "2026-11-02", "--set",
-            "ground=art. [/x] [link=http://example.org]3°[/link]")
+    real.ok(
+        "event",
+        "record",
+        REF,
+        "declared_inadmissible",
+        "--on",
+        "2026-11-02",
+        "--set",
+        "ground=art. [/x] [link=http://example.org]3°[/link]",
+    )
     real.ok("dossier", "register", "9TER-2026-000705", "--language", "fr", "--name", "Eve [/b] [red]R")
     shown = real.ok("dossier", "show", REF, env={"COLUMNS": "200"})
     assert "art. [/x] [link=http://example.org]3°[/link]" in shown and "\x1b]8" not in shown
@@ -508,7 +624,9 @@ def test_stored_text_is_never_read_as_terminal_markup(real):
 
 
 # -- properties ----------------------------------------------------------------------------------
-from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 
 @given(st.text(max_size=60))
@@ -546,7 +664,18 @@ def test_a_fact_dated_after_today_is_refused_on_a_real_home(real):
     real.refused("event", "record", REF, "application_sent", "--on", tomorrow, says="after today")
     real.ok("event", "record", REF, "application_sent", "--on", "2026-10-05")
     real.ok("event", "record", REF, "declared_admissible", "--on", "2026-11-02")
-    assert "Recorded" in real.ok("event", "record", REF, "convocation_received", "--on", date.today().isoformat(),
-                                 "--set", f"appointment={tomorrow}")
-    assert real.ok("rules", "evaluate", _facts_file(real.path, "future.yaml",
-                                                     f"events: [{{kind: certificate_issued, on: {tomorrow}}}]"))
+    assert "Recorded" in real.ok(
+        "event",
+        "record",
+        REF,
+        "convocation_received",
+        "--on",
+        date.today().isoformat(),
+        "--set",
+        f"appointment={tomorrow}",
+    )
+    assert real.ok(
+        "rules",
+        "evaluate",
+        _facts_file(real.path, "future.yaml", f"events: [{{kind: certificate_issued, on: {tomorrow}}}]"),
+    )

@@ -11,10 +11,10 @@ import subprocess
 
 import pytest
 
+from tasks.projection import as_submitted
 from tests.helpers import wait_until
 from tests.prefect_stack import BIN, OwnStack, profile, stop_up
 from tests.test_as_used import _processes_of, paused_as
-from tasks.projection import as_submitted
 
 pytestmark = pytest.mark.prefect
 
@@ -56,8 +56,12 @@ def test_a_killed_server_and_a_run_left_pending_lose_no_fact(tmp_path):
 
     refs = [f"9TER-2026-0009{n:02d}" for n in range(4)]
     try:
-        with temporary_settings(updates={PREFECT_API_URL: found["PREFECT_API_URL"],
-                                         PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}):
+        with temporary_settings(
+            updates={
+                PREFECT_API_URL: found["PREFECT_API_URL"],
+                PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"],
+            }
+        ):
             for ref in refs:
                 medstay("dossier", "register", ref, "--language", "fr")
                 medstay("event", "record", ref, "certificate_issued", "--on", "2026-10-01")
@@ -68,8 +72,9 @@ def test_a_killed_server_and_a_run_left_pending_lose_no_fact(tmp_path):
             server = _pid(home, "prefect-server")
             os.kill(server, signal.SIGKILL)
             for ref in refs:
-                assert "Recorded declared_admissible" in medstay("event", "record", ref, "declared_admissible",
-                                                                 "--on", "2026-11-02")
+                assert "Recorded declared_admissible" in medstay(
+                    "event", "record", ref, "declared_admissible", "--on", "2026-11-02"
+                )
             _wait_pid_changes(home, "prefect-server", server)
             wait_all(refs, paused_as("Admissible", 3), 150)
 
@@ -88,12 +93,19 @@ def test_a_killed_server_and_a_run_left_pending_lose_no_fact(tmp_path):
             kinds = [e["kind"] for e in json.loads(medstay("dossier", "show", ref, "--json"))["events"]]
             expected = ["certificate_issued", "application_sent", "declared_admissible"]
             assert kinds == expected + (["ai_issued"] if ref == refs[0] else []), (ref, kinds)
-        [submitted] = [e for e in json.loads(medstay("dossier", "show", refs[0], "--json"))["events"]
-                       if e["kind"] == "ai_issued"]
+        [submitted] = [
+            e for e in json.loads(medstay("dossier", "show", refs[0], "--json"))["events"] if e["kind"] == "ai_issued"
+        ]
         assert submitted["recorded_by"] == "cw-07" and submitted["source"] == "ui"
         assert "Nothing is waiting" in medstay("status")
-        report = {c["check"]: c for c in json.loads(subprocess.run(
-            [str(BIN / "medstay"), "doctor", "--json"], env=env, capture_output=True, text=True).stdout)}
+        report = {
+            c["check"]: c
+            for c in json.loads(
+                subprocess.run(
+                    [str(BIN / "medstay"), "doctor", "--json"], env=env, capture_output=True, text=True
+                ).stdout
+            )
+        }
         assert report["file modes"]["status"] == "ok", report["file modes"]  # Prefect's files included
         assert report["prefect"]["status"] == "ok" and report["projector"]["status"] == "ok"
     finally:

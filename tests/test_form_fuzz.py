@@ -14,18 +14,32 @@ import rules
 from tests.conftest import database_made, db_digest
 
 REF = "9TER-2026-000321"
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
-                    st.sampled_from(["2026-11-02", "2026-02-30", "", "hand", "annulled", "registered_mail"]))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["2026-11-02", "2026-02-30", "", "hand", "annulled", "registered_mail"]),
+)
 FIELDS = ("appointment", "mode", "outcome", "expires", "days", "registered_mail", "identity", "ground", "colour")
-flat = st.fixed_dictionaries({"kind": st.one_of(st.sampled_from(rules.KINDS), scalars), "on": scalars},
-                             optional={k: scalars for k in (*FIELDS, "recorded_by")})
+flat = st.fixed_dictionaries(
+    {"kind": st.one_of(st.sampled_from(rules.KINDS), scalars), "on": scalars},
+    optional={k: scalars for k in (*FIELDS, "recorded_by")},
+)
 # The form's own shape: {"fact": {...}, "recorded_by"}, a fact with fields named under its kind.
-named = st.sampled_from(rules.KINDS).flatmap(lambda kind: st.fixed_dictionaries(
-    {kind: st.one_of(st.just(kind), scalars), "on": scalars},
-    # Another kind's key beside it (an answer naming two facts); never the drawn kind's own
-    # key twice, which Hypothesis refuses (drawn now and then: it failed a run when it was).
-    optional={"kind": scalars, **{k: scalars for k in FIELDS},
-              **{k: st.just(k) for k in rules.KINDS[:3] if k != kind}}))
+named = st.sampled_from(rules.KINDS).flatmap(
+    lambda kind: st.fixed_dictionaries(
+        {kind: st.one_of(st.just(kind), scalars), "on": scalars},
+        # Another kind's key beside it (an answer naming two facts); never the drawn kind's own
+        # key twice, which Hypothesis refuses (drawn now and then: it failed a run when it was).
+        optional={
+            "kind": scalars,
+            **{k: scalars for k in FIELDS},
+            **{k: st.just(k) for k in rules.KINDS[:3] if k != kind},
+        },
+    )
+)
 nested = st.fixed_dictionaries({"fact": st.one_of(flat, named, scalars)}, optional={"recorded_by": scalars})
 answers = st.one_of(flat, nested, st.lists(scalars, max_size=3), scalars)
 
@@ -66,8 +80,10 @@ def test_the_same_answer_delivered_twice_is_recorded_once(home, cli):
 def test_a_refusal_shown_in_prefect_leaves_out_what_the_caseworker_typed():
     from tasks.projection import for_prefect
 
-    shown = for_prefect("convocation_received refused for 9TER-2026-000321: field 'appointment' is not a valid "
-                        "date (expected YYYY-MM-DD): 'Mme Dupont, rue Haute 12'")
+    shown = for_prefect(
+        "convocation_received refused for 9TER-2026-000321: field 'appointment' is not a valid "
+        "date (expected YYYY-MM-DD): 'Mme Dupont, rue Haute 12'"
+    )
     assert "Dupont" not in shown and "field 'appointment'" in shown and "9TER-2026-000321" in shown
     assert "Dupont" not in for_prefect("unknown event kind 'Mme Dupont'")
     assert for_prefect("its date 2026-09-01 is before the previous event's (2026-10-05)").endswith("(2026-10-05)")

@@ -25,29 +25,70 @@ from hypothesis.control import currently_in_test_context
 import rules
 from tests.conftest import Result, database_made, db_digest
 
-FUZZ = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # --- inputs -----------------------------------------------------------------------------------
 
 _chars = st.characters(blacklist_categories=("Cs",))  # no lone surrogates: argv and files are UTF-8
-text = st.one_of(st.text(_chars, max_size=40),
-                 st.sampled_from(["[/]", "[/bold]", "[red]x", "[@click]", "\\[", "x[/x]y"]))  # Rich markup
+text = st.one_of(
+    st.text(_chars, max_size=40), st.sampled_from(["[/]", "[/bold]", "[red]x", "[@click]", "\\[", "x[/x]y"])
+)  # Rich markup
 LOW, HIGH = date.min, date.max
 iso_dates = st.dates(min_value=LOW, max_value=HIGH).map(date.isoformat)
 FIELD_NAMES = sorted({f.name for fields in rules.FIELDS.values() for f in fields})
 
 kinds = st.one_of(st.sampled_from(rules.KINDS), st.sampled_from(rules.KINDS).map(lambda k: f" {k.upper()} "), text)
 on_dates = st.one_of(
-    st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)).map(date.isoformat), iso_dates, text,
-    st.sampled_from(["2026-02-30", "2026-13-01", "2026-1-1", " 2026-06-01 ", "26-06-01", "", "--on", "-1",
-                     "２０２６-０１-０１", "2026-06-01T10:00", "0001-01-01", "9999-12-31", "9999-10-01",
-                     "1949-12-31", "2091-01-01"]),
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)).map(date.isoformat),
+    iso_dates,
+    text,
+    st.sampled_from(
+        [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-1",
+            " 2026-06-01 ",
+            "26-06-01",
+            "",
+            "--on",
+            "-1",
+            "２０２６-０１-０１",
+            "2026-06-01T10:00",
+            "0001-01-01",
+            "9999-12-31",
+            "9999-10-01",
+            "1949-12-31",
+            "2091-01-01",
+        ]
+    ),
 )
 set_values = st.one_of(
-    text, iso_dates, st.integers(-10, 999_999).map(str),
-    st.sampled_from(["true", "false", "yes", "no", "maybe", "hand", "registered_mail", "annulled", "rejected",
-                     "document", "missing", "", " ", "=", "a=b", "9ter §3 3°", "x" * 201]),
+    text,
+    iso_dates,
+    st.integers(-10, 999_999).map(str),
+    st.sampled_from(
+        [
+            "true",
+            "false",
+            "yes",
+            "no",
+            "maybe",
+            "hand",
+            "registered_mail",
+            "annulled",
+            "rejected",
+            "document",
+            "missing",
+            "",
+            " ",
+            "=",
+            "a=b",
+            "9ter §3 3°",
+            "x" * 201,
+        ]
+    ),
 )
 set_pairs = st.one_of(
     st.tuples(st.sampled_from(FIELD_NAMES + ["colour", "", " "]), set_values).map(lambda kv: f"{kv[0]}={kv[1]}"),
@@ -61,13 +102,38 @@ references = st.one_of(
     st.from_regex(r"9TER-[0-9]{2,5}-[0-9]{5,7}", fullmatch=True),
     text,
 )
-emails = st.one_of(st.emails(), text,
-                   st.sampled_from(["nope@", "@example.be", "a@b", "jeanne.dupont@example.be", " A@Example.BE ",
-                                    "a..b@example.be", "é@exämple.be", "a@-example.be"]))
+emails = st.one_of(
+    st.emails(),
+    text,
+    st.sampled_from(
+        [
+            "nope@",
+            "@example.be",
+            "a@b",
+            "jeanne.dupont@example.be",
+            " A@Example.BE ",
+            "a..b@example.be",
+            "é@exämple.be",
+            "a@-example.be",
+        ]
+    ),
+)
 phones = st.one_of(
-    text, st.from_regex(r"\+?[0-9 ./()-]{0,18}", fullmatch=True),
-    st.sampled_from(["0470/12.34.56", "+32470123456", "0470 12 34 56", "+3225551234", "12", "+33612345678",
-                     "0032470123456", "+999", "0" * 30]),
+    text,
+    st.from_regex(r"\+?[0-9 ./()-]{0,18}", fullmatch=True),
+    st.sampled_from(
+        [
+            "0470/12.34.56",
+            "+32470123456",
+            "0470 12 34 56",
+            "+3225551234",
+            "12",
+            "+33612345678",
+            "0032470123456",
+            "+999",
+            "0" * 30,
+        ]
+    ),
 )
 languages = st.one_of(st.sampled_from(["fr", "nl", "de", "en", "FR", " nl ", "es", ""]), text)
 
@@ -100,21 +166,38 @@ def fresh_dossier(cli) -> str:
 # --- event record -------------------------------------------------------------------------------
 
 
-plausible_sets = st.sampled_from([
-    "registered_mail=false", "address_given=no", "identity=missing", "ground=unfounded", "mode=registered_mail",
-    "mode=hand", "outcome=annulled", "outcome=rejected", "appointment=2029-06-01", "expires=2031-01-01",
-    "days=30", "days=-1", "reason=moved abroad"])
+plausible_sets = st.sampled_from(
+    [
+        "registered_mail=false",
+        "address_given=no",
+        "identity=missing",
+        "ground=unfounded",
+        "mode=registered_mail",
+        "mode=hand",
+        "outcome=annulled",
+        "outcome=rejected",
+        "appointment=2029-06-01",
+        "expires=2031-01-01",
+        "days=30",
+        "days=-1",
+        "reason=moved abroad",
+    ]
+)
 plausible_steps = st.tuples(
     st.sampled_from(rules.KINDS),
     st.dates(min_value=date(2026, 1, 5), max_value=date(2029, 12, 31)).map(date.isoformat),
-    st.lists(plausible_sets, max_size=2))
+    st.lists(plausible_sets, max_size=2),
+)
 garbage_steps = st.tuples(kinds, on_dates, st.lists(set_pairs, max_size=3))
 
 
 @settings(FUZZ, max_examples=100)
-@given(steps=st.lists(st.one_of(plausible_steps, garbage_steps), min_size=1, max_size=5).map(
-           lambda steps: sorted(steps, key=lambda s: s[1]) if len(steps) > 3 else steps),
-       certify=st.booleans())
+@given(
+    steps=st.lists(st.one_of(plausible_steps, garbage_steps), min_size=1, max_size=5).map(
+        lambda steps: sorted(steps, key=lambda s: s[1]) if len(steps) > 3 else steps
+    ),
+    certify=st.booleans(),
+)
 def test_event_record_with_garbage(home, cli, steps, certify):
     ref = fresh_dossier(cli)
     if certify:  # start from a dossier where more kinds are allowed
@@ -146,8 +229,14 @@ def test_event_record_on_any_reference(home, cli, reference, kind, on):
 
 
 @settings(FUZZ, max_examples=150)
-@given(reference=references, language=languages, email=st.none() | emails, phone=st.none() | phones,
-       name=st.none() | text, lawyer=st.none() | emails)
+@given(
+    reference=references,
+    language=languages,
+    email=st.none() | emails,
+    phone=st.none() | phones,
+    name=st.none() | text,
+    lawyer=st.none() | emails,
+)
 def test_dossier_register_with_garbage(home, cli, reference, language, email, phone, name, lawyer):
     if not database_made(home):
         fresh_dossier(cli)
@@ -167,11 +256,19 @@ def test_dossier_register_with_garbage(home, cli, reference, language, email, ph
 # --- rules evaluate -----------------------------------------------------------------------------
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), text,
-    iso_dates, st.sampled_from(["2026-02-30", "hand", "registered_mail", "annulled", "missing", "true", "no"]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    text,
+    iso_dates,
+    st.sampled_from(["2026-02-30", "hand", "registered_mail", "annulled", "missing", "true", "no"]),
 )
-json_like = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                          st.dictionaries(text, inner, max_size=3)), max_leaves=10)
+json_like = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3)),
+    max_leaves=10,
+)
 
 
 @st.composite
@@ -204,12 +301,27 @@ contents = st.one_of(
     st.tuples(st.just(".json"), documents.map(_json)),
     st.tuples(st.just(".yaml"), documents.map(_yaml)),
     st.tuples(st.sampled_from([".json", ".yaml", ".yml", ".txt"]), text),
-    st.tuples(st.sampled_from([".json", ".yaml"]),
-              st.sampled_from(["", "{", "[", "null", "events:", "events: 3", "- on: 2026-01-01",
-                               "events:\n  - {kind: certificate_issued, on: 2026-02-30}",
-                               "events:\n  - {kind: certificate_issued, on: yes}",
-                               "events:\n  - kind: certificate_issued\n    on: 2026-01-01\n    on: 2026-01-02",
-                               "a: &x [1]\nb: *x", "!!python/object:os.system {}", "\ufeff{}", '{"events": [1, 2]}'])),
+    st.tuples(
+        st.sampled_from([".json", ".yaml"]),
+        st.sampled_from(
+            [
+                "",
+                "{",
+                "[",
+                "null",
+                "events:",
+                "events: 3",
+                "- on: 2026-01-01",
+                "events:\n  - {kind: certificate_issued, on: 2026-02-30}",
+                "events:\n  - {kind: certificate_issued, on: yes}",
+                "events:\n  - kind: certificate_issued\n    on: 2026-01-01\n    on: 2026-01-02",
+                "a: &x [1]\nb: *x",
+                "!!python/object:os.system {}",
+                "\ufeff{}",
+                '{"events": [1, 2]}',
+            ]
+        ),
+    ),
 )
 
 
@@ -241,11 +353,15 @@ def test_rules_evaluate_on_a_missing_file_or_a_directory(tmp_path, cli):
 # --- regressions: minimal inputs of the bugs found here (fixed) ---------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    ["dossier", "register", "[/]", "--language", "fr"],
-    ["event", "record", "REF", "[/]", "--on", "2026-01-01"],
-    ["rules", "evaluate", "FILE"],
-], ids=["register reference", "record kind", "evaluate reason"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["dossier", "register", "[/]", "--language", "fr"],
+        ["event", "record", "REF", "[/]", "--on", "2026-01-01"],
+        ["rules", "evaluate", "FILE"],
+    ],
+    ids=["register reference", "record kind", "evaluate reason"],
+)
 def test_user_text_with_rich_markup_gets_a_clean_error(home, cli, tmp_path, args):
     ref = fresh_dossier(cli)
     events = tmp_path / "e.json"

@@ -18,8 +18,11 @@ pytestmark = pytest.mark.prefect
 
 
 def _paused(name_part: str, facts: int):
-    return lambda run: (run.state.type.value == "PAUSED" and name_part in (run.state.name or "")
-                        and (run.state.state_details.pause_key or "").startswith(f"w{facts}-"))
+    return lambda run: (
+        run.state.type.value == "PAUSED"
+        and name_part in (run.state.name or "")
+        and (run.state.state_details.pause_key or "").startswith(f"w{facts}-")
+    )
 
 
 def _call(stack, login: str, method: str, path: str, body=None) -> httpx.Response:
@@ -32,8 +35,10 @@ def _record(home) -> list:
     import sqlite3
 
     with sqlite3.connect(home / "medstay.db") as db:
-        return [db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                for table in ("dossier", "dossier_event", "deadline", "notification", "audit_entry")]
+        return [
+            db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("dossier", "dossier_event", "deadline", "notification", "audit_entry")
+        ]
 
 
 def _resume(stack, login: str, run_id, run_input) -> httpx.Response:
@@ -47,8 +52,9 @@ def test_the_login_is_recorded_and_a_forged_recorded_by_is_ignored(stack):
     stack.medstay("dossier", "register", ref, "--language", "fr")
     stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
     run = stack.wait_for(ref, _paused("Submitted", 1))
-    answer = _resume(stack, stack.login, run.id, as_submitted("declared_admissible", "2026-11-02",
-                                                              recorded_by="cw-boss"))
+    answer = _resume(
+        stack, stack.login, run.id, as_submitted("declared_admissible", "2026-11-02", recorded_by="cw-boss")
+    )
     assert answer.status_code in (200, 201) and answer.json()["status"] == "ACCEPT", answer.text
     stack.wait_for(ref, _paused("Admissible", 2))
     event = json.loads(stack.medstay("dossier", "show", ref, "--json").stdout)["events"][-1]
@@ -81,12 +87,14 @@ def test_six_wrong_passwords_are_rate_limited_and_audited(stack):
 
 def test_a_caseworker_may_read_and_resume_but_change_nothing_else(stack):
     run = json.loads(_call(stack, stack.login, "POST", "/flow_runs/filter", {"limit": 1}).text)[0]
-    for method, path, body in (("POST", "/flow_runs/", {"flow_id": run["flow_id"]}),
-                               ("POST", f"/flow_runs/{run['id']}/set_state", {"state": {"type": "CANCELLED"}}),
-                               ("POST", f"/flow_runs/{run['id']}/input", {"key": "x", "value": "y"}),
-                               ("DELETE", f"/flow_runs/{run['id']}", None),
-                               ("PATCH", f"/flow_runs/{run['id']}", {"name": "x"}),
-                               ("GET", "/admin/settings", None)):
+    for method, path, body in (
+        ("POST", "/flow_runs/", {"flow_id": run["flow_id"]}),
+        ("POST", f"/flow_runs/{run['id']}/set_state", {"state": {"type": "CANCELLED"}}),
+        ("POST", f"/flow_runs/{run['id']}/input", {"key": "x", "value": "y"}),
+        ("DELETE", f"/flow_runs/{run['id']}", None),
+        ("PATCH", f"/flow_runs/{run['id']}", {"name": "x"}),
+        ("GET", "/admin/settings", None),
+    ):
         assert _call(stack, stack.login, method, path, body).status_code == 403, (method, path)
 
 
@@ -117,9 +125,11 @@ def test_a_hostile_resume_is_refused_before_prefect_and_the_canary_is_nowhere(st
         if f.is_file():
             assert CANARY.encode() not in f.read_bytes(), f"the canary is in {f.name}"
     # Nor in what Prefect shows: the run's states, inputs, logs and the event feed.
-    seen = [_call(stack, stack.login, "GET", f"/flow_run_states/?flow_run_id={run.id}").text,
-            _call(stack, stack.login, "POST", f"/flow_runs/{run.id}/input/filter", {"prefix": "", "limit": 200}).text,
-            _call(stack, stack.login, "POST", "/logs/filter", {"limit": 200}).text]
+    seen = [
+        _call(stack, stack.login, "GET", f"/flow_run_states/?flow_run_id={run.id}").text,
+        _call(stack, stack.login, "POST", f"/flow_runs/{run.id}/input/filter", {"prefix": "", "limit": 200}).text,
+        _call(stack, stack.login, "POST", "/logs/filter", {"limit": 200}).text,
+    ]
     page = _call(stack, stack.login, "POST", "/events/filter", {"limit": 50}).json()
     for _ in range(40):
         seen.append(json.dumps(page["events"]))
@@ -141,8 +151,12 @@ def test_resumes_sent_at_once_are_each_recorded_once_through_the_gate(stack):
     runs = {r: stack.wait_for(r, _paused("Registered", 0), timeout=120) for r in refs}
     started = time.monotonic()
     with ThreadPoolExecutor(12) as pool:  # twelve caseworkers pressing Resume at the same moment
-        answers = list(pool.map(lambda r: _resume(stack, stack.login, runs[r].id,
-                                                  as_submitted("certificate_issued", "2026-11-20")), refs))
+        answers = list(
+            pool.map(
+                lambda r: _resume(stack, stack.login, runs[r].id, as_submitted("certificate_issued", "2026-11-20")),
+                refs,
+            )
+        )
     print(f"{len(refs)} Resumes answered in {time.monotonic() - started:.1f} s")
     assert [a.json()["status"] for a in answers] == ["ACCEPT"] * len(refs), [a.text[:200] for a in answers]
     for ref in refs:

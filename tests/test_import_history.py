@@ -32,10 +32,15 @@ def _facts(path: Path, rows: list[str]) -> Path:
 def test_the_sample_files_import_with_their_stages_deadlines_and_reminders(home, cli):
     done = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(SAMPLES / "facts.csv"))
     assert done.code == 0 and "Imported 3 dossier(s) with 13 fact(s)" in done.out
-    shown = {ref: json.loads(cli("dossier", "show", ref, "--json").out)
-             for ref in ("9TER-2026-100001", "9TER-2026-100002", "9TER-2026-100003")}
+    shown = {
+        ref: json.loads(cli("dossier", "show", ref, "--json").out)
+        for ref in ("9TER-2026-100001", "9TER-2026-100002", "9TER-2026-100003")
+    }
     assert {ref: s["stage"] for ref, s in shown.items()} == {
-        "9TER-2026-100001": "convocation", "9TER-2026-100002": "inadmissible", "9TER-2026-100003": "a_card"}
+        "9TER-2026-100001": "convocation",
+        "9TER-2026-100002": "inadmissible",
+        "9TER-2026-100003": "a_card",
+    }
     # Registered letter Mon 23/11/2026: day 1 = the 3rd working day after (Thu 26/11); + 30 days
     # = Sat 26/12 → Mon 28/12 (Christmas is the 25th).
     appeal = [d for d in shown["9TER-2026-100002"]["deadlines"] if d["kind"] == "appeal"]
@@ -54,7 +59,9 @@ def test_the_history_of_dossiers_registered_earlier_is_added_as_the_readme_does_
     assert first.code == 0 and "Imported 3 dossier(s) with 0 fact(s)" in first.out
     then = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(SAMPLES / "facts.csv"))
     assert then.code == 0, then.err
-    assert "Imported 0 dossier(s) with 13 fact(s) (with the history of 3 registered earlier)" in " ".join(then.out.split())
+    assert "Imported 0 dossier(s) with 13 fact(s) (with the history of 3 registered earlier)" in " ".join(
+        then.out.split()
+    )
     assert "event correct" not in then.out + then.err
     shown = json.loads(cli("dossier", "show", "9TER-2026-100002", "--json").out)
     assert shown["stage"] == "inadmissible" and [e["number"] for e in shown["events"]] == [1, 2, 3]
@@ -70,13 +77,18 @@ def test_a_facts_file_may_hold_only_what_follows_the_recorded_facts(home, cli, t
     dossiers.write_text(f"reference,language,phone,caseworker_email\n{ref},nl,+32470000002,cw@example.org\n")
     assert cli("dossier", "import", str(dossiers)).code == 0
     assert cli("event", "record", ref, "application_sent", "--on", "2026-06-02").code == 0
-    later = _facts(tmp_path / "later.csv", [f"{ref},declared_inadmissible,2026-10-20",
-                                            f"{ref},decision_notified,2026-11-23,mode=registered_mail"])
+    later = _facts(
+        tmp_path / "later.csv",
+        [f"{ref},declared_inadmissible,2026-10-20", f"{ref},decision_notified,2026-11-23,mode=registered_mail"],
+    )
     done = cli("dossier", "import", str(dossiers), "--facts", str(later), "--json")
     assert done.code == 0 and json.loads(done.out) == {"imported": [], "skipped": [], "facts": 2, "extended": [ref]}
     shown = json.loads(cli("dossier", "show", ref, "--json").out)
     assert [(e["number"], e["kind"], e["source"]) for e in shown["events"]] == [
-        (1, "application_sent", "cli"), (2, "declared_inadmissible", "import"), (3, "decision_notified", "import")]
+        (1, "application_sent", "cli"),
+        (2, "declared_inadmissible", "import"),
+        (3, "decision_notified", "import"),
+    ]
 
 
 def test_facts_the_recorded_history_refuses_import_nothing(home, cli, tmp_path):
@@ -87,8 +99,10 @@ def test_facts_the_recorded_history_refuses_import_nothing(home, cli, tmp_path):
     assert cli("event", "record", ref, "application_sent", "--on", "2026-09-02").code == 0
     dossiers.write_text(f"reference,language\n{ref},nl\n9TER-2026-100009,fr\n9TER-2026-100010,de\n")
     before = db_digest(home)
-    early = _facts(tmp_path / "early.csv", [f"{ref},declared_admissible,2026-08-01",
-                                            "9TER-2026-100009,application_sent,2026-08-01"])
+    early = _facts(
+        tmp_path / "early.csv",
+        [f"{ref},declared_admissible,2026-08-01", "9TER-2026-100009,application_sent,2026-08-01"],
+    )
     refused = cli("dossier", "import", str(dossiers), "--facts", str(early), "--json")
     assert refused.code == 2, refused.out
     [mistake] = json.loads(refused.out)["mistakes"]
@@ -104,21 +118,31 @@ def test_facts_the_recorded_history_refuses_import_nothing(home, cli, tmp_path):
 def test_every_mistake_of_both_files_is_reported_at_once_and_nothing_is_written(home, cli, tmp_path):
     assert cli("dossier", "register", "9TER-2026-100003", "--language", "en").code == 0  # no history
     before = db_digest(home)
-    facts = _facts(tmp_path / "facts.csv", [
-        "9TER-2026-100001,application_sent,2026-09-10",
-        "9TER-2026-100002,teleport,2026-06-02",
-        "9TER-2026-100002,application_sent,2026-13-02",
-        "9TER-2026-100001,convocation_received,2026-11-10,appointment",
-        "9TER-2026-100001,dossier_closed,2026-11-11,reason=diagnosis",
-        "9TER-2026-999999,application_sent,2026-01-06",
-        "9TER-2026-100003,application_sent,2099-01-06",
-    ])
+    facts = _facts(
+        tmp_path / "facts.csv",
+        [
+            "9TER-2026-100001,application_sent,2026-09-10",
+            "9TER-2026-100002,teleport,2026-06-02",
+            "9TER-2026-100002,application_sent,2026-13-02",
+            "9TER-2026-100001,convocation_received,2026-11-10,appointment",
+            "9TER-2026-100001,dossier_closed,2026-11-11,reason=diagnosis",
+            "9TER-2026-999999,application_sent,2026-01-06",
+            "9TER-2026-100003,application_sent,2099-01-06",
+        ],
+    )
     refused = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(facts), "--json")
     assert refused.code == 2
     mistakes = {(m["line"], m["column"]) for m in json.loads(refused.out)["mistakes"]}
-    assert mistakes == {("facts.csv 3", "kind"), ("facts.csv 4", "on"), ("facts.csv 5", "'appointment'"),
-                        ("facts.csv 5", "appointment"), ("facts.csv 6", "reason"), ("facts.csv 7", "reference"),
-                        ("facts.csv 8", "on"), ("4", "reference")}
+    assert mistakes == {
+        ("facts.csv 3", "kind"),
+        ("facts.csv 4", "on"),
+        ("facts.csv 5", "'appointment'"),
+        ("facts.csv 5", "appointment"),
+        ("facts.csv 6", "reason"),
+        ("facts.csv 7", "reference"),
+        ("facts.csv 8", "on"),
+        ("4", "reference"),
+    }
     assert db_digest(home) == before
     table = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(facts))
     assert "Every mistake found" in table.err and "free text is not imported" in table.err
@@ -127,8 +151,10 @@ def test_every_mistake_of_both_files_is_reported_at_once_and_nothing_is_written(
 
 def test_the_lifecycle_is_checked_as_event_record_would(home, cli, tmp_path):
     before = db_digest(home) if database_made(home) else None
-    facts = _facts(tmp_path / "facts.csv", ["9TER-2026-100001,application_sent,2026-09-10",
-                                            "9TER-2026-100001,declared_admissible,2026-08-01"])
+    facts = _facts(
+        tmp_path / "facts.csv",
+        ["9TER-2026-100001,application_sent,2026-09-10", "9TER-2026-100001,declared_admissible,2026-08-01"],
+    )
     refused = cli("dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts", str(facts), "--json")
     [mistake] = json.loads(refused.out)["mistakes"]
     assert mistake["line"] == "facts.csv 3" and "before the previous event" in mistake["reason"]
@@ -170,10 +196,26 @@ def test_any_history_is_imported_as_the_rules_read_it_or_refused_with_nothing_wr
 
 def test_the_import_as_a_user_runs_it_with_only_medstay_home(tmp_path):
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MEDSTAY_HOME": str(tmp_path / "home")}
-    run = subprocess.run([str(BIN / "medstay"), "dossier", "import", str(SAMPLES / "dossiers.csv"), "--facts",
-                          str(SAMPLES / "facts.csv")], env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            str(BIN / "medstay"),
+            "dossier",
+            "import",
+            str(SAMPLES / "dossiers.csv"),
+            "--facts",
+            str(SAMPLES / "facts.csv"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0 and "Imported 3 dossier(s) with 13 fact(s)" in run.stdout, run.stderr
-    listed = subprocess.run([str(BIN / "medstay"), "deadlines", "--json"], env=env, capture_output=True, text=True,
-                            timeout=60)
-    assert {d["reference"] for d in json.loads(listed.stdout)} == {"9TER-2026-100001", "9TER-2026-100002",
-                                                                   "9TER-2026-100003"}
+    listed = subprocess.run(
+        [str(BIN / "medstay"), "deadlines", "--json"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert {d["reference"] for d in json.loads(listed.stdout)} == {
+        "9TER-2026-100001",
+        "9TER-2026-100002",
+        "9TER-2026-100003",
+    }

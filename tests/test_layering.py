@@ -64,7 +64,9 @@ def _imports(module: str) -> list[tuple[str, list[str], int]]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             names = [alias.name for alias in node.names]
             # `from medstay.record import dossiers` imports the module medstay.record.dossiers
             submodules = [f"{base}.{n}" for n in names if f"{base}.{n}" in MODULES]
@@ -96,8 +98,12 @@ def test_each_room_imports_only_the_rooms_below_it():
 
 
 def test_only_the_prefect_rooms_import_prefect():
-    broken = [f"{MODULES[m].relative_to(ROOT)}:{line}" for m in MODULES for name, _, line in _imports(m)
-              if name.split(".")[0] == "prefect" and room(m) not in PREFECT_ROOMS]
+    broken = [
+        f"{MODULES[m].relative_to(ROOT)}:{line}"
+        for m in MODULES
+        for name, _, line in _imports(m)
+        if name.split(".")[0] == "prefect" and room(m) not in PREFECT_ROOMS
+    ]
     assert not broken, broken
 
 
@@ -109,7 +115,7 @@ def test_no_import_cycle_between_modules():
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycles.append(path[path.index(nxt):] + [nxt])
+                cycles.append(path[path.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = "done"
@@ -130,21 +136,34 @@ def test_no_private_name_is_used_across_modules():
         for name, names, line in _imports(module):
             target = _project(name)
             if target and target != module:
-                broken += [f"{MODULES[module].relative_to(ROOT)}:{line} {target}.{n}" for n in names
-                           if n.startswith("_") and not n.startswith("__")]
+                broken += [
+                    f"{MODULES[module].relative_to(ROOT)}:{line} {target}.{n}"
+                    for n in names
+                    if n.startswith("_") and not n.startswith("__")
+                ]
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                aliases |= {a.asname or a.name.split(".")[0] for a in node.names
-                            if _project(f"{getattr(node, 'module', '') or ''}.{a.name}".strip(".")) or _project(a.name)}
+                aliases |= {
+                    a.asname or a.name.split(".")[0]
+                    for a in node.names
+                    if _project(f"{getattr(node, 'module', '') or ''}.{a.name}".strip(".")) or _project(a.name)
+                }
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 broken.append(f"{MODULES[module].relative_to(ROOT)}:{node.lineno} {node.value.id}.{node.attr}")
     assert not broken, "\n".join(broken)
 
 
 def test_architecture_md_names_every_room():
     text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    shown = {r: [f"`{r.replace('.', '/')}/`", f"`{r.replace('.', '/')}.py`"] for r in MAY_IMPORT} | {"medstay": ["`medstay/*.py`"]}
+    shown = {r: [f"`{r.replace('.', '/')}/`", f"`{r.replace('.', '/')}.py`"] for r in MAY_IMPORT} | {
+        "medstay": ["`medstay/*.py`"]
+    }
     missing = [r for r, names in shown.items() if not any(f"| {name} |" in text for name in names)]
     assert not missing, missing

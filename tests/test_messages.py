@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from datetime import date
 
 import pytest
@@ -13,28 +12,72 @@ from medstay.reminders.config import DEFAULT_POLICY
 
 LANGUAGES = ("fr", "nl", "de", "en")
 # Words that would reveal a health condition or treatment, in the four languages.
-MEDICAL = ("médic", "medic", "maladie", "ziekte", "krankheit", "illness", "disease", "diagnos", "traitement",
-           "behandeling", "behandlung", "treatment", "santé", "gezondheid", "gesundheit", "health", "docteur",
-           "médecin", "arts ", "arzt", "doctor", "physician", "hôpital", "hospital", "ziekenhuis", "krankenhaus")
+MEDICAL = (
+    "médic",
+    "medic",
+    "maladie",
+    "ziekte",
+    "krankheit",
+    "illness",
+    "disease",
+    "diagnos",
+    "traitement",
+    "behandeling",
+    "behandlung",
+    "treatment",
+    "santé",
+    "gezondheid",
+    "gesundheit",
+    "health",
+    "docteur",
+    "médecin",
+    "arts ",
+    "arzt",
+    "doctor",
+    "physician",
+    "hôpital",
+    "hospital",
+    "ziekenhuis",
+    "krankenhaus",
+)
 
 
 # What a lock screen shows must not name the procedure or the dossier.
 REVEALING = ("9ter", "9TER-", "certificat", "attest", "bescheinigung", "certificate", "medisch", "medizin")
 # Procedures and authorities a lock screen must not show (subjects and SMS), in the four languages.
-PROCEDURE = re.compile(r"(?i)\b(cce|rvv|ras|oe|dvz|daa|recours|beroep|beschwerde|appeal|conseil|raad|rat für|"
-                       r"office|dienst|ausländeramt|quitter|grondgebied|ausreise|order to leave)\b")
-NUMERIC = {"fr": ("fr_BE", "29/12/2028"), "nl": ("nl_NL", "29-12-2028"), "de": ("de_BE", "29.12.2028"),
-           "en": ("en_BE", "29/12/2028")}
-HELPLINE = {"fr": "Une question ? Appelez le 02 555 01 00.", "nl": "Vragen? Bel 02 555 01 00.",
-            "de": "Fragen? Rufen Sie 02 555 01 00 an.", "en": "Questions? Call 02 555 01 00."}
+PROCEDURE = re.compile(
+    r"(?i)\b(cce|rvv|ras|oe|dvz|daa|recours|beroep|beschwerde|appeal|conseil|raad|rat für|"
+    r"office|dienst|ausländeramt|quitter|grondgebied|ausreise|order to leave)\b"
+)
+NUMERIC = {
+    "fr": ("fr_BE", "29/12/2028"),
+    "nl": ("nl_NL", "29-12-2028"),
+    "de": ("de_BE", "29.12.2028"),
+    "en": ("en_BE", "29/12/2028"),
+}
+HELPLINE = {
+    "fr": "Une question ? Appelez le 02 555 01 00.",
+    "nl": "Vragen? Bel 02 555 01 00.",
+    "de": "Fragen? Rufen Sie 02 555 01 00 an.",
+    "en": "Questions? Call 02 555 01 00.",
+}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", sorted(DEFAULT_POLICY))
 @pytest.mark.parametrize("late, repeat", [(False, False), (True, True)])
 def test_every_reminder_is_localised_short_and_free_of_medical_words(language, kind, late, repeat):
-    common = dict(language=language, reference="9TER-2026-000123", kind=kind, due=date(2028, 12, 31),
-                  act_by=date(2028, 12, 29), for_applicant=True, late=late, helpline="02 555 01 00", repeat=repeat)
+    common = dict(
+        language=language,
+        reference="9TER-2026-000123",
+        kind=kind,
+        due=date(2028, 12, 31),
+        act_by=date(2028, 12, 29),
+        for_applicant=True,
+        late=late,
+        helpline="02 555 01 00",
+        repeat=repeat,
+    )
     email = messages.reminder(channel="email", **common)
     sms = messages.reminder(channel="sms", **common)
     for text in (email.subject, email.body, sms.body):
@@ -50,8 +93,12 @@ def test_every_reminder_is_localised_short_and_free_of_medical_words(language, k
     if kind == "appointment":
         assert fixed in email.subject and fixed in sms.body
     assert "9TER-2026-000123" in email.body  # the body, opened by its reader, names the dossier
-    long_date = {"fr": "vendredi 29 décembre 2028", "nl": "vrijdag 29 december 2028",
-                 "de": "Freitag, 29. Dezember 2028", "en": "Friday, 29 December 2028"}[language]
+    long_date = {
+        "fr": "vendredi 29 décembre 2028",
+        "nl": "vrijdag 29 december 2028",
+        "de": "Freitag, 29. Dezember 2028",
+        "en": "Friday, 29 December 2028",
+    }[language]
     assert long_date in email.body
     assert "31" in email.body or kind == "appointment"  # the legal date, and why act-by is earlier
     assert messages.sms_segments(sms.body) <= 2, sms.body
@@ -77,9 +124,17 @@ def test_numeric_dates_follow_babel_for_each_language(language):
 
 def test_a_helpline_per_language_is_used_as_written():
     lines = {"fr": "Service social : 02 555 01 00", "nl": "Sociale dienst: 02 555 01 00"}
-    msg = messages.reminder(language="nl", reference="9TER-2026-000123", kind="appeal", due=date(2028, 12, 29),
-                            act_by=date(2028, 12, 29), channel="email", for_applicant=True, late=False,
-                            helpline=lines)
+    msg = messages.reminder(
+        language="nl",
+        reference="9TER-2026-000123",
+        kind="appeal",
+        due=date(2028, 12, 29),
+        act_by=date(2028, 12, 29),
+        channel="email",
+        for_applicant=True,
+        late=False,
+        helpline=lines,
+    )
     assert "Sociale dienst: 02 555 01 00" in msg.body and "Service social" not in msg.body
 
 

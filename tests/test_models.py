@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,8 +20,6 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import select
 
 import models
-from models.keys import secret_keys
-from models.settings import get_settings
 from models import (
     AuditEntry,
     Deadline,
@@ -35,6 +33,8 @@ from models import (
     session,
 )
 from models.db import alembic_config
+from models.keys import secret_keys
+from models.settings import get_settings
 from tests.conftest import sqlite_dump
 
 MARKER = "zz-marker-jeanne.dupont@example.be"
@@ -377,8 +377,15 @@ def test_timestamps_are_aware_utc(db: Path):
     brussels = timezone(timedelta(hours=2))
     local = datetime(2025, 6, 1, 12, 0, tzinfo=brussels)
     with session() as s:
-        s.add(AuditEntry(at=local, actor="cli", action="dossier.registered",
-                         dossier_reference="9TER-2025-000001", detail="language=fr"))
+        s.add(
+            AuditEntry(
+                at=local,
+                actor="cli",
+                action="dossier.registered",
+                dossier_reference="9TER-2025-000001",
+                detail="language=fr",
+            )
+        )
         d = new_dossier()
         s.add(d)
         s.commit()
@@ -387,7 +394,7 @@ def test_timestamps_are_aware_utc(db: Path):
         assert entry.at == local and entry.at.utcoffset() == timedelta(0)
         d = s.exec(select(Dossier)).one()
         assert d.created_at.tzinfo is not None and d.purged_at is None
-        assert abs(datetime.now(timezone.utc) - d.created_at) < timedelta(minutes=5)
+        assert abs(datetime.now(UTC) - d.created_at) < timedelta(minutes=5)
     with session() as s, pytest.raises(StatementError, match="naive"):
         s.add(AuditEntry(at=datetime(2025, 6, 1), actor="cli", action="x"))
         s.commit()

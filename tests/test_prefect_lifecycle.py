@@ -16,8 +16,11 @@ pytestmark = pytest.mark.prefect
 
 def paused_as(name_part: str, facts: int | None = None):
     """The run is paused under this stage name (showing `facts` recorded facts, if given)."""
-    return lambda run: (run.state.type.value == "PAUSED" and name_part in (run.state.name or "")
-                        and (facts is None or (run.state.state_details.pause_key or "").startswith(f"w{facts}-")))
+    return lambda run: (
+        run.state.type.value == "PAUSED"
+        and name_part in (run.state.name or "")
+        and (facts is None or (run.state.state_details.pause_key or "").startswith(f"w{facts}-"))
+    )
 
 
 def resume(stack, reference: str, **answer) -> None:
@@ -29,13 +32,14 @@ def resume(stack, reference: str, **answer) -> None:
 
 
 def form_of(stack, reference: str):
-    from prefect import get_client
     from prefect.input.actions import read_flow_run_input
 
     run = stack.run_of(reference)
     keyset = run.state.state_details.run_input_keyset
-    return (read_flow_run_input(keyset["schema"], flow_run_id=run.id),
-            read_flow_run_input(keyset["description"], flow_run_id=run.id))
+    return (
+        read_flow_run_input(keyset["schema"], flow_run_id=run.id),
+        read_flow_run_input(keyset["description"], flow_run_id=run.id),
+    )
 
 
 def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
@@ -79,7 +83,9 @@ def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"dossier-{ref.lower()}"])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"dossier-{ref.lower()}"]))
+        )
     latest = max(artifacts, key=lambda a: a.created)
     assert "Justify the missed appointment" in latest.data and "25/12/2026" in latest.data
     assert "canary301" not in latest.data
@@ -91,8 +97,15 @@ def test_an_invalid_fact_from_the_form_is_not_recorded_and_the_reason_is_shown(s
     stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
     stack.wait_for(ref, paused_as("Submitted"))
     resume(stack, ref, kind="declared_admissible", on="2026-09-01")  # before the application
-    run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Submitted" in r.state.name
-                         and r.state.state_details.run_input_keyset is not None and _refused(stack, ref))
+    run = stack.wait_for(
+        ref,
+        lambda r: (
+            r.state.type.value == "PAUSED"
+            and "Submitted" in r.state.name
+            and r.state.state_details.run_input_keyset is not None
+            and _refused(stack, ref)
+        ),
+    )
     assert run.state.name.endswith("last entry refused") and "before the previous event" in run.state.message
     shown = json.loads(stack.medstay("dossier", "show", ref, "--json").stdout)
     assert [e["kind"] for e in shown["events"]] == ["application_sent"] and shown["stage"] == "submitted"
@@ -158,13 +171,18 @@ def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack
         from prefect.blocks.system import Secret
 
         Secret(value="medstay@example.org").save("medstay-mail-from", overwrite=True)  # a credential, say
-        config.write_text(f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=${{secret:medstay-mail-from}}"
-                          "&mode=insecure\n  alerts_to: ops@example.org\n")
+        config.write_text(
+            f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=${{secret:medstay-mail-from}}"
+            "&mode=insecure\n  alerts_to: ops@example.org\n"
+        )
         ref = "9TER-2026-000306"
         env = {"MEDSTAY_CONFIG": str(config)}
         stack.medstay("dossier", "register", ref, "--language", "de", "--email", "sweep306@example.org", env=env)
-        for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-                                ("decision_notified", "2026-11-09", "mode=registered_mail")):
+        for kind, on, *sets in (
+            ("application_sent", "2026-10-05"),
+            ("declared_inadmissible", "2026-11-02"),
+            ("decision_notified", "2026-11-09", "mode=registered_mail"),
+        ):
             stack.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []), env=env)
         # Registered letter Monday 9 Nov 2026: working days 10, 12 (11 Nov is Armistice), 13 = day 1;
         # day 30 = Saturday 12 Dec, rolled to Monday 14 Dec; 20 days before: 24 Nov.
@@ -185,8 +203,11 @@ def test_the_reminder_sweep_runs_as_a_prefect_flow_with_a_task_per_message(stack
             from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
             from prefect.client.schemas.sorting import ArtifactSort
 
-            [board] = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["deadlines-board"])),
-                                            limit=1, sort=ArtifactSort.CREATED_DESC)
+            [board] = client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["deadlines-board"])),
+                limit=1,
+                sort=ArtifactSort.CREATED_DESC,
+            )
         assert "9TER-2026-000306" in board.data and "Lodge an appeal at the CCE" in board.data
         assert "sweep306@example.org" not in board.data
         assert not any("sweep306" in n for n in names)
@@ -227,16 +248,27 @@ def test_keys_and_channel_credentials_can_live_in_prefect_secret_blocks(stack, t
     db_file = tmp_path / "other.db"  # a database of its own, beside the stack's, same Prefect
     # Its own home too: the stack's home is bound to the stack's database (issue 23). Prefect is
     # given as ops running their own would give it.
-    env = {"MEDSTAY_DATABASE_URL": f"sqlite:///{db_file}", "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-test-key",
-           "MEDSTAY_HOME": str(tmp_path / "block-home"),
-           **{k: v for k, v in profile(stack.home).items() if k in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")}}
-    stack.medstay("dossier", "register", "9TER-2026-000901", "--language", "en", "--email", "blockkey@example.org",
-                  env=env)
+    env = {
+        "MEDSTAY_DATABASE_URL": f"sqlite:///{db_file}",
+        "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-test-key",
+        "MEDSTAY_HOME": str(tmp_path / "block-home"),
+        **{k: v for k, v in profile(stack.home).items() if k in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")},
+    }
+    stack.medstay(
+        "dossier", "register", "9TER-2026-000901", "--language", "en", "--email", "blockkey@example.org", env=env
+    )
     assert b"blockkey" not in db_file.read_bytes()
     shown = stack.medstay("dossier", "show", "9TER-2026-000901", "--json", "--contacts", env=env).stdout
     assert "blockkey@example.org" in shown
-    wrong = stack.medstay("dossier", "show", "9TER-2026-000901", "--json", "--contacts", check=False,
-                          env={**env, "MEDSTAY_SECRET_KEY": Fernet.generate_key().decode()})
+    wrong = stack.medstay(
+        "dossier",
+        "show",
+        "9TER-2026-000901",
+        "--json",
+        "--contacts",
+        check=False,
+        env={**env, "MEDSTAY_SECRET_KEY": Fernet.generate_key().decode()},
+    )
     assert wrong.returncode == 2 and "cannot be decrypted" in wrong.stderr and "Traceback" not in wrong.stderr
     with sqlite3.connect(db_file) as db:
         assert db.execute("SELECT email FROM dossier").fetchone()[0].startswith("gAAAA")
@@ -252,18 +284,36 @@ def test_a_key_in_a_prefect_secret_block_is_read_once_per_command(stack, tmp_pat
 
     Secret(value=Fernet.generate_key().decode()).save("medstay-once-key", overwrite=True)
     # A home of its own (the stack's is bound to its database); Prefect given as ops would give it.
-    env = {**stack.env, "MEDSTAY_HOME": str(tmp_path / "once-home"), "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-once-key",
-           **{k: v for k, v in profile(stack.home).items() if k in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")}}
-    probe = ("import sys; sys.argv=['medstay', *%r]\n"
-             "from prefect.blocks.system import Secret\n"  # counted where Prefect is asked, nothing replaced
-             "reads = []; load = Secret.load.__func__\n"
-             "Secret.load = classmethod(lambda cls, *a, **k: reads.append(1) or load(cls, *a, **k))\n"
-             "from medstay.cli.app import main\ntry: main()\nexcept SystemExit: pass\nprint('READS', len(reads))")
-    for args in (("dossier", "register", "9TER-2026-000902", "--language", "fr", "--email", "x@example.org",
-                  "--phone", "0470 12 34 56"),
-                 ("event", "record", "9TER-2026-000902", "certificate_issued", "--on", "2026-10-01")):
-        done = subprocess.run([sys.executable, "-c", probe % (args,)], env=env, capture_output=True, text=True,
-                              timeout=120)
+    env = {
+        **stack.env,
+        "MEDSTAY_HOME": str(tmp_path / "once-home"),
+        "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-once-key",
+        **{k: v for k, v in profile(stack.home).items() if k in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")},
+    }
+    probe = (
+        "import sys; sys.argv=['medstay', *%r]\n"
+        "from prefect.blocks.system import Secret\n"  # counted where Prefect is asked, nothing replaced
+        "reads = []; load = Secret.load.__func__\n"
+        "Secret.load = classmethod(lambda cls, *a, **k: reads.append(1) or load(cls, *a, **k))\n"
+        "from medstay.cli.app import main\ntry: main()\nexcept SystemExit: pass\nprint('READS', len(reads))"
+    )
+    for args in (
+        (
+            "dossier",
+            "register",
+            "9TER-2026-000902",
+            "--language",
+            "fr",
+            "--email",
+            "x@example.org",
+            "--phone",
+            "0470 12 34 56",
+        ),
+        ("event", "record", "9TER-2026-000902", "certificate_issued", "--on", "2026-10-01"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", probe % (args,)], env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.stdout.rstrip().endswith("READS 1"), done.stdout + done.stderr
 
 

@@ -7,7 +7,7 @@ import json
 import os
 import stat
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
@@ -53,8 +53,25 @@ def refused(r: Result, message: str) -> str:
 
 
 def register(cli, ref=REF):
-    ok(cli("dossier", "register", ref, "--language", "fr", "--name", NAME, "--email", EMAIL, "--phone", PHONE,
-           "--lawyer-email", LAWYER, "--caseworker-email", CASEWORKER))
+    ok(
+        cli(
+            "dossier",
+            "register",
+            ref,
+            "--language",
+            "fr",
+            "--name",
+            NAME,
+            "--email",
+            EMAIL,
+            "--phone",
+            PHONE,
+            "--lawyer-email",
+            LAWYER,
+            "--caseworker-email",
+            CASEWORKER,
+        )
+    )
 
 
 def record(cli, kind, on, *sets, ref=REF):
@@ -68,13 +85,25 @@ def add_alerts(ref=REF):
     from models import Dossier, Notification, migrate, session
 
     migrate()
-    now = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
+    now = datetime(2024, 5, 1, 9, tzinfo=UTC)
     with session() as db:
         dossier_id = db.exec(select(Dossier.id).where(Dossier.reference == ref)).one()
         for key, status in (("alert:test-pending", "pending"), ("alert:test-sent", "sent")):
-            db.add(Notification(key=key, purpose="alert", dossier_id=dossier_id, role="caseworker", channel="email",
-                                address=ALERT_ADDRESS, body=ALERT_BODY, due_at=now, next_attempt_at=now,
-                                status=status, sent_at=now if status == "sent" else None))
+            db.add(
+                Notification(
+                    key=key,
+                    purpose="alert",
+                    dossier_id=dossier_id,
+                    role="caseworker",
+                    channel="email",
+                    address=ALERT_ADDRESS,
+                    body=ALERT_BODY,
+                    due_at=now,
+                    next_attempt_at=now,
+                    status=status,
+                    sent_at=now if status == "sent" else None,
+                )
+            )
         db.commit()
 
 
@@ -134,10 +163,23 @@ def assert_erased(home, tokens: list[str]) -> None:
 def test_export_gives_the_contacts_in_clear_and_audits_the_read(closed, cli, home, tmp_path):
     copy = json.loads(ok(cli("dossier", "export", REF)).out)
     assert copy["reference"] == REF and copy["language"] == "fr" and copy["stage"] == "closed"
-    assert copy["contact"] == {"name": NAME, "email": EMAIL, "phone": PHONE_E164, "lawyer_email": LAWYER,
-                               "caseworker_email": CASEWORKER, "lawyer_phone": None, "caseworker_phone": None}
-    assert [e["kind"] for e in copy["events"]] == ["certificate_issued", "application_sent", "declared_admissible",
-                                                   "residence_refused", "decision_notified", "dossier_closed"]
+    assert copy["contact"] == {
+        "name": NAME,
+        "email": EMAIL,
+        "phone": PHONE_E164,
+        "lawyer_email": LAWYER,
+        "caseworker_email": CASEWORKER,
+        "lawyer_phone": None,
+        "caseworker_phone": None,
+    }
+    assert [e["kind"] for e in copy["events"]] == [
+        "certificate_issued",
+        "application_sent",
+        "declared_admissible",
+        "residence_refused",
+        "decision_notified",
+        "dossier_closed",
+    ]
     refusal = copy["events"][3]
     assert refusal["fields"] == {"ground": GROUND} and refusal["on"] == "2024-03-01"
     assert refusal["recorded_by"] == "test-caseworker" and refusal["source"] == "cli" and refusal["recorded_at"]
@@ -148,12 +190,17 @@ def test_export_gives_the_contacts_in_clear_and_audits_the_read(closed, cli, hom
     assert ALERT_ADDRESS not in json.dumps(copy) and ALERT_BODY not in json.dumps(copy)
     assert any(n["status"] == "sent" and n["sent_at"] for n in copy["notifications"])
     # the read itself is in the copy's audit trail and in the audit
-    assert copy["audit"][-1] == {"at": copy["audit"][-1]["at"], "actor": "test-caseworker", "action": "contact.read",
-                                 "detail": "export"}
+    assert copy["audit"][-1] == {
+        "at": copy["audit"][-1]["at"],
+        "actor": "test-caseworker",
+        "action": "contact.read",
+        "detail": "export",
+    }
     assert {"dossier.registered", "event.recorded"} <= {a["action"] for a in copy["audit"]}
     trail = json.loads(ok(cli("audit", REF, "--json")).out)
-    assert [(a["action"], a["actor"], a["reference"], a["detail"]) for a in trail if a["action"] == "contact.read"] \
-        == [("contact.read", "test-caseworker", REF, "export")]
+    assert [(a["action"], a["actor"], a["reference"], a["detail"]) for a in trail if a["action"] == "contact.read"] == [
+        ("contact.read", "test-caseworker", REF, "export")
+    ]
     assert EMAIL not in json.dumps(trail) and NAME not in json.dumps(trail)
 
     target = tmp_path / "copy.json"
@@ -249,8 +296,9 @@ def test_purge_after_retention_erases_personal_data_and_keeps_the_facts(closed, 
         dossier = db.exec(select(Dossier).where(Dossier.reference == REF)).one()
         assert {dossier.name, dossier.email, dossier.phone, dossier.lawyer_email, dossier.caseworker_email} == {None}
         assert dossier.purged_at is not None and dossier.stage == "closed" and dossier.language == "fr"
-        events = db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
-                         .order_by(DossierEvent.seq)).all()
+        events = db.exec(
+            select(DossierEvent).where(DossierEvent.dossier_id == dossier.id).order_by(DossierEvent.seq)
+        ).all()
         assert [(e.kind, e.on.isoformat()) for e in events] == [(e["kind"], e["on"]) for e in shown_before["events"]]
         assert json.loads(events[3].data) == {"ground": None}
         assert json.loads(events[4].data) == {"mode": "registered_mail", "detained": False}  # other fields stay
@@ -287,7 +335,7 @@ def test_purge_service_needs_no_key(closed, home, monkeypatch):
     tokens = raw_tokens(home)
     monkeypatch.setenv("MEDSTAY_SECRET_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("MEDSTAY_RETENTION_DAYS", "0")
-    done = privacy.purge(reference=REF, by="dpo", now=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    done = privacy.purge(reference=REF, by="dpo", now=datetime(2030, 1, 1, tzinfo=UTC))
     assert_erased(home, tokens)
     assert done.reference == REF and done.last_fact.isoformat() == "2024-03-20"
     assert privacy.audit_trail(REF)[-1].action == "dossier.purged"
@@ -340,22 +388,29 @@ def write(tmp_path, content: str | bytes, name="dossiers.csv"):
 def test_import_registers_every_row_in_one_go(home, cli, tmp_path):
     from medstay.record import dossiers
 
-    csv_text = ("\ufeff" + HEADER + "\r\n"
-                '9TER-2026-000001,fr,jean@example.org,0470 12 34 56,"Dupont, Jean",avocat@example.be,cw@example.be\r\n'
-                "9ter-2026-000002,NL,,,,,\r\n"
-                "\r\n"
-                "9TER-2026-000003,de,anna@example.de,+49 1512 3456789,Anna Müller,,\r\n")
+    csv_text = (
+        "\ufeff" + HEADER + "\r\n"
+        '9TER-2026-000001,fr,jean@example.org,0470 12 34 56,"Dupont, Jean",avocat@example.be,cw@example.be\r\n'
+        "9ter-2026-000002,NL,,,,,\r\n"
+        "\r\n"
+        "9TER-2026-000003,de,anna@example.de,+49 1512 3456789,Anna Müller,,\r\n"
+    )
     r = ok(cli("dossier", "import", write(tmp_path, csv_text)))
     assert "Imported 3 dossier(s)" in r.out and "its flow run in Prefect" in " ".join(r.out.split())
     first = dossiers.load("9TER-2026-000001").dossier
-    assert (first.name, first.email, first.phone, first.language) == ("Dupont, Jean", "jean@example.org",
-                                                                      "+32470123456", "fr")
+    assert (first.name, first.email, first.phone, first.language) == (
+        "Dupont, Jean",
+        "jean@example.org",
+        "+32470123456",
+        "fr",
+    )
     assert dossiers.load("9TER-2026-000002").dossier.language == "nl"
     assert dossiers.load("9TER-2026-000003").dossier.phone == "+4915123456789"
     assert dossiers.load("9TER-2026-000001").dossier.stage == "preparing"
     trail = json.loads(ok(cli("audit", "--json")).out)
     assert [(a["action"], a["reference"], a["detail"]) for a in trail] == [
-        ("dossier.imported", f"9TER-2026-00000{n}", "import, 0 fact(s)") for n in (1, 2, 3)]
+        ("dossier.imported", f"9TER-2026-00000{n}", "import, 0 fact(s)") for n in (1, 2, 3)
+    ]
     assert b"jean@example.org" not in database_bytes(home)  # encrypted like any registration
 
 
@@ -365,23 +420,43 @@ def test_import_reads_columns_in_any_order_and_semicolons(home, cli, tmp_path):
 
 
 BAD_CSVS = [
-    ("bad phone on line 3", f"{HEADER}\n9TER-2026-000001,fr,,,,,\n9TER-2026-000002,fr,,12,,,\n",
-     "line 3, phone: the phone '12' is not"),
-    ("duplicate in the file", "reference,language\n9TER-2026-000001,fr\n9TER-2026-000002,nl\n9ter-2026-000001,de\n",
-     "line 4, reference: 9TER-2026-000001 is also on line 2"),
-    ("already in the database", "reference,language\n9TER-2026-000001,fr\n9TER-2026-000999,nl\n",
-     "line 3, reference: the dossier 9TER-2026-000999 already exists"),
-    ("unknown column", "reference,language,diagnosis\n9TER-2026-000001,fr,x\n",
-     "line 1, 'diagnosis': unknown column"),
-    ("missing language column", "reference,email\n9TER-2026-000001,a@example.org\n",
-     "line 1, language: the column is missing"),
-    ("missing language value", "reference,language\n9TER-2026-000001,fr\n9TER-2026-000002,\n",
-     "line 3, language: required"),
+    (
+        "bad phone on line 3",
+        f"{HEADER}\n9TER-2026-000001,fr,,,,,\n9TER-2026-000002,fr,,12,,,\n",
+        "line 3, phone: the phone '12' is not",
+    ),
+    (
+        "duplicate in the file",
+        "reference,language\n9TER-2026-000001,fr\n9TER-2026-000002,nl\n9ter-2026-000001,de\n",
+        "line 4, reference: 9TER-2026-000001 is also on line 2",
+    ),
+    (
+        "already in the database",
+        "reference,language\n9TER-2026-000001,fr\n9TER-2026-000999,nl\n",
+        "line 3, reference: the dossier 9TER-2026-000999 already exists",
+    ),
+    ("unknown column", "reference,language,diagnosis\n9TER-2026-000001,fr,x\n", "line 1, 'diagnosis': unknown column"),
+    (
+        "missing language column",
+        "reference,email\n9TER-2026-000001,a@example.org\n",
+        "line 1, language: the column is missing",
+    ),
+    (
+        "missing language value",
+        "reference,language\n9TER-2026-000001,fr\n9TER-2026-000002,\n",
+        "line 3, language: required",
+    ),
     ("bad language", "reference,language\n9TER-2026-000001,es\n", "line 2, language: the language must be one of"),
-    ("bad e-mail", "reference,language,lawyer_email\n9TER-2026-000001,fr,nope@\n",
-     "line 2, lawyer_email: the lawyer's e-mail 'nope@' is not a valid address"),
-    ("bad reference", "reference,language\n9TER-26-1,fr\n",
-     "line 2, reference: '9TER-26-1' is not a dossier reference"),
+    (
+        "bad e-mail",
+        "reference,language,lawyer_email\n9TER-2026-000001,fr,nope@\n",
+        "line 2, lawyer_email: the lawyer's e-mail 'nope@' is not a valid address",
+    ),
+    (
+        "bad reference",
+        "reference,language\n9TER-26-1,fr\n",
+        "line 2, reference: '9TER-26-1' is not a dossier reference",
+    ),
     ("too many values", "reference,language\n9TER-2026-000001,fr,extra\n", "line 2: 3 values for 2 columns"),
     ("column twice", "reference,language,language\n9TER-2026-000001,fr,fr\n", "line 1, language: the column appears"),
     ("empty column name", "reference,language,\n9TER-2026-000001,fr,\n", "line 1, (empty): unknown column"),
@@ -390,8 +465,7 @@ BAD_CSVS = [
     ("blank lines only", "\n\r\n  \n", "dossiers.csv is empty"),
     ("header only", HEADER + "\n", "no dossier to import"),
     ("broken quoting", 'reference,language\n"9TER-2026-000001"x,fr\n', "not a well-formed CSV file (line 2"),
-    ("many errors", "reference,language\n" + "".join(f"bad{i},xx\n" for i in range(4)),
-     "8 errors: line 2, reference:"),
+    ("many errors", "reference,language\n" + "".join(f"bad{i},xx\n" for i in range(4)), "8 errors: line 2, reference:"),
 ]
 
 
@@ -425,14 +499,45 @@ def test_the_importer_service_returns_the_references(home, tmp_path):
 # --- garbage through `medstay dossier import` -------------------------------------------------
 
 _chars = st.characters(blacklist_categories=("Cs",))
-text = st.one_of(st.text(_chars, max_size=30),
-                 st.sampled_from(["[/]", "[red]x", '"', '""', "\r", "\n", ";", ",", "\x00", "\ufeff"]))
-COLUMN_NAMES = ["reference", "language", "email", "phone", "name", "lawyer_email", "caseworker_email",
-                " Reference ", "LANGUAGE", "diagnosis", "notes", ""]
+text = st.one_of(
+    st.text(_chars, max_size=30), st.sampled_from(["[/]", "[red]x", '"', '""', "\r", "\n", ";", ",", "\x00", "\ufeff"])
+)
+COLUMN_NAMES = [
+    "reference",
+    "language",
+    "email",
+    "phone",
+    "name",
+    "lawyer_email",
+    "caseworker_email",
+    " Reference ",
+    "LANGUAGE",
+    "diagnosis",
+    "notes",
+    "",
+]
 cells = st.one_of(
-    text, st.from_regex(r"9TER-20[0-9]{2}-[0-9]{6}", fullmatch=True),
-    st.sampled_from(["fr", "nl", "de", "en", "FR", "es", "", "0470 12 34 56", "+32470123456", "12",
-                     "a@example.org", "nope@", "Jean Dupont", "x" * 130, "9TER-2026-000999"]),
+    text,
+    st.from_regex(r"9TER-20[0-9]{2}-[0-9]{6}", fullmatch=True),
+    st.sampled_from(
+        [
+            "fr",
+            "nl",
+            "de",
+            "en",
+            "FR",
+            "es",
+            "",
+            "0470 12 34 56",
+            "+32470123456",
+            "12",
+            "a@example.org",
+            "nope@",
+            "Jean Dupont",
+            "x" * 130,
+            "9TER-2026-000999",
+        ]
+    ),
 )
 
 
@@ -470,8 +575,11 @@ def csv_documents(draw) -> bytes:
         header = draw(st.lists(st.sampled_from(COLUMN_NAMES), max_size=8))
         rows = draw(st.lists(st.lists(cells, max_size=9), max_size=5))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=draw(st.sampled_from([",", ",", ";", "\t"])),
-                        lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    writer = csv.writer(
+        buffer,
+        delimiter=draw(st.sampled_from([",", ",", ";", "\t"])),
+        lineterminator=draw(st.sampled_from(["\n", "\r\n"])),
+    )
     writer.writerow(header)
     writer.writerows(rows)
     data = buffer.getvalue()
@@ -480,8 +588,9 @@ def csv_documents(draw) -> bytes:
     return data.encode(draw(st.sampled_from(["utf-8", "utf-8", "latin-1"])), errors="replace")
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(document=csv_documents())
 def test_import_with_garbage_never_crashes_and_changes_nothing_when_refused(home, cli, tmp_path, document):
     if not database_made(home):
@@ -505,11 +614,14 @@ def test_import_with_garbage_never_crashes_and_changes_nothing_when_refused(home
 
 def test_every_csv_mistake_is_found_in_one_pass_and_shown_as_a_table(home, cli, tmp_path):
     assert cli("dossier", "register", "9TER-2026-000900", "--language", "nl").code == 0  # the file says fr
-    path = write(tmp_path, "reference,language,phone\n9TER-2026-000901,de,+49 151 2345678\n"
-                           "9TER-2026-000900,fr,\n9TER-2026-000902,xx,+49 1512 3456789\n")
+    path = write(
+        tmp_path,
+        "reference,language,phone\n9TER-2026-000901,de,+49 151 2345678\n"
+        "9TER-2026-000900,fr,\n9TER-2026-000902,xx,+49 1512 3456789\n",
+    )
     r = cli("dossier", "import", path)
     assert r.code == 2
-    table = r.err[r.err.index("Every mistake found"):]
+    table = r.err[r.err.index("Every mistake found") :]
     assert "│ 2    │ phone " in table and "not a valid number in DE" in table
     assert "│ 3    │ reference │ the dossier 9TER-2026-000900 already exists" in table  # in the same pass
     assert "│ 4    │ language " in table

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date
 
-from medstay.record import dossiers
-from medstay.record import projections
+from medstay.record import dossiers, projections
 from models import Projection, session
 
 REF = "9TER-2026-000123"
@@ -84,13 +83,15 @@ def test_a_broken_reminder_policy_never_blocks_the_legal_record(home, cli, monke
 
 
 def test_recording_a_fact_never_imports_prefect(home):
-    code = ("import sys\nfrom medstay.cli.app import main\n"
-            f"sys.argv = ['medstay', 'dossier', 'register', '{REF}', '--language', 'fr']\n"
-            "try: main()\nexcept SystemExit: pass\n"
-            f"sys.argv = ['medstay', 'event', 'record', '{REF}', 'certificate_issued', '--on', '2026-10-01']\n"
-            "try: main()\nexcept SystemExit: pass\n"
-            "print('prefect imported' if any(m == 'prefect' or m.startswith('prefect.') for m in sys.modules) "
-            "else 'no prefect')\n")
+    code = (
+        "import sys\nfrom medstay.cli.app import main\n"
+        f"sys.argv = ['medstay', 'dossier', 'register', '{REF}', '--language', 'fr']\n"
+        "try: main()\nexcept SystemExit: pass\n"
+        f"sys.argv = ['medstay', 'event', 'record', '{REF}', 'certificate_issued', '--on', '2026-10-01']\n"
+        "try: main()\nexcept SystemExit: pass\n"
+        "print('prefect imported' if any(m == 'prefect' or m.startswith('prefect.') for m in sys.modules) "
+        "else 'no prefect')\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "Recorded certificate_issued" in done.stdout and done.stdout.strip().endswith("no prefect"), done
 
@@ -103,7 +104,7 @@ def test_a_malformed_setting_is_one_sentence_that_echoes_nothing(home, cli, monk
 
 
 def test_a_failed_or_crashed_run_alerts_the_caseworker_once_a_day(home):
-    from datetime import datetime, timezone
+    from datetime import datetime
     from types import SimpleNamespace
     from uuid import uuid4
 
@@ -115,14 +116,17 @@ def test_a_failed_or_crashed_run_alerts_the_caseworker_once_a_day(home):
     dossiers.register(reference=REF, language="fr", caseworker_email="cw@example.be")
     run = SimpleNamespace(id=uuid4(), parameters={"reference": REF})
     for _ in range(2):  # the projector retries the run: the second failure the same day adds nothing
-        state = SimpleNamespace(id=uuid4(), type=SimpleNamespace(value="FAILED"),
-                                timestamp=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
+        state = SimpleNamespace(
+            id=uuid4(), type=SimpleNamespace(value="FAILED"), timestamp=datetime(2026, 12, 1, 10, tzinfo=UTC)
+        )
         alert_caseworker(None, run, state)
     with session() as db:
         [alert] = db.exec(select(Notification).where(Notification.purpose == "alert")).all()
         assert alert.address == "cw@example.be" and alert.role == "caseworker"
-        assert alert.body == f"medstay: dossier {REF}: its Prefect flow run ended failed; medstay retries it " \
-                             "(see `medstay status`)."
+        assert (
+            alert.body == f"medstay: dossier {REF}: its Prefect flow run ended failed; medstay retries it "
+            "(see `medstay status`)."
+        )
 
 
 def test_concurrent_facts_wait_their_turn_instead_of_failing(home):
@@ -139,17 +143,24 @@ def test_concurrent_facts_wait_their_turn_instead_of_failing(home):
         dossiers.record_event(reference=ref, kind="application_sent", on=date(2026, 10, 5))
     env = {**os.environ, "MEDSTAY_HOME": str(home)}
     argv = lambda ref: [str(BIN / "medstay"), "event", "record", ref, "declared_admissible", "--on", "2026-11-02"]  # noqa: E731
-    procs = [subprocess.Popen(argv(ref), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for ref in refs + [refs[0]] * 4]
+    procs = [
+        subprocess.Popen(argv(ref), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for ref in refs + [refs[0]] * 4
+    ]
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     assert not any("Traceback" in out + err or "locked" in out + err for _, out, err in results), results
     assert sum("Recorded declared_admissible" in out for _, out, _ in results) == 16
     # The others: refused by the law, told the dossier changed meanwhile, or a double entry.
     assert sum(code == 2 and len(err.strip().splitlines()) == 1 and refs[0] in err for code, _, err in results) == 4
     for ref in refs:
-        assert [e["kind"] for e in json.loads(subprocess.run(
-            [str(BIN / "medstay"), "dossier", "show", ref, "--json"], env=env, capture_output=True,
-            text=True).stdout)["events"]] == ["application_sent", "declared_admissible"]
+        assert [
+            e["kind"]
+            for e in json.loads(
+                subprocess.run(
+                    [str(BIN / "medstay"), "dossier", "show", ref, "--json"], env=env, capture_output=True, text=True
+                ).stdout
+            )["events"]
+        ] == ["application_sent", "declared_admissible"]
 
 
 def test_a_new_day_asks_to_repaint_only_the_dossiers_with_an_overdue_deadline(home):

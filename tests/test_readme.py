@@ -74,8 +74,9 @@ def _readme_as_printed(stack: OwnStack) -> None:
             continue
         argv = shlex.split(command)
         assert argv[0] == "medstay", command
-        done = subprocess.run([str(BIN / "medstay"), *argv[1:]], env=stack.env, cwd=ROOT, capture_output=True,
-                              text=True, timeout=180)
+        done = subprocess.run(
+            [str(BIN / "medstay"), *argv[1:]], env=stack.env, cwd=ROOT, capture_output=True, text=True, timeout=180
+        )
         out = done.stdout + done.stderr
         assert "Traceback" not in out and "Starting temporary server" not in out, (command, out)
         # `doctor` exits 1 when it finds something to fix (here: no reminder channel configured yet).
@@ -88,8 +89,9 @@ def _readme_as_printed(stack: OwnStack) -> None:
     both = flat["medstay dossier import docs/samples/dossiers.csv --facts docs/samples/facts.csv"]
     assert "13 fact(s) (with the history of 3 registered earlier)" in both and "event correct" not in both
     assert '"stage": "refused"' in said["medstay rules evaluate docs/samples/facts.yaml --json"]
-    assert "Sweep:" in flat["medstay reminders run"] and "Dry run" in flat[
-        "medstay reminders run --now 2027-02-09T09:05"]
+    assert (
+        "Sweep:" in flat["medstay reminders run"] and "Dry run" in flat["medstay reminders run --now 2027-02-09T09:05"]
+    )
 
 
 def _first_screen(stack: OwnStack) -> None:
@@ -123,7 +125,9 @@ def _first_screen(stack: OwnStack) -> None:
         arts: list = []
 
         def links_the_board() -> bool:
-            arts[:] = http.post(f"{api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
+            arts[:] = http.post(
+                f"{api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}
+            ).json()
             return any("/artifacts/key/deadlines-board" in (a.get("data") or "") for a in arts)
 
         wait_until(links_the_board, 60, 1, what=lambda: json.dumps(arts)[:2000])

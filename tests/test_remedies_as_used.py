@@ -25,10 +25,21 @@ def _paused_run(port: int, login: str, reference: str, facts: int, timeout: floa
     """The dossier's run as a caseworker's browser reads it through the gate, once paused after `facts`."""
     deadline = time.monotonic() + timeout
     while True:
-        found = httpx.post(f"http://127.0.0.1:{port}/api/flow_runs/filter", auth=tuple(login.split(":", 1)),
-                           json={"flow_runs": {"name": {"any_": [reference]}}}, timeout=30).json()
-        run = next((r for r in found if r["state"]["type"] == "PAUSED"
-                    and (r["state"]["state_details"].get("pause_key") or "").startswith(f"w{facts}-")), None)
+        found = httpx.post(
+            f"http://127.0.0.1:{port}/api/flow_runs/filter",
+            auth=tuple(login.split(":", 1)),
+            json={"flow_runs": {"name": {"any_": [reference]}}},
+            timeout=30,
+        ).json()
+        run = next(
+            (
+                r
+                for r in found
+                if r["state"]["type"] == "PAUSED"
+                and (r["state"]["state_details"].get("pause_key") or "").startswith(f"w{facts}-")
+            ),
+            None,
+        )
         if run:
             return run
         assert time.monotonic() < deadline, f"{reference}: not paused after {facts} facts"
@@ -45,30 +56,58 @@ def test_a_detained_applicant_s_removal_measure_reaches_the_lawyer_by_e_mail_and
         "notify:\n"
         f"  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
         f"  sms_url: json://127.0.0.1:{gateway.port}/sms/{{phone}}\n"
-        "  alerts_to: ops@example.org\n", encoding="utf-8")
+        "  alerts_to: ops@example.org\n",
+        encoding="utf-8",
+    )
     proc = own.start()
     try:
         login = "cw-7:a long enough passphrase"
-        subprocess.run([str(BIN / "medstay"), "caseworker", "add", "cw-7", "--password-stdin"], env=own.env,
-                       input="a long enough passphrase\n", text=True, check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "medstay"), "caseworker", "add", "cw-7", "--password-stdin"],
+            env=own.env,
+            input="a long enough passphrase\n",
+            text=True,
+            check=True,
+            capture_output=True,
+        )
         today = datetime.now(ZoneInfo("Europe/Brussels")).date()
         day = lambda n: (today - timedelta(days=n)).isoformat()  # noqa: E731
         for ref in ("9TER-2026-000571", "9TER-2026-000572"):
-            own.medstay("dossier", "register", ref, "--language", "fr", "--lawyer-email", LAWYER,
-                        "--lawyer-phone", LAWYER_PHONE, "--caseworker-email", CASEWORKER)
-            for kind, n, *sets in (("certificate_issued", 90), ("application_sent", 85), ("declared_admissible", 60),
-                                   ("residence_refused", 30, "ground=unfounded"), ("decision_notified", 28),
-                                   ("order_to_leave_notified", 28, "days=30")):
+            own.medstay(
+                "dossier",
+                "register",
+                ref,
+                "--language",
+                "fr",
+                "--lawyer-email",
+                LAWYER,
+                "--lawyer-phone",
+                LAWYER_PHONE,
+                "--caseworker-email",
+                CASEWORKER,
+            )
+            for kind, n, *sets in (
+                ("certificate_issued", 90),
+                ("application_sent", 85),
+                ("declared_admissible", 60),
+                ("residence_refused", 30, "ground=unfounded"),
+                ("decision_notified", 28),
+                ("order_to_leave_notified", 28, "days=30"),
+            ):
                 own.medstay("event", "record", ref, kind, "--on", day(n), *sum((["--set", s] for s in sets), []))
-        said = own.medstay("event", "record", "9TER-2026-000571", "removal_measure_notified", "--on", day(0),
-                           "--set", "detained=true")  # the CLI's door
+        said = own.medstay(
+            "event", "record", "9TER-2026-000571", "removal_measure_notified", "--on", day(0), "--set", "detained=true"
+        )  # the CLI's door
         assert "Recorded removal_measure_notified" in said, said
         from tasks.projection import as_submitted  # the Resume form's door, through the gate, logged in
 
         run = _paused_run(own.port, login, "9TER-2026-000572", 6)
-        answer = httpx.post(f"http://127.0.0.1:{own.port}/api/flow_runs/{run['id']}/resume",
-                            auth=tuple(login.split(":", 1)), timeout=180,
-                            json={"run_input": as_submitted("removal_measure_notified", day(0), detained=True)})
+        answer = httpx.post(
+            f"http://127.0.0.1:{own.port}/api/flow_runs/{run['id']}/resume",
+            auth=tuple(login.split(":", 1)),
+            timeout=180,
+            json={"run_input": as_submitted("removal_measure_notified", day(0), detained=True)},
+        )
         assert answer.json()["status"] == "ACCEPT", answer.text
         _paused_run(own.port, login, "9TER-2026-000572", 7)
         for ref in ("9TER-2026-000571", "9TER-2026-000572"):

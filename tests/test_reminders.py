@@ -8,8 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -25,11 +25,31 @@ APPLICANT, LAWYER, CASEWORKER, PHONE = "aicha.b@example.org", "avocate@example.b
 def refused(cli, channels):
     """A refusal handed over on Friday 29 January 2027: appeal act-by Monday 1 March 2027;
     reminders 20, 10, 3, 1 days before: 9, 19, 26 and 28 February."""
-    assert cli("dossier", "register", REF, "--language", "fr", "--email", APPLICANT, "--phone", "0470 12 34 56",
-               "--lawyer-email", LAWYER, "--caseworker-email", CASEWORKER).code == 0
-    for kind, on, *sets in (("certificate_issued", "2026-10-01"), ("application_sent", "2026-10-05"),
-                            ("declared_admissible", "2026-11-02"), ("residence_refused", "2027-01-15"),
-                            ("decision_notified", "2027-01-29", "mode=hand")):
+    assert (
+        cli(
+            "dossier",
+            "register",
+            REF,
+            "--language",
+            "fr",
+            "--email",
+            APPLICANT,
+            "--phone",
+            "0470 12 34 56",
+            "--lawyer-email",
+            LAWYER,
+            "--caseworker-email",
+            CASEWORKER,
+        ).code
+        == 0
+    )
+    for kind, on, *sets in (
+        ("certificate_issued", "2026-10-01"),
+        ("application_sent", "2026-10-05"),
+        ("declared_admissible", "2026-11-02"),
+        ("residence_refused", "2027-01-15"),
+        ("decision_notified", "2027-01-29", "mode=hand"),
+    ):
         r = cli("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), []))
         assert r.code == 0, r.err
     return REF
@@ -48,10 +68,17 @@ def listed(cli, *args) -> list[dict]:
 def test_appeal_reminders_arrive_on_the_right_mornings_in_french_once_each(refused, cli, smtp, gateway):
     appeal = [n for n in listed(cli) if n["deadline"] == "appeal"]
     assert sorted({(n["offset"], n["due_at"]) for n in appeal}) == [
-        ("act_by-1", "2027-02-28T08:00:00+00:00"), ("act_by-10", "2027-02-19T08:00:00+00:00"),
-        ("act_by-20", "2027-02-09T08:00:00+00:00"), ("act_by-3", "2027-02-26T08:00:00+00:00")]
-    assert {(n["role"], n["channel"]) for n in appeal} == {("applicant", "email"), ("applicant", "sms"),
-                                                           ("lawyer", "email"), ("caseworker", "email")}
+        ("act_by-1", "2027-02-28T08:00:00+00:00"),
+        ("act_by-10", "2027-02-19T08:00:00+00:00"),
+        ("act_by-20", "2027-02-09T08:00:00+00:00"),
+        ("act_by-3", "2027-02-26T08:00:00+00:00"),
+    ]
+    assert {(n["role"], n["channel"]) for n in appeal} == {
+        ("applicant", "email"),
+        ("applicant", "sms"),
+        ("lawyer", "email"),
+        ("caseworker", "email"),
+    }
     assert "nothing due" in sweep(cli, "2027-02-09T08:59")  # before 09:00 Brussels
     assert smtp.box.messages == [] and gateway.received == []
     sweep(cli, "2027-02-09T09:05")
@@ -74,20 +101,35 @@ def test_appeal_reminders_arrive_on_the_right_mornings_in_french_once_each(refus
     assert len(sent) == 8 and not any(n["late"] for n in sent)
 
 
-def test_each_sent_message_leaves_one_attempt_and_one_audit_line_without_personal_data(refused, cli, smtp, gateway,
-                                                                                      home):
+def test_each_sent_message_leaves_one_attempt_and_one_audit_line_without_personal_data(
+    refused, cli, smtp, gateway, home
+):
     sweep(cli, "2027-02-09T09:05")
     sweep(cli, "2027-02-10T09:05")  # nothing new is due: nothing written twice
-    attempts = raw_rows(home, "SELECT n.role, n.channel, a.outcome, a.detail FROM delivery_attempt a "
-                              "JOIN notification n ON n.id = a.notification_id WHERE n.purpose = 'reminder'")
-    assert sorted(attempts) == [("applicant", "email", "sent", ""), ("applicant", "sms", "sent", ""),
-                                ("caseworker", "email", "sent", ""), ("lawyer", "email", "sent", "")]
+    attempts = raw_rows(
+        home,
+        "SELECT n.role, n.channel, a.outcome, a.detail FROM delivery_attempt a "
+        "JOIN notification n ON n.id = a.notification_id WHERE n.purpose = 'reminder'",
+    )
+    assert sorted(attempts) == [
+        ("applicant", "email", "sent", ""),
+        ("applicant", "sms", "sent", ""),
+        ("caseworker", "email", "sent", ""),
+        ("lawyer", "email", "sent", ""),
+    ]
     audit = raw_rows(home, "SELECT actor, dossier_reference, detail FROM audit_entry WHERE action = 'message.sent'")
-    assert sorted(audit) == [("reminder-sweep", REF, f"reminder appeal act_by-20 to {role} by {channel}")
-                             for role, channel in (("applicant", "email"), ("applicant", "sms"),
-                                                   ("caseworker", "email"), ("lawyer", "email"))]
-    [(sent_at, late, attempts_made)] = set(raw_rows(
-        home, "SELECT sent_at, late, attempts FROM notification WHERE status = 'sent'"))
+    assert sorted(audit) == [
+        ("reminder-sweep", REF, f"reminder appeal act_by-20 to {role} by {channel}")
+        for role, channel in (
+            ("applicant", "email"),
+            ("applicant", "sms"),
+            ("caseworker", "email"),
+            ("lawyer", "email"),
+        )
+    ]
+    [(sent_at, late, attempts_made)] = set(
+        raw_rows(home, "SELECT sent_at, late, attempts FROM notification WHERE status = 'sent'")
+    )
     assert not late and attempts_made == 1 and str(sent_at).startswith("2027-02-09 08:05")
 
 
@@ -106,8 +148,10 @@ def test_reminders_follow_brussels_time_across_the_dst_switch(cli, channels, smt
     # Certificate of 15 January 2027: due 14 April (Wednesday); reminders 30 and 10 days before.
     assert cli("event", "record", ref, "certificate_issued", "--on", "2027-01-15").code == 0
     due = {n["offset"]: n["due_at"] for n in listed(cli, ref)}
-    assert due == {"act_by-30": "2027-03-15T08:00:00+00:00",  # 09:00 CET (winter)
-                   "act_by-10": "2027-04-04T07:00:00+00:00"}  # 09:00 CEST (summer, after 28 March)
+    assert due == {
+        "act_by-30": "2027-03-15T08:00:00+00:00",  # 09:00 CET (winter)
+        "act_by-10": "2027-04-04T07:00:00+00:00",
+    }  # 09:00 CEST (summer, after 28 March)
     assert "nothing due" in sweep(cli, "2027-04-04T06:30:00+00:00")  # 08:30 in Brussels
     sweep(cli, "2027-04-04T07:05:00+00:00")  # 09:05 in Brussels
     [mail] = smtp.box.to(APPLICANT)
@@ -166,15 +210,22 @@ def test_after_downtime_only_the_latest_overdue_reminder_is_sent(refused, cli, s
     sweep(cli, "2027-02-26T09:05")  # nothing ran since before 9 February
     [mail] = smtp.box.to(APPLICANT)
     assert "plus tard que prévu" not in text(mail)  # act_by-3 is due today: on time
-    by_offset = {n["offset"]: n["status"] for n in listed(cli)
-                 if n["role"] == "applicant" and n["channel"] == "email" and n["deadline"] == "appeal"}
+    by_offset = {
+        n["offset"]: n["status"]
+        for n in listed(cli)
+        if n["role"] == "applicant" and n["channel"] == "email" and n["deadline"] == "appeal"
+    }
     assert by_offset == {"act_by-20": "skipped", "act_by-10": "skipped", "act_by-3": "sent", "act_by-1": "pending"}
 
 
 def _sweep_process(home: Path, now: str, env_extra: dict | None = None) -> subprocess.Popen:
     env = dict(os.environ, **(env_extra or {}))
-    return subprocess.Popen([str(Path(sys.executable).parent / "medstay"), "reminders", "run", "--local", "--now",
-                             now], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "medstay"), "reminders", "run", "--local", "--now", now],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_a_sweep_killed_between_sending_and_recording_sends_a_marked_second_copy(refused, cli, smtp, home):
@@ -201,8 +252,11 @@ def test_a_sweep_killed_between_sending_and_recording_sends_a_marked_second_copy
     assert second["X-Medstay-Reminder-Id"] == first["X-Medstay-Reminder-Id"]
     assert second["X-Medstay-Reminder-Id"].startswith("medstay-") and REF not in second["X-Medstay-Reminder-Id"]
     assert first["Message-ID"] != second["Message-ID"]  # Apprise's own, one per message
-    [row] = [n for n in listed(cli, REF) if n["role"] == "applicant" and n["channel"] == "email"
-             and n["offset"] == "act_by-20"]
+    [row] = [
+        n
+        for n in listed(cli, REF)
+        if n["role"] == "applicant" and n["channel"] == "email" and n["offset"] == "act_by-20"
+    ]
     assert row["status"] == "sent" and "second copy" in row["note"]
     assert "sent" not in sweep(cli, "2027-02-09T09:50") and len(smtp.box.to(APPLICANT)) == 2  # once more only
     # The lawyer's was sent beside it (the sweep sends side by side): never tried before the
@@ -241,16 +295,19 @@ def test_a_malformed_config_is_one_clear_sentence(cli, home, channels):
 
 def test_a_new_policy_is_applied_by_replan_without_duplicates(refused, cli, channels):
     before = {n["offset"] for n in listed(cli) if n["deadline"] == "appeal"}
-    channels.write_text(channels.read_text() + "reminders:\n  appeal: {before_act_by: [15, 1], to: [applicant], "
-                                               "by: [email]}\n")
+    channels.write_text(
+        channels.read_text() + "reminders:\n  appeal: {before_act_by: [15, 1], to: [applicant], by: [email]}\n"
+    )
     assert "1 dossier(s)" in cli("reminders", "replan").out
     cli("reminders", "replan")
     appeal = [n for n in listed(cli) if n["deadline"] == "appeal"]
     pending = sorted((n["offset"], n["role"], n["channel"]) for n in appeal if n["status"] == "pending")
     assert pending == [("act_by-1", "applicant", "email"), ("act_by-15", "applicant", "email")]
     assert before == {"act_by-20", "act_by-10", "act_by-3", "act_by-1"}
-    assert len([n for n in appeal if n["offset"] == "act_by-1" and n["role"] == "applicant"
-                and n["channel"] == "email"]) == 1
+    assert (
+        len([n for n in appeal if n["offset"] == "act_by-1" and n["role"] == "applicant" and n["channel"] == "email"])
+        == 1
+    )
 
 
 @pytest.fixture
@@ -276,12 +333,12 @@ def test_three_sweeps_at_once_on_postgresql_send_each_reminder_once(on_postgresq
 def test_on_postgresql_a_second_sweep_skips_the_rows_the_first_holds(on_postgresql, refused):
     """`FOR UPDATE SKIP LOCKED`: while one sweep holds the due rows, another sees none and
     goes on at once (it does not wait, and it does not take them)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from medstay.reminders.outbox import due_query
     from models import session
 
-    now = datetime(2027, 2, 9, 8, 5, tzinfo=timezone.utc)
+    now = datetime(2027, 2, 9, 8, 5, tzinfo=UTC)
     with session() as first, session() as second:
         held = list(first.exec(due_query(now, ["email", "sms"])))
         assert len(held) == 4  # applicant e-mail and SMS, lawyer, caseworker: 20 days before
@@ -301,8 +358,11 @@ def test_a_delivery_is_on_record_before_its_sender_hands_over_the_next(cli, chan
     for n in range(24):
         ref = f"9TER-2026-{700 + n:06d}"
         assert cli("dossier", "register", ref, "--language", "fr", "--email", f"a{n}@example.org").code == 0
-        for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2027-01-15"),
-                                ("decision_notified", "2027-01-29", "mode=hand")):
+        for kind, on, *sets in (
+            ("application_sent", "2026-10-05"),
+            ("declared_inadmissible", "2027-01-15"),
+            ("decision_notified", "2027-01-29", "mode=hand"),
+        ):
             assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
     seen: list[tuple[int, int, int]] = []  # (answered before this one, recorded sent, being sent)
 
@@ -325,18 +385,22 @@ def test_a_delivery_is_on_record_before_its_sender_hands_over_the_next(cli, chan
 def test_a_reminder_due_before_its_fact_was_recorded_is_a_catch_up_not_late(cli, channels, smtp):
     """A refusal recorded today that was handed over 25 days ago: its act_by-20 reminder was
     due before anyone knew. Sent at the first chance, it is not "later than planned"."""
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
 
     from medstay.reminders import config, outbox
 
     ref = "9TER-2026-000501"
     assert cli("dossier", "register", ref, "--language", "fr", "--email", APPLICANT).code == 0
     handed = date.today() - timedelta(days=25)
-    for kind, on, *sets in (("application_sent", handed - timedelta(days=60)),
-                            ("declared_inadmissible", handed - timedelta(days=2)),
-                            ("decision_notified", handed, "mode=hand")):
-        assert cli("event", "record", ref, kind, "--on", on.isoformat(), *sum((["--set", s] for s in sets), [])).code == 0
-    planned = datetime.now(timezone.utc)
+    for kind, on, *sets in (
+        ("application_sent", handed - timedelta(days=60)),
+        ("declared_inadmissible", handed - timedelta(days=2)),
+        ("decision_notified", handed, "mode=hand"),
+    ):
+        assert (
+            cli("event", "record", ref, kind, "--on", on.isoformat(), *sum((["--set", s] for s in sets), [])).code == 0
+        )
+    planned = datetime.now(UTC)
     first = outbox.first_chance(planned, None, config.load())  # tonight's fact: tomorrow at 09:00
     sweep(cli, (first + timedelta(minutes=5)).isoformat())
     [mail] = smtp.box.to(APPLICANT)

@@ -69,8 +69,19 @@ def _ui_pick(variants: list[dict], value: dict) -> int:
 
 def test_every_reachable_stage_is_walked():
     stages = {e.stage for e in REACHABLE}
-    assert stages >= {"preparing", "submitted", "admissible", "convocation", "justification_window", "granted",
-                      "a_card", "renewal_requested", "inadmissible", "refused", "appeal_pending"}
+    assert stages >= {
+        "preparing",
+        "submitted",
+        "admissible",
+        "convocation",
+        "justification_window",
+        "granted",
+        "a_card",
+        "renewal_requested",
+        "inadmissible",
+        "refused",
+        "appeal_pending",
+    }
     assert any("appeal_decided" in e.allowed and e.stage == "convocation" for e in REACHABLE)
 
 
@@ -82,8 +93,11 @@ def test_the_form_offers_each_allowed_fact_with_only_its_own_fields(evaluation):
     # Remedies brought up to nine buttons: they wrap onto a second row of the dialog at 1366 px.
     assert len(variants) <= 9 and sum(len(v["title"]) for v in variants) <= 60
     correct = variants.pop() if evaluation.events else None
-    assert correct is None or correct["title"] == "Correct" and list(correct["properties"]) == [
-        "correction", "entry", "on", "reason"]
+    assert (
+        correct is None
+        or correct["title"] == "Correct"
+        and list(correct["properties"]) == ["correction", "entry", "on", "reason"]
+    )
     offered = set()
     for index, variant in enumerate(variants):
         props = variant["properties"]
@@ -92,7 +106,9 @@ def test_the_form_offers_each_allowed_fact_with_only_its_own_fields(evaluation):
         for kind in kinds:
             own = {f.name for f in rules.FIELDS[kind] if f.type != "text"}
             assert set(props) - {"kind", kind, "on"} == own, (kind, list(props))
-            required = {f.name: REQUIRED[f.name] for f in rules.FIELDS[kind] if (f.required or f.asked) and f.name in own}
+            required = {
+                f.name: REQUIRED[f.name] for f in rules.FIELDS[kind] if (f.required or f.asked) and f.name in own
+            }
             answer = as_submitted(kind, "2026-11-20", recorded_by="cw-07", **required)
             jsonschema.validate(answer, schema)  # what the server checks before it resumes (login stamped)
             assert model.model_validate(as_submitted(kind, "2026-11-20", **required)).fact.on == date(2026, 11, 20)
@@ -107,9 +123,11 @@ def test_an_answer_without_a_required_field_or_for_a_fact_not_offered_is_refused
     [admissible] = [e for e in REACHABLE if e.stage == "admissible" and "appeal_decided" not in e.allowed][:1]
     model = form_for(admissible)
     schema = create_v2_schema(model.__name__, model_base=model)
-    for answer in (as_submitted("convocation_received", "2026-11-20"),  # no appointment
-                   as_submitted("b_card_issued", "2026-11-20"),  # not allowed here
-                   {"fact": {"kind": "convocation_received", "on": "2026-11-20", "appointment": "2026-12-10"}}):
+    for answer in (
+        as_submitted("convocation_received", "2026-11-20"),  # no appointment
+        as_submitted("b_card_issued", "2026-11-20"),  # not allowed here
+        {"fact": {"kind": "convocation_received", "on": "2026-11-20", "appointment": "2026-12-10"}},
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(answer, schema)
 
@@ -120,18 +138,32 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
 
     ref = "9TER-2026-000331"
     assert cli("dossier", "register", ref, "--language", "fr").code == 0
-    for kind, on in (("application_sent", "2026-06-01"), ("declared_admissible", "2026-07-01"),
-                     ("residence_refused", "2026-11-10"), ("decision_notified", "2026-11-12")):  # typo: the 13th
+    for kind, on in (
+        ("application_sent", "2026-06-01"),
+        ("declared_admissible", "2026-07-01"),
+        ("residence_refused", "2026-11-10"),
+        ("decision_notified", "2026-11-12"),
+    ):  # typo: the 13th
         assert cli("event", "record", ref, kind, "--on", on).code == 0
     evaluation = dossiers.load(ref).evaluation
     model = form_for(evaluation)
     schema = create_v2_schema(model.__name__, model_base=model)
     correct = _variants(schema)[-1]
     assert correct["properties"]["entry"]["enum"] == [
-        "#1 application_sent 01/06/2026", "#2 declared_admissible 01/07/2026", "#3 residence_refused 10/11/2026",
-        "#4 decision_notified 12/11/2026"]
-    answer = {"fact": {"correction": "change its date", "entry": "#4 decision_notified 12/11/2026",
-                       "on": "2026-11-13", "reason": "typing mistake"}, "recorded_by": "cw-07"}
+        "#1 application_sent 01/06/2026",
+        "#2 declared_admissible 01/07/2026",
+        "#3 residence_refused 10/11/2026",
+        "#4 decision_notified 12/11/2026",
+    ]
+    answer = {
+        "fact": {
+            "correction": "change its date",
+            "entry": "#4 decision_notified 12/11/2026",
+            "on": "2026-11-13",
+            "reason": "typing mistake",
+        },
+        "recorded_by": "cw-07",
+    }
     jsonschema.validate(answer, schema)
     assert record_answer(ref, answer, "run-1:key-1") is None
     assert record_answer(ref, answer, "run-1:key-1") is None  # a re-executed flow: applied once
@@ -143,25 +175,49 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
     text = describe(ref, after.evaluation, None)
     assert "The last correction moved no open deadline" in text
 
-    moved = {"fact": {"correction": "change its date", "entry": "#4 decision_notified 13/11/2026",
-                      "on": "2026-11-16", "reason": "wrong date on the document"}}
+    moved = {
+        "fact": {
+            "correction": "change its date",
+            "entry": "#4 decision_notified 13/11/2026",
+            "on": "2026-11-16",
+            "reason": "wrong date on the document",
+        }
+    }
     assert record_answer(ref, moved, "run-1:key-2") is None
     later = dossiers.load(ref).evaluation
     assert [(k, a.isoformat(), b.isoformat()) for k, a, b in later.moved] == [("appeal", "2026-12-14", "2026-12-16")]
     text = describe(ref, later, None)
     assert "The last correction moved" in text and "| Lodge an appeal at the CCE | 14/12/2026 | 16/12/2026 |" in text
 
-    withdraw = {"fact": {"correction": "withdraw it", "entry": "#4 decision_notified 16/11/2026",
-                         "reason": "recorded by mistake"}}
+    withdraw = {
+        "fact": {
+            "correction": "withdraw it",
+            "entry": "#4 decision_notified 16/11/2026",
+            "reason": "recorded by mistake",
+        }
+    }
     assert record_answer(ref, withdraw, "run-1:key-3") is None
     assert [e.kind for e in dossiers.load(ref).evaluation.events][-1] == "residence_refused"
-    refused = record_answer(ref, {"fact": {"correction": "change its date", "reason": "typing mistake",
-                                           "entry": "#3 residence_refused 10/11/2026"}}, "run-1:key-4")
+    refused = record_answer(
+        ref,
+        {
+            "fact": {
+                "correction": "change its date",
+                "reason": "typing mistake",
+                "entry": "#3 residence_refused 10/11/2026",
+            }
+        },
+        "run-1:key-4",
+    )
     assert refused and "give the right date" in refused and len(dossiers.load(ref).events) == 7
 
 
-OVERDUE_HISTORY = [{"kind": "application_sent", "on": "2026-01-05"}, {"kind": "declared_admissible", "on": "2026-02-05"},
-                   {"kind": "residence_refused", "on": "2026-11-10"}, {"kind": "decision_notified", "on": "2026-11-13"}]
+OVERDUE_HISTORY = [
+    {"kind": "application_sent", "on": "2026-01-05"},
+    {"kind": "declared_admissible", "on": "2026-02-05"},
+    {"kind": "residence_refused", "on": "2026-11-10"},
+    {"kind": "decision_notified", "on": "2026-11-13"},
+]
 
 
 def test_the_form_header_says_overdue_with_its_days_and_the_refusal_in_full_in_french(monkeypatch):
@@ -170,7 +226,7 @@ def test_the_form_header_says_overdue_with_its_days_and_the_refusal_in_full_in_f
     by 3 days, the last refusal in full, in the office's language, one date format."""
     import re
 
-    from tasks.projection import waiting_state, shows
+    from tasks.projection import shows, waiting_state
 
     monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
     evaluation = rules.evaluate(OVERDUE_HISTORY)
@@ -188,8 +244,10 @@ def test_the_form_header_says_overdue_with_its_days_and_the_refusal_in_full_in_f
     assert "La date à laquelle le fait s'est produit" in str(schema) and "The date the fact" not in str(schema)
     # The badge counts the days too; a day later it no longer shows the record (repainted once).
     state = waiting_state("9TER-2026-000001", evaluation, refusal, date(2026, 12, 17))
-    assert state.name == "Refusé (non fondée) – recours au plus tard le lun. 14/12/2026: EN RETARD de 3 jours – " \
-                         "dernière saisie refusée"
+    assert (
+        state.name == "Refusé (non fondée) – recours au plus tard le lun. 14/12/2026: EN RETARD de 3 jours – "
+        "dernière saisie refusée"
+    )
     assert shows(state, evaluation, date(2026, 12, 17)) and not shows(state, evaluation, date(2026, 12, 18))
     assert "EN RETARD" not in form_for(evaluation, None, date(2026, 12, 14)).model_fields["fact"].description
 

@@ -47,9 +47,18 @@ def easter(year: int) -> date:
 
 def legal_holidays(year: int) -> set[date]:
     e = easter(year)
-    return {date(year, 1, 1), e + timedelta(days=1), date(year, 5, 1), e + timedelta(days=39),
-            e + timedelta(days=50), date(year, 7, 21), date(year, 8, 15), date(year, 11, 1), date(year, 11, 11),
-            date(year, 12, 25)}
+    return {
+        date(year, 1, 1),
+        e + timedelta(days=1),
+        date(year, 5, 1),
+        e + timedelta(days=39),
+        e + timedelta(days=50),
+        date(year, 7, 21),
+        date(year, 8, 15),
+        date(year, 11, 1),
+        date(year, 11, 11),
+        date(year, 12, 25),
+    }
 
 
 def working(d: date) -> bool:
@@ -154,8 +163,9 @@ def test_appeal_due_is_the_first_working_day_from_day_30(notified, mode):
         day_30 = third + timedelta(days=29)
     assert working(d.due)
     assert d.due >= day_30
-    assert all(not working(day_30 + timedelta(days=k)) for k in range((d.due - day_30).days)), \
+    assert all(not working(day_30 + timedelta(days=k)) for k in range((d.due - day_30).days)), (
         "an earlier working day on or after day 30 exists"
+    )
     assert d.due == expected_appeal_due(notified, mode)
     assert d.act_by == d.due  # due is a working day
     assert_act_by(d)
@@ -175,8 +185,9 @@ def test_certificate_is_valid_until_the_day_before_its_three_month_anniversary(i
 @given(dates, st.integers(0, 200))
 def test_an_application_on_or_before_the_certificate_due_meets_it(issued, after):
     sent = issued + timedelta(days=after)
-    ev = evaluate([{"kind": "certificate_issued", "on": issued.isoformat()},
-                   {"kind": "application_sent", "on": sent.isoformat()}])
+    ev = evaluate(
+        [{"kind": "certificate_issued", "on": issued.isoformat()}, {"kind": "application_sent", "on": sent.isoformat()}]
+    )
     (cert,) = [d for d in ev.deadlines if d.kind == "certificate_validity"]
     assert cert.met == (sent <= cert.due)
     assert ("certificate_too_old" in [w.code for w in ev.warnings]) == (sent > cert.due)
@@ -310,9 +321,18 @@ def last_appointment(ev) -> date | None:
     return conv[-1]["appointment"] if conv else None
 
 
-WEIGHTS = {"dossier_closed": 1, "excluded": 1, "application_withdrawn": 1, "certificate_issued": 2,
-           "order_to_leave_notified": 2, "application_sent": 3, "ai_issued": 3, "appointment_missed": 24,
-           "absence_justified": 16, "convocation_received": 12}
+WEIGHTS = {
+    "dossier_closed": 1,
+    "excluded": 1,
+    "application_withdrawn": 1,
+    "certificate_issued": 2,
+    "order_to_leave_notified": 2,
+    "application_sent": 3,
+    "ai_issued": 3,
+    "appointment_missed": 24,
+    "absence_justified": 16,
+    "convocation_received": 12,
+}
 
 
 def walk(data, max_steps: int = 30, prefix: list[dict] = ()) -> tuple[list[dict], rules.Evaluation]:
@@ -320,8 +340,11 @@ def walk(data, max_steps: int = 30, prefix: list[dict] = ()) -> tuple[list[dict]
     `prefix`: a valid history the walk continues."""
     events: list[dict] = list(prefix)
     ev = evaluate(events)
-    last = (date.fromisoformat(events[-1]["on"]) if events else
-            data.draw(st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)), label="start"))
+    last = (
+        date.fromisoformat(events[-1]["on"])
+        if events
+        else data.draw(st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)), label="start")
+    )
     for _ in range(data.draw(st.integers(0, max_steps), label="steps")):
         choices = list(ev.allowed)
         appointment = last_appointment(ev)
@@ -330,8 +353,7 @@ def walk(data, max_steps: int = 30, prefix: list[dict] = ()) -> tuple[list[dict]
         if not choices:
             break
         # weighted so that walks go deep instead of ending at once (closed, excluded, withdrawn)
-        kind = data.draw(st.sampled_from([k for k in sorted(choices) for _ in range(WEIGHTS.get(k, 8))]),
-                         label="kind")
+        kind = data.draw(st.sampled_from([k for k in sorted(choices) for _ in range(WEIGHTS.get(k, 8))]), label="kind")
         on = appointment if kind == "appointment_missed" else last + timedelta(days=data.draw(gaps, label="gap"))
         if on.year > 2085:  # facts are accepted up to 2090 (rules.events.YEARS); keep a margin for `expires`
             break
@@ -359,13 +381,18 @@ def walk(data, max_steps: int = 30, prefix: list[dict] = ()) -> tuple[list[dict]
 
 
 TRIGGERS = {
-    "certificate_validity": ("certificate_issued",), "appointment": ("convocation_received",),
-    "justification": ("appointment_missed",), "appeal": ("decision_notified",),
+    "certificate_validity": ("certificate_issued",),
+    "appointment": ("convocation_received",),
+    "justification": ("appointment_missed",),
+    "appeal": ("decision_notified",),
     "leave_territory": ("order_to_leave_notified", "extension_granted"),
     "extension_request": ("order_to_leave_notified", "extension_granted"),
-    "order_appeal": ORDERS, "urgent_suspension": ("removal_measure_notified",), "cassation": ("judgment_notified",),
+    "order_appeal": ORDERS,
+    "urgent_suspension": ("removal_measure_notified",),
+    "cassation": ("judgment_notified",),
     "renewal_window": ("a_card_issued", "a_card_renewed"),
-    "card_expiry": ("a_card_issued", "a_card_renewed"), "b_card_eligibility": ("residence_granted",),
+    "card_expiry": ("a_card_issued", "a_card_renewed"),
+    "b_card_eligibility": ("residence_granted",),
 }
 ORDER_DEADLINES = ("leave_territory", "extension_request", "order_appeal", "urgent_suspension")
 
@@ -378,7 +405,7 @@ def period_end(trigger) -> date:
 
 
 def urgent_days(ev, trigger) -> int:
-    earlier = any(e.kind in ORDERS for e in ev.events[:trigger.index])
+    earlier = any(e.kind in ORDERS for e in ev.events[: trigger.index])
     return 10 if trigger["first_measure"] and not earlier else 5
 
 
@@ -400,13 +427,15 @@ def check_evaluation(raw: list[dict], ev: rules.Evaluation) -> None:
             "leave_territory": lambda: period_end(trigger),
             "extension_request": lambda: period_end(trigger),
             "order_appeal": lambda: expected_cce_due(
-                on, trigger["mode"], 10 if trigger.kind == "removal_measure_notified" and trigger["detained"] else 30),
+                on, trigger["mode"], 10 if trigger.kind == "removal_measure_notified" and trigger["detained"] else 30
+            ),
             "urgent_suspension": lambda: expected_cce_due(on, trigger["mode"], urgent_days(ev, trigger)),
             "cassation": lambda: on + timedelta(days=30),
             "renewal_window": lambda: trigger["expires"] - timedelta(days=30),
             "card_expiry": lambda: trigger["expires"],
             "b_card_eligibility": lambda: add_years(
-                [e for e in ev.events[:d.trigger] if e.kind == "application_sent"][-1].on, 5),
+                [e for e in ev.events[: d.trigger] if e.kind == "application_sent"][-1].on, 5
+            ),
         }[d.kind]()
         assert d.due == expected, (d, trigger)
         if d.kind == "renewal_window":
@@ -429,8 +458,10 @@ def check_evaluation(raw: list[dict], ev: rules.Evaluation) -> None:
     cards = sum(e.kind == "a_card_issued" for e in ev.events)
     ended = any(e.kind in ("stay_withdrawn", "renewal_refused") for e in ev.events)
     for kind in ("renewal_window", "card_expiry"):
-        assert len([d for d in ev.deadlines if d.kind == kind and d.met is None]) <= (max(cards, 1) if ended else 1), \
-            (kind, ev.deadlines)
+        assert len([d for d in ev.deadlines if d.kind == kind and d.met is None]) <= (max(cards, 1) if ended else 1), (
+            kind,
+            ev.deadlines,
+        )
     # one order in force: its period and its request to extend it
     for kind in ("leave_territory", "extension_request", "urgent_suspension"):
         assert len([d for d in ev.deadlines if d.kind == kind and d.met is None]) <= 1, (kind, ev.deadlines)
@@ -528,13 +559,25 @@ def suspended_order(draw) -> list[dict]:
     start = draw(st.dates(min_value=date(1995, 1, 1), max_value=date(2060, 12, 31)))
     day = lambda n: (start + timedelta(days=n)).isoformat()
     notified = draw(st.integers(40, 70))
-    return [{"kind": "certificate_issued", "on": day(0)}, {"kind": "application_sent", "on": day(2)},
-            {"kind": "declared_admissible", "on": day(30)}, {"kind": "residence_refused", "on": day(35)},
-            {"kind": "decision_notified", "on": day(notified), "mode": draw(st.sampled_from(["hand", "registered_mail"]))},
-            {"kind": "order_to_leave_notified", "on": day(notified + draw(st.integers(0, 5))),
-             "days": draw(st.integers(0, 40)), "mode": draw(st.sampled_from(["hand", "registered_mail"]))},
-            {"kind": "appeal_lodged", "on": day(notified + draw(st.integers(6, 60))),
-             "against": draw(st.sampled_from(["decision", "both"])), "suspensive": True}]
+    return [
+        {"kind": "certificate_issued", "on": day(0)},
+        {"kind": "application_sent", "on": day(2)},
+        {"kind": "declared_admissible", "on": day(30)},
+        {"kind": "residence_refused", "on": day(35)},
+        {"kind": "decision_notified", "on": day(notified), "mode": draw(st.sampled_from(["hand", "registered_mail"]))},
+        {
+            "kind": "order_to_leave_notified",
+            "on": day(notified + draw(st.integers(0, 5))),
+            "days": draw(st.integers(0, 40)),
+            "mode": draw(st.sampled_from(["hand", "registered_mail"])),
+        },
+        {
+            "kind": "appeal_lodged",
+            "on": day(notified + draw(st.integers(6, 60))),
+            "against": draw(st.sampled_from(["decision", "both"])),
+            "suspensive": True,
+        },
+    ]
 
 
 @WALKS
@@ -561,17 +604,50 @@ def test_a_suspended_deadline_is_never_met_false_and_only_while_a_suspensive_app
 # --- garbage in: only InvalidEvent out ----------------------------------------------------------
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30), st.binary(max_size=8),
-    st.dates(min_value=LOW, max_value=HIGH), st.datetimes(),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.binary(max_size=8),
+    st.dates(min_value=LOW, max_value=HIGH),
+    st.datetimes(),
     st.dates(min_value=LOW, max_value=HIGH).map(date.isoformat),
-    st.sampled_from(["", " ", "true", "yes", "hand", "registered_mail", "annulled", "missing", "2026-02-30",
-                     "2026-13-01", "-1", "0", "30", "١٢٣", "2026-1-1", " 2026-01-01 ", "0001-01-01",
-                     "9999-12-31", "9999-10-01", "1949-12-31", "2090-12-31", "2091-01-01", "3650", "3651",
-                     str(10**20)]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "true",
+            "yes",
+            "hand",
+            "registered_mail",
+            "annulled",
+            "missing",
+            "2026-02-30",
+            "2026-13-01",
+            "-1",
+            "0",
+            "30",
+            "١٢٣",
+            "2026-1-1",
+            " 2026-01-01 ",
+            "0001-01-01",
+            "9999-12-31",
+            "9999-10-01",
+            "1949-12-31",
+            "2090-12-31",
+            "2091-01-01",
+            "3650",
+            "3651",
+            str(10**20),
+        ]
+    ),
 )
-json_like = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                          st.dictionaries(st.text(max_size=10), inner, max_size=4)),
-                         max_leaves=12)
+json_like = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=12,
+)
 FIELD_NAMES = sorted({f.name for fields in rules.FIELDS.values() for f in fields} | {"kind", "on", "colour"})
 any_kinds = st.one_of(st.sampled_from(KINDS), json_like)  # lists and mappings too
 
@@ -593,8 +669,7 @@ def evaluate_only_refuses(events) -> None:
     try:
         ev = evaluate(events)
     except InvalidEvent as exc:
-        assert isinstance(exc.index, int) and 0 <= exc.index <= max(len(events) if isinstance(events, list)
-                                                                    else 0, 0)
+        assert isinstance(exc.index, int) and 0 <= exc.index <= max(len(events) if isinstance(events, list) else 0, 0)
         assert isinstance(exc.reason, str) and exc.reason
         return
     check_evaluation(events, ev)
@@ -628,7 +703,7 @@ def test_a_mutated_valid_walk_only_raises_invalid_event(data):
         mutated[key] = data.draw(json_like, label="value")
     else:
         mutated["kind"] = data.draw(any_kinds, label="kind")
-    evaluate_only_refuses(events[:i] + [mutated] + events[i + 1:])
+    evaluate_only_refuses(events[:i] + [mutated] + events[i + 1 :])
 
 
 # --- regressions: minimal inputs that crashed the rules instead of being refused (fixed) ------
@@ -659,9 +734,14 @@ def test_a_certificate_whose_deadline_is_past_9999_is_refused():
 
 def test_an_a_card_whose_window_opens_before_year_1_is_refused():
     with pytest.raises(InvalidEvent):
-        evaluate([{"kind": "application_sent", "on": "0001-01-01"}, {"kind": "declared_admissible", "on": "0001-01-01"},
-                  {"kind": "residence_granted", "on": "0001-01-01"},
-                  {"kind": "a_card_issued", "on": "0001-01-01", "expires": "0001-01-02"}])
+        evaluate(
+            [
+                {"kind": "application_sent", "on": "0001-01-01"},
+                {"kind": "declared_admissible", "on": "0001-01-01"},
+                {"kind": "residence_granted", "on": "0001-01-01"},
+                {"kind": "a_card_issued", "on": "0001-01-01", "expires": "0001-01-02"},
+            ]
+        )
 
 
 def test_a_huge_number_of_days_to_leave_is_refused():

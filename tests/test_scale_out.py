@@ -29,24 +29,43 @@ def test_two_workers_and_two_sweeps_send_every_reminder_once(tmp_path):
     own.medstay("init", "--rehearsal")  # pretend clock allowed: a training home
     (own.home / "config.yaml").write_text(
         f"notify:\n  email_url: mailto://127.0.0.1:{smtp.port}?from=medstay@example.org&mode=insecure\n"
-        "  alerts_to: ops@example.org\n")
+        "  alerts_to: ops@example.org\n"
+    )
     proc = own.start()
     second = None
     try:
         for n, ref in enumerate(REFS):
             own.medstay("dossier", "register", ref, "--language", "fr", "--email", f"applicant{n}@example.org")
-            for kind, on, *sets in (("application_sent", "2026-10-05"), ("declared_admissible", "2026-11-02"),
-                                    ("residence_refused", "2027-01-15"), ("decision_notified", "2027-01-29")):
+            for kind, on, *sets in (
+                ("application_sent", "2026-10-05"),
+                ("declared_admissible", "2026-11-02"),
+                ("residence_refused", "2027-01-15"),
+                ("decision_notified", "2027-01-29"),
+            ):
                 own.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
         found = profile(own.home)
-        ops = {**own.env, "PREFECT_API_URL": found["PREFECT_API_URL"],
-               "PREFECT_API_AUTH_STRING": found["PREFECT_API_AUTH_STRING"]}
-        limit = subprocess.run([str(BIN / "prefect"), "work-pool", "set-concurrency-limit", "medstay", "2"], env=ops,
-                               capture_output=True, text=True, timeout=120, cwd=_project())
+        ops = {
+            **own.env,
+            "PREFECT_API_URL": found["PREFECT_API_URL"],
+            "PREFECT_API_AUTH_STRING": found["PREFECT_API_AUTH_STRING"],
+        }
+        limit = subprocess.run(
+            [str(BIN / "prefect"), "work-pool", "set-concurrency-limit", "medstay", "2"],
+            env=ops,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=_project(),
+        )
         assert limit.returncode == 0, limit.stdout + limit.stderr
-        second = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "medstay", "--name",
-                                   "second-machine"], env=ops, cwd=_project(), stdout=open(tmp_path / "w2.log", "wb"),
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        second = subprocess.Popen(
+            [str(BIN / "prefect"), "worker", "start", "--pool", "medstay", "--name", "second-machine"],
+            env=ops,
+            cwd=_project(),
+            stdout=open(tmp_path / "w2.log", "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         runs = _two_sweeps(ops)
         assert {r.state.type.value for r in runs} == {"COMPLETED"}, [(r.name, r.state.name) for r in runs]
         for n in range(len(REFS)):
@@ -73,8 +92,9 @@ def _project() -> str:
 def _client(ops: dict):
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    return temporary_settings({PREFECT_API_URL: ops["PREFECT_API_URL"],
-                               PREFECT_API_AUTH_STRING: ops["PREFECT_API_AUTH_STRING"]})
+    return temporary_settings(
+        {PREFECT_API_URL: ops["PREFECT_API_URL"], PREFECT_API_AUTH_STRING: ops["PREFECT_API_AUTH_STRING"]}
+    )
 
 
 def _two_sweeps(ops: dict) -> list:
@@ -98,6 +118,7 @@ def _all_paused_at(ops: dict, entries: int) -> None:
 
     keys: list = []
     with _client(ops), get_client(sync_client=True) as client:
+
         def all_paused() -> bool:
             runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=REFS)))
             keys[:] = sorted((r.name, (r.state.state_details.pause_key or "")[:3]) for r in runs if r.state.is_paused())
@@ -125,9 +146,11 @@ def test_medstay_up_with_prefect_on_its_own_postgresql(tmp_path):
 
         runs: list = []
         with _client(ops), get_client(sync_client=True) as client:
+
             def submitted() -> bool:
-                runs[:] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[
-                    "9TER-2026-001201"])))
+                runs[:] = client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["9TER-2026-001201"]))
+                )
                 return bool(runs) and runs[0].state.is_paused() and "Submitted" in runs[0].state.name
 
             wait_until(submitted, 90, 0.5, what=lambda: [(r.name, r.state.name) for r in runs])
@@ -168,15 +191,20 @@ def test_prefect_api_in_two_processes_with_redis_serves_the_ui_door(tmp_path):
             from prefect.flow_runs import resume_flow_run
 
             run = _paused_as(ref, "Admissible", 2)
-            resume_flow_run(run.id, run_input=as_submitted("convocation_received", "2026-11-20",
-                                                           appointment="2026-12-10", recorded_by="cw-mw-01"))
+            resume_flow_run(
+                run.id,
+                run_input=as_submitted(
+                    "convocation_received", "2026-11-20", appointment="2026-12-10", recorded_by="cw-mw-01"
+                ),
+            )
             _paused_as(ref, "Convocation", 3)
         events = json.loads(own.medstay("dossier", "show", ref, "--json"))["events"]
         assert [(e["kind"], e["source"]) for e in events][-1] == ("convocation_received", "ui")
         pids = {p.stem: int(p.read_text()) for p in (own.home / "logs").glob("*.pid")}
         assert {"redis", "prefect-server", "prefect-services", "prefect-worker", "projector"} <= set(pids)
-        doctor = subprocess.run([str(BIN / "medstay"), "doctor", "--json"], env=own.env, capture_output=True,
-                                text=True, timeout=90)
+        doctor = subprocess.run(
+            [str(BIN / "medstay"), "doctor", "--json"], env=own.env, capture_output=True, text=True, timeout=90
+        )
         checks = {c["check"]: c for c in json.loads(doctor.stdout)}
         assert checks["redis (2 API processes)"]["status"] == "ok", checks
         assert "answers on" in checks["redis (2 API processes)"]["detail"]
@@ -197,15 +225,21 @@ def _paused_as(ref: str, stage: str, entries: int, timeout: float = 90):
 
     runs: list = []
     with get_client(sync_client=True) as client:
+
         def paused() -> object:
             runs[:] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[ref])))
-            if (runs and runs[0].state.is_paused() and stage in runs[0].state.name
-                    and (runs[0].state.state_details.pause_key or "").startswith(f"w{entries}-")):
+            if (
+                runs
+                and runs[0].state.is_paused()
+                and stage in runs[0].state.name
+                and (runs[0].state.state_details.pause_key or "").startswith(f"w{entries}-")
+            ):
                 return runs[0]
             return None
 
-        return wait_until(paused, timeout, 0.3,
-                          what=lambda: [(r.name, r.state.name, r.state.state_details.pause_key) for r in runs])
+        return wait_until(
+            paused, timeout, 0.3, what=lambda: [(r.name, r.state.name, r.state.state_details.pause_key) for r in runs]
+        )
 
 
 def test_several_api_processes_without_postgresql_is_one_sentence(tmp_path):
@@ -217,12 +251,22 @@ def test_several_api_processes_without_postgresql_is_one_sentence(tmp_path):
     env = user_env(tmp_path / "home", tmp_path / "user")
     subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env=env, capture_output=True, check=True)
     for value, expected in (("2", "needs Prefect on PostgreSQL"), ("many", "MEDSTAY_PREFECT_SERVER_WORKERS must be")):
-        done = subprocess.run([str(BIN / "medstay"), "up", "--port", "4399"], capture_output=True, text=True,
-                              env={**env, "MEDSTAY_PREFECT_SERVER_WORKERS": value}, timeout=120)
+        done = subprocess.run(
+            [str(BIN / "medstay"), "up", "--port", "4399"],
+            capture_output=True,
+            text=True,
+            env={**env, "MEDSTAY_PREFECT_SERVER_WORKERS": value},
+            timeout=120,
+        )
         said = done.stdout + done.stderr
         assert done.returncode == 2 and expected in said and "Traceback" not in said, said
     assert not list((tmp_path / "home" / "logs").glob("redis*"))
-    doctor = subprocess.run([str(BIN / "medstay"), "doctor", "--json"], capture_output=True, text=True,
-                            env={**env, "MEDSTAY_PREFECT_SERVER_WORKERS": "2"}, timeout=120)
+    doctor = subprocess.run(
+        [str(BIN / "medstay"), "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        env={**env, "MEDSTAY_PREFECT_SERVER_WORKERS": "2"},
+        timeout=120,
+    )
     check = next(c for c in json.loads(doctor.stdout) if c["check"].startswith("redis"))
     assert doctor.returncode == 1 and check["status"] == "FAIL" and "PostgreSQL" in check["detail"], check

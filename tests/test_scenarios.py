@@ -11,6 +11,7 @@ Every file in tests/scenarios/*.yaml is a list of scenarios:
 
 Each scenario becomes one test, with id `file::name`.
 """
+
 import copy
 import datetime as dt
 import pathlib
@@ -98,10 +99,18 @@ def test_the_spec_in_the_project_is_the_one_the_rules_implement():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text(encoding="utf-8")
     assert "a recorded absence wins over the order in which same-day facts were typed" in doc
     assert "seed" not in doc.lower().replace("seeds/", "")
-    bases = {d.basis for d in rules.evaluate([
-        {"kind": "certificate_issued", "on": "2026-10-01"}, {"kind": "application_sent", "on": "2026-10-05"},
-        {"kind": "declared_admissible", "on": "2026-11-02"}, {"kind": "residence_granted", "on": "2026-12-01"},
-        {"kind": "a_card_issued", "on": "2026-12-10"}]).deadlines}
+    bases = {
+        d.basis
+        for d in rules.evaluate(
+            [
+                {"kind": "certificate_issued", "on": "2026-10-01"},
+                {"kind": "application_sent", "on": "2026-10-05"},
+                {"kind": "declared_admissible", "on": "2026-11-02"},
+                {"kind": "residence_granted", "on": "2026-12-01"},
+                {"kind": "a_card_issued", "on": "2026-12-10"},
+            ]
+        ).deadlines
+    }
     for f in FOLDER.glob("*.yaml"):
         bases.add(f.read_text(encoding="utf-8"))
     assert not [b for b in bases if "seed" in b.lower() or "../" in b]
@@ -113,17 +122,23 @@ def test_every_deadline_says_why_it_falls_on_its_day_holidays_named():
     ends on Christmas Day: act by the working day before, named."""
     import rules
 
-    ev = rules.evaluate([{"kind": "application_sent", "on": "2026-11-05"},
-                         {"kind": "declared_admissible", "on": "2026-11-10"},
-                         {"kind": "residence_refused", "on": "2026-11-20"},
-                         {"kind": "order_to_leave_notified", "on": "2026-11-25", "days": 30},
-                         {"kind": "decision_notified", "on": "2026-12-17", "mode": "registered_mail"}])
+    ev = rules.evaluate(
+        [
+            {"kind": "application_sent", "on": "2026-11-05"},
+            {"kind": "declared_admissible", "on": "2026-11-10"},
+            {"kind": "residence_refused", "on": "2026-11-20"},
+            {"kind": "order_to_leave_notified", "on": "2026-11-25", "days": 30},
+            {"kind": "decision_notified", "on": "2026-12-17", "mode": "registered_mail"},
+        ]
+    )
     by_kind = {d.kind: d for d in ev.deadlines}
     assert by_kind["appeal"].why == (
         "decision notified by registered mail Thu 17/12/2026 (handed to the post) → day 1 = the 3rd working day "
-        "after: Tue 22/12/2026 (art. 39/57 §2) → day 30 (art. 39/57 §1) = Wed 20/01/2027 → act by Wed 20/01/2027")
+        "after: Tue 22/12/2026 (art. 39/57 §2) → day 30 (art. 39/57 §1) = Wed 20/01/2027 → act by Wed 20/01/2027"
+    )
     assert by_kind["leave_territory"].why.endswith(
-        "Fri 25/12/2026 is Christmas Day (a legal holiday): act by the working day before, Thu 24/12/2026")
+        "Fri 25/12/2026 is Christmas Day (a legal holiday): act by the working day before, Thu 24/12/2026"
+    )
     for d in ev.deadlines:
         assert d.steps and rules.calendar.show(d.act_by) in d.steps[-1]
 
@@ -134,30 +149,42 @@ def test_the_remedies_deadlines_say_why_suspended_ones_since_when():
     petition Thu 20 May; a first removal measure Sun 11 Jul 2027 (day 10 = 21 Jul, rolled)."""
     import rules
 
-    ev = rules.evaluate([*_REFUSAL[:3], {"kind": "residence_refused", "on": "2027-04-20"},
-                         {"kind": "decision_notified", "on": "2027-04-29"},
-                         {"kind": "order_to_leave_notified", "on": "2027-04-29", "days": 30},
-                         {"kind": "appeal_lodged", "on": "2027-05-20", "against": "both", "suspensive": True}])
+    ev = rules.evaluate(
+        [
+            *_REFUSAL[:3],
+            {"kind": "residence_refused", "on": "2027-04-20"},
+            {"kind": "decision_notified", "on": "2027-04-29"},
+            {"kind": "order_to_leave_notified", "on": "2027-04-29", "days": 30},
+            {"kind": "appeal_lodged", "on": "2027-05-20", "against": "both", "suspensive": True},
+        ]
+    )
     first = rules.evaluate([{"kind": "removal_measure_notified", "on": "2027-07-11", "first_measure": True}])
     why = {d.kind: d.steps for d in ev.deadlines + first.deadlines}
     assert why["leave_territory"] == (
-        "order to leave notified Thu 29/04/2027", "+ 30 days written on the order = Sat 29/05/2027 (art. 74/14 §1; "
-        "not rolled forward)", "Sat 29/05/2027 is a Saturday: act by the working day before, Fri 28/05/2027",
-        "suspended since Thu 20/05/2027: appeal invoking a serious suspensive appeal pending (CJEU C-562/13)")
+        "order to leave notified Thu 29/04/2027",
+        "+ 30 days written on the order = Sat 29/05/2027 (art. 74/14 §1; not rolled forward)",
+        "Sat 29/05/2027 is a Saturday: act by the working day before, Fri 28/05/2027",
+        "suspended since Thu 20/05/2027: appeal invoking a serious suspensive appeal pending (CJEU C-562/13)",
+    )
     assert why["extension_request"][-1].startswith("suspended since Thu 20/05/2027")
     assert why["urgent_suspension"] == (
-        "removal measure handed over Sun 11/07/2027", "day 1 = the day after: Mon 12/07/2027",
+        "removal measure handed over Sun 11/07/2027",
+        "day 1 = the day after: Mon 12/07/2027",
         "day 10 (art. 39/57 §1 al. 3: a first measure) = Wed 21/07/2027, National Day (a legal holiday)",
-        "rolled forward to Thu 22/07/2027", "act by Thu 22/07/2027")
+        "rolled forward to Thu 22/07/2027",
+        "act by Thu 22/07/2027",
+    )
     assert why["appeal"][-1] == "act by Mon 31/05/2027" and not [s for s in why["appeal"] if "suspended" in s]
     bases = {d.kind: d.basis for d in ev.deadlines + first.deadlines}
     assert bases["leave_territory"] == "art. 74/14 §1 and §3, loi 15.12.1980"
     assert bases["urgent_suspension"] == "art. 39/82 §4 al. 2 and art. 39/57 §1 al. 3, loi 15.12.1980"
     assert bases["appeal"] == "art. 39/57 §1 al. 1 and §2, loi 15.12.1980"
     cassation = rules.deadlines.cassation(rules.calendar.Date(2027, 7, 2), 0)
-    assert cassation.steps == ("judgment notified Fri 02/07/2027 (sent by the greffe)",
-                               "day 1 = the day after; day 30 = Sun 01/08/2027 (AR 30.11.2006; not rolled forward)",
-                               "Sun 01/08/2027 is a Sunday: act by the working day before, Fri 30/07/2027")
+    assert cassation.steps == (
+        "judgment notified Fri 02/07/2027 (sent by the greffe)",
+        "day 1 = the day after; day 30 = Sun 01/08/2027 (AR 30.11.2006; not rolled forward)",
+        "Sun 01/08/2027 is a Sunday: act by the working day before, Fri 30/07/2027",
+    )
     appointment = rules.deadlines.appointment(rules.calendar.Date(2027, 3, 1), 0)
     assert appointment.basis.startswith("art. 9ter §1 al. 5")
 
@@ -176,13 +203,18 @@ def test_every_warning_and_field_text_renders_its_numbers_from_the_parameters():
 
 # --- a law that changes at a date -------------------------------------------------------------------------
 
-_REFUSAL = [{"kind": "certificate_issued", "on": "2027-01-04"}, {"kind": "application_sent", "on": "2027-01-06"},
-            {"kind": "declared_admissible", "on": "2027-02-01"},
-            {"kind": "residence_refused", "on": "2027-08-20", "ground": "unfounded"}]
+_REFUSAL = [
+    {"kind": "certificate_issued", "on": "2027-01-04"},
+    {"kind": "application_sent", "on": "2027-01-06"},
+    {"kind": "declared_admissible", "on": "2027-02-01"},
+    {"kind": "residence_refused", "on": "2027-08-20", "ground": "unfounded"},
+]
 # A reform that would shorten the appeal to 15 days for decisions notified from 1 September 2027.
-_SHORTER_APPEAL = {"description": "Days to appeal (a reform under discussion).",
-                   "metadata": {"reference": "art. 39/57 §1 al. 1, loi 15.12.1980 (as amended)", "unit": "day"},
-                   "values": {dt.date(2007, 6, 1): {"value": 30}, dt.date(2027, 9, 1): {"value": 15}}}
+_SHORTER_APPEAL = {
+    "description": "Days to appeal (a reform under discussion).",
+    "metadata": {"reference": "art. 39/57 §1 al. 1, loi 15.12.1980 (as amended)", "unit": "day"},
+    "values": {dt.date(2007, 6, 1): {"value": 30}, dt.date(2027, 9, 1): {"value": 15}},
+}
 
 
 def _notified(on: str) -> list:
@@ -212,8 +244,12 @@ def test_a_changed_law_lists_the_open_deadlines_it_moves_before_and_after(tmp_pa
     path.write_text(yaml.safe_dump(_SHORTER_APPEAL), encoding="utf-8")
     assert moved(_notified("2027-08-31"), "appeal_days", path) == []
     (move,) = moved(_notified("2027-09-01"), "appeal_days", str(path))
-    assert move.as_dict() == {"kind": "appeal", "trigger": 4, "due": ["2027-10-01", "2027-09-16"],
-                              "act_by": ["2027-10-01", "2027-09-16"]}
+    assert move.as_dict() == {
+        "kind": "appeal",
+        "trigger": 4,
+        "due": ["2027-10-01", "2027-09-16"],
+        "act_by": ["2027-10-01", "2027-09-16"],
+    }
     answered = [*_notified("2027-09-01"), {"kind": "appeal_lodged", "on": "2027-09-10"}]
     assert moved(answered, "appeal_days", _SHORTER_APPEAL) == []  # answered: nothing left to move
 

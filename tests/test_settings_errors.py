@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tests.conftest import db_digest
 from tests.prefect_stack import BIN
@@ -65,8 +67,11 @@ BAD_URLS = [
 @pytest.mark.parametrize("url, says", BAD_URLS, ids=[f"url{n}" for n in range(len(BAD_URLS))])
 def test_a_bad_or_other_database_url_is_one_sentence_and_never_a_new_database(real, tmp_path, url, says):
     marker = (real.path / "home.json").read_text()
-    for args in (("dossier", "register", "9TER-2026-000901", "--language", "fr"), ("deadlines",),
-                 ("event", "record", REF, "application_sent", "--on", "2026-10-05")):
+    for args in (
+        ("dossier", "register", "9TER-2026-000901", "--language", "fr"),
+        ("deadlines",),
+        ("event", "record", REF, "application_sent", "--on", "2026-10-05"),
+    ):
         _user_error(real, *args, env={"MEDSTAY_DATABASE_URL": url}, says=says)
     assert (real.path / "home.json").read_text() == marker  # never re-pointed
     assert not list(Path("/tmp").glob(f"*{CANARY}*")) and not list(tmp_path.rglob(f"*{CANARY}*"))
@@ -76,20 +81,41 @@ def test_a_bad_or_other_database_url_is_one_sentence_and_never_a_new_database(re
 def test_an_unreachable_database_on_a_new_home_is_one_sentence(tmp_path):
     h = Home(tmp_path)
     h.path.mkdir(mode=0o700)
-    err = _user_error(h, "dossier", "register", REF, "--language", "fr", says="cannot be opened",
-                      env={"MEDSTAY_DATABASE_URL": f"postgresql+psycopg://u:{CANARY}@127.0.0.1:1/db"})
+    err = _user_error(
+        h,
+        "dossier",
+        "register",
+        REF,
+        "--language",
+        "fr",
+        says="cannot be opened",
+        env={"MEDSTAY_DATABASE_URL": f"postgresql+psycopg://u:{CANARY}@127.0.0.1:1/db"},
+    )
     assert "nothing answers" in err and not (h.path / "home.json").exists()
-    _user_error(h, "deadlines", says="its folder does not exist",
-                env={"MEDSTAY_DATABASE_URL": f"sqlite:///{tmp_path}/no/such/{CANARY}.db"})
+    _user_error(
+        h,
+        "deadlines",
+        says="its folder does not exist",
+        env={"MEDSTAY_DATABASE_URL": f"sqlite:///{tmp_path}/no/such/{CANARY}.db"},
+    )
 
 
 def test_an_empty_a_file_or_a_proc_medstay_home_is_one_sentence(real, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    for home, says in (("", "MEDSTAY_HOME is set but empty"), (str(real.path / "home.json"), "names a file"),
-                       ("/proc", "MEDSTAY_HOME cannot be written"), (f"{tmp_path}/{CANARY}\x1b", "control")):
-        done = subprocess.run([str(BIN / "medstay"), "dossier", "register", "9TER-2026-000902", "--language", "fr"],
-                              env={**real.env, "MEDSTAY_HOME": home}, cwd=work, capture_output=True, text=True)
+    for home, says in (
+        ("", "MEDSTAY_HOME is set but empty"),
+        (str(real.path / "home.json"), "names a file"),
+        ("/proc", "MEDSTAY_HOME cannot be written"),
+        (f"{tmp_path}/{CANARY}\x1b", "control"),
+    ):
+        done = subprocess.run(
+            [str(BIN / "medstay"), "dossier", "register", "9TER-2026-000902", "--language", "fr"],
+            env={**real.env, "MEDSTAY_HOME": home},
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 2 and says in done.stderr and "Internal error" not in done.stderr, done.stderr
         assert CANARY not in done.stderr
     assert list(work.iterdir()) == []  # no home made in the current folder
@@ -100,9 +126,11 @@ def test_a_relative_medstay_home_is_made_absolute_before_any_child_starts(tmp_pa
     after the command line is read, that environment names the home by its absolute path."""
     (tmp_path / "office").mkdir()
     env = {**Home(tmp_path).env, "MEDSTAY_HOME": "office/home", "MEDSTAY_CONFIG": "office/config.yaml"}
-    script = ("import atexit, os, sys; atexit.register(lambda: print(os.environ['MEDSTAY_HOME'], "
-              "os.environ['MEDSTAY_CONFIG'])); sys.argv = ['medstay', 'deadlines']; "
-              "from medstay.cli.app import main; main()")
+    script = (
+        "import atexit, os, sys; atexit.register(lambda: print(os.environ['MEDSTAY_HOME'], "
+        "os.environ['MEDSTAY_CONFIG'])); sys.argv = ['medstay', 'deadlines']; "
+        "from medstay.cli.app import main; main()"
+    )
     done = subprocess.run([str(BIN / "python"), "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True)
     home, config = done.stdout.split()[-2:]
     assert (home, config) == (str(tmp_path / "office" / "home"), str(tmp_path / "office" / "config.yaml"))
@@ -134,8 +162,18 @@ def test_moving_a_home_to_another_database_is_explicit_and_checked(real, tmp_pat
 def test_a_prefect_secret_key_with_prefect_down_is_one_sentence(tmp_path):
     h = Home(tmp_path)
     h.path.mkdir(mode=0o700)
-    _user_error(h, "dossier", "register", REF, "--language", "fr", "--email", "a@example.org",
-                says="a Prefect Secret block named in MEDSTAY_SECRET_KEY", env={"MEDSTAY_SECRET_KEY": "prefect-secret:nope"})
+    _user_error(
+        h,
+        "dossier",
+        "register",
+        REF,
+        "--language",
+        "fr",
+        "--email",
+        "a@example.org",
+        says="a Prefect Secret block named in MEDSTAY_SECRET_KEY",
+        env={"MEDSTAY_SECRET_KEY": "prefect-secret:nope"},
+    )
 
 
 def test_a_full_disk_is_one_sentence_and_leaves_no_half_home(tmp_path):
@@ -151,8 +189,18 @@ def test_a_full_disk_is_one_sentence_and_leaves_no_half_home(tmp_path):
         subprocess.run(["dd", "if=/dev/zero", f"of={disk}/fill", "bs=4k"], capture_output=True)
         says = "no space left on the disk of MEDSTAY_HOME"
         _user_error(h, "event", "record", REF, "application_sent", "--on", "2026-10-05", env={}, says=says)
-        _user_error(h, "dossier", "register", "9TER-2026-000903", "--language", "fr", "--email", "b@example.org",
-                    env={}, says=says)
+        _user_error(
+            h,
+            "dossier",
+            "register",
+            "9TER-2026-000903",
+            "--language",
+            "fr",
+            "--email",
+            "b@example.org",
+            env={},
+            says=says,
+        )
         fresh = Home(disk / "other")
         fresh.path.mkdir(mode=0o700)
         _user_error(fresh, "dossier", "register", REF, "--language", "fr", env={}, says=says)
@@ -166,16 +214,28 @@ def test_a_full_disk_is_one_sentence_and_leaves_no_half_home(tmp_path):
 def test_a_closed_or_full_stdout_exits_quietly(real, tmp_path):
     facts = tmp_path / "facts.yaml"
     facts.write_text("events:\n  - {kind: certificate_issued, on: 2026-10-01}\n")
-    for args in (("rules", "evaluate", str(facts)), ("rules", "evaluate", str(facts), "--json"),
-                 ("dossier", "show", REF, "--json"), ("deadlines",)):
+    for args in (
+        ("rules", "evaluate", str(facts)),
+        ("rules", "evaluate", str(facts), "--json"),
+        ("dossier", "show", REF, "--json"),
+        ("deadlines",),
+    ):
         with open("/dev/full", "w") as full:
-            done = subprocess.run([str(BIN / "medstay"), *args], env=real.env, stdout=full, stderr=subprocess.PIPE,
-                                  text=True)
+            done = subprocess.run(
+                [str(BIN / "medstay"), *args], env=real.env, stdout=full, stderr=subprocess.PIPE, text=True
+            )
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-        assert done.stderr.strip().splitlines() == ["medstay: the output could not be written (No space left on "
-                                                    "device)"]
-        shell = subprocess.run(f"'{BIN}/medstay' {' '.join(args)} | head -c 0; echo ${{PIPESTATUS[0]}}",
-                               shell=True, executable="/bin/bash", env=real.env, capture_output=True, text=True)
+        assert done.stderr.strip().splitlines() == [
+            "medstay: the output could not be written (No space left on device)"
+        ]
+        shell = subprocess.run(
+            f"'{BIN}/medstay' {' '.join(args)} | head -c 0; echo ${{PIPESTATUS[0]}}",
+            shell=True,
+            executable="/bin/bash",
+            env=real.env,
+            capture_output=True,
+            text=True,
+        )
         assert shell.stderr == "" and shell.stdout.strip() in ("0", "1"), shell.stderr
     _no_crash_log(real)
 
@@ -184,8 +244,19 @@ def test_a_well_formed_but_wrong_key_is_refused_before_a_contact_is_written(real
     from cryptography.fernet import Fernet
 
     other = {"MEDSTAY_SECRET_KEY": Fernet.generate_key().decode()}
-    _user_error(real, "dossier", "register", "9TER-2026-000904", "--language", "fr", "--email", "b@example.org",
-                env=other, says="does not open the contact details already stored", echoes=other["MEDSTAY_SECRET_KEY"])
+    _user_error(
+        real,
+        "dossier",
+        "register",
+        "9TER-2026-000904",
+        "--language",
+        "fr",
+        "--email",
+        "b@example.org",
+        env=other,
+        says="does not open the contact details already stored",
+        echoes=other["MEDSTAY_SECRET_KEY"],
+    )
     csv = real.path.parent / "in.csv"
     csv.write_text("reference,language,email\n9TER-2026-000905,fr,c@example.org\n")
     _user_error(real, "dossier", "import", str(csv), env=other, says="does not open the contact details")
@@ -201,8 +272,10 @@ def test_doctor_finds_the_one_dossier_of_many_whose_contacts_do_not_open(real):
     for n in range(1, 6):
         real.ok("dossier", "register", f"9TER-2026-00091{n}", "--language", "fr", "--email", f"x{n}@example.org")
     with sqlite3.connect(real.path / "medstay.db") as db:  # the fourth written under a key since lost
-        db.execute("UPDATE dossier SET email = ? WHERE reference = '9TER-2026-000914'",
-                   (Fernet(Fernet.generate_key()).encrypt(b"x4@example.org").decode(),))
+        db.execute(
+            "UPDATE dossier SET email = ? WHERE reference = '9TER-2026-000914'",
+            (Fernet(Fernet.generate_key()).encrypt(b"x4@example.org").decode(),),
+        )
     [check] = [c for c in json.loads(real("doctor", "--json").stdout) if c["check"] == "contacts"]
     assert check["status"] == "FAIL" and "1 of all 6 dossier(s)" in check["detail"]
 
@@ -211,10 +284,12 @@ def test_doctor_finds_the_one_dossier_of_many_whose_contacts_do_not_open(real):
 def test_fifos_and_devices_are_refused_at_once_wherever_a_file_is_read(real, tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    for args, says in ((("rules", "evaluate", str(fifo)), "is a pipe, not a regular file"),
-                       (("dossier", "import", str(fifo)), "is a pipe"),
-                       (("dossier", "import", "/dev/null"), "is a device"),
-                       (("dossier", "import", str(tmp_path / "ok.csv"), "--facts", str(fifo)), "is a pipe")):
+    for args, says in (
+        (("rules", "evaluate", str(fifo)), "is a pipe, not a regular file"),
+        (("dossier", "import", str(fifo)), "is a pipe"),
+        (("dossier", "import", "/dev/null"), "is a device"),
+        (("dossier", "import", str(tmp_path / "ok.csv"), "--facts", str(fifo)), "is a pipe"),
+    ):
         (tmp_path / "ok.csv").write_text(f"reference,language\n{REF[:-1]}8,fr\n")
         started = time.monotonic()
         real.refused(*args, says=says)
@@ -222,8 +297,9 @@ def test_fifos_and_devices_are_refused_at_once_wherever_a_file_is_read(real, tmp
     started = time.monotonic()
     err = real.refused("reminders", "run", "--local", says="is a pipe", env={"MEDSTAY_CONFIG": str(fifo)})
     assert time.monotonic() - started < 10 and "config" in err
-    recorded = real.ok("event", "record", REF, "application_sent", "--on", "2026-10-05",
-                       env={"MEDSTAY_CONFIG": str(fifo)})  # the record never waits for the policy
+    recorded = real.ok(
+        "event", "record", REF, "application_sent", "--on", "2026-10-05", env={"MEDSTAY_CONFIG": str(fifo)}
+    )  # the record never waits for the policy
     assert "Recorded" in recorded and "Reminders not planned yet" in recorded
 
 
@@ -236,8 +312,10 @@ def test_a_config_pointing_at_another_file_never_echoes_its_content(real, path):
     def words(text: str) -> set[str]:
         return {w.lower() for w in re.findall(r"[A-Za-z_]{4,}", text)}
 
-    ours = words("Error: config is not valid YAML line column must be a mapping of settings the file holds a "
-                 "setting medstay does not know misspelt times")
+    ours = words(
+        "Error: config is not valid YAML line column must be a mapping of settings the file holds a "
+        "setting medstay does not know misspelt times"
+    )
     err = real.refused("reminders", "run", "--local", says="config", env={"MEDSTAY_CONFIG": path})
     assert not (words(err.replace(path, "")) - ours), err  # only our words, none of the file's
 
@@ -247,10 +325,11 @@ def test_a_raw_8bit_control_byte_is_refused_at_the_cli_and_export_always_writes(
     before = db_digest(real.path)
     real.ok("event", "record", REF, "declared_inadmissible", "--on", "2026-11-02", "--set", "ground=art. 3")
     before = db_digest(real.path)
-    for args in ([b"event", b"correct", REF.encode(), b"2", b"--reason", b"typo", b"--set", b"ground=art. \x9b2J 3"],
-                 [b"event", b"record", REF.encode(), b"dossier_closed", b"--on", b"2026-11-03", b"--set",
-                  b"reason=\xff\x9b2J"],
-                 [b"event", b"withdraw", REF.encode(), b"2", b"--reason", b"typo \x9b2J"]):
+    for args in (
+        [b"event", b"correct", REF.encode(), b"2", b"--reason", b"typo", b"--set", b"ground=art. \x9b2J 3"],
+        [b"event", b"record", REF.encode(), b"dossier_closed", b"--on", b"2026-11-03", b"--set", b"reason=\xff\x9b2J"],
+        [b"event", b"withdraw", REF.encode(), b"2", b"--reason", b"typo \x9b2J"],
+    ):
         done = subprocess.run([str(BIN / "medstay").encode(), *args], env=real.env, capture_output=True)
         assert done.returncode == 2 and b"plain text" in done.stderr and b"\x9b" not in done.stderr, done.stderr
         assert db_digest(real.path) == before
@@ -277,8 +356,9 @@ def test_the_import_refuses_a_double_entry_as_the_cli_does(real, tmp_path):
     real.refused("event", "record", REF, "application_sent", "--on", "2026-10-05", says="already the last fact")
 
 
-_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=()), min_size=1, max_size=40) | \
-    st.binary(min_size=1, max_size=40).map(lambda b: b.decode("utf-8", "surrogateescape"))
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=()), min_size=1, max_size=40) | st.binary(
+    min_size=1, max_size=40
+).map(lambda b: b.decode("utf-8", "surrogateescape"))
 
 
 @given(_TEXT)

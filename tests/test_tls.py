@@ -16,8 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from medstay.reminders import delivery
-from medstay.reminders import tls
+from medstay.reminders import delivery, tls
 from tests.helpers import free_port
 from tests.peers import Mailbox
 
@@ -27,17 +26,24 @@ def certificate(tmp_path, name: str, ip: str | None):
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     alt = [x509.DNSName(name)] + ([x509.IPAddress(ipaddress.ip_address(ip))] if ip else [])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -53,8 +59,10 @@ class TlsSmtp:
         self.controller.start()
 
     def url(self, mode: str, verify: bool) -> str:
-        return (f"mailto://127.0.0.1:{self.port}?from=medstay@example.org&mode={mode}"
-                f"&verify={'yes' if verify else 'no'}&to=applicant@example.org")
+        return (
+            f"mailto://127.0.0.1:{self.port}?from=medstay@example.org&mode={mode}"
+            f"&verify={'yes' if verify else 'no'}&to=applicant@example.org"
+        )
 
     def stop(self) -> None:
         self.controller.stop()
@@ -77,8 +85,9 @@ def fresh_contexts(monkeypatch):
 
 
 def send(server: TlsSmtp, mode: str, verify: bool) -> str:
-    return delivery.send(delivery.Outgoing(server.url(mode, verify), "Rappel", "Votre dossier", "x",
-                                           "applicant@example.org"))[0]
+    return delivery.send(
+        delivery.Outgoing(server.url(mode, verify), "Rappel", "Votre dossier", "x", "applicant@example.org")
+    )[0]
 
 
 @pytest.mark.parametrize("mode, implicit", [("starttls", False), ("ssl", True)])

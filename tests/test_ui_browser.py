@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-
 pytestmark = [pytest.mark.prefect, pytest.mark.browser]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -17,9 +16,17 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 def _browser(p):
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is missing: `make install` installs it"
-    return p.chromium.launch(executable_path=chromium, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"])
+    return p.chromium.launch(
+        executable_path=chromium,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    )
 
 
 def _login(page, stack) -> str:
@@ -80,17 +87,19 @@ def _submit(page, dialog) -> None:
             errors = [t for t in dialog.locator(".p-message, [class*=error]").all_inner_texts() if t.strip()]
             if toasts or errors or attempt:
                 page.screenshot(path=str(ARTIFACTS / "resume-not-answered.png"))
-                raise AssertionError(f"the Resume dialog stayed open: toasts {toasts}, errors {errors}")
+                raise AssertionError(f"the Resume dialog stayed open: toasts {toasts}, errors {errors}") from None
 
 
 def _buttons_fit(page) -> tuple[int, int]:
     """The fact buttons' width and the room the dialog gives them (no sideways scrolling)."""
-    return page.evaluate("() => { const g = document.querySelector('[role=dialog] .p-button-group');"
-                         " return [g.scrollWidth, g.parentElement.clientWidth]; }")
+    return page.evaluate(
+        "() => { const g = document.querySelector('[role=dialog] .p-button-group');"
+        " return [g.scrollWidth, g.parentElement.clientWidth]; }"
+    )
 
 
 def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
-    from datetime import date, timedelta
+    from datetime import date
 
     from playwright.sync_api import sync_playwright
 
@@ -132,8 +141,9 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
     stack.medstay("dossier", "register", ref, "--language", "fr")
     stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
     stack.medstay("event", "record", ref, "declared_admissible", "--on", "2026-11-02")
-    stack.medstay("event", "record", ref, "convocation_received", "--on", "2026-11-20", "--set",
-                  "appointment=2026-12-10")
+    stack.medstay(
+        "event", "record", ref, "convocation_received", "--on", "2026-11-20", "--set", "appointment=2026-12-10"
+    )
     run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Convocation" in r.state.name)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
@@ -151,8 +161,10 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
             field.scroll_into_view_if_needed()
             box = field.bounding_box()
             assert box and box["height"] > 5, (width, height, box)
-            seen = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.innerText || ''",
-                                 [box["x"] + 5, box["y"] + box["height"] / 2])
+            seen = page.evaluate(
+                "([x, y]) => document.elementFromPoint(x, y)?.innerText || ''",
+                [box["x"] + 5, box["y"] + box["height"] / 2],
+            )
             assert "Never type medical information" in seen and "Attend the OE physician" in seen, (width, seen)
             used, room = _buttons_fit(page)
             assert used <= room, f"the fact buttons need {used} px, the dialog gives {room} at {width}×{height}"
@@ -164,8 +176,16 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
         chosen = dialog.inner_text()
         assert "appointment_missed" in chosen and "date of the examination" not in chosen
         browser.close()
-    for expected in ("9TER-2026-000401", "Fact", "Date", "Convocation", "Correct",
-                     "Never type medical information", "Attend the OE physician's appointment", "10/12/2026"):
+    for expected in (
+        "9TER-2026-000401",
+        "Fact",
+        "Date",
+        "Convocation",
+        "Correct",
+        "Never type medical information",
+        "Attend the OE physician's appointment",
+        "10/12/2026",
+    ):
         assert expected in text, f"{expected!r} not in the Resume dialog:\n{text}"
     assert "Caseworker code" not in text  # who records is the login, not a typed code
 
@@ -179,15 +199,26 @@ def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(s
 
     ref = "9TER-2026-000403"
     typed, right = date.today() - timedelta(days=6), date.today()  # the right date: the picker's "Today"
-    history = [("application_sent", date(2026, 6, 1)), ("declared_admissible", date(2026, 7, 1)),
-               ("residence_refused", typed - timedelta(days=3)), ("decision_notified", typed)]
+    history = [
+        ("application_sent", date(2026, 6, 1)),
+        ("declared_admissible", date(2026, 7, 1)),
+        ("residence_refused", typed - timedelta(days=3)),
+        ("decision_notified", typed),
+    ]
     stack.medstay("dossier", "register", ref, "--language", "nl")
     for kind, on in history:
         stack.medstay("event", "record", ref, kind, "--on", on.isoformat())
     run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Refused" in r.state.name)
-    act_by = [next(d.act_by for d in rules.evaluate([{"kind": k, "on": o.isoformat()} for k, o in
-                                                     history[:3] + [("decision_notified", day)]]).deadlines
-                   if d.kind == "appeal") for day in (typed, right)]
+    act_by = [
+        next(
+            d.act_by
+            for d in rules.evaluate(
+                [{"kind": k, "on": o.isoformat()} for k, o in history[:3] + [("decision_notified", day)]]
+            ).deadlines
+            if d.kind == "appeal"
+        )
+        for day in (typed, right)
+    ]
     with sync_playwright() as p:
         browser, page = _run_page(p, stack, run, 1366, 768)
         dialog = _resume(page)
@@ -200,16 +231,20 @@ def test_a_caseworker_corrects_a_mistyped_date_from_the_ui_and_sees_what_moved(s
         page.wait_for_timeout(300)
         page.screenshot(path=str(ARTIFACTS / "correction-form.png"))
         _submit(page, dialog)
-        stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and (r.state.state_details.pause_key or "")
-                       .startswith("w5-"), timeout=30)
+        stack.wait_for(
+            ref,
+            lambda r: r.state.type.value == "PAUSED" and (r.state.state_details.pause_key or "").startswith("w5-"),
+            timeout=30,
+        )
         page.reload()
         dialog = _resume(page)
         field = dialog.get_by_text("The last correction moved:").last  # in the Fact field's text: on screen
         field.scroll_into_view_if_needed()
         page.wait_for_timeout(500)
         box = field.bounding_box()
-        moved = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.innerText || ''",
-                              [box["x"] + 5, box["y"] + box["height"] / 2])
+        moved = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y)?.innerText || ''", [box["x"] + 5, box["y"] + box["height"] / 2]
+        )
         page.screenshot(path=str(ARTIFACTS / "correction-before-after.png"))
         browser.close()
     assert act_by[0] != act_by[1]
@@ -225,8 +260,11 @@ def test_the_week_s_deadlines_are_on_the_artifacts_page(stack):
 
     ref = "9TER-2026-000404"
     stack.medstay("dossier", "register", ref, "--language", "en")
-    for kind, on in (("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02"),
-                     ("decision_notified", "2026-11-09")):  # the appeal's 30 days run from the notification
+    for kind, on in (
+        ("application_sent", "2026-10-05"),
+        ("declared_inadmissible", "2026-11-02"),
+        ("decision_notified", "2026-11-09"),
+    ):  # the appeal's 30 days run from the notification
         stack.medstay("event", "record", ref, kind, "--on", on)
     stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "Inadmissible" in r.state.name)
     stack.medstay("reminders", "run")  # the board follows each sweep (and a daily deployment)

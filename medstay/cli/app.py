@@ -9,15 +9,15 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from medstay.errors import UserError
-
 from medstay.cli.root import app, err, rules_app  # noqa: E402
-
+from medstay.errors import UserError
 
 
 @rules_app.command("evaluate")
-def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"events": [...]}'),
-                   as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+def rules_evaluate(
+    file: Path = typer.Argument(..., help='JSON or YAML file {"events": [...]}'),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
     """Stage, deadlines and warnings of a list of facts, as the law computes them."""
     from medstay.cli import evaluate
 
@@ -29,11 +29,11 @@ def rules_evaluate(file: Path = typer.Argument(..., help='JSON or YAML file {"ev
 def main() -> None:
     """Entry point: user errors become one red sentence and exit code 2; a bug becomes one
     sentence too, its traceback kept in an owner-only file (it may name a dossier)."""
-    from medstay.cli import caseworkers, commands, privacy  # noqa: F401  (register their commands on the app)
-    from deployments import prefect_env, secrets
-    from models.settings import absolute_environment, get_settings
-
     import os
+
+    from deployments import prefect_env, secrets
+    from medstay.cli import caseworkers, commands, privacy  # noqa: F401  (register their commands on the app)
+    from models.settings import absolute_environment, get_settings
 
     os.umask(0o077)  # whatever a command creates under MEDSTAY_HOME (logs, exports, Prefect's files) is owner-only
     try:
@@ -58,8 +58,10 @@ def main() -> None:
         # Typer 0.29 vendors click (typer._click): match its ClickException by name, not by import.
         if any(base.__name__ == "ClickException" for base in type(exc).__mro__):
             _usage_error(exc)
-        err.print(f"[red]Internal error[/] ({type(exc).__name__}): this is a bug in medstay, not your input. "
-                  f"{escape(_crash_report())}")
+        err.print(
+            f"[red]Internal error[/] ({type(exc).__name__}): this is a bug in medstay, not your input. "
+            f"{escape(_crash_report())}"
+        )
         sys.exit(70)
     sys.exit(code if isinstance(code, int) else 0)
 
@@ -76,19 +78,25 @@ def _user_cause(exc: BaseException) -> str | None:
         if type(e).__name__ == "OperationalError" and "locked" in str(e):  # SQLite waited 30 s for its lock
             return "the database stayed busy for 30 seconds; nothing of yours was written: try again"
         if _disk_full(e):
-            return ("no space left on the disk of MEDSTAY_HOME (or of the database): nothing of yours was "
-                    "written; free some space and try again")
+            return (
+                "no space left on the disk of MEDSTAY_HOME (or of the database): nothing of yours was "
+                "written; free some space and try again"
+            )
         if type(e).__name__ == "OperationalError" and e is getattr(exc, "orig", None):
             from models.db import reason_of, unreachable
 
             if reason_of(exc):  # the database went away or refuses us: not a bug
                 return unreachable(exc)
         if isinstance(e, OSError) and _under_home(e):
-            return (f"MEDSTAY_HOME cannot be written ({e.strerror or type(e).__name__}): point it at a folder "
-                    "of yours; nothing was written")
+            return (
+                f"MEDSTAY_HOME cannot be written ({e.strerror or type(e).__name__}): point it at a folder "
+                "of yours; nothing was written"
+            )
         if crypto is not None and isinstance(e, crypto.DecryptionError):
-            return ("contact details cannot be decrypted with the configured key "
-                    "(MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key): wrong or missing key")
+            return (
+                "contact details cannot be decrypted with the configured key "
+                "(MEDSTAY_SECRET_KEY or MEDSTAY_HOME/secret.key): wrong or missing key"
+            )
     return None
 
 

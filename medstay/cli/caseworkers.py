@@ -13,8 +13,11 @@ from medstay.errors import UserError
 
 caseworker_app = typer.Typer(no_args_is_help=True, help="Caseworkers' logins to the Prefect UI.")
 app.add_typer(caseworker_app, name="caseworker")
-STDIN = typer.Option(False, "--password-stdin", help="read the password from the first line of standard input "
-                                                     "(for scripts) instead of asking for it")
+STDIN = typer.Option(
+    False,
+    "--password-stdin",
+    help="read the password from the first line of standard input (for scripts) instead of asking for it",
+)
 
 
 def _password(from_stdin: bool) -> str:
@@ -32,8 +35,9 @@ def _by() -> str:
 
 
 @caseworker_app.command("add")
-def caseworker_add(code: str = typer.Argument(..., help="the caseworker's code (not a name), e.g. cw-07"),
-                   password_stdin: bool = STDIN) -> None:
+def caseworker_add(
+    code: str = typer.Argument(..., help="the caseworker's code (not a name), e.g. cw-07"), password_stdin: bool = STDIN
+) -> None:
     """A new login for a caseworker: the code is what the record keeps as `recorded_by`."""
     from medstay import accounts
 
@@ -43,8 +47,9 @@ def caseworker_add(code: str = typer.Argument(..., help="the caseworker's code (
 
 
 @caseworker_app.command("password")
-def caseworker_password(code: str = typer.Argument(..., help="the caseworker's code"),
-                        password_stdin: bool = STDIN) -> None:
+def caseworker_password(
+    code: str = typer.Argument(..., help="the caseworker's code"), password_stdin: bool = STDIN
+) -> None:
     """Give a caseworker a new password."""
     from medstay import accounts
 

@@ -2,45 +2,67 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.markup import escape
 
-from medstay.cli.root import app, rules_app, dossier_app, emit_json, event_app, out, parse_day, parse_sets, reminders_app
+from medstay.cli.root import (
+    app,
+    dossier_app,
+    emit_json,
+    event_app,
+    out,
+    parse_day,
+    parse_sets,
+    reminders_app,
+    rules_app,
+)
 from medstay.errors import UserError
+
 
 @dossier_app.command("register")
 def dossier_register(
     reference: str = typer.Argument(..., help="pseudonymous reference, e.g. 9TER-2026-000123"),
     language: str = typer.Option(..., "--language", "-l", help="language of the reminders: fr, nl, de or en"),
-    email: Optional[str] = typer.Option(None, "--email", help="applicant's e-mail for reminders"),
-    phone: Optional[str] = typer.Option(None, "--phone", help="applicant's mobile for SMS (0470 12 34 56 or +32...)"),
-    name: Optional[str] = typer.Option(None, "--name", help="applicant's name (kept encrypted, never sent to Prefect)"),
-    lawyer_email: Optional[str] = typer.Option(None, "--lawyer-email", help="lawyer's e-mail"),
-    lawyer_phone: Optional[str] = typer.Option(None, "--lawyer-phone", help="lawyer's mobile (the shortest windows "
-                                                                            "are sent by SMS too)"),
-    caseworker_phone: Optional[str] = typer.Option(None, "--caseworker-phone", help="caseworker's mobile"),
-    caseworker_email: Optional[str] = typer.Option(None, "--caseworker-email", help="caseworker's e-mail"),
+    email: str | None = typer.Option(None, "--email", help="applicant's e-mail for reminders"),
+    phone: str | None = typer.Option(None, "--phone", help="applicant's mobile for SMS (0470 12 34 56 or +32...)"),
+    name: str | None = typer.Option(None, "--name", help="applicant's name (kept encrypted, never sent to Prefect)"),
+    lawyer_email: str | None = typer.Option(None, "--lawyer-email", help="lawyer's e-mail"),
+    lawyer_phone: str | None = typer.Option(
+        None, "--lawyer-phone", help="lawyer's mobile (the shortest windows are sent by SMS too)"
+    ),
+    caseworker_phone: str | None = typer.Option(None, "--caseworker-phone", help="caseworker's mobile"),
+    caseworker_email: str | None = typer.Option(None, "--caseworker-email", help="caseworker's e-mail"),
 ) -> None:
     """Register a new dossier (contact details are stored encrypted)."""
     from medstay.record import dossiers
 
-    d = dossiers.register(reference=reference, language=language, email=email, phone=phone, name=name,
-                          lawyer_email=lawyer_email, caseworker_email=caseworker_email,
-                          lawyer_phone=lawyer_phone, caseworker_phone=caseworker_phone)
+    d = dossiers.register(
+        reference=reference,
+        language=language,
+        email=email,
+        phone=phone,
+        name=name,
+        lawyer_email=lawyer_email,
+        caseworker_email=caseworker_email,
+        lawyer_phone=lawyer_phone,
+        caseworker_phone=caseworker_phone,
+    )
     out.print(f"Registered [bold]{d.reference}[/] ({d.language}).")
 
 
 @dossier_app.command("show")
-def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-                 contacts: bool = typer.Option(False, "--contacts", help="also show contact details (audited)"),
-                 why: bool = typer.Option(False, "--why", help="how each open deadline's date is computed, "
-                                                               "step by step")) -> None:
+def dossier_show(
+    reference: str,
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    contacts: bool = typer.Option(False, "--contacts", help="also show contact details (audited)"),
+    why: bool = typer.Option(False, "--why", help="how each open deadline's date is computed, step by step"),
+) -> None:
     """Stage, timeline and deadlines (act-by dates, legal basis) of one dossier."""
-    from medstay.record import dossiers
     from medstay.cli import views
+    from medstay.record import dossiers
 
     current = dossiers.load(reference)
     shown = dossiers.read_contacts(reference) if contacts else None
@@ -55,11 +77,15 @@ def dossier_show(reference: str, as_json: bool = typer.Option(False, "--json", h
 
 
 @dossier_app.command("list")
-def dossier_list(stage: Optional[str] = typer.Option(None, "--stage", help="only dossiers in this stage, e.g. "
-                                                      "inadmissible (the codes of `dossier show`)"),
-                 caseworker: Optional[str] = typer.Option(None, "--caseworker",
-                                                          help="only this caseworker's dossiers (e-mail; audited)"),
-                 as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+def dossier_list(
+    stage: str | None = typer.Option(
+        None, "--stage", help="only dossiers in this stage, e.g. inadmissible (the codes of `dossier show`)"
+    ),
+    caseworker: str | None = typer.Option(
+        None, "--caseworker", help="only this caseworker's dossiers (e-mail; audited)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
     """Every dossier: stage, next act-by date, overdue ones first."""
     import rules
     from medstay.cli import views
@@ -84,24 +110,29 @@ def event_record(
     reference: str = typer.Argument(..., help="dossier reference"),
     kind: str = typer.Argument(..., help="the fact, e.g. application_sent, declared_admissible"),
     on: str = typer.Option(..., "--on", help="date it happened, YYYY-MM-DD"),
-    sets: List[str] = typer.Option([], "--set", help="extra field key=value (e.g. --set mode=registered_mail)"),
+    sets: list[str] = typer.Option([], "--set", help="extra field key=value (e.g. --set mode=registered_mail)"),
 ) -> None:
     """Record a fact; it is checked against the dossier's whole history first."""
     from medstay import labels
     from medstay.record import dossiers
 
-    current = dossiers.record_event(reference=reference, kind=kind.strip(), on=parse_day(on, "--on"),
-                                    fields=parse_sets(sets))
+    current = dossiers.record_event(
+        reference=reference, kind=kind.strip(), on=parse_day(on, "--on"), fields=parse_sets(sets)
+    )
     event = current.evaluation.events[-1]
-    out.print(f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
-              f"now {labels.stage_label(current.evaluation)}.")
+    out.print(
+        f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
+        f"now {labels.stage_label(current.evaluation)}."
+    )
     _overdue_at_once(current.evaluation, event.index)
     for w in current.evaluation.warnings:
         if w.event == event.index:
             out.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
     if current.plan_error:
-        out.print(f"[yellow]Reminders not planned yet[/]: {escape(current.plan_error)} — fix it; they are planned "
-                  "again automatically (`medstay status`).")
+        out.print(
+            f"[yellow]Reminders not planned yet[/]: {escape(current.plan_error)} — fix it; they are planned "
+            "again automatically (`medstay status`)."
+        )
 
 
 def _overdue_at_once(evaluation, index: int) -> None:
@@ -118,26 +149,33 @@ def _overdue_at_once(evaluation, index: int) -> None:
 @event_app.command("correct")
 def event_correct(
     reference: str = typer.Argument(..., help="dossier reference"),
-    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`; #1 is the "
-                                                               "first)"),
-    on: Optional[str] = typer.Option(None, "--on", help="the right date, YYYY-MM-DD"),
-    sets: List[str] = typer.Option([], "--set", help="a field's right value, key=value"),
+    number: int = typer.Argument(
+        ..., min=0, max=100_000, help="the fact's number (# in `dossier show`; #1 is the first)"
+    ),
+    on: str | None = typer.Option(None, "--on", help="the right date, YYYY-MM-DD"),
+    sets: list[str] = typer.Option([], "--set", help="a field's right value, key=value"),
     reason: str = typer.Option(..., "--reason", help="why it was wrong (kept in the log)"),
 ) -> None:
     """Correct a mistyped fact: a new entry replaces it (the old one stays, struck through);
     deadlines and reminders follow the corrected history."""
     from medstay.record import dossiers
 
-    before, after = dossiers.amend(reference=reference, seq=_seq(number), on=parse_day(on, "--on") if on else None,
-                                   fields=parse_sets(sets), reason=reason)
+    before, after = dossiers.amend(
+        reference=reference,
+        seq=_seq(number),
+        on=parse_day(on, "--on") if on else None,
+        fields=parse_sets(sets),
+        reason=reason,
+    )
     _amended(f"Corrected fact #{number}", before, after)
 
 
 @event_app.command("withdraw")
 def event_withdraw(
     reference: str = typer.Argument(..., help="dossier reference"),
-    number: int = typer.Argument(..., min=0, max=100_000, help="the fact's number (# in `dossier show`; #1 is the "
-                                                               "first)"),
+    number: int = typer.Argument(
+        ..., min=0, max=100_000, help="the fact's number (# in `dossier show`; #1 is the first)"
+    ),
     reason: str = typer.Option(..., "--reason", help="why it should not have been recorded (kept in the log)"),
 ) -> None:
     """Withdraw a fact recorded by mistake: a new entry says so (the old one stays, struck
@@ -162,19 +200,25 @@ def _amended(what: str, before, after) -> None:
     from medstay.cli import views
     from medstay.record import corrections
 
-    out.print(f"{what} of [bold]{after.dossier.reference}[/] (entry #{corrections.number(after.events[-1].seq)}): now "
-              f"{labels.stage_label(after.evaluation)}.")
+    out.print(
+        f"{what} of [bold]{after.dossier.reference}[/] (entry #{corrections.number(after.events[-1].seq)}): now "
+        f"{labels.stage_label(after.evaluation)}."
+    )
     out.print(views.before_after(before, after.evaluation))
     if after.plan_error:
         out.print(f"[yellow]Reminders not planned yet[/]: {escape(after.plan_error)}")
 
 
 @rules_app.command("preview")
-def rules_preview(file: Path = typer.Argument(..., help="another text of one parameter, shaped as the files of "
-                                                        "rules/parameters/ (e.g. appeal_days.yaml with a new dated value)"),
-                  parameter: Optional[str] = typer.Option(None, "--parameter", help="its name, if the file's name "
-                                                                                     "is not it"),
-                  as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+def rules_preview(
+    file: Path = typer.Argument(
+        ...,
+        help="another text of one parameter, shaped as the files of "
+        "rules/parameters/ (e.g. appeal_days.yaml with a new dated value)",
+    ),
+    parameter: str | None = typer.Option(None, "--parameter", help="its name, if the file's name is not it"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
     """Before a change in the law applies: the open deadlines on record it would move, before →
     after. Nothing is written or planned."""
     from medstay.cli import views
@@ -189,10 +233,11 @@ def rules_preview(file: Path = typer.Argument(..., help="another text of one par
 
 @app.command("deadlines")
 def deadlines(
-    within: Optional[int] = typer.Option(None, "--within", min=0, max=36500,
-                                         help="only act-by dates within DAYS from today"),
+    within: int | None = typer.Option(
+        None, "--within", min=0, max=36500, help="only act-by dates within DAYS from today"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-    today: Optional[str] = typer.Option(None, "--today", hidden=True, help="pretend today is YYYY-MM-DD"),
+    today: str | None = typer.Option(None, "--today", hidden=True, help="pretend today is YYYY-MM-DD"),
 ) -> None:
     """Open deadlines of all dossiers, soonest first; overdue ones flagged."""
     from medstay import clock
@@ -208,11 +253,12 @@ def deadlines(
 
 
 @app.command("reconcile")
-def reconcile(references: List[str] = typer.Argument(None, help="only these dossiers (default: all)"),
-              wait: int = typer.Option(120, "--wait", min=0, max=3600, help="seconds to wait for Prefect to catch up")) -> None:
+def reconcile(
+    references: list[str] = typer.Argument(None, help="only these dossiers (default: all)"),
+    wait: int = typer.Option(120, "--wait", min=0, max=3600, help="seconds to wait for Prefect to catch up"),
+) -> None:
     """Have the projector check every dossier's flow run against the record and repair it."""
-    from medstay.record import dossiers
-    from medstay.record import projections
+    from medstay.record import dossiers, projections
 
     refs = [dossiers.check_reference(r) for r in references] if references else None
     for ref in refs or []:
@@ -220,8 +266,10 @@ def reconcile(references: List[str] = typer.Argument(None, help="only these doss
     count = projections.request_all(refs)
     out.print(f"{count} dossier(s) to check.")
     if not projections.alive("projector"):
-        out.print("The projector is not running: the runs are repaired as soon as `medstay up` "
-                  "(or `medstay projector`) starts.")
+        out.print(
+            "The projector is not running: the runs are repaired as soon as `medstay up` "
+            "(or `medstay projector`) starts."
+        )
         return
     _wait_caught_up(wait)
 
@@ -242,8 +290,13 @@ def _wait_caught_up(seconds: int) -> None:
 
 
 @app.command("init")
-def init(rehearsal: bool = typer.Option(False, "--rehearsal", help="a home for training and trying a policy on "
-                                        "made-up dossiers, where a pretend clock (--now) really sends")) -> None:
+def init(
+    rehearsal: bool = typer.Option(
+        False,
+        "--rehearsal",
+        help="a home for training and trying a policy on made-up dossiers, where a pretend clock (--now) really sends",
+    ),
+) -> None:
     """Create this home (MEDSTAY_HOME): its key, its database and home.json. Any command does
     it on first use; `init --rehearsal` must come first."""
     from models import home, migrate
@@ -267,16 +320,22 @@ app.add_typer(home_app, name="home")
 
 
 @home_app.command("move-database")
-def home_move_database(url: str = typer.Argument(..., help="the new database's URL (postgresql+psycopg://… or "
-                                                           "sqlite:////absolute/path.db), already holding a copy")) -> None:
+def home_move_database(
+    url: str = typer.Argument(
+        ...,
+        help="the new database's URL (postgresql+psycopg://… or sqlite:////absolute/path.db), already holding a copy",
+    ),
+) -> None:
     """Bind this home to another database that already holds a copy of its data (checked:
     schema, key, as many dossiers and entries); nothing is copied. Then set
     MEDSTAY_DATABASE_URL to it for every medstay process."""
     from models import keycheck
 
     checked = keycheck.move_database(url)
-    out.print(f"This home now uses the new database ({checked}). Set MEDSTAY_DATABASE_URL to it for every medstay "
-              "process (`medstay up`, workers): with any other value medstay refuses to start.")
+    out.print(
+        f"This home now uses the new database ({checked}). Set MEDSTAY_DATABASE_URL to it for every medstay "
+        "process (`medstay up`, workers): with any other value medstay refuses to start."
+    )
 
 
 @app.command("doctor")
@@ -304,8 +363,8 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
 def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Is Prefect up, is the projector running, what is waiting to reach Prefect and why."""
     from deployments import prefect_env
-    from medstay.record import projections
     from medstay.cli import views
+    from medstay.record import projections
 
     prefect = prefect_env.reachable()
     resumes = prefect_env.waiting_resumes() if prefect is None else None
@@ -332,32 +391,38 @@ def projector() -> None:
 
 
 @app.command("up")
-def up(port: int = typer.Option(4200, "--port", min=1024, max=65535, help="port of the Prefect UI/API on 127.0.0.1"),
-       demo: bool = typer.Option(False, "--demo", help="load fictitious dossiers in every stage")) -> None:
+def up(
+    port: int = typer.Option(4200, "--port", min=1024, max=65535, help="port of the Prefect UI/API on 127.0.0.1"),
+    demo: bool = typer.Option(False, "--demo", help="load fictitious dossiers in every stage"),
+) -> None:
     """Start everything locally: Prefect server (embedded SQLite), worker, projector, deployments."""
     from deployments.up import up as start
 
     start(port, demo)
 
 
-
-
 @reminders_app.command("run")
-def reminders_run(now: Optional[str] = typer.Option(None, "--now", help="preview a sweep at this ISO date-time "
-                                                    "(sends only on a rehearsal home)"),
-                  local: bool = typer.Option(False, "--local", help="sweep in this process, without Prefect "
-                                                                    "(the sweep is not shown in the UI)")) -> None:
+def reminders_run(
+    now: str | None = typer.Option(
+        None, "--now", help="preview a sweep at this ISO date-time (sends only on a rehearsal home)"
+    ),
+    local: bool = typer.Option(
+        False, "--local", help="sweep in this process, without Prefect (the sweep is not shown in the UI)"
+    ),
+) -> None:
     """Run one sweep now: send what is due; with --now, show what a sweep then would do."""
     from medstay import clock
-    from medstay.reminders import config
-    from medstay.reminders import outbox
+    from medstay.reminders import config, outbox
 
     moment = clock.parse_now(now)
     outbox.require_alerts_to(config.load())  # a malformed config is reported before anything is claimed
     if now and not clock.may_write():
         counts = outbox.preview(moment)
-        out.print(f"Sweep at {moment.isoformat()} would do: "
-                  + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing") + ".")
+        out.print(
+            f"Sweep at {moment.isoformat()} would do: "
+            + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing")
+            + "."
+        )
         out.print(clock.DRY_RUN)
         return
     if not local:
@@ -383,15 +448,30 @@ def _notifications(where):
 
     migrate()
     with session() as db:
-        rows = db.exec(select(Notification, Dossier.reference).outerjoin(Dossier).where(*where)
-                       .order_by(Notification.due_at, Notification.id)).all()
+        rows = db.exec(
+            select(Notification, Dossier.reference)
+            .outerjoin(Dossier)
+            .where(*where)
+            .order_by(Notification.due_at, Notification.id)
+        ).all()
         return [(n.model_copy(update={"address": None, "body": None}), ref) for n, ref in rows]
 
 
 def _notification_json(n, ref) -> dict:
-    return {"reference": ref, "purpose": n.purpose, "deadline": n.deadline_kind, "offset": n.offset, "role": n.role,
-            "channel": n.channel, "due_at": n.due_at.isoformat(), "status": n.status, "late": n.late,
-            "attempts": n.attempts, "sent_at": n.sent_at.isoformat() if n.sent_at else None, "note": n.note}
+    return {
+        "reference": ref,
+        "purpose": n.purpose,
+        "deadline": n.deadline_kind,
+        "offset": n.offset,
+        "role": n.role,
+        "channel": n.channel,
+        "due_at": n.due_at.isoformat(),
+        "status": n.status,
+        "late": n.late,
+        "attempts": n.attempts,
+        "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+        "note": n.note,
+    }
 
 
 def _print_notifications(rows, title: str) -> None:
@@ -407,24 +487,32 @@ def _print_notifications(rows, title: str) -> None:
         table.add_column(column, overflow="fold", ratio=2 if column in ("reminder", "note") else 1)
     for n, ref in rows:
         status = n.status + (" (late)" if n.late else "") + (f", {n.attempts} tries" if n.attempts > 1 else "")
-        table.add_row(n.due_at.strftime("%Y-%m-%d\n%H:%M"), ref or "-", f"{n.deadline_kind or n.purpose} {n.offset or ''}",
-                      f"{n.role} {n.channel}", status, escape(n.note or ""))
+        table.add_row(
+            n.due_at.strftime("%Y-%m-%d\n%H:%M"),
+            ref or "-",
+            f"{n.deadline_kind or n.purpose} {n.offset or ''}",
+            f"{n.role} {n.channel}",
+            status,
+            escape(n.note or ""),
+        )
     out.print(table)
 
 
 @reminders_app.command("replan")
 def reminders_replan() -> None:
     """Plan every dossier's reminders again, after a change of the policy in the config."""
-    from medstay.reminders import config
     from medstay.record import dossiers
+    from medstay.reminders import config
 
     config.load()
     out.print(f"Reminders planned again for {dossiers.replan_all()} dossier(s).")
 
 
 @reminders_app.command("list")
-def reminders_list(reference: Optional[str] = typer.Argument(None, help="only this dossier"),
-                   as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+def reminders_list(
+    reference: str | None = typer.Argument(None, help="only this dossier"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
     """Every planned and past notification (no addresses)."""
     from medstay.record import dossiers
     from models import Notification
@@ -454,27 +542,32 @@ def reminders_failed(as_json: bool = typer.Option(False, "--json", help="print J
 
 
 @reminders_app.command("retry")
-def reminders_retry(reference: Optional[str] = typer.Argument(None, help="only this dossier's")) -> None:
+def reminders_retry(reference: str | None = typer.Argument(None, help="only this dossier's")) -> None:
     """Put failed deliveries back in the outbox, after fixing their cause (a channel URL, a
     variable, a server): the next sweep sends those still relevant."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from medstay.record import dossiers
     from medstay.reminders import outbox
 
     dossier_id = dossiers.load(reference).dossier.id if reference else None
-    count = outbox.retry_failed(dossier_id, datetime.now(timezone.utc), dossiers.actor())
-    out.print(f"{count} failed delivery(ies) re-queued: the next sweep sends those still relevant."
-              if count else "No failed delivery to re-queue.")
+    count = outbox.retry_failed(dossier_id, datetime.now(UTC), dossiers.actor())
+    out.print(
+        f"{count} failed delivery(ies) re-queued: the next sweep sends those still relevant."
+        if count
+        else "No failed delivery to re-queue."
+    )
 
 
 @reminders_app.command("digest")
-def reminders_digest(now: Optional[str] = typer.Option(None, "--now", help="preview the digests at this ISO "
-                                                       "date-time (queues them only on a rehearsal home)")) -> None:
+def reminders_digest(
+    now: str | None = typer.Option(
+        None, "--now", help="preview the digests at this ISO date-time (queues them only on a rehearsal home)"
+    ),
+) -> None:
     """Queue today's digest for each caseworker (the next sweep sends it)."""
-    from medstay.reminders import digest
-
     from medstay import clock
+    from medstay.reminders import digest
 
     if now and not clock.may_write():
         out.print(f"{digest.queue(clock.parse_now(now), commit=False)} digest(s) would be queued.")
@@ -484,7 +577,7 @@ def reminders_digest(now: Optional[str] = typer.Option(None, "--now", help="prev
 
 
 @app.command("calendar")
-def calendar(reference: Optional[str] = typer.Argument(None, help="only this dossier (default: all)")) -> None:
+def calendar(reference: str | None = typer.Argument(None, help="only this dossier (default: all)")) -> None:
     """Open deadlines as an iCalendar feed: medstay calendar > deadlines.ics"""
     import sys
 

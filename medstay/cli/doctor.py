@@ -40,8 +40,11 @@ def run() -> list[Check]:
     config, cfg = _config()
     checks.append(config)
     if cfg is not None:
-        checks += [_alerts(cfg), _endpoint("e-mail (notify.email_url)", cfg.email_url, 25),
-                   _endpoint("SMS (notify.sms_url)", cfg.sms_url, 443)]
+        checks += [
+            _alerts(cfg),
+            _endpoint("e-mail (notify.email_url)", cfg.email_url, 25),
+            _endpoint("SMS (notify.sms_url)", cfg.sms_url, 443),
+        ]
     checks += _prefect()
     if settings.prefect_server_workers > 1:
         checks.append(_broker(settings))
@@ -53,8 +56,12 @@ def _home(settings) -> Check:
     if info.st_uid != os.getuid():
         return Check("home", FAIL, f"{settings.home} belongs to another user", "run medstay as the home's owner")
     if stat.S_IMODE(info.st_mode) & 0o077:
-        return Check("home", FAIL, f"{settings.home} is open to other users ({oct(stat.S_IMODE(info.st_mode))})",
-                     f"chmod 700 {settings.home}")
+        return Check(
+            "home",
+            FAIL,
+            f"{settings.home} is open to other users ({oct(stat.S_IMODE(info.st_mode))})",
+            f"chmod 700 {settings.home}",
+        )
     return Check("home", OK, str(settings.home))
 
 
@@ -71,8 +78,7 @@ def _modes(home: Path) -> Check:
                 continue
     if loose:
         shown = ", ".join(str(p.relative_to(home)) for p in loose[:5]) + (" …" if len(loose) > 5 else "")
-        return Check("file modes", FAIL, f"{len(loose)} path(s) readable by others: {shown}",
-                     f"chmod -R go-rwx {home}")
+        return Check("file modes", FAIL, f"{len(loose)} path(s) readable by others: {shown}", f"chmod -R go-rwx {home}")
     return Check("file modes", OK, "everything under the home is owner-only")
 
 
@@ -84,8 +90,12 @@ def _marker(settings) -> Check:
     except SettingsError as exc:
         return Check("home.json", FAIL, str(exc))
     if doc is None:
-        return Check("home.json", WARN, "not written yet: this home has no database yet",
-                     "any command makes it; `medstay init --rehearsal` first for a training home")
+        return Check(
+            "home.json",
+            WARN,
+            "not written yet: this home has no database yet",
+            "any command makes it; `medstay init --rehearsal` first for a training home",
+        )
     kind = "a rehearsal home (a pretend clock sends)" if doc.get("rehearsal") else "a home for real dossiers"
     try:
         home.check_bound(settings)
@@ -131,13 +141,25 @@ def _database(settings) -> list[Check]:
             sound = conn.exec_driver_sql("PRAGMA quick_check").scalar() if path is not None else "ok"
     except Exception as exc:  # noqa: BLE001  (any failure to read is the finding)
         return [Check("database", FAIL, f"cannot be read: {type(exc).__name__}", "check MEDSTAY_DATABASE_URL")]
-    out = [Check("database", OK if sound == "ok" else FAIL, redact(url) if sound == "ok" else
-                 f"damaged ({str(sound)[:80]})", "" if sound == "ok" else "restore it from your backup")]
+    out = [
+        Check(
+            "database",
+            OK if sound == "ok" else FAIL,
+            redact(url) if sound == "ok" else f"damaged ({str(sound)[:80]})",
+            "" if sound == "ok" else "restore it from your backup",
+        )
+    ]
     if revision is None and home.made_database(url, settings):
         out.append(Check("migrations", FAIL, "the database is empty, but this home made it", "restore your backup"))
     elif revision not in (None, db.HEAD):
-        out.append(Check("migrations", WARN, f"at revision {revision}, the code expects {db.HEAD}",
-                         "any command upgrades it; back it up first"))
+        out.append(
+            Check(
+                "migrations",
+                WARN,
+                f"at revision {revision}, the code expects {db.HEAD}",
+                "any command upgrades it; back it up first",
+            )
+        )
     else:
         out.append(Check("migrations", OK, f"at {db.HEAD}" if revision else "none yet"))
     if revision is not None:
@@ -181,8 +203,12 @@ def _decrypts(url: str) -> Check:
             closed += 1
     tried = f"all {total} dossier(s)" if total <= SAMPLE else f"{len(rows)} of {total} dossiers, at random"
     if closed:
-        return Check("contacts", FAIL, f"the key does not open the contacts of {closed} of {tried}",
-                     "restore the key this home's data was encrypted with (or give it after the new one: new,old)")
+        return Check(
+            "contacts",
+            FAIL,
+            f"the key does not open the contacts of {closed} of {tried}",
+            "restore the key this home's data was encrypted with (or give it after the new one: new,old)",
+        )
     return Check("contacts", OK, f"the key opens the stored contact details ({tried} tried)")
 
 
@@ -200,10 +226,18 @@ def _alerts(cfg) -> Check:
     if cfg.alerts_to:
         return Check("alerts", OK, "undeliverable reminders are reported to notify.alerts_to")
     if cfg.email_url or cfg.sms_url:
-        return Check("alerts", FAIL, "notify.alerts_to is not set: no sweep runs without it",
-                     "set notify.alerts_to to the operations e-mail address")
-    return Check("alerts", WARN, "no channel configured: reminders wait (sent late once one is)",
-                 "set notify.email_url, notify.sms_url and notify.alerts_to")
+        return Check(
+            "alerts",
+            FAIL,
+            "notify.alerts_to is not set: no sweep runs without it",
+            "set notify.alerts_to to the operations e-mail address",
+        )
+    return Check(
+        "alerts",
+        WARN,
+        "no channel configured: reminders wait (sent late once one is)",
+        "set notify.email_url, notify.sms_url and notify.alerts_to",
+    )
 
 
 def _endpoint(name: str, url: str | None, default_port: int) -> Check:
@@ -217,16 +251,23 @@ def _endpoint(name: str, url: str | None, default_port: int) -> Check:
     try:
         expanded = config.expand(url).replace("{phone}", "32470000000")
     except (UserError, Exception) as exc:  # noqa: BLE001  (a missing ${VAR} or Secret block)
-        return Check(name, FAIL, str(exc) if isinstance(exc, UserError) else f"cannot be filled in: "
-                     f"{type(exc).__name__}")
+        return Check(
+            name, FAIL, str(exc) if isinstance(exc, UserError) else f"cannot be filled in: {type(exc).__name__}"
+        )
     probe = expanded + (("&" if "?" in expanded else "?") + "to=probe@example.org" if "mail" in name else "")
     if not apprise.Apprise().add(probe):
         return Check(name, FAIL, "not a URL Apprise accepts", "see Apprise's URL formats")
     parts = urlsplit(expanded)
     host = parts.hostname
     try:
-        port = parts.port or {"mailtos": 465, "mailto": default_port, "json": 80, "jsons": 443,
-                              "form": 80, "forms": 443}.get(parts.scheme, default_port)
+        port = parts.port or {
+            "mailtos": 465,
+            "mailto": default_port,
+            "json": 80,
+            "jsons": 443,
+            "form": 80,
+            "forms": 443,
+        }.get(parts.scheme, default_port)
     except ValueError:
         return Check(name, FAIL, "the URL's port is not a number")
     if not host:
@@ -234,8 +275,12 @@ def _endpoint(name: str, url: str | None, default_port: int) -> Check:
     try:
         socket.create_connection((host, port), timeout=3).close()
     except OSError as exc:
-        return Check(name, FAIL, f"{host}:{port} does not answer ({exc.strerror or type(exc).__name__})",
-                     "check the server, or the URL's host and port")
+        return Check(
+            name,
+            FAIL,
+            f"{host}:{port} does not answer ({exc.strerror or type(exc).__name__})",
+            "check the server, or the URL's host and port",
+        )
     return Check(name, OK, f"{host}:{port} answers")
 
 
@@ -251,8 +296,14 @@ def _prefect() -> list[Check]:
         alive = projections.alive("projector")
     except (UserError, SettingsError) as exc:
         return out + [Check("projector", FAIL, str(exc))]
-    out.append(Check("projector", OK if alive else FAIL, "running" if alive else "not running: facts wait for it",
-                     "" if alive else "`medstay up` starts it (or `medstay projector`)"))
+    out.append(
+        Check(
+            "projector",
+            OK if alive else FAIL,
+            "running" if alive else "not running: facts wait for it",
+            "" if alive else "`medstay up` starts it (or `medstay projector`)",
+        )
+    )
     return out
 
 
@@ -263,8 +314,12 @@ def _broker(settings) -> Check:
 
     name = f"redis ({settings.prefect_server_workers} API processes)"
     if not settings.prefect_database:
-        return Check(name, FAIL, "several API processes need Prefect on PostgreSQL",
-                     "set MEDSTAY_PREFECT_DATABASE=postgres, or MEDSTAY_PREFECT_SERVER_WORKERS=1")
+        return Check(
+            name,
+            FAIL,
+            "several API processes need Prefect on PostgreSQL",
+            "set MEDSTAY_PREFECT_DATABASE=postgres, or MEDSTAY_PREFECT_SERVER_WORKERS=1",
+        )
     if Broker.executable() is None:
         return Check(name, FAIL, "redis-server is not installed", "`make install` installs it")
     broker = Broker(settings.home)
@@ -272,5 +327,9 @@ def _broker(settings) -> Check:
         return Check(name, OK, "installed; `medstay up` starts it")
     if broker.answers():
         return Check(name, OK, f"answers on {broker.socket}")
-    return Check(name, FAIL, "Prefect runs, but its Redis does not answer: the API processes cannot share events",
-                 "restart `medstay up`")
+    return Check(
+        name,
+        FAIL,
+        "Prefect runs, but its Redis does not answer: the API processes cannot share events",
+        "restart `medstay up`",
+    )

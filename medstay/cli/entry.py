@@ -66,8 +66,12 @@ def main() -> None:
 
 def _main() -> None:
     args = sys.argv[1:]
-    if len(args) in (3, 4) and args[:2] == ["rules", "evaluate"] and set(args[3:]) <= {"--json"} \
-            and not args[2].startswith("-"):
+    if (
+        len(args) in (3, 4)
+        and args[:2] == ["rules", "evaluate"]
+        and set(args[3:]) <= {"--json"}
+        and not args[2].startswith("-")
+    ):
         from medstay.cli import evaluate
 
         _leave(evaluate.run(Path(args[2]), as_json="--json" in args[3:]))

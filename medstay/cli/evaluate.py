@@ -17,8 +17,8 @@ def emit_json(payload) -> None:
 
 def run(file: Path, as_json: bool) -> int:
     """Print the evaluation; the exit code (0, 1 for an invalid list, 2 for a user error)."""
-    from rules import InvalidEvent, evaluate
     from medstay.cli.eventfile import load_events
+    from rules import InvalidEvent, evaluate
 
     try:
         result = evaluate(load_events(file))
@@ -37,8 +37,7 @@ def run(file: Path, as_json: bool) -> int:
     if as_json:
         emit_json(result.as_dict())
     else:
-        from medstay.cli import terminal
-        from medstay.cli import views
+        from medstay.cli import terminal, views
 
         views.print_evaluation(terminal.console(), result)
     return 0

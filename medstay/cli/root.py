@@ -60,5 +60,3 @@ def parse_sets(pairs: list[str]) -> dict:
             raise UserError(f"--set cannot change '{key.strip()}': give the fact as KIND and its date with --on")
         fields[key.strip()] = value.strip()
     return fields
-
-

@@ -27,8 +27,14 @@ def deadlines_table(deadlines, today=None) -> Table:
         status = _met(d.met)
         if d.met is None and today is not None and d.due < today:
             status = "[bold red]OVERDUE[/]"
-        table.add_row(labels.deadline(d.kind), labels.belgian(d.opens) if d.opens else "",
-                      labels.belgian(d.due), labels.belgian(d.act_by), status, d.basis)
+        table.add_row(
+            labels.deadline(d.kind),
+            labels.belgian(d.opens) if d.opens else "",
+            labels.belgian(d.due),
+            labels.belgian(d.act_by),
+            status,
+            d.basis,
+        )
     return table
 
 
@@ -59,8 +65,14 @@ def _entries(current) -> list[dict]:
     out = []
     for e in current.events:
         data = json.loads(e.data)
-        entry = {"number": number(e.seq), "kind": e.kind, "on": e.on.isoformat(), "recorded_by": e.recorded_by,
-                 "recorded_at": e.recorded_at.isoformat(), "source": e.source}
+        entry = {
+            "number": number(e.seq),
+            "kind": e.kind,
+            "on": e.on.isoformat(),
+            "recorded_by": e.recorded_by,
+            "recorded_at": e.recorded_at.isoformat(),
+            "source": e.source,
+        }
         if e.kind in corrections.META:
             entry.update(data)
             for key in ("replaces", "withdraws"):  # entry numbers as people count them, like `number`
@@ -80,7 +92,9 @@ def dossier_json(current) -> dict:
     """A dossier as JSON: procedural facts only (no contact details)."""
     ev = current.evaluation
     return {
-        "reference": current.dossier.reference, "language": current.dossier.language, "stage": ev.stage,
+        "reference": current.dossier.reference,
+        "language": current.dossier.language,
+        "stage": ev.stage,
         "stage_label": labels.stage_label(ev),
         "events": _entries(current),
         "deadlines": [deadline_dict(d) for d in ev.deadlines],
@@ -100,23 +114,48 @@ def before_after(before, after) -> Table | str:
     for column in ("deadline", "act by before", "act by after", ""):
         table.add_column(column)
     for kind, a, b in changes:
-        table.add_row(labels.deadline(kind), labels.belgian(a) if a else "—", labels.belgian(b) if b else "—",
-                      "[bold]moved[/]" if a and b else ("[bold]new[/]" if b else "[bold]gone[/]"))
+        table.add_row(
+            labels.deadline(kind),
+            labels.belgian(a) if a else "—",
+            labels.belgian(b) if b else "—",
+            "[bold]moved[/]" if a and b else ("[bold]new[/]" if b else "[bold]gone[/]"),
+        )
     return table
 
 
 def print_dossier(console: Console, current, today, why: bool = False) -> None:
     ev = current.evaluation
-    console.print(f"[bold]{current.dossier.reference}[/] ({current.dossier.language}) — "
-                  f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])", soft_wrap=False)
+    console.print(
+        f"[bold]{current.dossier.reference}[/] ({current.dossier.language}) — "
+        f"{labels.stage_label(ev)} ([dim]{ev.stage}[/])",
+        soft_wrap=False,
+    )
     timeline = Table(title="Timeline")
     for column in ("#", "date", "fact", "details", "recorded by"):
         timeline.add_column(column, no_wrap=column in ("#", "date"), overflow="fold")
     for e in _entries(current):
-        fields = {k: v for k, v in e.items() if k not in ("number", "kind", "on", "recorded_by", "recorded_at", "source",
-                                                          "corrected_by", "withdrawn_by", "reason", "replaces",
-                                                          "withdraws", "was")}
-        details = ", ".join(f"{k}={v}" for k, v in (e.get("fields") or fields).items() if k != "fields" and v is not None)
+        fields = {
+            k: v
+            for k, v in e.items()
+            if k
+            not in (
+                "number",
+                "kind",
+                "on",
+                "recorded_by",
+                "recorded_at",
+                "source",
+                "corrected_by",
+                "withdrawn_by",
+                "reason",
+                "replaces",
+                "withdraws",
+                "was",
+            )
+        }
+        details = ", ".join(
+            f"{k}={v}" for k, v in (e.get("fields") or fields).items() if k != "fields" and v is not None
+        )
         fact, day = escape(e["kind"]), labels.belgian(date.fromisoformat(e["on"]))
         if e["kind"] == "fact_corrected":
             fact = f"correction of #{e['replaces']}"
@@ -167,20 +206,38 @@ def print_upcoming(console: Console, rows, today) -> None:
         act_by = labels.belgian(r.deadline.act_by)
         if r.overdue:
             act_by = f"{act_by}\n[bold red]OVERDUE {(today - r.deadline.due).days} d[/]"
-        table.add_row(act_by, labels.belgian(r.deadline.due), r.reference,
-                      f"{labels.deadline(r.deadline.kind)}\n[dim]{escape(r.deadline.basis)}[/]",
-                      labels.stage_on(r.stage, due[r.reference]))
+        table.add_row(
+            act_by,
+            labels.belgian(r.deadline.due),
+            r.reference,
+            f"{labels.deadline(r.deadline.kind)}\n[dim]{escape(r.deadline.basis)}[/]",
+            labels.stage_on(r.stage, due[r.reference]),
+        )
     console.print(table)
 
 
 def status_json(prefect_problem, beat, alive: bool, total: int, rows) -> dict:
-    return {"prefect": {"ok": prefect_problem is None, "problem": prefect_problem},
-            "projector": {"running": alive, "host": beat.host if beat else None, "pid": beat.pid if beat else None,
-                          "last_beat": beat.beat_at.isoformat() if beat else None},
-            "waiting": total,
-            "dossiers": [{"reference": w.reference, "behind": w.behind, "attempts": w.attempts, "error": w.error,
-                          "planning_error": w.plan_error, "next_attempt_at": w.next_attempt_at.isoformat()}
-                         for w in rows]}
+    return {
+        "prefect": {"ok": prefect_problem is None, "problem": prefect_problem},
+        "projector": {
+            "running": alive,
+            "host": beat.host if beat else None,
+            "pid": beat.pid if beat else None,
+            "last_beat": beat.beat_at.isoformat() if beat else None,
+        },
+        "waiting": total,
+        "dossiers": [
+            {
+                "reference": w.reference,
+                "behind": w.behind,
+                "attempts": w.attempts,
+                "error": w.error,
+                "planning_error": w.plan_error,
+                "next_attempt_at": w.next_attempt_at.isoformat(),
+            }
+            for w in rows
+        ],
+    }
 
 
 def print_status(console: Console, prefect_problem, beat, alive: bool, total: int, rows) -> None:
@@ -206,14 +263,21 @@ def print_status(console: Console, prefect_problem, beat, alive: bool, total: in
     console.print(table)
     for w in rows:
         if w.plan_error:
-            console.print(f"{w.reference}: reminders not planned: {escape(w.plan_error)} (retried; the facts are recorded)")
+            console.print(
+                f"{w.reference}: reminders not planned: {escape(w.plan_error)} (retried; the facts are recorded)"
+            )
 
 
 def listed_json(row) -> dict:
     nxt = row.next
-    return {"reference": row.reference, "stage": row.stage, "stage_label": labels.stage_on(row.stage, row.due),
-            "next": deadline_dict(nxt) if nxt else None, "overdue": row.overdue_days is not None,
-            "overdue_days": row.overdue_days}
+    return {
+        "reference": row.reference,
+        "stage": row.stage,
+        "stage_label": labels.stage_on(row.stage, row.due),
+        "next": deadline_dict(nxt) if nxt else None,
+        "overdue": row.overdue_days is not None,
+        "overdue_days": row.overdue_days,
+    }
 
 
 def print_listing(console: Console, rows, today) -> None:
@@ -231,8 +295,9 @@ def print_listing(console: Console, rows, today) -> None:
         act_by = labels.belgian(r.next.act_by) if r.next else "—"
         if r.overdue_days is not None:
             act_by = f"{act_by}\n[bold red]OVERDUE {r.overdue_days} d[/]"
-        table.add_row(r.reference, labels.stage_on(r.stage, r.due), act_by,
-                      labels.deadline(r.next.kind) if r.next else "")
+        table.add_row(
+            r.reference, labels.stage_on(r.stage, r.due), act_by, labels.deadline(r.next.kind) if r.next else ""
+        )
     console.print(table)
     overdue = sum(r.overdue_days is not None for r in rows)
     console.print(f"{len(rows)} dossier(s), {overdue} overdue.")
@@ -247,8 +312,12 @@ def print_moved(console: Console, parameter: str, moved) -> None:
     for column in ("dossier", "deadline", "act by: now", "then"):
         table.add_column(column)
     for m in moved:
-        table.add_row(m.reference, labels.deadline(m.move.kind), labels.belgian(m.move.act_by_before),
-                      labels.belgian(m.move.act_by_after))
+        table.add_row(
+            m.reference,
+            labels.deadline(m.move.kind),
+            labels.belgian(m.move.act_by_before),
+            labels.belgian(m.move.act_by_after),
+        )
     console.print(table)
     console.print(f"{len(moved)} deadline(s) would move.")
 
@@ -257,8 +326,15 @@ def _field_cell(field) -> str:
     """`mode=hand/registered_mail`, `appointment=YYYY-MM-DD` (required), from the declaration."""
     shapes = {"bool": "true/false", "date": "YYYY-MM-DD", "int": "N", "text": "…"}
     shape = "/".join(field.type) if isinstance(field.type, tuple) else shapes[field.type]
-    note = ("required" if field.required or field.asked else "never medical" if field.type == "text"
-            else f"default {str(field.default).lower()}" if field.default is not None else "")
+    note = (
+        "required"
+        if field.required or field.asked
+        else "never medical"
+        if field.type == "text"
+        else f"default {str(field.default).lower()}"
+        if field.default is not None
+        else ""
+    )
     return f"`{field.name}={shape}`" + (f" ({note})" if note else "")
 
 

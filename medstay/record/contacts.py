@@ -32,10 +32,12 @@ def mobile(raw: str) -> str:
     if not phonenumbers.is_valid_number(number):
         if text.startswith(("+", "00")):
             region = phonenumbers.region_code_for_country_code(number.country_code)
-            raise UserError(f"the phone {text[:40]!r} is not a valid number in {region} (+{number.country_code}): "
-                            "check its digits")
-        raise UserError(f"the phone {text[:40]!r} is not a valid Belgian number (a foreign one starts with + and "
-                        "its country code)")
+            raise UserError(
+                f"the phone {text[:40]!r} is not a valid number in {region} (+{number.country_code}): check its digits"
+            )
+        raise UserError(
+            f"the phone {text[:40]!r} is not a valid Belgian number (a foreign one starts with + and its country code)"
+        )
     kind = phonenumbers.number_type(number)
     if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         raise UserError(f"the phone {text[:40]!r} is not a mobile number: SMS reminders need one")

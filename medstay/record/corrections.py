@@ -32,6 +32,7 @@ def _stored(raw: str):
     """A stored entry's data. A text recorded before text fields had to be UTF-8 (issue 23)
     may hold bytes that were not (lone surrogates, e.g. a raw 0x9b typed in a shell): read as
     their escape (`\\udc9b`), so that the dossier stays readable, printable and exportable."""
+
     def clean(value):
         if isinstance(value, str):
             return value.encode("utf-8", "backslashreplace").decode("utf-8") if not value.isascii() else value
@@ -75,8 +76,18 @@ def fates(stored) -> dict[int, Fate]:
 def struck(stored) -> list[dict]:
     """The facts a later entry corrected or withdrew, as they were recorded, with why."""
     fate = fates(stored)
-    return [{"seq": e.seq, "kind": e.kind, "on": e.on.isoformat(), "how": fate[e.seq].how, "by": fate[e.seq].by,
-             "reason": fate[e.seq].reason} for e in stored if e.seq in fate]
+    return [
+        {
+            "seq": e.seq,
+            "kind": e.kind,
+            "on": e.on.isoformat(),
+            "how": fate[e.seq].how,
+            "by": fate[e.seq].by,
+            "reason": fate[e.seq].reason,
+        }
+        for e in stored
+        if e.seq in fate
+    ]
 
 
 def number(seq: int) -> int:
@@ -92,8 +103,10 @@ def seq_of(number: int) -> int:
 def check_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text or len(text) > REASON_MAX or not rules.plain_text(text):
-        raise UserError(f"a correction needs --reason: plain text of 1 to {REASON_MAX} characters "
-                        "(why the fact was wrong; never medical information)")
+        raise UserError(
+            f"a correction needs --reason: plain text of 1 to {REASON_MAX} characters "
+            "(why the fact was wrong; never medical information)"
+        )
     return text
 
 
@@ -104,8 +117,9 @@ def target(stored, seq: int):
         facts = [number(e.seq) for e in stored if e.kind not in META]
         if seq < 0:
             raise UserError("facts are numbered from #1 (the first fact), as `medstay dossier show` lists them")
-        raise UserError(f"there is no fact #{number(seq)} to correct "
-                        f"(facts: {', '.join(f'#{n}' for n in facts) or 'none'})")
+        raise UserError(
+            f"there is no fact #{number(seq)} to correct (facts: {', '.join(f'#{n}' for n in facts) or 'none'})"
+        )
     fate = fates(stored).get(seq)
     if fate is not None and fate.how == "withdrawn":
         raise UserError(f"fact #{number(seq)} was withdrawn by entry #{number(fate.by)}: record it again instead")
@@ -122,6 +136,6 @@ def moved(before: rules.Evaluation, after: rules.Evaluation) -> list[tuple[str, 
     (kind, act-by before or None, act-by after or None), in the order they first appear."""
     old = {d.kind: d.act_by for d in before.deadlines if d.is_open}
     new = {d.kind: d.act_by for d in after.deadlines if d.is_open}
-    return [(kind, old.get(kind), new.get(kind)) for kind in dict.fromkeys([*old, *new])
-            if old.get(kind) != new.get(kind)]
-
+    return [
+        (kind, old.get(kind), new.get(kind)) for kind in dict.fromkeys([*old, *new]) if old.get(kind) != new.get(kind)
+    ]

@@ -18,13 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
 import rules
-from medstay.reminders import config as configuration
 from medstay import clock
-from medstay.record import contacts
-from medstay.record import corrections
-from medstay.reminders import agenda, outbox
-from medstay.record import projections
 from medstay.errors import NotFound, UserError
+from medstay.record import contacts, corrections, projections
+from medstay.reminders import agenda, outbox
+from medstay.reminders import config as configuration
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
 from models.keycheck import require_key_opens
 from models.settings import get_settings
@@ -36,8 +34,10 @@ def actor(given: str | None = None) -> str:
     is printed by `audit` and `dossier show`."""
     who = (given or get_settings().actor or getpass.getuser()).strip()
     if not who or len(who) > 64 or not rules.plain_text(who):
-        raise UserError("the caseworker code (MEDSTAY_ACTOR, or the form's) must be plain text of 1 to 64 "
-                        "characters, without control or direction-changing characters")
+        raise UserError(
+            "the caseworker code (MEDSTAY_ACTOR, or the form's) must be plain text of 1 to 64 "
+            "characters, without control or direction-changing characters"
+        )
     return who
 
 
@@ -73,8 +73,11 @@ def evaluated(events: list[DossierEvent]) -> rules.Evaluation:
     # What the last entry moved when it is a correction (else None): shown in Prefect whichever
     # door made it.
     last = events[-1] if events else None
-    evaluation.moved = (corrections.moved(rules.evaluate(raw_events(events[:-1])), evaluation)
-                        if last is not None and last.kind in corrections.META else None)
+    evaluation.moved = (
+        corrections.moved(rules.evaluate(raw_events(events[:-1])), evaluation)
+        if last is not None and last.kind in corrections.META
+        else None
+    )
     return evaluation
 
 
@@ -100,16 +103,35 @@ def double_entry(last: rules.Event | None, event: rules.Event) -> str | None:
     return None
 
 
-def register(*, reference: str, language: str, email: str | None = None, phone: str | None = None,
-             name: str | None = None, lawyer_email: str | None = None, caseworker_email: str | None = None,
-             lawyer_phone: str | None = None, caseworker_phone: str | None = None, by: str | None = None) -> Dossier:
+def register(
+    *,
+    reference: str,
+    language: str,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    lawyer_email: str | None = None,
+    caseworker_email: str | None = None,
+    lawyer_phone: str | None = None,
+    caseworker_phone: str | None = None,
+    by: str | None = None,
+) -> Dossier:
     """Create a dossier; contact details are validated, then stored encrypted."""
-    given = {"reference": reference, "language": language, "email": email, "phone": phone, "name": name,
-             "lawyer_email": lawyer_email, "caseworker_email": caseworker_email, "lawyer_phone": lawyer_phone,
-             "caseworker_phone": caseworker_phone}
+    given = {
+        "reference": reference,
+        "language": language,
+        "email": email,
+        "phone": phone,
+        "name": name,
+        "lawyer_email": lawyer_email,
+        "caseworker_email": caseworker_email,
+        "lawyer_phone": lawyer_phone,
+        "caseworker_phone": caseworker_phone,
+    }
     required = ("reference", "language")  # always checked, even when empty
-    dossier = Dossier(**{field: REGISTRATION[field](value) if value or field in required else None
-                         for field, value in given.items()})
+    dossier = Dossier(
+        **{field: REGISTRATION[field](value) if value or field in required else None for field, value in given.items()}
+    )
     migrate()
     require_key_opens()
     with session() as db:
@@ -141,8 +163,7 @@ def find(db: Session, reference: str, *, lock: bool = False) -> Dossier:
 
 def view(db: Session, reference: str, *, lock: bool = False) -> DossierView:
     dossier = find(db, reference, lock=lock)
-    events = list(db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
-                          .order_by(DossierEvent.seq)))
+    events = list(db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id).order_by(DossierEvent.seq)))
     return DossierView(dossier, events, evaluated(events))
 
 
@@ -163,15 +184,20 @@ def at_the_door(event: rules.Event) -> None:
     made-up dossiers live at pretend times, accepts them. And it gives the fields the law reads
     as absent only in older histories (an order's period). `rules evaluate` computes any history."""
     if event.on > today() and not clock.may_write():
-        raise rules.InvalidEvent(event.index, f"it is dated {event.on.isoformat()}, after today "
-                                 f"({today().isoformat()}, Brussels): record a fact once it has happened (a future "
-                                 "appointment or expiry date goes in the fact's field)")
+        raise rules.InvalidEvent(
+            event.index,
+            f"it is dated {event.on.isoformat()}, after today "
+            f"({today().isoformat()}, Brussels): record a fact once it has happened (a future "
+            "appointment or expiry date goes in the fact's field)",
+        )
     for field in rules.FIELDS[event.kind]:
         if field.asked and event.fields.get(field.name) is None:
             raise rules.InvalidEvent(event.index, field.asked)
 
 
-_CHANGED = "{} changed meanwhile (another fact was just recorded): nothing of yours was written; look at it again and retry"
+_CHANGED = (
+    "{} changed meanwhile (another fact was just recorded): nothing of yours was written; look at it again and retry"
+)
 
 
 def _facts_now(reference: str) -> int:
@@ -180,8 +206,16 @@ def _facts_now(reference: str) -> int:
         return len(db.exec(select(DossierEvent.seq).where(DossierEvent.dossier_id == dossier_id)).all())
 
 
-def record_event(*, reference: str, kind: str, on, fields: dict | None = None, source: str = "cli",
-                 by: str | None = None, idempotency_key: str | None = None) -> DossierView:
+def record_event(
+    *,
+    reference: str,
+    kind: str,
+    on,
+    fields: dict | None = None,
+    source: str = "cli",
+    by: str | None = None,
+    idempotency_key: str | None = None,
+) -> DossierView:
     """Validate a fact against the whole history, then append it; refuse it with one
     sentence otherwise (nothing written). A fact already delivered under the same
     `idempotency_key` is not recorded again.
@@ -202,7 +236,7 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
             raise UserError(_CHANGED.format(current.dossier.reference))
         raw = {"kind": kind, "on": on, **(fields or {})}
         index = len(current.events)  # the entry's number in the log; its place in the law's history differs
-        try:                         # once a fact was withdrawn
+        try:  # once a fact was withdrawn
             event = rules.parse_event(raw, len(current.evaluation.events))
             at_the_door(event)
             evaluation = rules.evaluate(current.evaluation.events + [event])
@@ -213,12 +247,25 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
         last = current.evaluation.events[-1] if current.evaluation.events else None
         if double := double_entry(last, event):  # e.g. two caseworkers typing the same fact
             raise UserError(f"{double} of {current.dossier.reference}: nothing written")
-        row = DossierEvent(dossier_id=current.dossier.id, seq=index, kind=event.kind, on=event.on,
-                           data=json.dumps(data, sort_keys=True), recorded_by=actor(by), source=source,
-                           idempotency_key=idempotency_key)
+        row = DossierEvent(
+            dossier_id=current.dossier.id,
+            seq=index,
+            kind=event.kind,
+            on=event.on,
+            data=json.dumps(data, sort_keys=True),
+            recorded_by=actor(by),
+            source=source,
+            idempotency_key=idempotency_key,
+        )
         db.add(row)
-        db.add(AuditEntry(actor=actor(by), action="event.recorded", dossier_reference=current.dossier.reference,
-                          detail=f"{event.kind} on {event.on.isoformat()} (#{corrections.number(index)}, {source})"))
+        db.add(
+            AuditEntry(
+                actor=actor(by),
+                action="event.recorded",
+                dossier_reference=current.dossier.reference,
+                detail=f"{event.kind} on {event.on.isoformat()} (#{corrections.number(index)}, {source})",
+            )
+        )
         try:
             plan_error = sync_deadlines(db, current.dossier, evaluation)
             projections.touch(db, current.dossier, plan_error=plan_error)
@@ -229,10 +276,20 @@ def record_event(*, reference: str, kind: str, on, fields: dict | None = None, s
         return DossierView(current.dossier, current.events + [row], evaluation, plan_error)
 
 
-def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, withdraw: bool = False,
-          reason: str | None = None, by: str | None = None, source: str = "cli",
-          idempotency_key: str | None = None) -> tuple[rules.Evaluation, DossierView]:
-    """Correct fact `seq` (stored numbering, from 0; people say #seq+1) (a new date and/or fields) or withdraw it, by appending an entry that
+def amend(
+    *,
+    reference: str,
+    seq: int,
+    on=None,
+    fields: dict | None = None,
+    withdraw: bool = False,
+    reason: str | None = None,
+    by: str | None = None,
+    source: str = "cli",
+    idempotency_key: str | None = None,
+) -> tuple[rules.Evaluation, DossierView]:
+    """Correct fact `seq` (stored numbering, from 0; people say #seq+1) (a new date and/or
+    fields) or withdraw it, by appending an entry that
     says what it replaces and why. The law must accept the corrected history: otherwise one
     sentence and nothing written. Returns the evaluation before and the dossier after. A
     correction already delivered under the same `idempotency_key` is not applied again."""
@@ -260,21 +317,42 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
             except rules.InvalidEvent as exc:
                 raise UserError(f"correction of #{corrections.number(seq)} refused: {exc.reason}") from None
             if event.as_dict() == rules.parse_event(was, 0).as_dict():
-                raise UserError(f"the correction changes nothing in fact #{corrections.number(seq)}: give --on or --set")
+                raise UserError(
+                    f"the correction changes nothing in fact #{corrections.number(seq)}: give --on or --set"
+                )
             kept = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
             data = {"replaces": seq, "fields": kept, "was": was, "reason": why}
-            kind, day, what = corrections.CORRECTED, event.on, f"corrected fact #{corrections.number(seq)} ({fact.kind})"
-        row = DossierEvent(dossier_id=current.dossier.id, seq=len(current.events), kind=kind, on=day,
-                           data=json.dumps(data, sort_keys=True, default=str), recorded_by=by, source=source,
-                           idempotency_key=idempotency_key)
+            kind, day, what = (
+                corrections.CORRECTED,
+                event.on,
+                f"corrected fact #{corrections.number(seq)} ({fact.kind})",
+            )
+        row = DossierEvent(
+            dossier_id=current.dossier.id,
+            seq=len(current.events),
+            kind=kind,
+            on=day,
+            data=json.dumps(data, sort_keys=True, default=str),
+            recorded_by=by,
+            source=source,
+            idempotency_key=idempotency_key,
+        )
         stored = current.events + [row]
         try:
             evaluation = evaluated(stored)
         except rules.InvalidEvent as exc:
-            raise UserError(f"the law cannot follow this correction of #{corrections.number(seq)}: {exc.reason}") from None
+            raise UserError(
+                f"the law cannot follow this correction of #{corrections.number(seq)}: {exc.reason}"
+            ) from None
         db.add(row)
-        db.add(AuditEntry(actor=by, action="event.corrected", dossier_reference=current.dossier.reference,
-                          detail=f"{what} (#{corrections.number(row.seq)})"))  # the reason is free text: the log only
+        db.add(
+            AuditEntry(
+                actor=by,
+                action="event.corrected",
+                dossier_reference=current.dossier.reference,
+                detail=f"{what} (#{corrections.number(row.seq)})",
+            )
+        )  # the reason is free text: the log only
         try:
             plan_error = sync_deadlines(db, current.dossier, evaluation)
             projections.touch(db, current.dossier, plan_error=plan_error)
@@ -285,8 +363,9 @@ def amend(*, reference: str, seq: int, on=None, fields: dict | None = None, with
         return current.evaluation, DossierView(current.dossier, stored, evaluation, plan_error)
 
 
-def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None,
-                   fresh: bool = False) -> str | None:
+def sync_deadlines(
+    db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, fresh: bool = False
+) -> str | None:
     """Replace the dossier's materialised deadlines by the rules' current answer and plan
     their reminders. A reminder policy that cannot be read never blocks the legal record:
     its error is returned (kept on the projection row, retried by the projector). `cfg`: the
@@ -296,9 +375,23 @@ def sync_deadlines(db: Session, dossier: Dossier, evaluation: rules.Evaluation, 
     db.add(dossier)
     if not fresh:
         db.exec(delete(Deadline).where(Deadline.dossier_id == dossier.id))
-    db.add_all([Deadline(dossier_id=dossier.id, position=position, kind=d.kind, trigger_seq=d.trigger, due=d.due,
-                         opens=d.opens, act_by=d.act_by, basis=d.basis, met=d.met, suspended=d.suspended)
-                for position, d in enumerate(evaluation.deadlines)])
+    db.add_all(
+        [
+            Deadline(
+                dossier_id=dossier.id,
+                position=position,
+                kind=d.kind,
+                trigger_seq=d.trigger,
+                due=d.due,
+                opens=d.opens,
+                act_by=d.act_by,
+                basis=d.basis,
+                met=d.met,
+                suspended=d.suspended,
+            )
+            for position, d in enumerate(evaluation.deadlines)
+        ]
+    )
     if not fresh:
         db.flush()
     try:
@@ -338,8 +431,9 @@ class Listed:
     due: dict  # each open deadline's due date by kind (the stage's own date among them)
 
 
-def listing(*, today: date, stage: str | None = None, caseworker: str | None = None,
-            by: str | None = None) -> list[Listed]:
+def listing(
+    *, today: date, stage: str | None = None, caseworker: str | None = None, by: str | None = None
+) -> list[Listed]:
     """Every dossier with its stage and next act-by date, the overdue ones first. `caseworker`
     (an e-mail address) is compared with the encrypted addresses in memory: the read is audited,
     and no address is written anywhere."""
@@ -360,10 +454,16 @@ def listing(*, today: date, stage: str | None = None, caseworker: str | None = N
             soonest.setdefault(d.dossier_id, d)  # rows come soonest act-by first
             due.setdefault(d.dossier_id, {})[d.kind] = d.due
         db.expunge_all()
-    rows = [Listed(d.reference, d.stage, soonest.get(d.id),
-                   (today - soonest[d.id].due).days if d.id in soonest and soonest[d.id].due < today else None,
-                   due.get(d.id, {}))
-            for d in found]
+    rows = [
+        Listed(
+            d.reference,
+            d.stage,
+            soonest.get(d.id),
+            (today - soonest[d.id].due).days if d.id in soonest and soonest[d.id].due < today else None,
+            due.get(d.id, {}),
+        )
+        for d in found
+    ]
     far = date.max
     return sorted(rows, key=lambda r: (r.overdue_days is None, r.next.act_by if r.next else far, r.reference))
 
@@ -374,8 +474,12 @@ def resync(reference: str) -> DossierView:
     migrate()
     with session() as db:
         current = view(db, reference)
-        stored = [(d.kind, d.trigger_seq, d.due, d.opens, d.act_by, d.met) for d in
-                  db.exec(select(Deadline).where(Deadline.dossier_id == current.dossier.id).order_by(Deadline.position))]
+        stored = [
+            (d.kind, d.trigger_seq, d.due, d.opens, d.act_by, d.met)
+            for d in db.exec(
+                select(Deadline).where(Deadline.dossier_id == current.dossier.id).order_by(Deadline.position)
+            )
+        ]
         fresh = [(d.kind, d.trigger, d.due, d.opens, d.act_by, d.met) for d in current.evaluation.deadlines]
         if stored != fresh or current.dossier.stage != current.evaluation.stage:
             plan_error = sync_deadlines(db, current.dossier, current.evaluation)
@@ -396,11 +500,20 @@ def read_contacts(reference: str, by: str | None = None) -> dict:
     migrate()
     with session() as db:
         d = find(db, reference)
-        shown = {"name": d.name, "email": d.email, "phone": d.phone, "lawyer_email": d.lawyer_email,
-                 "caseworker_email": d.caseworker_email, "lawyer_phone": d.lawyer_phone,
-                 "caseworker_phone": d.caseworker_phone}
-        db.add(AuditEntry(actor=actor(by), action="contact.read", dossier_reference=d.reference,
-                          detail="dossier show --contacts"))
+        shown = {
+            "name": d.name,
+            "email": d.email,
+            "phone": d.phone,
+            "lawyer_email": d.lawyer_email,
+            "caseworker_email": d.caseworker_email,
+            "lawyer_phone": d.lawyer_phone,
+            "caseworker_phone": d.caseworker_phone,
+        }
+        db.add(
+            AuditEntry(
+                actor=actor(by), action="contact.read", dossier_reference=d.reference, detail="dossier show --contacts"
+            )
+        )
         db.commit()
     return shown
 
@@ -421,4 +534,3 @@ def replan_all() -> int:
     for reference in refs:
         replan(reference)
     return len(refs)
-

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rules
-from medstay.record import csvfile
 from medstay.errors import UserError
+from medstay.record import csvfile
 
 HEADER = ("reference", "kind", "on")
 MAX_FACTS = 500_000
@@ -45,7 +45,7 @@ class History:
 
     def added(self) -> list[rules.Event]:
         """The facts this import adds to the dossier's log."""
-        return self.events[self.start:]
+        return self.events[self.start :]
 
 
 def read(path: str | Path) -> tuple[dict[str, History], list[str]]:
@@ -58,8 +58,9 @@ def read(path: str | Path) -> tuple[dict[str, History], list[str]]:
         if header is None:
             header = [value.strip().lower() for value in record]
             if header[:3] != list(HEADER):
-                raise UserError(f"{name}: the first line must be {','.join(HEADER)} (then each fact's fields "
-                                "as field=value cells)")
+                raise UserError(
+                    f"{name}: the first line must be {','.join(HEADER)} (then each fact's fields as field=value cells)"
+                )
             continue
         count += 1
         if count > MAX_FACTS:
@@ -116,8 +117,7 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
                 at_the_door(event)
                 previous = history.events[-1] if history.events and len(history.events) == index else None
                 if double := double_entry(previous, event):
-                    raise rules.InvalidEvent(index, f"{double} (a double entry, refused as `event record` "
-                                                    "refuses it)")
+                    raise rules.InvalidEvent(index, f"{double} (a double entry, refused as `event record` refuses it)")
                 history.events.append(event)
             except rules.InvalidEvent as exc:
                 broken.append(exc)
@@ -126,8 +126,11 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
                 history.evaluation = rules.evaluate(_whole(history))
         except rules.InvalidEvent as exc:
             broken.append(_in_file(history, exc))
-        errors += [f"line {history.lines[min(exc.index, len(history.lines) - 1)]}, {_column(exc.reason)}: "
-                   f"{history.reference}: {exc.reason}" for exc in broken]
+        errors += [
+            f"line {history.lines[min(exc.index, len(history.lines) - 1)]}, {_column(exc.reason)}: "
+            f"{history.reference}: {exc.reason}"
+            for exc in broken
+        ]
     return errors
 
 
@@ -137,10 +140,11 @@ def _whole(history: History) -> list:
     if not history.prior:
         return history.events
     given = [json.loads(json.dumps(e.as_dict(), default=str)) for e in history.events]
-    recorded = [json.loads(json.dumps(rules.parse_event(f, i).as_dict(), default=str))
-                for i, f in enumerate(history.prior)]
-    history.start = len(recorded) if given[:len(recorded)] == recorded else 0
-    return [*history.prior, *(e.as_dict() for e in history.events[history.start:])]  # indexed in the whole
+    recorded = [
+        json.loads(json.dumps(rules.parse_event(f, i).as_dict(), default=str)) for i, f in enumerate(history.prior)
+    ]
+    history.start = len(recorded) if given[: len(recorded)] == recorded else 0
+    return [*history.prior, *(e.as_dict() for e in history.events[history.start :])]  # indexed in the whole
 
 
 def _in_file(history: History, exc: rules.InvalidEvent) -> rules.InvalidEvent:

@@ -1,9 +1,9 @@
 """Importing dossiers from a CSV file: all or nothing.
 
 The header names the columns (any order): `reference,language,email,phone,name,lawyer_email,
-caseworker_email,lawyer_phone,caseworker_phone`; only `reference` and `language` are required. UTF-8 (an Excel BOM is fine);
-a header with `;` and no `,` is read as a semicolon-separated file (Belgian Excel). Every row is
-checked with the validators of `dossiers.register` before anything is written; one error
+caseworker_email,lawyer_phone,caseworker_phone`; only `reference` and `language` are required.
+UTF-8 (an Excel BOM is fine); a header with `;` and no `,` is read as a semicolon-separated file
+(Belgian Excel). Every row is checked with the validators of `dossiers.register` before anything is written; one error
 anywhere and nothing is imported: the `UserError` lists the first few errors by line and
 column. There is no free-text column and an unknown column is an error, so nothing medical
 (a "diagnosis", "notes") can slip in. Imported dossiers are new and have no facts; `medstay
@@ -18,11 +18,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from medstay.record import contacts, csvfile
 from medstay.errors import UserError
+from medstay.record import contacts, csvfile
 
-COLUMNS = ("reference", "language", "email", "phone", "name", "lawyer_email", "caseworker_email", "lawyer_phone",
-           "caseworker_phone")
+COLUMNS = (
+    "reference",
+    "language",
+    "email",
+    "phone",
+    "name",
+    "lawyer_email",
+    "caseworker_email",
+    "lawyer_phone",
+    "caseworker_phone",
+)
 REQUIRED = ("reference", "language")
 MAX_ROWS = 50_000
 LISTED = 5  # errors named in the message
@@ -63,8 +72,10 @@ def _refuse(name: str, errors: list[str]) -> UserError:
     shown = "; ".join(errors[:LISTED])
     more = f"; and {len(errors) - LISTED} more" if len(errors) > LISTED else ""
     count = f"{len(errors)} error{'s' if len(errors) > 1 else ''}"
-    rows = [(m.group(1).replace("line ", ""), m.group(2), m.group(3)) if (m := ERROR.match(e)) else ("", "", e)
-            for e in errors]
+    rows = [
+        (m.group(1).replace("line ", ""), m.group(2), m.group(3)) if (m := ERROR.match(e)) else ("", "", e)
+        for e in errors
+    ]
     return ImportRefused(f"nothing imported from {name}, {count}: {shown}{more}", rows)
 
 
@@ -78,8 +89,7 @@ def read(path: str | Path) -> list[Row]:
             header = _header(name, record, start)
             continue
         if len(record) != len(header):
-            raise _refuse(name, [f"line {start}: {len(record)} values for {len(header)} columns "
-                                 f"({','.join(header)})"])
+            raise _refuse(name, [f"line {start}: {len(record)} values for {len(header)} columns ({','.join(header)})"])
         if len(rows) >= MAX_ROWS:
             raise UserError(f"{name} has more than {MAX_ROWS:,} rows: split it into smaller files")
         rows.append(Row(start, {column: (value.strip() or None) for column, value in zip(header, record)}))
@@ -96,8 +106,10 @@ def _header(name: str, record: list[str], line: int) -> list[str]:
     for column in columns:
         if column not in COLUMNS:
             label = repr(column[:40]) if column else "(empty)"
-            errors.append(f"line {line}, {label}: unknown column (the columns are {', '.join(COLUMNS)}; "
-                          "no free text or medical information is imported)")
+            errors.append(
+                f"line {line}, {label}: unknown column (the columns are {', '.join(COLUMNS)}; "
+                "no free text or medical information is imported)"
+            )
     for column in sorted({c for c in columns if columns.count(c) > 1 and c in COLUMNS}):
         errors.append(f"line {line}, {column}: the column appears twice")
     for column in REQUIRED:
@@ -118,8 +130,10 @@ def validate(rows: list[Row]) -> tuple[list[dict], list[str]]:
             raw = row.values.get(column)
             if raw is None:
                 if column in REQUIRED:
-                    row_errors.append(f"line {row.line}, {column}: required"
-                                      + (f" ({', '.join(contacts.LANGUAGES)})" if column == "language" else ""))
+                    row_errors.append(
+                        f"line {row.line}, {column}: required"
+                        + (f" ({', '.join(contacts.LANGUAGES)})" if column == "language" else "")
+                    )
                 clean[column] = None
                 continue
             try:
@@ -155,16 +169,13 @@ class Earlier:
     events: list
 
 
-def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | None = None,
-               progress=None) -> Imported:
+def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | None = None, progress=None) -> Imported:
     """Import every dossier of the file, with its history from `facts` if given, in one
     transaction, or none. A dossier already recorded with the same language and history is
     skipped (the import can be run again); one recorded otherwise is an error. `progress`
     (optional) is called as progress(step, done, total): "checking" the histories, then
     "writing" the dossiers."""
-    from medstay.record import history
-
-    from medstay.record import dossiers
+    from medstay.record import dossiers, history
 
     name = Path(path).name or str(path)
     rows = read(path)
@@ -175,13 +186,16 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
         facts_name = Path(facts).name or str(facts)
         histories, fact_errors = history.read(facts)
         known = {values["reference"] for values in good} | _well_formed(rows)
-        fact_errors += [f"line {h.lines[0]}, reference: {ref} is not in {name}" for ref, h in histories.items()
-                        if ref not in known]
+        fact_errors += [
+            f"line {h.lines[0]}, reference: {ref} is not in {name}" for ref, h in histories.items() if ref not in known
+        ]
         for ref, h in histories.items():  # checked with the facts already recorded
             if ref in earlier:
                 h.prior = dossiers.raw_events(earlier[ref].events)
-        fact_errors += history.check({ref: h for ref, h in histories.items() if ref in known},
-                                     progress=(lambda n, total: progress("checking", n, total)) if progress else None)
+        fact_errors += history.check(
+            {ref: h for ref, h in histories.items() if ref in known},
+            progress=(lambda n, total: progress("checking", n, total)) if progress else None,
+        )
         errors += [f"{facts_name} {e}" for e in fact_errors]
     skipped, extended = _registered_earlier(rows, good, earlier, histories, errors)
     if errors:
@@ -191,8 +205,14 @@ def import_csv(path: str | Path, *, facts: str | Path | None = None, by: str | N
         from models.keycheck import require_key_opens
 
         require_key_opens()  # before a contact is encrypted with a key that does not open the others
-    count = _write(name, new, {ref: h for ref, h in histories.items() if ref not in earlier},
-                   {ref: (earlier[ref], h) for ref, h in extended.items()}, by, progress)
+    count = _write(
+        name,
+        new,
+        {ref: h for ref, h in histories.items() if ref not in earlier},
+        {ref: (earlier[ref], h) for ref, h in extended.items()},
+        by,
+        progress,
+    )
     return Imported([values["reference"] for values in new], sorted(skipped), count, sorted(extended))
 
 
@@ -217,18 +237,20 @@ def _earlier(rows: list[Row]) -> dict[str, Earlier]:
     found = {}
     with session() as db:
         for i in range(0, len(references), CHUNK):
-            chunk = {d.id: d for d in db.exec(select(Dossier).where(Dossier.reference.in_(references[i:i + CHUNK])))}
+            chunk = {d.id: d for d in db.exec(select(Dossier).where(Dossier.reference.in_(references[i : i + CHUNK])))}
             events = defaultdict(list)
-            for event in db.exec(select(DossierEvent).where(DossierEvent.dossier_id.in_(list(chunk)))
-                                 .order_by(DossierEvent.seq)):
+            for event in db.exec(
+                select(DossierEvent).where(DossierEvent.dossier_id.in_(list(chunk))).order_by(DossierEvent.seq)
+            ):
                 events[event.dossier_id].append(event)
             found.update({d.reference: Earlier(d, events[d.id]) for d in chunk.values()})
         db.expunge_all()
     return found
 
 
-def _registered_earlier(rows: list[Row], good: list[dict], earlier: dict[str, Earlier], histories: dict,
-                        errors: list[str]) -> tuple[set[str], dict]:
+def _registered_earlier(
+    rows: list[Row], good: list[dict], earlier: dict[str, Earlier], histories: dict, errors: list[str]
+) -> tuple[set[str], dict]:
     """The dossiers registered earlier: skipped when the file adds nothing to their log (a
     re-run, or no facts for them), extended with the facts it adds after theirs; their details
     must be those registered (an error on the dossier's line otherwise, all in one pass)."""
@@ -245,8 +267,10 @@ def _registered_earlier(rows: list[Row], good: list[dict], earlier: dict[str, Ea
         if values is None:
             continue  # the row has its own error
         if not all(getattr(found.dossier, c) == values[c] for c in COLUMNS):
-            errors.append(f"line {lines[ref]}, reference: the dossier {ref} already exists with other details "
-                          "(language or contacts): give them as registered, or leave the dossier out of the file")
+            errors.append(
+                f"line {lines[ref]}, reference: the dossier {ref} already exists with other details "
+                "(language or contacts): give them as registered, or leave the dossier out of the file"
+            )
             continue
         h = histories.get(ref)
         if h is None or not h.added():
@@ -280,10 +304,9 @@ def _write_all(name: str, new: list[dict], histories: dict, extended: dict, who:
 
     from sqlalchemy.exc import IntegrityError
 
-    from medstay.reminders import config as configuration
-    from medstay.record import dossiers
-    from medstay.record import projections
     from medstay.errors import UserError as Refused
+    from medstay.record import dossiers, projections
+    from medstay.reminders import config as configuration
     from models import AuditEntry, Dossier, DossierEvent, session
 
     try:
@@ -299,30 +322,49 @@ def _write_all(name: str, new: list[dict], histories: dict, extended: dict, who:
         db.flush()  # ids, in one statement per table
         for done, dossier in enumerate(rows, start=1):
             h = histories.get(dossier.reference)
-            events = [DossierEvent(dossier_id=dossier.id, seq=seq, kind=e.kind, on=e.on, source="import",
-                                   recorded_by=who, data=json.dumps({k: v for k, v in e.as_dict().items()
-                                                                     if k not in ("kind", "on")}, sort_keys=True,
-                                                                    default=str))
-                      for seq, e in enumerate(h.events if h else [])]
+            events = [
+                DossierEvent(
+                    dossier_id=dossier.id,
+                    seq=seq,
+                    kind=e.kind,
+                    on=e.on,
+                    source="import",
+                    recorded_by=who,
+                    data=json.dumps(
+                        {k: v for k, v in e.as_dict().items() if k not in ("kind", "on")}, sort_keys=True, default=str
+                    ),
+                )
+                for seq, e in enumerate(h.events if h else [])
+            ]
             db.add_all(events)
-            db.add(AuditEntry(actor=who, action="dossier.imported", dossier_reference=dossier.reference,
-                              detail=f"import, {len(events)} fact(s)"))
+            db.add(
+                AuditEntry(
+                    actor=who,
+                    action="dossier.imported",
+                    dossier_reference=dossier.reference,
+                    detail=f"import, {len(events)} fact(s)",
+                )
+            )
             if events:
-                error = (dossiers.sync_deadlines(db, dossier, _as_recorded(h.evaluation, events), cfg, fresh=True) if cfg
-                         else plan_error)
+                error = (
+                    dossiers.sync_deadlines(db, dossier, _as_recorded(h.evaluation, events), cfg, fresh=True)
+                    if cfg
+                    else plan_error
+                )
             else:
                 error = None
             projections.touch(db, dossier, plan_error=error, fresh=True)
             written += len(events)
             if progress and done % 100 == 0:
                 progress("writing", done, len(rows))
-        for ref, (found, h) in extended.items():
+        for found, h in extended.values():
             written += _extend(db, name, found, h, who, cfg, plan_error)
         try:
             db.commit()
         except IntegrityError:
-            raise Refused(f"nothing imported from {name}: one of its dossiers was registered meanwhile; "
-                          "run the import again") from None
+            raise Refused(
+                f"nothing imported from {name}: one of its dossiers was registered meanwhile; run the import again"
+            ) from None
     if progress:
         progress("writing", len(rows), len(rows))
     return written
@@ -339,16 +381,33 @@ def _extend(db, name: str, found: Earlier, h, who: str, cfg, plan_error: str | N
 
     current = dossiers.view(db, found.dossier.reference, lock=True)
     if len(current.events) != len(found.events):
-        raise Refused(f"nothing imported from {name}: {found.dossier.reference} changed meanwhile (a fact was "
-                      "recorded); run the import again")
-    added = [DossierEvent(dossier_id=current.dossier.id, seq=len(current.events) + i, kind=e.kind, on=e.on,
-                          source="import", recorded_by=who,
-                          data=json.dumps({k: v for k, v in e.as_dict().items() if k not in ("kind", "on")},
-                                          sort_keys=True, default=str))
-             for i, e in enumerate(h.added())]
+        raise Refused(
+            f"nothing imported from {name}: {found.dossier.reference} changed meanwhile (a fact was "
+            "recorded); run the import again"
+        )
+    added = [
+        DossierEvent(
+            dossier_id=current.dossier.id,
+            seq=len(current.events) + i,
+            kind=e.kind,
+            on=e.on,
+            source="import",
+            recorded_by=who,
+            data=json.dumps(
+                {k: v for k, v in e.as_dict().items() if k not in ("kind", "on")}, sort_keys=True, default=str
+            ),
+        )
+        for i, e in enumerate(h.added())
+    ]
     db.add_all(added)
-    db.add(AuditEntry(actor=who, action="dossier.imported", dossier_reference=current.dossier.reference,
-                      detail=f"import, {len(added)} fact(s) added to the {len(current.events)} recorded"))
+    db.add(
+        AuditEntry(
+            actor=who,
+            action="dossier.imported",
+            dossier_reference=current.dossier.reference,
+            detail=f"import, {len(added)} fact(s) added to the {len(current.events)} recorded",
+        )
+    )
     evaluation = dossiers.evaluated(current.events + added)
     error = dossiers.sync_deadlines(db, current.dossier, evaluation, cfg) if cfg else plan_error
     projections.touch(db, current.dossier, plan_error=error)

@@ -33,8 +33,11 @@ def read_parameter(path: Path, name: str | None) -> tuple[str, dict]:
         lawchange.alternative(name, doc)
     except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         known = ", ".join(p.stem for p in sorted(rules.parameters.FOLDER.glob("*.yaml")))
-        why = str(exc) if isinstance(exc, ValueError) and "unknown parameter" in str(exc) else \
-            "it must have the shape of the files in rules/parameters/ (description, reference, values by date)"
+        why = (
+            str(exc)
+            if isinstance(exc, ValueError) and "unknown parameter" in str(exc)
+            else "it must have the shape of the files in rules/parameters/ (description, reference, values by date)"
+        )
         raise UserError(f"{Path(path).name} is not a parameter file medstay can read: {why} (known: {known})") from None
     return name, doc
 
@@ -45,10 +48,12 @@ def preview(path: Path, name: str | None = None) -> tuple[str, list[Moved]]:
     migrate()
     moved = []
     with session() as db:
-        for dossier in db.exec(select(Dossier).where(Dossier.stage.not_in(sorted(rules.TERMINAL)))
-                               .order_by(Dossier.reference)):
-            events = list(db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
-                                  .order_by(DossierEvent.seq)))
+        for dossier in db.exec(
+            select(Dossier).where(Dossier.stage.not_in(sorted(rules.TERMINAL))).order_by(Dossier.reference)
+        ):
+            events = list(
+                db.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id).order_by(DossierEvent.seq))
+            )
             history = dossiers.raw_events(events)
             moved += [Moved(dossier.reference, m) for m in lawchange.moved(history, name, doc)]
     return name, moved

@@ -53,10 +53,16 @@ def due(limit: int = 200, now: datetime | None = None) -> list[Due]:
     """Dossiers whose run is behind (or whose reminder planning failed), oldest first."""
     migrate()
     with session() as db:
-        rows = db.exec(select(Projection, Dossier.reference, Dossier.flow_run_id).join(Dossier)
-                       .where((Projection.wanted > Projection.shown) | Projection.plan_error.is_not(None),
-                              Projection.next_attempt_at <= (now or utcnow()))
-                       .order_by(Projection.next_attempt_at).limit(limit)).all()
+        rows = db.exec(
+            select(Projection, Dossier.reference, Dossier.flow_run_id)
+            .join(Dossier)
+            .where(
+                (Projection.wanted > Projection.shown) | Projection.plan_error.is_not(None),
+                Projection.next_attempt_at <= (now or utcnow()),
+            )
+            .order_by(Projection.next_attempt_at)
+            .limit(limit)
+        ).all()
         return [Due(ref, p.wanted, p.wanted > p.shown, run_id, p.plan_error) for p, ref, run_id in rows]
 
 
@@ -76,8 +82,11 @@ def shown(reference: str, version: int, flow_run_id: str | None = None) -> None:
         if flow_run_id and dossier.flow_run_id != flow_run_id:
             dossier.flow_run_id = flow_run_id
             db.add(dossier)
-        db.exec(update(Projection).where(Projection.dossier_id == dossier.id, Projection.shown < version)
-                .values(shown=version, attempts=0, error=None, updated_at=utcnow()))
+        db.exec(
+            update(Projection)
+            .where(Projection.dossier_id == dossier.id, Projection.shown < version)
+            .values(shown=version, attempts=0, error=None, updated_at=utcnow())
+        )
         db.commit()
 
 
@@ -91,8 +100,11 @@ def shown_many(done: dict[str, tuple[int, str]]) -> None:
             version, run_id = done[dossier.reference]
             dossier.flow_run_id = run_id
             db.add(dossier)
-            db.exec(update(Projection).where(Projection.dossier_id == dossier.id, Projection.shown < version)
-                    .values(shown=version, attempts=0, error=None, updated_at=utcnow()))
+            db.exec(
+                update(Projection)
+                .where(Projection.dossier_id == dossier.id, Projection.shown < version)
+                .values(shown=version, attempts=0, error=None, updated_at=utcnow())
+            )
         db.commit()
 
 
@@ -142,8 +154,11 @@ def untried() -> int:
     """Dossiers behind that the projector has not tried yet (a failed try has its reason)."""
     migrate()
     with session() as db:
-        return db.exec(select(func.count()).select_from(Projection).where(
-            Projection.wanted > Projection.shown, Projection.attempts == 0)).one()
+        return db.exec(
+            select(func.count())
+            .select_from(Projection)
+            .where(Projection.wanted > Projection.shown, Projection.attempts == 0)
+        ).one()
 
 
 @dataclass(frozen=True)
@@ -162,18 +177,26 @@ def waiting(limit: int = 50) -> tuple[int, list[Waiting]]:
     with session() as db:
         pending = (Projection.wanted > Projection.shown) | Projection.plan_error.is_not(None)
         total = db.exec(select(func.count()).select_from(Projection).where(pending)).one()
-        rows = db.exec(select(Projection, Dossier.reference).join(Dossier).where(pending)
-                       .order_by(Projection.updated_at).limit(limit)).all()
-        return total, [Waiting(ref, max(p.wanted - p.shown, 0), p.attempts, p.error, p.plan_error, p.next_attempt_at)
-                       for p, ref in rows]
+        rows = db.exec(
+            select(Projection, Dossier.reference)
+            .join(Dossier)
+            .where(pending)
+            .order_by(Projection.updated_at)
+            .limit(limit)
+        ).all()
+        return total, [
+            Waiting(ref, max(p.wanted - p.shown, 0), p.attempts, p.error, p.plan_error, p.next_attempt_at)
+            for p, ref in rows
+        ]
 
 
 # -- the projector's heartbeat ---------------------------------------------------------------
 def beat(name: str, host: str, pid: int, started_at: datetime, detail: str = "") -> None:
     migrate()
     with session() as db:
-        row = db.get(ServiceBeat, name) or ServiceBeat(name=name, host=host, pid=pid, started_at=started_at,
-                                                      beat_at=utcnow())
+        row = db.get(ServiceBeat, name) or ServiceBeat(
+            name=name, host=host, pid=pid, started_at=started_at, beat_at=utcnow()
+        )
         row.host, row.pid, row.started_at, row.beat_at, row.detail = host, pid, started_at, utcnow(), detail[:500]
         db.add(row)
         db.commit()

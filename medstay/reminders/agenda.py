@@ -14,8 +14,11 @@ from models import Deadline, Dossier
 def open_deadlines(*, until: date | None = None, dossier_ids=None):
     """The one query for open deadlines (not met, dossier not closed): (Deadline, reference, stage)
     rows, soonest act-by first; `until`: act-by on or before; `dossier_ids`: only those."""
-    query = (select(Deadline, Dossier.reference, Dossier.stage).join(Dossier)
-             .where(Deadline.met.is_(None), Dossier.stage.not_in(sorted(rules.TERMINAL))))
+    query = (
+        select(Deadline, Dossier.reference, Dossier.stage)
+        .join(Dossier)
+        .where(Deadline.met.is_(None), Dossier.stage.not_in(sorted(rules.TERMINAL)))
+    )
     if until is not None:
         query = query.where(Deadline.act_by <= until)
     if dossier_ids is not None:

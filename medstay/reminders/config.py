@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, field_validator
 
 from medstay.errors import UserError
-from rules import declarations
 from models.settings import get_settings, read_secret
+from rules import declarations
 
 ROLES = ("applicant", "lawyer", "caseworker")
 CHANNELS = ("email", "sms")
@@ -94,12 +94,15 @@ class _Window(BaseModel):
 
 class _Notify(BaseModel):
     model_config = _STRICT
-    email_url: Optional[Url] = None
-    sms_url: Optional[Url] = None
+    email_url: Url | None = None
+    sms_url: Url | None = None
     # A number ("02 555 01 00"), put in each language's sentence, or one line per language.
-    helpline: Optional[Union[Annotated[str, StringConstraints(max_length=80)],
-                             dict[Literal["fr", "nl", "de", "en"], Annotated[str, StringConstraints(max_length=160)]]]] = None
-    alerts_to: Optional[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]] = None
+    helpline: (
+        Annotated[str, StringConstraints(max_length=80)]
+        | dict[Literal["fr", "nl", "de", "en"], Annotated[str, StringConstraints(max_length=160)]]
+        | None
+    ) = None
+    alerts_to: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = None
 
     @field_validator("sms_url")
     @classmethod
@@ -157,19 +160,28 @@ def _mistakes(exc: ValidationError) -> list[str]:
     for e in exc.errors(include_input=False, include_url=False):
         loc = [str(p) if isinstance(p, int) or p in known else "(unknown key)" for p in e["loc"]]
         if e["type"] == "extra_forbidden" or "[key]" in loc:
-            unknown, loc = str(e["loc"][-2 if "[key]" in loc else -1]), loc[:-2 if "[key]" in loc else -1]
+            unknown, loc = str(e["loc"][-2 if "[key]" in loc else -1]), loc[: -2 if "[key]" in loc else -1]
             where = ".".join(loc) or "the file"
             siblings = DEFAULT_POLICY if "[key]" in e["loc"] else known - set(DEFAULT_POLICY)
             close = difflib.get_close_matches(unknown, sorted(siblings), n=1, cutoff=0.75)
             what = "a deadline kind" if "[key]" in e["loc"] else "a setting"
-            out.append(f"{where} holds {what} medstay does not know" + (f" (did you mean {close[0]}?)" if close else
-                       f" ({', '.join(DEFAULT_POLICY)})" if "[key]" in e["loc"] else " (misspelt?)"))
+            out.append(
+                f"{where} holds {what} medstay does not know"
+                + (
+                    f" (did you mean {close[0]}?)"
+                    if close
+                    else f" ({', '.join(DEFAULT_POLICY)})"
+                    if "[key]" in e["loc"]
+                    else " (misspelt?)"
+                )
+            )
             continue
         where = ".".join(p for p in loc if p != "[key]")
         message = e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
         message = message.replace("greater than or equal to", "at least").replace("less than or equal to", "at most")
-        message = message.replace(" or instance of _Window", " with start and end").replace(" or instance of _Notify",
-                                                                                               "")
+        message = message.replace(" or instance of _Window", " with start and end").replace(
+            " or instance of _Notify", ""
+        )
         if e["type"] == "string_pattern_mismatch":
             message = "must be an e-mail address" if where.endswith("alerts_to") else "must be HH:MM (00:00 to 23:59)"
         elif e["type"] == "literal_error":
@@ -217,17 +229,37 @@ def _parse(path: Path) -> Config:
         doc = _File.model_validate(_merge(DEFAULTS, _read(path)))
     except ValidationError as exc:
         said = Counter(_mistakes(exc))  # the same sentence once, with its count
-        raise UserError(f"config {path}: " + "; ".join(m + (f" ({n} times)" if n > 1 else "")
-                                                        for m, n in list(said.items())[:8])) from None
+        raise UserError(
+            f"config {path}: " + "; ".join(m + (f" ({n} times)" if n > 1 else "") for m, n in list(said.items())[:8])
+        ) from None
     start, end = time.fromisoformat(doc.send_window.start), time.fromisoformat(doc.send_window.end)
     if start >= end:
         raise UserError(f"config {path}: send_window.start must be before send_window.end")
-    rules = {kind: Rule(kind, tuple(sorted(set(r.before_act_by), reverse=True)),
-                        tuple(sorted(set(r.after_opens), reverse=True)), tuple(r.to), tuple(r.by), r.daily_within)
-             for kind, r in doc.reminders.items()}
+    rules = {
+        kind: Rule(
+            kind,
+            tuple(sorted(set(r.before_act_by), reverse=True)),
+            tuple(sorted(set(r.after_opens), reverse=True)),
+            tuple(r.to),
+            tuple(r.by),
+            r.daily_within,
+        )
+        for kind, r in doc.reminders.items()
+    }
     n = doc.notify
-    return Config(doc.timezone, start, end, doc.late_after_minutes, doc.max_attempts, tuple(doc.retry_minutes),
-                  n.email_url, n.sms_url, n.helpline, n.alerts_to, rules)
+    return Config(
+        doc.timezone,
+        start,
+        end,
+        doc.late_after_minutes,
+        doc.max_attempts,
+        tuple(doc.retry_minutes),
+        n.email_url,
+        n.sms_url,
+        n.helpline,
+        n.alerts_to,
+        rules,
+    )
 
 
 _VAR = re.compile(r"\$\{(secret:)?([A-Za-z_][A-Za-z0-9_\-]*)\}")

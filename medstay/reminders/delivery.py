@@ -18,25 +18,29 @@ from urllib.parse import quote
 import apprise
 
 from medstay.reminders import config as configuration
-from medstay.reminders import messages
-from medstay.reminders import outbox
-from medstay.reminders import tls
+from medstay.reminders import messages, outbox, tls
 from models import reading_connection
 
 _apprise_log = logging.getLogger("apprise")
 _apprise_log.propagate = False
 tls.install()  # one CA-store read per process, not one per e-mail
 
-_PERMANENT = re.compile(r"\b(5[0-9]{2} [0-9]\.[0-9]|50[0-9] |55[0-9]|Recipient address rejected|"
-                        r"HTTP status code 4(?!29)[0-9]{2}|\b40[0-9]\b|invalid)", re.IGNORECASE)
+_PERMANENT = re.compile(
+    r"\b(5[0-9]{2} [0-9]\.[0-9]|50[0-9] |55[0-9]|Recipient address rejected|"
+    r"HTTP status code 4(?!29)[0-9]{2}|\b40[0-9]\b|invalid)",
+    re.IGNORECASE,
+)
 _SMTP_REPLY = re.compile(r"\b[45][0-9]{2}[ ,-]+[0-9]\.[0-9]\.[0-9]|\(5[0-9]{2},|\(4[0-9]{2},")
 # A failure after the request may have reached the peer: a read timeout (an SMS gateway answering
 # after Apprise's `rto`), a connection cut after the message left (an SMTP server dropping after
 # DATA). It may have been delivered: `uncertain`, and the next copy says so. A connect timeout or
 # a refused connection is certain not to have delivered anything.
-_UNKNOWN = re.compile(r"read timed out|(?<!connect )timed? ?out\b(?!.*connect timeout)|unexpectedly closed|"
-                      r"connection aborted|remotedisconnected|reset by peer|broken pipe|incompleteread|"
-                      r"eof occurred|server disconnected", re.IGNORECASE)
+_UNKNOWN = re.compile(
+    r"read timed out|(?<!connect )timed? ?out\b(?!.*connect timeout)|unexpectedly closed|"
+    r"connection aborted|remotedisconnected|reset by peer|broken pipe|incompleteread|"
+    r"eof occurred|server disconnected",
+    re.IGNORECASE,
+)
 _SCRUB = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|\+?\d[\d ./-]{6,}\d")
 
 
@@ -82,9 +86,18 @@ def compose(notification_id: int, now: datetime, cfg=None) -> Outgoing | str:
             return "its deadline is no longer recorded"
         late = outbox.is_late(row.due_at, row.created_at, now, cfg)  # a catch-up is not late
         write = messages.reminder if row.purpose == "reminder" else messages.date_changed
-        msg = write(language=row.language, reference=row.reference, kind=row.deadline_kind, due=row.due,
-                    act_by=row.act_by, channel=row.channel, for_applicant=row.role == "applicant", late=late,
-                    helpline=cfg.helpline, repeat=row.copy)
+        msg = write(
+            language=row.language,
+            reference=row.reference,
+            kind=row.deadline_kind,
+            due=row.due,
+            act_by=row.act_by,
+            channel=row.channel,
+            for_applicant=row.role == "applicant",
+            late=late,
+            helpline=cfg.helpline,
+            repeat=row.copy,
+        )
         subject, body = msg.subject, msg.body
         label = f"{row.reference}-{row.deadline_kind}-{row.offset}-{row.role}-{row.channel}"
     else:
@@ -95,8 +108,12 @@ def compose(notification_id: int, now: datetime, cfg=None) -> Outgoing | str:
         label = f"{row.purpose}-{row.id}-{row.channel}"
     url = configuration.expand(channel_url)
     if row.channel == "email":
-        url = _query(url, "to=" + quote(address, safe="@"), "+X-Medstay-Reminder-Id=" + reminder_id(row.key),
-                     *([] if "format=" in url else ["format=text"]))  # plain text: Apprise's HTML glues words with &nbsp;
+        url = _query(
+            url,
+            "to=" + quote(address, safe="@"),
+            "+X-Medstay-Reminder-Id=" + reminder_id(row.key),
+            *([] if "format=" in url else ["format=text"]),
+        )  # plain text: Apprise's HTML glues words with &nbsp;
     else:
         url = _query(url.replace("{phone}", quote(address)), "+Idempotency-Key=" + reminder_id(row.key))
     return Outgoing(url, subject, body, label.lower(), address, row)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from medstay.reminders import config as configuration
 from medstay import labels
+from medstay.reminders import config as configuration
 from medstay.reminders.agenda import open_deadlines
 from models import Dossier, Notification, migrate, session
 
@@ -35,8 +35,18 @@ def queue(now: datetime, *, commit: bool = True) -> int:
                 continue
             body = _body(db, dossiers, today)
             if body:
-                db.add(Notification(key=key, purpose="digest", role="caseworker", channel="email", address=address,
-                                    body=body, due_at=now, next_attempt_at=now))
+                db.add(
+                    Notification(
+                        key=key,
+                        purpose="digest",
+                        role="caseworker",
+                        channel="email",
+                        address=address,
+                        body=body,
+                        due_at=now,
+                        next_attempt_at=now,
+                    )
+                )
                 queued += 1
         db.commit() if commit else db.rollback()
     return queued
@@ -45,12 +55,18 @@ def queue(now: datetime, *, commit: bool = True) -> int:
 def _body(db, dossiers: list[Dossier], today) -> str | None:
     ids = {d.id: d for d in dossiers}
     soon = db.exec(open_deadlines(until=today + timedelta(days=HORIZON_DAYS), dossier_ids=ids))
-    lines = [f"- {labels.belgian(d.act_by)}  {ref}  {labels.deadline(d.kind)}" + ("  (OVERDUE)" if d.due < today else "")
-             for d, ref, _ in soon]
-    failed = db.exec(select(Notification).where(Notification.dossier_id.in_(ids),
-                                                Notification.status.in_(("failed", "uncertain"))))
-    problems = [f"- {ids[n.dossier_id].reference}: {n.purpose} {n.deadline_kind or ''} {n.offset or ''} to the "
-                f"{n.role} by {n.channel}: {n.status}" for n in failed]
+    lines = [
+        f"- {labels.belgian(d.act_by)}  {ref}  {labels.deadline(d.kind)}" + ("  (OVERDUE)" if d.due < today else "")
+        for d, ref, _ in soon
+    ]
+    failed = db.exec(
+        select(Notification).where(Notification.dossier_id.in_(ids), Notification.status.in_(("failed", "uncertain")))
+    )
+    problems = [
+        f"- {ids[n.dossier_id].reference}: {n.purpose} {n.deadline_kind or ''} {n.offset or ''} to the "
+        f"{n.role} by {n.channel}: {n.status}"
+        for n in failed
+    ]
     if not lines and not problems:
         return None
     text = [f"medstay digest for {labels.belgian(today)}", ""]

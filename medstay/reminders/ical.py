@@ -3,7 +3,7 @@ event per open deadline, on its act-by date. Only references, deadlines and lega
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from medstay import labels
 
@@ -27,9 +27,14 @@ def _fold(line: str) -> str:
 
 def feed(rows, now: datetime | None = None) -> str:
     """rows: (reference, deadline) pairs, deadline with kind, trigger_seq, due, act_by, basis."""
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//medstay//9ter deadlines//EN", "CALSCALE:GREGORIAN",
-             "X-WR-CALNAME:medstay 9ter deadlines"]
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//medstay//9ter deadlines//EN",
+        "CALSCALE:GREGORIAN",
+        "X-WR-CALNAME:medstay 9ter deadlines",
+    ]
     for reference, d in rows:
         lines += [
             "BEGIN:VEVENT",
@@ -38,8 +43,12 @@ def feed(rows, now: datetime | None = None) -> str:
             f"DTSTART;VALUE=DATE:{d.act_by.strftime('%Y%m%d')}",
             f"DTEND;VALUE=DATE:{(d.act_by + timedelta(days=1)).strftime('%Y%m%d')}",
             _fold(f"SUMMARY:{_escape(f'{reference}: {labels.deadline(d.kind)}')}"),
-            _fold("DESCRIPTION:" + _escape(f"Act by {labels.belgian(d.act_by)} (legal date {labels.belgian(d.due)})."
-                                           f"\nLegal basis: {d.basis}")),
+            _fold(
+                "DESCRIPTION:"
+                + _escape(
+                    f"Act by {labels.belgian(d.act_by)} (legal date {labels.belgian(d.due)}).\nLegal basis: {d.basis}"
+                )
+            ),
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")

@@ -19,8 +19,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 @functools.cache
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False,
-                       keep_trailing_newline=False, trim_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+    )
 
 
 @functools.cache
@@ -53,32 +58,63 @@ def _written(day: date, pattern: str, locale: str) -> str:
     return format_date(day, format=pattern, locale=locale)
 
 
-def reminder(*, language: str, reference: str, kind: str, due: date, act_by: date, channel: str,
-             for_applicant: bool, late: bool, helpline: str | dict | None, repeat: bool = False) -> Message:
+def reminder(
+    *,
+    language: str,
+    reference: str,
+    kind: str,
+    due: date,
+    act_by: date,
+    channel: str,
+    for_applicant: bool,
+    late: bool,
+    helpline: str | dict | None,
+    repeat: bool = False,
+) -> Message:
     """`repeat`: a second copy of a delivery that could not be confirmed, saying so. The
     subject and the SMS, read on a lock screen, name neither the procedure nor the dossier."""
     words, said = phrases()[language], declarations.deadlines()[kind]
     context = {
-        "reference": reference, "what": said.what(language), "short": said.short(language), "fixed": said.fixed_day,
-        "due": due, "act_by": act_by, "late": late, "helpline": helpline_line(helpline, language),
+        "reference": reference,
+        "what": said.what(language),
+        "short": said.short(language),
+        "fixed": said.fixed_day,
+        "due": due,
+        "act_by": act_by,
+        "late": late,
+        "helpline": helpline_line(helpline, language),
         "for_applicant": for_applicant,
         "act_by_long": _written(act_by, "full", words["locale"]),
         "due_long": _written(due, "full", words["locale"]),
         "act_by_short": numeric_date(act_by, language),
-        "repeat": repeat, "repeat_long": words["repeat"]["long"], "repeat_short": words["repeat"]["short"],
+        "repeat": repeat,
+        "repeat_long": words["repeat"]["long"],
+        "repeat_short": words["repeat"]["short"],
     }
     subject = _env().get_template(f"{language}/subject.txt.j2").render(context).strip()
     body = _env().get_template(f"{language}/{channel}.txt.j2").render(context).strip()
     return Message(subject if channel == "email" else "", body)
 
 
-def date_changed(*, language: str, reference: str, kind: str, due: date, act_by: date, channel: str,
-                 for_applicant: bool, late: bool, helpline, repeat: bool = False) -> Message:
+def date_changed(
+    *,
+    language: str,
+    reference: str,
+    kind: str,
+    due: date,
+    act_by: date,
+    channel: str,
+    for_applicant: bool,
+    late: bool,
+    helpline,
+    repeat: bool = False,
+) -> Message:
     """After a correction moved a date an earlier reminder gave: the new date, in one line."""
     words = phrases()[language]
     said = declarations.deadlines()[kind]
-    line = words["changed_fixed" if said.fixed_day else "changed"].format(short=said.short(language),
-                                                                          date=numeric_date(act_by, language))
+    line = words["changed_fixed" if said.fixed_day else "changed"].format(
+        short=said.short(language), date=numeric_date(act_by, language)
+    )
     if repeat:
         line += " " + words["repeat"]["short"]
     if channel == "sms":
@@ -87,8 +123,10 @@ def date_changed(*, language: str, reference: str, kind: str, due: date, act_by:
     return Message(line, body)
 
 
-GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-           "¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 GSM7_EXT = set("^{}\\[~]|€")
 
 

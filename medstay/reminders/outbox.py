@@ -20,19 +20,28 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, bindparam, case, exists, insert, null, update
 from sqlmodel import Session, select
 
 import rules
-from rules import calendar
-from medstay.reminders import config as configuration
 from medstay.errors import UserError
-from models import (AuditEntry, Deadline, DeliveryAttempt, Dossier, Notification, migrate, reading_connection, session,
-                    writing_connection)
+from medstay.reminders import config as configuration
+from models import (
+    AuditEntry,
+    Deadline,
+    DeliveryAttempt,
+    Dossier,
+    Notification,
+    migrate,
+    reading_connection,
+    session,
+    writing_connection,
+)
 from models.types import utcnow
+from rules import calendar
 
 STALE_CLAIM = timedelta(minutes=10)
 TERMINAL_STATUSES = ("sent", "failed", "cancelled", "skipped")
@@ -40,7 +49,7 @@ TERMINAL_STATUSES = ("sent", "failed", "cancelled", "skipped")
 
 def local_moment(day: date, at: time, cfg) -> datetime:
     """`day` at `at` in the configured zone, as an aware UTC instant (DST included)."""
-    return datetime.combine(day, at, tzinfo=ZoneInfo(cfg.timezone)).astimezone(timezone.utc)
+    return datetime.combine(day, at, tzinfo=ZoneInfo(cfg.timezone)).astimezone(UTC)
 
 
 def in_send_window(now: datetime, cfg) -> bool:
@@ -66,9 +75,14 @@ def is_late(due_at: datetime, planned_at: datetime | None, now: datetime, cfg) -
 
 
 # The dossier's column holding each recipient's address on each channel.
-CONTACT_FIELDS = {("applicant", "sms"): "phone", ("applicant", "email"): "email", ("lawyer", "email"): "lawyer_email",
-                  ("caseworker", "email"): "caseworker_email", ("lawyer", "sms"): "lawyer_phone",
-                  ("caseworker", "sms"): "caseworker_phone"}
+CONTACT_FIELDS = {
+    ("applicant", "sms"): "phone",
+    ("applicant", "email"): "email",
+    ("lawyer", "email"): "lawyer_email",
+    ("caseworker", "email"): "caseworker_email",
+    ("lawyer", "sms"): "lawyer_phone",
+    ("caseworker", "sms"): "caseworker_phone",
+}
 
 
 def contact(dossier: Dossier, role: str, channel: str) -> str | None:
@@ -139,8 +153,11 @@ def _daily(rule, triggered_on: date, act_by: date) -> list[tuple[str, date, tupl
         return []
     roles = tuple(r for r in rule.to if r != "applicant")
     span = range((act_by - triggered_on).days + 1)
-    return [(f"day+{n}", triggered_on + timedelta(days=n), roles) for n in span
-            if calendar.is_working_day(triggered_on + timedelta(days=n))]
+    return [
+        (f"day+{n}", triggered_on + timedelta(days=n), roles)
+        for n in span
+        if calendar.is_working_day(triggered_on + timedelta(days=n))
+    ]
 
 
 def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, fresh: bool = False) -> None:
@@ -149,8 +166,16 @@ def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, 
     `fresh`: a dossier new in this transaction, with no reminder row to read."""
     cfg = cfg or configuration.load()
     want = wanted(dossier, evaluation, cfg)
-    existing = {} if fresh else {n.key: n for n in db.exec(select(Notification).where(
-        Notification.dossier_id == dossier.id, Notification.purpose == "reminder"))}
+    existing = (
+        {}
+        if fresh
+        else {
+            n.key: n
+            for n in db.exec(
+                select(Notification).where(Notification.dossier_id == dossier.id, Notification.purpose == "reminder")
+            )
+        }
+    )
     for key, row in existing.items():
         if row.status == "sent" and key in want and want[key].due_at.date() != row.due_at.date():
             _date_changed(db, row, want[key])
@@ -169,9 +194,20 @@ def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, 
             db.add(row)
     for key, p in want.items():
         if key not in existing:
-            db.add(Notification(key=key, purpose="reminder", dossier_id=dossier.id, deadline_kind=p.deadline.kind,
-                                trigger_seq=p.deadline.trigger, offset=p.offset, role=p.role, channel=p.channel,
-                                due_at=p.due_at, next_attempt_at=p.due_at))
+            db.add(
+                Notification(
+                    key=key,
+                    purpose="reminder",
+                    dossier_id=dossier.id,
+                    deadline_kind=p.deadline.kind,
+                    trigger_seq=p.deadline.trigger,
+                    offset=p.offset,
+                    role=p.role,
+                    channel=p.channel,
+                    due_at=p.due_at,
+                    next_attempt_at=p.due_at,
+                )
+            )
 
 
 def _date_changed(db: Session, sent: Notification, now_wanted: Planned) -> None:
@@ -180,9 +216,20 @@ def _date_changed(db: Session, sent: Notification, now_wanted: Planned) -> None:
     key = f"notice:{sent.key}:{now_wanted.deadline.act_by.isoformat()}"
     if db.exec(select(Notification.id).where(Notification.key == key)).first() is None:
         now = sent.sent_at or sent.due_at  # due at once: at the next sweep after the one that sent the reminder
-        db.add(Notification(key=key, purpose="notice", dossier_id=sent.dossier_id, deadline_kind=sent.deadline_kind,
-                            trigger_seq=sent.trigger_seq, offset=sent.offset, role=sent.role, channel=sent.channel,
-                            due_at=now, next_attempt_at=now))
+        db.add(
+            Notification(
+                key=key,
+                purpose="notice",
+                dossier_id=sent.dossier_id,
+                deadline_kind=sent.deadline_kind,
+                trigger_seq=sent.trigger_seq,
+                offset=sent.offset,
+                role=sent.role,
+                channel=sent.channel,
+                due_at=now,
+                next_attempt_at=now,
+            )
+        )
 
 
 # -- claiming ----------------------------------------------------------------------------------
@@ -190,8 +237,10 @@ def require_alerts_to(cfg) -> None:
     """No sweep sends without an operations address. With no channel configured at all there
     is nothing to send (rows wait, and go out late, marked so, once a channel is set)."""
     if (cfg.email_url or cfg.sms_url) and not cfg.alerts_to:
-        raise UserError("config: notify.alerts_to must name the operations e-mail address: a reminder that cannot "
-                        "be delivered to a dossier without a caseworker is reported there (no sweep runs without it)")
+        raise UserError(
+            "config: notify.alerts_to must name the operations e-mail address: a reminder that cannot "
+            "be delivered to a dossier without a caseworker is reported there (no sweep runs without it)"
+        )
 
 
 def channel_problem(db: Session, now: datetime, cfg, *, status: str = "pending", due_only: bool = True) -> str | None:
@@ -206,13 +255,17 @@ def channel_problem(db: Session, now: datetime, cfg, *, status: str = "pending",
         return None
     urls = {"email": cfg.email_url, "sms": cfg.sms_url}
     if not any(urls.values()):
-        return (f"no channel is configured (notify.email_url and notify.sms_url in MEDSTAY_CONFIG) while "
-                "reminders are due: the sweep stopped before claiming any; they stay pending")
+        return (
+            "no channel is configured (notify.email_url and notify.sms_url in MEDSTAY_CONFIG) while "
+            "reminders are due: the sweep stopped before claiming any; they stay pending"
+        )
     for channel in sorted(due):
         missing = configuration.unset_variables(urls[channel] or "")
         if missing:
-            return (f"notify.{channel}_url uses the environment variable {missing[0]}, which is not set: the sweep "
-                    f"stopped before claiming any reminder; they stay pending (set it, then sweep again)")
+            return (
+                f"notify.{channel}_url uses the environment variable {missing[0]}, which is not set: the sweep "
+                f"stopped before claiming any reminder; they stay pending (set it, then sweep again)"
+            )
     return None
 
 
@@ -232,14 +285,25 @@ def _stop(db: Session, problem: str, now: datetime, cfg) -> None:
 
     key = f"alert:sweep:{now.date().isoformat()}:{hashlib.sha256(problem.encode()).hexdigest()[:16]}"
     alert = None
-    if db.exec(select(AuditEntry.id).where(AuditEntry.action == "sweep.stopped",
-                                           AuditEntry.detail == key)).first() is None:
+    if (
+        db.exec(select(AuditEntry.id).where(AuditEntry.action == "sweep.stopped", AuditEntry.detail == key)).first()
+        is None
+    ):
         db.add(AuditEntry(actor="reminder-sweep", action="sweep.stopped", detail=key))
         if cfg.alerts_to:
             sendable = bool(cfg.email_url) and not configuration.unset_variables(cfg.email_url)
-            row = Notification(key=key, purpose="alert", role="caseworker", channel="email", address=cfg.alerts_to,
-                               body=f"medstay: {problem}.", due_at=now, next_attempt_at=now,
-                               status="claimed" if sendable else "pending", claimed_at=now if sendable else None)
+            row = Notification(
+                key=key,
+                purpose="alert",
+                role="caseworker",
+                channel="email",
+                address=cfg.alerts_to,
+                body=f"medstay: {problem}.",
+                due_at=now,
+                next_attempt_at=now,
+                status="claimed" if sendable else "pending",
+                claimed_at=now if sendable else None,
+            )
             db.add(row)
             db.flush()
             alert = row.id if sendable else None  # read before the commit: no new transaction holds the lock
@@ -295,8 +359,15 @@ def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
                 _settle(db, row, status, reason)
                 tally[f"would be {status}"] += 1
                 continue
-        group = (row.dossier_id, row.deadline_kind, row.trigger_seq, row.role, row.channel, row.purpose,
-                 row.id if row.purpose != "reminder" else None)
+        group = (
+            row.dossier_id,
+            row.deadline_kind,
+            row.trigger_seq,
+            row.role,
+            row.channel,
+            row.purpose,
+            row.id if row.purpose != "reminder" else None,
+        )
         if group in latest:  # several overdue for one deadline: only the latest is sent
             _settle(db, latest[group], "skipped", "a later reminder of the same deadline was due")
             tally["would be skipped"] += 1
@@ -309,9 +380,16 @@ def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
         # `status || ''`: the same test, but not one an index can serve, so SQLite looks the rows up
         # by id; on `status = ?` its planner, without statistics, walked every pending row's index
         # entry instead (44 of the 56 ms of a claim among a million rows).
-        claimed += db.execute(update(Notification).where(Notification.id.in_(ids[i:i + 500]),
-                                                         Notification.status.concat("") == "pending")
-                              .values(status="claimed", claimed_at=now).returning(Notification.id)).scalars().all()
+        claimed += (
+            db.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids[i : i + 500]), Notification.status.concat("") == "pending")
+                .values(status="claimed", claimed_at=now)
+                .returning(Notification.id)
+            )
+            .scalars()
+            .all()
+        )
     order = {id_: n for n, id_ in enumerate(ids)}
     return sorted(claimed, key=order.__getitem__)
 
@@ -321,21 +399,36 @@ def due_query(now: datetime, channels: list[str]):
     PostgreSQL they are locked for this transaction, skipping those another sweep holds (`FOR
     UPDATE SKIP LOCKED`): concurrent sweeps share the work without waiting. SQLite has no row locks (the
     clause is left out); there the conditional UPDATE of `_claim` alone keeps a row to one sweep."""
-    return (select(*_DUE_COLUMNS).where(Notification.status == "pending", Notification.next_attempt_at <= now,
-                                        Notification.channel.in_(channels))
-            .with_for_update(skip_locked=True))
+    return (
+        select(*_DUE_COLUMNS)
+        .where(
+            Notification.status == "pending", Notification.next_attempt_at <= now, Notification.channel.in_(channels)
+        )
+        .with_for_update(skip_locked=True)
+    )
 
 
 # What claiming reads of a due row: plain rows, not ORM objects (building those was most of the
 # lookup's cost, 5x the bare SELECT; bench/scale.py).
-_DUE_COLUMNS = (Notification.id, Notification.dossier_id, Notification.purpose, Notification.deadline_kind,
-                Notification.trigger_seq, Notification.role, Notification.channel, Notification.due_at,
-                Notification.offset)
+_DUE_COLUMNS = (
+    Notification.id,
+    Notification.dossier_id,
+    Notification.purpose,
+    Notification.deadline_kind,
+    Notification.trigger_seq,
+    Notification.role,
+    Notification.channel,
+    Notification.due_at,
+    Notification.offset,
+)
 
 
 def _settle(db: Session, row: Notification, status: str, note: str) -> None:
-    db.execute(update(Notification).where(Notification.id == row.id, Notification.status == "pending")
-            .values(status=status, note=note))
+    db.execute(
+        update(Notification)
+        .where(Notification.id == row.id, Notification.status == "pending")
+        .values(status=status, note=note)
+    )
 
 
 def _deadlines_of(db: Session, dossier_ids: set) -> dict:
@@ -343,7 +436,7 @@ def _deadlines_of(db: Session, dossier_ids: set) -> dict:
     not two per reminder): {"deadlines": {(dossier, kind, trigger): row}, "stages": {...}}."""
     ids, deadlines, stages = sorted(i for i in dossier_ids if i is not None), {}, {}
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         for d in db.exec(select(Deadline).where(Deadline.dossier_id.in_(chunk)).order_by(Deadline.position)):
             deadlines.setdefault((d.dossier_id, d.kind, d.trigger_seq), d)
         # The stage column alone: a dossier whose contacts cannot be decrypted must not stop the sweep.
@@ -398,19 +491,43 @@ _DOSSIERS, _DEADLINES = Dossier.__table__, Deadline.__table__
 # Only the one contact the message goes to is read (and decrypted); none when the row carries
 # its own address (an alert may be about contacts that cannot be decrypted).
 _ADDRESS = case(
-    *((and_(_OUTBOX.c.role == role, _OUTBOX.c.channel == channel), _DOSSIERS.c[name])
-      for (role, channel), name in CONTACT_FIELDS.items()), else_=null())
-_SENDING = select(
-    _OUTBOX.c.id, _OUTBOX.c.key, _OUTBOX.c.purpose, _DOSSIERS.c.reference, _DOSSIERS.c.language,
-    _OUTBOX.c.deadline_kind, _OUTBOX.c.offset, _OUTBOX.c.role, _OUTBOX.c.channel,
-    case((_OUTBOX.c.address.is_not(None), _OUTBOX.c.address), else_=_ADDRESS).label("address"),
-    _OUTBOX.c.body, _OUTBOX.c.due_at, _OUTBOX.c.created_at,
-    exists().where(_ATTEMPTS.c.notification_id == _OUTBOX.c.id, _ATTEMPTS.c.outcome == "uncertain").label("copy"),
-    _DEADLINES.c.due, _DEADLINES.c.act_by,
-).select_from(_OUTBOX).outerjoin(_DOSSIERS, _DOSSIERS.c.id == _OUTBOX.c.dossier_id).outerjoin(
-    _DEADLINES, and_(_DEADLINES.c.dossier_id == _OUTBOX.c.dossier_id, _DEADLINES.c.kind == _OUTBOX.c.deadline_kind,
-                     _DEADLINES.c.trigger_seq == _OUTBOX.c.trigger_seq),
-).where(_OUTBOX.c.id == bindparam("row"))
+    *(
+        (and_(_OUTBOX.c.role == role, _OUTBOX.c.channel == channel), _DOSSIERS.c[name])
+        for (role, channel), name in CONTACT_FIELDS.items()
+    ),
+    else_=null(),
+)
+_SENDING = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.key,
+        _OUTBOX.c.purpose,
+        _DOSSIERS.c.reference,
+        _DOSSIERS.c.language,
+        _OUTBOX.c.deadline_kind,
+        _OUTBOX.c.offset,
+        _OUTBOX.c.role,
+        _OUTBOX.c.channel,
+        case((_OUTBOX.c.address.is_not(None), _OUTBOX.c.address), else_=_ADDRESS).label("address"),
+        _OUTBOX.c.body,
+        _OUTBOX.c.due_at,
+        _OUTBOX.c.created_at,
+        exists().where(_ATTEMPTS.c.notification_id == _OUTBOX.c.id, _ATTEMPTS.c.outcome == "uncertain").label("copy"),
+        _DEADLINES.c.due,
+        _DEADLINES.c.act_by,
+    )
+    .select_from(_OUTBOX)
+    .outerjoin(_DOSSIERS, _DOSSIERS.c.id == _OUTBOX.c.dossier_id)
+    .outerjoin(
+        _DEADLINES,
+        and_(
+            _DEADLINES.c.dossier_id == _OUTBOX.c.dossier_id,
+            _DEADLINES.c.kind == _OUTBOX.c.deadline_kind,
+            _DEADLINES.c.trigger_seq == _OUTBOX.c.trigger_seq,
+        ),
+    )
+    .where(_OUTBOX.c.id == bindparam("row"))
+)
 
 
 def sending(conn: Connection, notification_id: int) -> Sending:
@@ -429,13 +546,22 @@ class Delivered:
 
 
 SENT_AS_COPY = "sent again after an unconfirmed delivery, saying it may be a second copy"
-_SENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(
-    status="sent", sent_at=bindparam("now"), late=bindparam("late"), attempts=_OUTBOX.c.attempts + 1)
+_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row"))
+    .values(status="sent", sent_at=bindparam("now"), late=bindparam("late"), attempts=_OUTBOX.c.attempts + 1)
+)
 _SENT_AS_COPY = _SENT.values(note=SENT_AS_COPY)
-_ATTEMPT_SENT = insert(_ATTEMPTS).values(notification_id=bindparam("row"), at=bindparam("now"), outcome="sent",
-                                          detail="")
-_AUDIT_SENT = insert(_AUDIT).values(at=bindparam("at"), actor="reminder-sweep", action="message.sent",
-                                    dossier_reference=bindparam("reference"), detail=bindparam("detail"))
+_ATTEMPT_SENT = insert(_ATTEMPTS).values(
+    notification_id=bindparam("row"), at=bindparam("now"), outcome="sent", detail=""
+)
+_AUDIT_SENT = insert(_AUDIT).values(
+    at=bindparam("at"),
+    actor="reminder-sweep",
+    action="message.sent",
+    dossier_reference=bindparam("reference"),
+    detail=bindparam("detail"),
+)
 
 
 @dataclass(frozen=True)
@@ -455,8 +581,10 @@ def _write_sent(conn: Connection, sent: Confirmed) -> Delivered:
     """sending → sent, the attempt and the audit line: three statements of the caller's transaction."""
     row, now = sent.row, sent.now
     late = sent.late
-    detail = (f"{row.purpose} {row.deadline_kind or ''} {row.offset or ''} to {row.role} by {row.channel}"
-              f"{' (late)' if late else ''}{' (possible second copy)' if row.copy else ''}")
+    detail = (
+        f"{row.purpose} {row.deadline_kind or ''} {row.offset or ''} to {row.role} by {row.channel}"
+        f"{' (late)' if late else ''}{' (possible second copy)' if row.copy else ''}"
+    )
     conn.execute(_SENT_AS_COPY if row.copy else _SENT, {"row": row.id, "now": now, "late": late})
     conn.execute(_ATTEMPT_SENT, {"row": row.id, "now": now})
     conn.execute(_AUDIT_SENT, {"at": utcnow(), "reference": row.reference, "detail": detail})
@@ -487,11 +615,17 @@ def _expire_stale_claims(db: Session, now: datetime, tally: Counter) -> None:
     recording: it goes back to pending, its attempt recorded `uncertain`, and is sent again
     as a possible second copy. A row still `claimed` was never tried: back to pending.
     Rows left `uncertain` by older versions (which never re-sent them) are sent again too."""
-    db.execute(update(Notification).where(Notification.status == "claimed",
-                                          Notification.claimed_at < now - STALE_CLAIM).values(status="pending"))
+    db.execute(
+        update(Notification)
+        .where(Notification.status == "claimed", Notification.claimed_at < now - STALE_CLAIM)
+        .values(status="pending")
+    )
     # One indexed lookup by status (an OR across columns made SQLite scan the whole outbox).
-    stale = [row for row in db.exec(select(Notification).where(Notification.status.in_(("uncertain", "sending"))))
-             if row.status == "uncertain" or (row.claimed_at and row.claimed_at < now - STALE_CLAIM)]
+    stale = [
+        row
+        for row in db.exec(select(Notification).where(Notification.status.in_(("uncertain", "sending"))))
+        if row.status == "uncertain" or (row.claimed_at and row.claimed_at < now - STALE_CLAIM)
+    ]
     for row in stale:
         if row.status == "sending":
             db.add(DeliveryAttempt(notification_id=row.id, at=now, outcome="uncertain", detail=UNCONFIRMED))
@@ -515,12 +649,21 @@ def retry_failed(reference_id: int | None, now: datetime, actor: str) -> int:
         if ids and (problem := channel_problem(db, now, cfg, status="failed", due_only=False)):
             raise UserError(problem.split(": the sweep")[0] + ": fix it first; nothing was re-queued")
         for i in range(0, len(ids), 500):
-            db.execute(update(Notification).where(Notification.id.in_(ids[i:i + 500]),
-                                                  Notification.status == "failed")
-                       .values(status="pending", attempts=0, next_attempt_at=Notification.due_at, claimed_at=None,
-                               note="re-queued by `medstay reminders retry`"))
+            db.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids[i : i + 500]), Notification.status == "failed")
+                .values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=Notification.due_at,
+                    claimed_at=None,
+                    note="re-queued by `medstay reminders retry`",
+                )
+            )
         if ids:
-            db.add(AuditEntry(actor=actor, action="reminders.retried", detail=f"{len(ids)} failed delivery(ies) re-queued"))
+            db.add(
+                AuditEntry(actor=actor, action="reminders.retried", detail=f"{len(ids)} failed delivery(ies) re-queued")
+            )
         db.commit()
         return len(ids)
 
@@ -547,12 +690,25 @@ def alert(db: Session, row: Notification, now: datetime, what: str, cfg=None) ->
     if not address:
         return
     reference = db.exec(select(Dossier.reference).where(Dossier.id == row.dossier_id)).first()
-    body = (f"medstay: the {row.channel} reminder '{row.deadline_kind}' ({row.offset}) to the {row.role} of dossier "
-            f"{reference} {what}. See `medstay reminders failed`.")
+    body = (
+        f"medstay: the {row.channel} reminder '{row.deadline_kind}' ({row.offset}) to the {row.role} of dossier "
+        f"{reference} {what}. See `medstay reminders failed`."
+    )
     key = f"alert:{row.key}"
     if db.exec(select(Notification.id).where(Notification.key == key)).first() is None:
-        db.add(Notification(key=key, purpose="alert", dossier_id=row.dossier_id, role="caseworker", channel="email",
-                            address=address, body=body, due_at=now, next_attempt_at=now))
+        db.add(
+            Notification(
+                key=key,
+                purpose="alert",
+                dossier_id=row.dossier_id,
+                role="caseworker",
+                channel="email",
+                address=address,
+                body=body,
+                due_at=now,
+                next_attempt_at=now,
+            )
+        )
 
 
 def alert_dossier(reference: str, what: str, *, key: str) -> bool:
@@ -562,7 +718,7 @@ def alert_dossier(reference: str, what: str, *, key: str) -> bool:
         cfg = configuration.load()
     except UserError:
         cfg = None
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     migrate()
     with session() as db:
         dossier_id = db.exec(select(Dossier.id).where(Dossier.reference == reference)).first()
@@ -571,15 +727,26 @@ def alert_dossier(reference: str, what: str, *, key: str) -> bool:
             return False
         key = f"alert:{key}"[:200]
         if db.exec(select(Notification.id).where(Notification.key == key)).first() is None:
-            db.add(Notification(key=key, purpose="alert", dossier_id=dossier_id, role="caseworker", channel="email",
-                                address=address, body=f"medstay: dossier {reference}: {what}.", due_at=now,
-                                next_attempt_at=now))
+            db.add(
+                Notification(
+                    key=key,
+                    purpose="alert",
+                    dossier_id=dossier_id,
+                    role="caseworker",
+                    channel="email",
+                    address=address,
+                    body=f"medstay: dossier {reference}: {what}.",
+                    due_at=now,
+                    next_attempt_at=now,
+                )
+            )
             db.commit()
     return True
 
 
-def record_attempt(notification_id: int, now: datetime, outcome: str, detail: str, cfg,
-                   composed: Sending | None = None) -> Delivered:
+def record_attempt(
+    notification_id: int, now: datetime, outcome: str, detail: str, cfg, composed: Sending | None = None
+) -> Delivered:
     """Store the outcome of one try: sent, transient (retry later), uncertain (retry later; it
     may have been delivered, so the next copy says so: see `_SENDING`'s `copy`) or permanent
     (failed). `composed`: the row as read to compose the message (else it is read here)."""
@@ -596,9 +763,12 @@ def record_attempt(notification_id: int, now: datetime, outcome: str, detail: st
         if outcome in ("transient", "uncertain") and row.attempts < cfg.max_attempts:
             wait = cfg.retry_minutes[min(row.attempts - 1, len(cfg.retry_minutes) - 1)]
             row.status, row.next_attempt_at = "pending", now + timedelta(minutes=wait)
-            row.note = (f"attempt {row.attempts} failed, retry after {wait} min" if outcome == "transient" else
-                        f"attempt {row.attempts} unconfirmed (may have been delivered); sent again after {wait} min, "
-                        "saying it may be a second copy")
+            row.note = (
+                f"attempt {row.attempts} failed, retry after {wait} min"
+                if outcome == "transient"
+                else f"attempt {row.attempts} unconfirmed (may have been delivered); sent again after {wait} min, "
+                "saying it may be a second copy"
+            )
         else:
             row.status, row.note = "failed", f"gave up after {row.attempts} attempt(s): {detail[:200]}"
             alert(db, row, now, "could not be delivered", cfg)

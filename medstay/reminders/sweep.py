@@ -15,8 +15,7 @@ from threading import Lock
 from sqlmodel import select
 
 from medstay.reminders import config as configuration
-from medstay.reminders import delivery
-from medstay.reminders import outbox
+from medstay.reminders import delivery, outbox
 from models import Dossier, Notification, reading_connection, session
 from models.settings import pinned
 
@@ -73,8 +72,9 @@ def deliver_in_turn(notification_ids: Iterable[int], now: datetime, cfg=None) ->
 
 def _as_it_is(notification_id: int) -> outbox.Delivered:
     with reading_connection() as conn:
-        current = conn.execute(select(Notification.status, Notification.late, Notification.note)
-                               .where(Notification.id == notification_id)).one()
+        current = conn.execute(
+            select(Notification.status, Notification.late, Notification.note).where(Notification.id == notification_id)
+        ).one()
     return outbox.Delivered(notification_id, *current)
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
-from models.settings import get_settings
 from models.db import create_db_engine
+from models.settings import get_settings
 
 config = context.config
 if config.config_file_name is not None and "connection" not in config.attributes:
@@ -24,11 +24,7 @@ target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    return (
-        config.attributes.get("url")
-        or config.get_main_option("sqlalchemy.url")
-        or get_settings().database_url
-    )
+    return config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
