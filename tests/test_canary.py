@@ -87,6 +87,8 @@ def test_no_personal_or_medical_data_reaches_prefect_or_messages(stack, tmp_path
         assert "sent" in medstay("reminders", "run", "--now", "2027-02-09T09:05").stdout
         medstay("event", "record", REF, "appeal_lodged", "--on", "2027-02-10")
         medstay("event", "record", REF, "appeal_decided", "--on", "2027-06-01", "--set", "outcome=rejected")
+        # A rejected appeal is open to cassation (remedies.md): the dossier is closed by a fact.
+        medstay("event", "record", REF, "dossier_closed", "--on", "2027-06-02")
         stack.wait_for(REF, lambda r: r.state.type.value == "COMPLETED")
         assert medstay("dossier", "show", REF, "--json").stdout.count("tuberculosis") == 1  # kept at home only
 

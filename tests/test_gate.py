@@ -48,7 +48,7 @@ def _resume(stack, login: str, run_id, run_input) -> httpx.Response:
 def test_the_login_is_recorded_and_a_forged_recorded_by_is_ignored(stack):
     from tasks.projection import as_submitted
 
-    ref = "9TER-2026-000501"
+    ref = "9TER-2026-000531"
     stack.medstay("dossier", "register", ref, "--language", "fr")
     stack.medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
     run = stack.wait_for(ref, _paused("Submitted", 1))
@@ -144,7 +144,7 @@ def test_resumes_sent_at_once_are_each_recorded_once_through_the_gate(stack):
     none lost to Prefect's "database is locked", none recorded twice."""
     from tasks.projection import as_submitted
 
-    refs = [f"9TER-2026-0006{n:02d}" for n in range(24)]
+    refs = [f"9TER-2026-0046{n:02d}" for n in range(24)]
     csv = stack.home / "gate-burst.csv"
     csv.write_text("reference,language\n" + "".join(f"{r},fr\n" for r in refs), encoding="utf-8")
     stack.medstay("dossier", "import", str(csv))

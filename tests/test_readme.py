@@ -28,7 +28,10 @@ SKIPPED = {
     ". .venv/bin/activate": "a shell builtin: the test calls the venv's medstay by its path",
     "medstay reminders list [REF]": "an example with a placeholder ([REF]: optional)",
     "medstay calendar [REF] > deadlines.ics": "an example with a placeholder and a redirection",
+    "medstay caseworker add cw-07": "asks the password on a terminal: the test makes cw-07 with --password-stdin",
+    "medstay caseworker password cw-07": "asks the new password on a terminal (the same prompt as `add`)",
 }
+PASSWORD = "a caseworker's passphrase"  # what ops would have in $PASSWORD
 
 
 def readme_commands() -> list[str]:
@@ -72,11 +75,10 @@ def _readme_as_printed(stack: OwnStack) -> None:
     for command in readme_commands():
         if command in SKIPPED:
             continue
-        argv = shlex.split(command)
-        assert argv[0] == "medstay", command
-        done = subprocess.run(
-            [str(BIN / "medstay"), *argv[1:]], env=stack.env, cwd=ROOT, capture_output=True, text=True, timeout=180
-        )
+        if command == "medstay caseworker disable cw-07":  # made as the skipped interactive line would
+            _run(stack, "medstay caseworker add cw-07 --password-stdin", stdin=PASSWORD + "\n")
+        done = _run(stack, command)
+        argv = shlex.split(command.split("|")[-1])
         out = done.stdout + done.stderr
         assert "Traceback" not in out and "Starting temporary server" not in out, (command, out)
         # `doctor` exits 1 when it finds something to fix (here: no reminder channel configured yet).
@@ -91,6 +93,18 @@ def _readme_as_printed(stack: OwnStack) -> None:
     assert '"stage": "refused"' in said["medstay rules evaluate docs/samples/facts.yaml --json"]
     assert (
         "Sweep:" in flat["medstay reminders run"] and "Dry run" in flat["medstay reminders run --now 2027-02-09T09:05"]
+    )
+
+
+def _run(stack: OwnStack, command: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """A README line as a user's shell runs it: `medstay` from the venv, a pipe through bash."""
+    env = {**stack.env, "PATH": f"{BIN}:{stack.env['PATH']}", "PASSWORD": PASSWORD}
+    if "|" in command:
+        return subprocess.run(["bash", "-c", command], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    argv = shlex.split(command)
+    assert argv[0] == "medstay", command
+    return subprocess.run(
+        [str(BIN / "medstay"), *argv[1:]], env=env, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=180
     )
 
 
