@@ -47,6 +47,13 @@ def day_of(moment: datetime | date | None) -> date:
     return (moment if moment.tzinfo else moment.replace(tzinfo=LEGAL_ZONE)).astimezone(LEGAL_ZONE).date()
 
 
+def days_overdue(act_by: date, today: date | None = None, *, suspended: bool = False) -> int | None:
+    """The one "overdue": the days since an open deadline's act-by date, or None while it can
+    still be met. A suspended deadline (a suspensive appeal pending) is never overdue."""
+    today = today or globals()["today"]()
+    return None if suspended or act_by >= today else (today - act_by).days
+
+
 def parse_now(raw: str | None) -> datetime:
     """A `--now` (or a flow's `now` parameter): ISO with an offset, or Brussels time when it has
     none; this instant when not given. In UTC."""

@@ -76,12 +76,23 @@ _OVERDUE = {
 }
 
 
-def overdue(when, today, language: str | None = None) -> str:
-    """ "OVERDUE by 3 days" when the act-by date `when` is before `today`, else ""."""
-    if today is None or when is None or when >= today:
-        return ""
-    n = (today - when).days
-    return _OVERDUE[language or office_language()][n > 1].format(n=n)
+def overdue(when, today, language: str | None = None, *, suspended: bool = False) -> str:
+    """ "OVERDUE by 3 days" when the act-by date `when` is before `today` (medstay.clock's one
+    "overdue"), "suspended (…)" for a suspended deadline, else ""."""
+    language = language or office_language()
+    if suspended:
+        return _SUSPENDED[language]
+    n = clock.days_overdue(when, today) if today is not None and when is not None else None
+    return _OVERDUE[language][n > 1].format(n=n) if n else ""
+
+
+# A deadline shown, not reminded, while a suspensive appeal is pending (remedies, Abdida).
+_SUSPENDED = {
+    "fr": "suspendu (recours suspensif pendant)",
+    "nl": "geschorst (schorsend beroep hangende)",
+    "de": "ausgesetzt (aufschiebende Beschwerde anhängig)",
+    "en": "suspended (suspensive appeal pending)",
+}
 
 
 def act_by(kind: str, when, language: str | None = None, today=None) -> str:

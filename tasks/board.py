@@ -1,7 +1,7 @@
-"""The week's work on one page: every open deadline of every dossier, overdue first, then by
-act-by date, with its stage and a link to the dossier's flow run. Published as a Prefect
-artifact under a fixed key (`deadlines-board`), so a caseworker finds it on the Artifacts page.
-Procedural facts only: reference, stage, deadline, dates."""
+"""The week's work on one page: every open deadline of every dossier, the windows of 10 days or
+less first, then overdue, then by act-by date, with its stage and a link to the dossier's flow
+run. Published as a Prefect artifact under a fixed key (`deadlines-board`), so a caseworker
+finds it on the Artifacts page. Procedural facts only: reference, stage, deadline, dates."""
 
 from __future__ import annotations
 
@@ -19,12 +19,18 @@ KEY = "deadlines-board"
 PATH = f"/artifacts/key/{KEY}"
 
 
+def short(deadline) -> bool:
+    """A window of 10 days or less, put first on the board: extreme urgency (10 or 5 days, art.
+    39/82 §4) and an appeal by a detained person (10 days, art. 39/57 §1 al. 2, 1°)."""
+    return deadline.kind == "urgent_suspension" or "al. 2, 1°" in deadline.basis
+
+
 def markdown(today: date) -> str:
     rows = dossiers.upcoming(today=today)
     with session() as db:
         runs = dict(db.exec(select(Dossier.reference, Dossier.flow_run_id)).all())
     week = today + timedelta(days=7)
-    overdue = [r for r in rows if r.deadline.act_by < today]
+    overdue = [r for r in rows if r.overdue]
     due: dict[str, dict] = {}
     for r in rows:
         due.setdefault(r.reference, {})[r.deadline.kind] = r.deadline.due
@@ -37,9 +43,12 @@ def markdown(today: date) -> str:
         "| act by | dossier | stage | deadline |",
         "|---|---|---|---|",
     ]
-    for r in sorted(rows, key=lambda r: (r.deadline.act_by >= today, r.deadline.act_by, r.reference)):
+    for r in sorted(
+        rows, key=lambda r: (not short(r.deadline), r.deadline.act_by >= today, r.deadline.act_by, r.reference)
+    ):
         d = r.deadline
-        late = labels.overdue(d.act_by, today)  # "OVERDUE by 3 days", in the office's language
+        # "OVERDUE by 3 days" or "suspended (…)", in the office's language
+        late = labels.overdue(d.act_by, today, suspended=d.suspended)
         flag = f"**{late}**" if late else ("this week" if d.act_by <= week else "")
         when = " ".join(
             p

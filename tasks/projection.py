@@ -326,8 +326,9 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None, 
 
 
 def _act_by_cell(deadline, today: date) -> str:
-    """An act-by date, with **OVERDUE by N days** when it has passed (an open deadline)."""
-    late = labels.overdue(deadline.act_by, today) if deadline.is_open and not deadline.suspended else ""
+    """An act-by date, with **OVERDUE by N days** when it has passed (an open deadline), or
+    **suspended (…)** while a suspensive appeal is pending."""
+    late = labels.overdue(deadline.act_by, today, suspended=deadline.suspended) if deadline.is_open else ""
     return labels.day(deadline.act_by) + (f" **{late}**" if late else "")
 
 

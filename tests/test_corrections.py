@@ -208,3 +208,44 @@ def test_a_purge_erases_the_free_text_a_correction_carries(cli, home):
     stored = " ".join(row[0] for row in raw_rows(home, "SELECT data FROM dossier_event"))
     assert "§3" not in stored and "wrong paragraph" not in stored
     assert shown(cli)["stage"] == "closed"  # the history still reads
+
+
+def test_the_board_puts_the_shortest_windows_first_and_shows_a_suspended_order_as_such(cli, home):
+    """Issue 21: extreme urgency and detained appeals (10 days or less) at the top; an order's
+    period suspended by a suspensive appeal is shown "suspended", never "overdue"."""
+    from datetime import date
+
+    from tasks import board
+
+    start = [
+        ("certificate_issued", "2026-09-01"),
+        ("application_sent", "2026-09-05"),
+        ("declared_admissible", "2026-09-20"),
+        ("residence_refused", "2026-10-20", "ground=unfounded"),
+    ]
+    histories = {
+        "9TER-2026-000621": [*start, ("decision_notified", "2026-10-22"), ("appeal_lodged", "2026-10-25")],
+        "9TER-2026-000622": [
+            *start,
+            ("decision_notified", "2026-10-22"),
+            ("order_to_leave_notified", "2026-10-22", "days=30"),
+            ("appeal_lodged", "2026-10-30", "against=both", "suspensive=true"),
+        ],
+        "9TER-2026-000623": [
+            *start,
+            ("decision_notified", "2026-11-25"),
+            ("removal_measure_notified", "2026-11-27", "detained=true", "first_measure=true"),
+        ],
+    }
+    for ref, facts in histories.items():
+        assert cli("dossier", "register", ref, "--language", "fr").code == 0
+        for kind, on, *sets in facts:
+            done = cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+            assert done.code == 0, done.err
+    page = board.markdown(date(2026, 12, 1))
+    rows = [line for line in page.splitlines() if line.startswith("| ") and "9TER" in line]
+    assert "9TER-2026-000623" in rows[0] and "Ask the CCE for suspension in extreme urgency" in rows[0]
+    suspended = [r for r in rows if "9TER-2026-000622" in r and "Leave the territory" in r]
+    assert suspended and "suspended (suspensive appeal pending)" in suspended[0] and "OVERDUE" not in suspended[0]
+    shown = cli("deadlines", "--today", "2026-12-01")
+    assert shown.code == 0 and "suspended" in shown.out

@@ -408,3 +408,32 @@ def test_a_reminder_due_before_its_fact_was_recorded_is_a_catch_up_not_late(cli,
     sent = [n for n in listed(cli, ref) if n["status"] == "sent"]
     assert sent and not any(n["late"] for n in sent)
     assert "(late)" not in cli("reminders", "list", ref).out
+
+
+def test_the_end_of_a_suspension_is_told_to_lawyer_and_caseworker_at_once(cli, channels, smtp, gateway):
+    """Remedies: while a suspensive appeal is pending the order's period is never reminded; when
+    the CCE rejects it, the order is enforceable again (its period already over): the lawyer and
+    the caseworker hear of it at the next sweep, by e-mail."""
+    ref = "9TER-2026-000590"
+    assert (
+        cli(
+            "dossier", "register", ref, "--language", "fr", "--lawyer-email", LAWYER, "--caseworker-email", CASEWORKER
+        ).code
+        == 0
+    )
+    for kind, on, *sets in (
+        ("certificate_issued", "2026-09-01"),
+        ("application_sent", "2026-09-05"),
+        ("declared_admissible", "2026-09-20"),
+        ("residence_refused", "2026-10-20", "ground=x"),
+        ("decision_notified", "2026-10-22"),
+        ("order_to_leave_notified", "2026-10-22", "days=30"),
+        ("appeal_lodged", "2026-10-30", "against=both", "suspensive=true"),
+    ):
+        assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    sweep(cli, "2026-11-18T09:05")  # the period's reminders would have been due: suspended, nothing sent
+    assert not [m for m in smtp.box.messages if ref in text(m)]
+    assert cli("event", "record", ref, "appeal_decided", "--on", "2027-03-01", "--set", "outcome=rejected").code == 0
+    sweep(cli, "2027-03-01T09:05")
+    told = {str(m["To"]) for m in smtp.box.messages if ref in text(m)}
+    assert {LAWYER, CASEWORKER} <= told, told

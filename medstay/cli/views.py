@@ -25,8 +25,9 @@ def deadlines_table(deadlines, today=None) -> Table:
     table.add_column("legal basis", overflow="fold")
     for d in deadlines:
         status = _met(d.met)
-        if d.met is None and today is not None and d.due < today:
-            status = "[bold red]OVERDUE[/]"
+        shown = labels.overdue(d.act_by, today, suspended=bool(getattr(d, "suspended", False))) if d.met is None else ""
+        if shown:
+            status = f"[bold red]{shown}[/]" if not getattr(d, "suspended", False) else f"[yellow]{shown}[/]"
         table.add_row(
             labels.deadline(d.kind),
             labels.belgian(d.opens) if d.opens else "",
@@ -204,8 +205,8 @@ def print_upcoming(console: Console, rows, today) -> None:
         table.add_column(column, overflow="fold", ratio=1)
     for r in rows:
         act_by = labels.belgian(r.deadline.act_by)
-        if r.overdue:
-            act_by = f"{act_by}\n[bold red]OVERDUE {(today - r.deadline.due).days} d[/]"
+        if shown := labels.overdue(r.deadline.act_by, today, suspended=r.deadline.suspended):
+            act_by = f"{act_by}\n[{'yellow' if r.deadline.suspended else 'bold red'}]{shown}[/]"
         table.add_row(
             act_by,
             labels.belgian(r.deadline.due),

@@ -415,7 +415,10 @@ def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
     migrate()
     with session() as db:
         query = agenda.open_deadlines(until=today + timedelta(days=within) if within is not None else None)
-        rows = [Upcoming(ref, stage, d, d.due < today) for d, ref, stage in db.exec(query)]
+        rows = [
+            Upcoming(ref, stage, d, clock.days_overdue(d.act_by, today, suspended=d.suspended) is not None)
+            for d, ref, stage in db.exec(query)
+        ]
         db.expunge_all()
     return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))
 
@@ -427,8 +430,12 @@ class Listed:
     reference: str
     stage: str
     next: Deadline | None
-    overdue_days: int | None  # days since the due date of an overdue deadline (the soonest one's)
+    overdue_days: int | None  # days since the act-by date of an overdue deadline (the soonest one's)
     due: dict  # each open deadline's due date by kind (the stage's own date among them)
+
+
+def _days_overdue(deadline: Deadline | None, today: date) -> int | None:
+    return clock.days_overdue(deadline.act_by, today, suspended=deadline.suspended) if deadline else None
 
 
 def listing(
@@ -459,7 +466,7 @@ def listing(
             d.reference,
             d.stage,
             soonest.get(d.id),
-            (today - soonest[d.id].due).days if d.id in soonest and soonest[d.id].due < today else None,
+            _days_overdue(soonest.get(d.id), today),
             due.get(d.id, {}),
         )
         for d in found

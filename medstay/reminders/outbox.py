@@ -180,7 +180,7 @@ def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, 
         if row.status == "sent" and key in want and want[key].due_at.date() != row.due_at.date():
             _date_changed(db, row, want[key])
         if row.status == "cancelled" and key in want:  # a deadline open again (a suspension ended)
-            row.status, row.note, row.attempts = "pending", None, 0
+            row.status, row.note, row.attempts = "pending", "open again: its suspension ended", 0
             row.due_at = row.next_attempt_at = want[key].due_at
             db.add(row)
             continue
