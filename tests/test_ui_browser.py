@@ -165,7 +165,10 @@ def test_the_flow_run_page_shows_the_stage_and_the_resume_form(stack):
                 "([x, y]) => document.elementFromPoint(x, y)?.innerText || ''",
                 [box["x"] + 5, box["y"] + box["height"] / 2],
             )
-            assert "Never type medical information" in seen and "Open: appointment on Thu 10/12/2026" in seen, (width, seen)
+            assert "Never type medical information" in seen and "Open: appointment on Thu 10/12/2026" in seen, (
+                width,
+                seen,
+            )
             used, room = _buttons_fit(page)
             assert used <= room, f"the fact buttons need {used} px, the dialog gives {room} at {width}×{height}"
             page.screenshot(path=str(ARTIFACTS / f"resume-form-{width}x{height}.png"))
