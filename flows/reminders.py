@@ -46,7 +46,10 @@ def reminder_sweep(now: str | None = None) -> dict:
     could not be confirmed, saying so). With `now` set on a home with real dossiers: a dry run."""
     moment = _now(now)
     if now and not clock.may_write():
-        preview = dict(outbox.preview(moment))
+        try:
+            preview = dict(outbox.preview(moment))
+        except outbox.WouldStop as stop:
+            preview = {str(stop): 1}
         get_run_logger().warning("dry run at %s: %s. %s", moment.isoformat(), preview or "nothing due", clock.DRY_RUN)
         return {"dry run": 1, **preview}
     outcomes: dict[str, int] = {}

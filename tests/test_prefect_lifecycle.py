@@ -286,6 +286,7 @@ def test_a_key_in_a_prefect_secret_block_is_read_once_per_command(stack, tmp_pat
     # A home of its own (the stack's is bound to its database); Prefect given as ops would give it.
     env = {
         **stack.env,
+        "PREFECT_HOME": str(tmp_path / "once-prefect"),  # the probe imports Prefect before medstay points it
         "MEDSTAY_HOME": str(tmp_path / "once-home"),
         "MEDSTAY_SECRET_KEY": "prefect-secret:medstay-once-key",
         **{k: v for k, v in profile(stack.home).items() if k in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")},

@@ -417,7 +417,12 @@ def reminders_run(
     moment = clock.parse_now(now)
     outbox.require_alerts_to(config.load())  # a malformed config is reported before anything is claimed
     if now and not clock.may_write():
-        counts = outbox.preview(moment)
+        try:
+            counts = outbox.preview(moment)
+        except outbox.WouldStop as stop:  # what the dry run was asked: said, not an error
+            out.print(f"Sweep at {moment.isoformat()}: {stop}.")
+            out.print(clock.DRY_RUN)
+            return
         out.print(
             f"Sweep at {moment.isoformat()} would do: "
             + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing")

@@ -326,6 +326,10 @@ def claim(now: datetime) -> list[int]:
         return claimed
 
 
+class WouldStop(UserError):
+    """A dry run's answer: a sweep at that time would stop before claiming anything."""
+
+
 def preview(now: datetime) -> Counter:
     """What a sweep at `now` would do, written nowhere (the transaction is rolled back)."""
     cfg = configuration.load()
@@ -334,7 +338,7 @@ def preview(now: datetime) -> Counter:
     tally: Counter = Counter()
     with session() as db:
         if in_send_window(now, cfg) and (problem := channel_problem(db, now, cfg)):
-            raise UserError(problem.replace("the sweep stopped", "a sweep then would stop"))
+            raise WouldStop(problem.replace("the sweep stopped", "a sweep then would stop"))
         tally["would send"] = len(_claim(db, now, cfg, tally))
         db.rollback()
     return +tally
