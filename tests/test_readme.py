@@ -27,6 +27,7 @@ SKIPPED = {
     "make test": "runs this very suite",
     ". .venv/bin/activate": "a shell builtin: the test calls the venv's medstay by its path",
     "medstay reminders list [REF]": "an example with a placeholder ([REF]: optional)",
+    "medstay reminders retry [REF]": "an example with a placeholder ([REF]: optional)",
     "medstay calendar [REF] > deadlines.ics": "an example with a placeholder and a redirection",
     "medstay caseworker add cw-07": "asks the password on a terminal: the test makes cw-07 with --password-stdin",
     "medstay caseworker password cw-07": "asks the new password on a terminal (the same prompt as `add`)",
