@@ -104,12 +104,12 @@ def bench_record(tmp: Path) -> None:
         dossiers.record_event(reference=ref, kind="application_sent", on=day)
         for _ in range(facts - 2):  # an A card renewed every ~10 days: a long, valid history
             day += timedelta(days=1)
-            dossiers.record_event(reference=ref, kind="order_to_leave_notified", on=day)
+            dossiers.record_event(reference=ref, kind="order_to_leave_notified", on=day, fields={"days": 30})
         samples = []
         for _ in range(5):
             day += timedelta(days=1)
             start = time.perf_counter()
-            dossiers.record_event(reference=ref, kind="order_to_leave_notified", on=day)
+            dossiers.record_event(reference=ref, kind="order_to_leave_notified", on=day, fields={"days": 30})
             samples.append(time.perf_counter() - start)
         db = sqlite3.connect(home / "medstay.db")
         raw = []
