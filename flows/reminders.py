@@ -1,43 +1,25 @@
-"""The reminder sweep (deployment `reminder-sweep`, every 15 minutes) and the caseworkers'
-daily digest (`caseworker-digest`)."""
+"""The reminder sweep (deployment `reminder-sweep`, every 15 minutes), the caseworkers' daily
+digest (`caseworker-digest`) and the deadlines board (`deadlines-board`). The steps are the
+tasks of `tasks/sweep.py` and `tasks/board.py`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from medstay import clock
 from medstay.reminders import digest, outbox, sweep
 from models.settings import pinned
-from tasks import board
+from tasks.board import publish_board
+from tasks.sweep import claim_due, deliver
 
 
 def _now(now: str | None) -> datetime:
     """The one reading of `--now`: a naive time is Brussels time, as in the CLI."""
     return clock.parse_now(now)
-
-
-class DeliveryFailed(Exception):
-    """A notification that could not be delivered for good (a caseworker is alerted)."""
-
-
-@task(name="claim-due-notifications", cache_policy=NO_CACHE)
-def claim_due(now: datetime) -> list[int]:
-    """Take the notifications due now (none outside the send window)."""
-    return sweep.claim(now)
-
-
-@task(name="deliver", cache_policy=NO_CACHE)
-def deliver(notification_id: int, now: datetime) -> str:
-    """Send one notification once and record the attempt."""
-    row = sweep.deliver(notification_id, now)
-    if row.status == "failed":
-        raise DeliveryFailed(f"notification {notification_id}: {row.note[:120]}")
-    return row.status + (" (late)" if row.late else "")
 
 
 @flow(name="reminder-sweep", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=sweep.SENDERS))
@@ -68,16 +50,6 @@ def reminder_sweep(now: str | None = None) -> dict:
     get_run_logger().info("sweep at %s: %s", moment.isoformat(), outcomes or "nothing due")
     publish_board(moment)  # the caseworkers' board follows each sweep
     return outcomes
-
-
-@task(name="publish-deadlines-board", cache_policy=NO_CACHE)
-def publish_board(moment: datetime) -> None:
-    """Every open deadline of every dossier as the `deadlines-board` artifact."""
-
-    from prefect import get_client
-
-    with get_client(sync_client=True) as client:
-        board.publish(client, clock.day_of(moment))
 
 
 @flow(name="deadlines-board", persist_result=False)

@@ -1,15 +1,19 @@
 """The week's work on one page: every open deadline of every dossier, the windows of 10 days or
 less first, then overdue, then by act-by date, with its stage and a link to the dossier's flow
 run. Published as a Prefect artifact under a fixed key (`deadlines-board`), so a caseworker
-finds it on the Artifacts page. Procedural facts only: reference, stage, deadline, dates."""
+finds it on the Artifacts page, by the task `publish-deadlines-board` (after each sweep, daily)
+and by the projector after new facts. Procedural facts only: reference, stage, deadline, dates."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from prefect import get_client, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.actions import ArtifactCreate
 from sqlmodel import select
 
-from medstay import labels
+from medstay import clock, labels
 from medstay.record import dossiers
 from models import Dossier, session
 
@@ -68,9 +72,14 @@ def markdown(today: date) -> str:
 
 def publish(client, today: date) -> None:
     """Replace the board's artifact (a new version under the same key)."""
-    from prefect.client.schemas.actions import ArtifactCreate
-
     page = markdown(today)
     # The page is the description too: Prefect's UI shows a key's description on top of its
     # page (PATH), which lists the versions by hex id; so the stable link opens the board itself.
     client.create_artifact(ArtifactCreate(key=KEY, type="markdown", data=page, description=page))
+
+
+@task(name="publish-deadlines-board", cache_policy=NO_CACHE)
+def publish_board(moment: datetime) -> None:
+    """Every open deadline of every dossier as the `deadlines-board` artifact."""
+    with get_client(sync_client=True) as client:
+        publish(client, clock.day_of(moment))

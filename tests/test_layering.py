@@ -167,3 +167,24 @@ def test_architecture_md_names_every_room():
     }
     missing = [r for r, names in shown.items() if not any(f"| {name} |" in text for name in names)]
     assert not missing, missing
+
+
+def _decorated(module: str, decorator: str) -> list[str]:
+    """`name:line` of each function of the module decorated `@decorator` or `@decorator(...)`."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            for d in node.decorator_list:
+                target = d.func if isinstance(d, ast.Call) else d
+                if (target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")) == decorator:
+                    found.append(f"{MODULES[module].relative_to(ROOT)}:{node.lineno} {node.name}")
+    return found
+
+
+def test_tasks_live_in_tasks_and_flows_only_orchestrate_them():
+    """A Prefect task is defined in `tasks/`, a flow in `flows/` (ARCHITECTURE.md, the rooms)."""
+    misplaced = [f for m in MODULES if room(m) != "tasks" for f in _decorated(m, "task")]
+    misplaced += [f for m in MODULES if room(m) != "flows" for f in _decorated(m, "flow")]
+    assert not misplaced, "\n".join(misplaced)
+    assert any(_decorated(m, "task") for m in MODULES if room(m) == "tasks")

@@ -110,8 +110,8 @@ def test_a_failed_or_crashed_run_alerts_the_caseworker_once_a_day(home):
 
     from sqlmodel import select
 
-    from flows.dossier import alert_caseworker
     from models import Notification
+    from tasks.lifecycle import alert_caseworker
 
     dossiers.register(reference=REF, language="fr", caseworker_email="cw@example.be")
     run = SimpleNamespace(id=uuid4(), parameters={"reference": REF})

@@ -6,7 +6,7 @@ allows: a fact's own variant, its date a real date, a choice from its list, a ye
 number. A key the form does not offer, or a free-text field, is refused. Every refusal is one
 sentence made of the form's own names: nothing typed is ever repeated (a refusal is shown in
 Prefect). Checked twice: by the gate before Prefect stores the answer (`deployments/gate.py`),
-and by the flow before it records it (`flows/dossier.py`).
+and by the flow before it records it (`tasks/lifecycle.record_submitted_fact`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """One reminder sweep: claim what is due, deliver each once, record every attempt.
 
-`flows/reminders.py` runs the same steps with each delivery in its own Prefect task;
-`medstay reminders run --local` runs them without Prefect."""
+`flows/reminders.py` runs the same steps with each delivery in its own Prefect task
+(`tasks/sweep.py`); `medstay reminders run --local` runs them without Prefect."""
 
 from __future__ import annotations
 
