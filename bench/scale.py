@@ -4,8 +4,10 @@ the ratio. Sizes: `BENCH_SIZES` (default 1000,10000; CI runs 200), `--full` adds
 
     rules.evaluate, 1,000 dossiers     vs parsing alone, the same date arithmetic in a plain loop, one dossier
     record_event at 5 / 50 / 500 facts vs a bare INSERT + COMMIT of one event row
-    import N dossiers × 5 facts        vs bare executemany INSERTs of the same rows
-    due reminders among M outbox rows  vs the same SELECT in bare SQL; claiming 200 due rows
+    import N dossiers × 5 facts        vs a bare executemany of the very rows it wrote (and of its
+                                       dossier and fact rows alone), interleaved, min/median/max
+    due reminders among M outbox rows  vs a bare SELECT of the same columns; a sweep's first claim
+                                       vs its warm one (bench/claim.py)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -132,122 +134,105 @@ def bench_record(tmp: Path) -> None:
         )
 
 
-def bench_import(tmp: Path, size: int) -> None:
+IMPORTED = ("dossier", "dossier_event", "deadline", "notification", "audit_entry", "projection")
+
+
+def spread(samples: list[float]) -> str:
+    """min / median / max in ms, and the load average when they were taken (a shared machine)."""
+    ms = sorted(1000 * s for s in samples)
+    load = os.getloadavg()[0]
+    return f"{ms[0]:,.1f} / {statistics.median(ms):,.1f} / {ms[-1]:,.1f} ms (min/median/max, load {load:.2f})"
+
+
+def _counts(path: Path) -> dict[str, int]:
+    db = sqlite3.connect(path)
+    try:
+        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in IMPORTED}  # noqa: S608
+    finally:
+        db.close()
+
+
+def _bare_insert(source: Path, target: Path, tables: tuple[str, ...]) -> float:
+    """Seconds to insert `tables`' rows of `source` (what the import wrote, as stored: contacts
+    already encrypted) into an empty database of the same schema, one executemany per table,
+    one transaction, foreign keys checked, write-ahead log: the bare cost of the same rows."""
+    src = sqlite3.connect(source)
+    schema = [
+        sql
+        for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'")
+    ]
+    rows = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in tables}  # noqa: S608
+    src.close()
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    for sql in schema:
+        db.execute(sql)
+    start = time.perf_counter()
+    db.execute("BEGIN IMMEDIATE")
+    for t in tables:
+        if rows[t]:
+            db.executemany(f"INSERT INTO {t} VALUES ({','.join('?' * len(rows[t][0]))})", rows[t])  # noqa: S608
+    db.execute("COMMIT")
+    took = time.perf_counter() - start
+    stored = _counts(target)
+    assert all(stored[t] == len(rows[t]) for t in tables), stored  # every row is there
+    db.close()
+    return took
+
+
+def bench_import(tmp: Path, size: int, rounds: int = 3) -> None:
+    """The import (read, check every history, write) against a bare executemany of the very rows
+    it wrote, interleaved round by round (import, bare, import, bare...), each into a fresh database."""
     from medstay.record import importer
 
-    home = fresh_home(tmp, f"import-{size}")
     dossiers_csv, facts_csv = write_sample(tmp, size)
-    start = time.perf_counter()
-    done = importer.import_csv(dossiers_csv, facts=facts_csv)
-    seconds = time.perf_counter() - start
-    assert len(done.references) == size and done.facts == 5 * size
-    db = sqlite3.connect(home / "medstay.db")
-    start = time.perf_counter()
-    db.executemany(
-        "INSERT INTO dossier (reference, language, stage, created_at) VALUES (?, 'fr', 'x', '2026-01-01')",
-        [(f"9TER-2024-{i:06d}",) for i in range(size)],
-    )
-    first = db.execute("SELECT max(id) FROM dossier").fetchone()[0] - size + 1
-    db.executemany(
-        "INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at, "
-        "source) VALUES (?, ?, 'application_sent', '2026-01-10', '{}', 'bench', '2026-01-10', 'import')",
-        [(first + i, s) for i in range(size) for s in range(5)],
-    )
-    db.commit()
-    bare = time.perf_counter() - start
-    db.close()
+    fresh_home(tmp, "warm")
+    warm_dossiers, warm_facts = write_sample(tmp / "warm", 3)  # the code paths loaded before timing
+    importer.import_csv(warm_dossiers, facts=warm_facts)
+    measured, bare_all, bare_facts = [], [], []
+    for n in range(rounds):
+        home = fresh_home(tmp, f"import-{n}")
+        start = time.perf_counter()
+        done = importer.import_csv(dossiers_csv, facts=facts_csv)
+        measured.append(time.perf_counter() - start)
+        assert len(done.references) == size and done.facts == 5 * size
+        counts = _counts(home / "medstay.db")
+        assert counts["dossier"] == counts["projection"] == counts["audit_entry"] == size, counts
+        assert counts["dossier_event"] == 5 * size and counts["notification"] > 0 and counts["deadline"] > 0, counts
+        bare_all.append(_bare_insert(home / "medstay.db", tmp / f"bare-{n}.db", IMPORTED))
+        bare_facts.append(_bare_insert(home / "medstay.db", tmp / f"bare-facts-{n}.db", IMPORTED[:2]))
+    rows = sum(counts.values())
+    print(f"import {size:,} × 5 facts ({rows:,} rows): {spread(measured)}", flush=True)
+    print(f"  bare executemany of the same {rows:,} rows: {spread(bare_all)}", flush=True)
+    print(f"  bare executemany of its dossier and fact rows only: {spread(bare_facts)}", flush=True)
+    name = f"import {size:,} dossiers × 5 facts (validate, write, deadlines, reminders)"
+    median = statistics.median
     line(
-        f"import {size:,} dossiers × 5 facts (validate, write, deadlines, reminders)",
-        seconds * 1000,
+        name,
+        median(measured) * 1000,
         "ms",
-        "bare executemany INSERT of the dossier and fact rows",
-        bare * 1000,
+        f"bare executemany of the same {rows:,} rows",
+        median(bare_all) * 1000,
+        size,
+    )
+    line(
+        name,
+        median(measured) * 1000,
+        "ms",
+        "bare executemany of the dossier and fact rows",
+        median(bare_facts) * 1000,
         size,
     )
 
 
 def bench_outbox(tmp: Path, rows: int) -> None:
-    """Due reminders among `rows` outbox rows (all but 200 pending in the future or settled).
-    The 200 due are reminders of 200 dossiers' deadlines, so the claim checks each against its
-    deadline, as a real sweep does."""
-    from sqlmodel import select
+    """Due reminders among `rows` outbox rows and a sweep's claim (`bench/claim.py`: the selection
+    against a bare SELECT of the same columns, a new sweep process's first claim against its warm one)."""
+    from bench import claim
 
-    from medstay.reminders import outbox
-    from models import Notification, migrate, session
-
-    home = fresh_home(tmp, f"outbox-{rows}")
-    migrate()
-    db = sqlite3.connect(home / "medstay.db")
-    db.executemany(
-        "INSERT INTO dossier (id, reference, language, stage, created_at) VALUES (?, ?, 'fr', 'refused', '2026-01-01')",
-        [(d, f"9TER-2026-{d:06d}") for d in range(1, 201)],
-    )
-    db.executemany(
-        "INSERT INTO deadline (dossier_id, position, kind, trigger_seq, due, act_by, basis) "
-        "VALUES (?, 0, 'appeal', 0, '2027-03-01', '2027-03-01', 'art. 39/57')",
-        [(d,) for d in range(1, 201)],
-    )
-    now = datetime(2027, 2, 5, 9, 0, tzinfo=UTC)
-    later, past = "2030-01-01 08:00:00.000000", "2027-02-05 07:00:00.000000"  # as SQLite stores them
-
-    def row(i: int) -> tuple:
-        due = past if i < 200 else later
-        status = "pending" if i < 200 or i % 3 else "sent"
-        # The due ones: a reminder for each of 200 dossiers, checked against its deadline as a sweep does.
-        purpose, dossier = ("reminder", i + 1) if i < 200 else ("notice", 1 + i % 200)
-        return (
-            f"k{i}",
-            purpose,
-            dossier,
-            "appeal",
-            0,
-            "act_by-20",
-            "applicant",
-            "email",
-            due,
-            due,
-            status,
-            0,
-            0,
-            "",
-            past,
-        )
-
-    for start in range(0, rows, 100_000):
-        db.executemany(
-            'INSERT INTO notification (key, purpose, dossier_id, deadline_kind, trigger_seq, "offset", '
-            "role, channel, due_at, next_attempt_at, status, attempts, late, note, created_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [row(i) for i in range(start, min(rows, start + 100_000))],
-        )
-    db.commit()
-    bare_sql = "SELECT * FROM notification WHERE status = 'pending' AND next_attempt_at <= ? AND channel IN ('email')"
-    bare = timed(lambda: db.execute(bare_sql, ("2027-02-05 09:00:00.000000",)).fetchall(), 20)
-    with session() as s:
-        query = outbox.due_query(now, ["email"])
-        orm = timed(lambda: list(s.exec(query)), 20)
-        assert len(list(s.exec(query))) == 200
-    db.close()
-    line(
-        f"select due reminders among {rows:,} outbox rows (ORM)",
-        orm * 1000,
-        "ms",
-        "the same SELECT in bare SQL",
-        bare * 1000,
-        rows,
-    )
-    os.environ["MEDSTAY_CONFIG"] = str(tmp / "bench-config.yaml")
-    (tmp / "bench-config.yaml").write_text(
-        "notify:\n  email_url: mailto://127.0.0.1:9?from=a@example.org\n"
-        "  alerts_to: ops@example.org\nsend_window: {start: '00:00', end: '23:59'}\n"
-    )
-    start = time.perf_counter()
-    claimed = outbox.claim(now)
-    took = time.perf_counter() - start
-    os.environ.pop("MEDSTAY_CONFIG")
-    assert len(claimed) == 200, len(claimed)
-    line(f"claim 200 due rows among {rows:,}", took * 1000, "ms", "selecting them in bare SQL", bare * 1000, rows)
-    _ = select, Notification
+    for name, value, baseline, base in claim.bench_outbox(tmp, rows):
+        line(name, value * 1000, "ms", baseline, base * 1000, rows)
 
 
 def main() -> None:

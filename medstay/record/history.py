@@ -104,9 +104,11 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
     """Every history through the rules, as `event record` would take it one fact at a time:
     each fact's shape and date (not after today), all reported; then, if they are all well
     formed, the lifecycle's order (up to its first break: what follows depends on it)."""
+    from medstay import clock
     from medstay.record.dossiers import at_the_door, double_entry
 
     errors = []
+    day, rehearsal = clock.today(), clock.may_write()  # once per import, not per fact
     for done, history in enumerate(histories.values(), start=1):
         if progress and done % 500 == 0:
             progress(done, len(histories))
@@ -114,7 +116,7 @@ def check(histories: dict[str, History], progress=None) -> list[str]:
         for index, raw in enumerate(history.raw):
             try:
                 event = rules.parse_event(raw, index)
-                at_the_door(event)
+                at_the_door(event, day=day, rehearsal=rehearsal)
                 previous = history.events[-1] if history.events and len(history.events) == index else None
                 if double := double_entry(previous, event):
                     raise rules.InvalidEvent(index, f"{double} (a double entry, refused as `event record` refuses it)")

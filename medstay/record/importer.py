@@ -280,14 +280,6 @@ def _registered_earlier(
     return skipped, extended
 
 
-def _as_recorded(evaluation, events: list):
-    """The rules' answer from the check, as `dossiers.evaluated` gives it for a stored log
-    with no correction (not evaluated a second time)."""
-    evaluation.recorded, evaluation.corrections = len(events), []
-    evaluation.entries, evaluation.moved = tuple(range(len(events))), None
-    return evaluation
-
-
 def _write(name: str, new: list[dict], histories: dict, extended: dict, by: str | None, progress) -> int:
     """The dossiers, their facts, deadlines, reminders, audit entries and projection rows, and
     the facts added to dossiers registered earlier, in one transaction; returns the number of
@@ -300,14 +292,12 @@ def _write(name: str, new: list[dict], histories: dict, extended: dict, by: str 
 
 
 def _write_all(name: str, new: list[dict], histories: dict, extended: dict, who: str, progress) -> int:
-    import json
-
     from sqlalchemy.exc import IntegrityError
 
     from medstay.errors import UserError as Refused
-    from medstay.record import dossiers, projections
+    from medstay.record import bulkwrite
     from medstay.reminders import config as configuration
-    from models import AuditEntry, Dossier, DossierEvent, session
+    from models import session
 
     try:
         cfg = configuration.load()
@@ -315,58 +305,20 @@ def _write_all(name: str, new: list[dict], histories: dict, extended: dict, who:
         cfg, plan_error = None, str(exc)
     else:
         plan_error = None
-    written = 0
     with session() as db:
-        rows = [Dossier(**{column: values[column] for column in COLUMNS}) for values in new]
-        db.add_all(rows)
-        db.flush()  # ids, in one statement per table
-        for done, dossier in enumerate(rows, start=1):
-            h = histories.get(dossier.reference)
-            events = [
-                DossierEvent(
-                    dossier_id=dossier.id,
-                    seq=seq,
-                    kind=e.kind,
-                    on=e.on,
-                    source="import",
-                    recorded_by=who,
-                    data=json.dumps(
-                        {k: v for k, v in e.as_dict().items() if k not in ("kind", "on")}, sort_keys=True, default=str
-                    ),
-                )
-                for seq, e in enumerate(h.events if h else [])
-            ]
-            db.add_all(events)
-            db.add(
-                AuditEntry(
-                    actor=who,
-                    action="dossier.imported",
-                    dossier_reference=dossier.reference,
-                    detail=f"import, {len(events)} fact(s)",
-                )
-            )
-            if events:
-                error = (
-                    dossiers.sync_deadlines(db, dossier, _as_recorded(h.evaluation, events), cfg, fresh=True)
-                    if cfg
-                    else plan_error
-                )
-            else:
-                error = None
-            projections.touch(db, dossier, plan_error=error, fresh=True)
-            written += len(events)
-            if progress and done % 100 == 0:
-                progress("writing", done, len(rows))
-        for found, h in extended.values():
-            written += _extend(db, name, found, h, who, cfg, plan_error)
         try:
+            # The new dossiers in bulk on the session's connection; then, in the same transaction,
+            # the few registered earlier one by one under their lock, as `event record` would.
+            written = bulkwrite.write_new(db.connection(), new, histories, COLUMNS, who, cfg, plan_error, progress)
+            for found, h in extended.values():
+                written += _extend(db, name, found, h, who, cfg, plan_error)
             db.commit()
         except IntegrityError:
             raise Refused(
                 f"nothing imported from {name}: one of its dossiers was registered meanwhile; run the import again"
             ) from None
     if progress:
-        progress("writing", len(rows), len(rows))
+        progress("writing", len(new), len(new))
     return written
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, bindparam, case, exists, insert, null, update
@@ -28,6 +29,7 @@ from sqlmodel import Session, select
 
 import rules
 from medstay.errors import UserError
+from medstay.reminders import claims
 from medstay.reminders import config as configuration
 from models import (
     AuditEntry,
@@ -210,6 +212,27 @@ def plan(db: Session, dossier: Dossier, evaluation: rules.Evaluation, cfg=None, 
             )
 
 
+def fresh_rows(dossier, dossier_id: int, evaluation: rules.Evaluation, cfg, at: datetime) -> list[dict]:
+    """The reminder rows `plan(..., fresh=True)` adds for a dossier new in this transaction, as
+    plain values for one bulk INSERT (an import: an ORM object per row cost more than the SQL)."""
+    return [
+        {
+            "key": key,
+            "purpose": "reminder",
+            "dossier_id": dossier_id,
+            "deadline_kind": p.deadline.kind,
+            "trigger_seq": p.deadline.trigger,
+            "offset": p.offset,
+            "role": p.role,
+            "channel": p.channel,
+            "due_at": p.due_at,
+            "next_attempt_at": p.due_at,
+            "created_at": at,
+        }
+        for key, p in wanted(dossier, evaluation, cfg).items()
+    ]
+
+
 def _date_changed(db: Session, sent: Notification, now_wanted: Planned) -> None:
     """A reminder already sent for a date that a correction moved: a short notice with the
     new date, once per new date (the sent reminder stays in the ledger as it was)."""
@@ -247,10 +270,8 @@ def channel_problem(db: Session, now: datetime, cfg, *, status: str = "pending",
     """Why the channels cannot deliver what is due (one sentence), or None: no channel at all
     while reminders are due (an emptied config.yaml), or a channel URL with a `${VAR}` that is
     not set. Such a sweep would fail every due reminder for good; it must not start."""
-    query = select(Notification.channel).where(Notification.status == status)
-    if due_only:
-        query = query.where(Notification.next_attempt_at <= now)
-    due = set(db.exec(query.distinct()).all())
+    query = claims.DUE_CHANNELS if due_only else claims.CHANNELS
+    due = set(db.connection().execute(query, {"status": status, "now": now}).scalars())
     if not due:
         return None
     urls = {"email": cfg.email_url, "sms": cfg.sms_url}
@@ -350,10 +371,9 @@ def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
         return []
     # A channel with no URL configured keeps its rows pending (sent, late, once it is).
     channels = [c for c, url in (("email", cfg.email_url), ("sms", cfg.sms_url)) if url]
-    # Oldest due first, sorted here: an ORDER BY in SQL makes SQLite walk the (status, due_at)
-    # index over every pending row instead of the (status, next_attempt_at) range (bench/scale.py).
-    due = sorted(db.exec(due_query(now, channels)), key=lambda row: (row.due_at, row.id))
-    latest: dict[tuple, Notification] = {}
+    # Oldest due first, sorted here (`claims.DUE`).
+    due = sorted(due_rows(db, now, channels), key=lambda row: (row.due_at, row.id))
+    latest: dict[tuple, Any] = {}  # the due rows (`claims.DUE`)
     known = _deadlines_of(db, {row.dossier_id for row in due if row.purpose == "reminder"})
     for row in due:
         if row.purpose == "reminder":
@@ -376,75 +396,44 @@ def _claim(db: Session, now: datetime, cfg, tally: Counter) -> list[int]:
             _settle(db, latest[group], "skipped", "a later reminder of the same deadline was due")
             tally["would be skipped"] += 1
         latest[group] = row
-    # One conditional UPDATE for the lot, saying which rows it took (RETURNING, on SQLite ≥ 3.35
-    # and PostgreSQL): a row another sweep took meanwhile is no longer "pending" and is left out.
+    # One conditional UPDATE for the lot (`claims.CLAIM`): a row another sweep took meanwhile is left out.
     ids = [row.id for row in latest.values()]
+    conn = db.connection()
     claimed = []
     for i in range(0, len(ids), 500):
-        # `status || ''`: the same test, but not one an index can serve, so SQLite looks the rows up
-        # by id; on `status = ?` its planner, without statistics, walked every pending row's index
-        # entry instead (44 of the 56 ms of a claim among a million rows).
-        claimed += (
-            db.execute(
-                update(Notification)
-                .where(Notification.id.in_(ids[i : i + 500]), Notification.status.concat("") == "pending")
-                .values(status="claimed", claimed_at=now)
-                .returning(Notification.id)
-            )
-            .scalars()
-            .all()
-        )
+        claimed += conn.execute(claims.CLAIM, {"ids": ids[i : i + 500], "now": now}).scalars().all()
     order = {id_: n for n, id_ in enumerate(ids)}
     return sorted(claimed, key=order.__getitem__)
 
 
+def due_rows(db: Session, now: datetime, channels: list[str]) -> list:
+    """The pending rows due at `now` on these channels, in no order (`claims.DUE`), as plain
+    rows on the session's connection: what claiming reads of them, and no ORM row built."""
+    return db.connection().execute(claims.DUE, {"now": now, "channels": channels}).all()
+
+
 def due_query(now: datetime, channels: list[str]):
-    """The pending rows due at `now` on these channels (in no order; `_DUE_COLUMNS`). On
-    PostgreSQL they are locked for this transaction, skipping those another sweep holds (`FOR
-    UPDATE SKIP LOCKED`): concurrent sweeps share the work without waiting. SQLite has no row locks (the
-    clause is left out); there the conditional UPDATE of `_claim` alone keeps a row to one sweep."""
-    return (
-        select(*_DUE_COLUMNS)
-        .where(
-            Notification.status == "pending", Notification.next_attempt_at <= now, Notification.channel.in_(channels)
-        )
-        .with_for_update(skip_locked=True)
-    )
+    """`claims.DUE` with its values bound, for a session's `exec`. On PostgreSQL the rows are
+    locked for the transaction, skipping those another sweep holds (`FOR UPDATE SKIP LOCKED`):
+    concurrent sweeps share the work without waiting. SQLite has no row locks (the clause is
+    left out); there the conditional UPDATE of `_claim` alone keeps a row to one sweep."""
+    return claims.DUE.params(now=now, channels=channels)
 
 
-# What claiming reads of a due row: plain rows, not ORM objects (building those was most of the
-# lookup's cost, 5x the bare SELECT; bench/scale.py).
-_DUE_COLUMNS = (
-    Notification.id,
-    Notification.dossier_id,
-    Notification.purpose,
-    Notification.deadline_kind,
-    Notification.trigger_seq,
-    Notification.role,
-    Notification.channel,
-    Notification.due_at,
-    Notification.offset,
-)
-
-
-def _settle(db: Session, row: Notification, status: str, note: str) -> None:
-    db.execute(
-        update(Notification)
-        .where(Notification.id == row.id, Notification.status == "pending")
-        .values(status=status, note=note)
-    )
+def _settle(db: Session, row, status: str, note: str) -> None:
+    db.connection().execute(claims.SETTLE, {"row": row.id, "status": status, "note": note})
 
 
 def _deadlines_of(db: Session, dossier_ids: set) -> dict:
     """The deadline rows and stages of these dossiers, read at once (two queries per sweep,
     not two per reminder): {"deadlines": {(dossier, kind, trigger): row}, "stages": {...}}."""
     ids, deadlines, stages = sorted(i for i in dossier_ids if i is not None), {}, {}
+    conn = db.connection()
     for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        for d in db.exec(select(Deadline).where(Deadline.dossier_id.in_(chunk)).order_by(Deadline.position)):
+        chunk = {"ids": ids[i : i + 500]}
+        for d in conn.execute(claims.DEADLINES_OF, chunk):
             deadlines.setdefault((d.dossier_id, d.kind, d.trigger_seq), d)
-        # The stage column alone: a dossier whose contacts cannot be decrypted must not stop the sweep.
-        stages.update(db.exec(select(Dossier.id, Dossier.stage).where(Dossier.id.in_(chunk))).all())
+        stages.update(conn.execute(claims.STAGES_OF, chunk).tuples().all())
     return {"deadlines": deadlines, "stages": stages}
 
 
@@ -619,22 +608,20 @@ def _expire_stale_claims(db: Session, now: datetime, tally: Counter) -> None:
     recording: it goes back to pending, its attempt recorded `uncertain`, and is sent again
     as a possible second copy. A row still `claimed` was never tried: back to pending.
     Rows left `uncertain` by older versions (which never re-sent them) are sent again too."""
-    db.execute(
-        update(Notification)
-        .where(Notification.status == "claimed", Notification.claimed_at < now - STALE_CLAIM)
-        .values(status="pending")
-    )
+    conn = db.connection()
+    conn.execute(claims.RELEASE_STALE, {"before": now - STALE_CLAIM})
     # One indexed lookup by status (an OR across columns made SQLite scan the whole outbox).
     stale = [
         row
-        for row in db.exec(select(Notification).where(Notification.status.in_(("uncertain", "sending"))))
+        for row in conn.execute(claims.UNSETTLED)
         if row.status == "uncertain" or (row.claimed_at and row.claimed_at < now - STALE_CLAIM)
     ]
     for row in stale:
         if row.status == "sending":
-            db.add(DeliveryAttempt(notification_id=row.id, at=now, outcome="uncertain", detail=UNCONFIRMED))
-        row.status, row.note = "pending", UNCONFIRMED
-        db.add(row)
+            conn.execute(
+                insert(_ATTEMPTS).values(notification_id=row.id, at=now, outcome="uncertain", detail=UNCONFIRMED)
+            )
+        conn.execute(claims.PENDING_AGAIN, {"row": row.id, "note": UNCONFIRMED})
         tally["would be sent again (unconfirmed)"] += 1
 
 
