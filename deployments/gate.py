@@ -69,10 +69,12 @@ _MOVING = {"SCHEDULED", "PENDING", "RUNNING"}  # "Resuming", then the projector 
 # /login → go there. The style: Prefect's dialogs are 32rem wide, too narrow for the Resume
 # form's buttons (up to nine) and its header at 1366 px (!important: Prefect's stylesheet comes
 # later with the same selector); a button row that still does not fit wraps, nothing hidden.
+# A wider dialog reaches under the side bar, whose links (z-index 20, no background) would take
+# the clicks meant for its left edge: the dialog is lifted above it (below toasts and lists).
 _INTO_PAGE = (
     b"<script>if(!localStorage.getItem('prefect-password')&&location.pathname!=='/login')"
     b"location.replace('/login?redirect='+encodeURIComponent(location.pathname+location.search))</script>"
-    b"<style>.p-modal__card{max-width:min(60rem,calc(100vw - 2rem))!important}"
+    b"<style>.p-modal{z-index:30!important}.p-modal__card{max-width:min(60rem,calc(100vw - 2rem))!important}"
     b"[role=dialog] .p-button-group{flex-wrap:wrap}</style>"
 )
 # Prefect's UI reads one server setting (whether to show Prefect Cloud's promotion); a 403 here
