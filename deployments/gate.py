@@ -17,6 +17,17 @@
   dropped. Prefect's embedded SQLite answers 503 ("database is locked") under load and its UI
   does not resend: the gate resends a Resume (bounded; Prefect applies a Resume in one
   transaction and only to a paused run, so a resent one is applied once) before answering.
+- **After a Resume** the browser is answered once the run has left "Resuming" (paused at its
+  next stage, about 1.4 s; at most `SETTLE` seconds): Prefect's run page re-reads the run when
+  the dialog closes, then only every 5 s, so an immediate answer left "Resuming" on screen
+  for up to 6 s after the run was paused again.
+- **Prefect's UI, as it comes** (`index.html` gets two lines first, `_INTO_PAGE`): before
+  login a page is sent to `/login` by the page itself. Prefect's UI, opened on any other page
+  with no login stored, asks `/api/admin/version`, gets 401 and shows an "Authentication
+  failed." toast that stays on screen after the login; on `/login` it asks the same and shows
+  nothing. Its dialogs are widened so that the Resume form's buttons and header fit. Its
+  server settings are not a caseworker's to read: the one the UI reads (the Cloud promotion)
+  is answered, as a 403 there shows "Oops. Something went wrong." with the promotion.
 - The service login (the machine clients' own, in the home's Prefect profile) passes as is.
 
 Requests are forwarded to Prefect with the service login; nothing of a request body or URL
@@ -51,6 +62,24 @@ PER_ACCOUNT, PER_ADDRESS = 5, 30  # failed logins allowed in the window before r
 RESUME_DELAYS = (0.2, 0.4, 0.8, 1.5, 2, 2, 3, 3, 4, 4)  # ~21 s of resending, then the browser hears
 READ_DELAYS = (0.3, 1, 2)
 MAX_BODY = 256 * 1024
+SETTLE = 8.0  # seconds a Resume's answer may wait for the run to be paused again (1.4 s usual)
+_MOVING = {"SCHEDULED", "PENDING", "RUNNING"}  # "Resuming", then the projector executing the flow
+# Added first in Prefect's index.html (see _into_page). The script: no login stored (Prefect's
+# UI keeps it, base64 code:password, under this key of the browser's storage) and not on
+# /login → go there. The style: Prefect's dialogs are 32rem wide, too narrow for the Resume
+# form's buttons (up to nine) and its header at 1366 px (!important: Prefect's stylesheet comes
+# later with the same selector); a button row that still does not fit wraps, nothing hidden.
+# A wider dialog reaches under the side bar, whose links (z-index 20, no background) would take
+# the clicks meant for its left edge: the dialog is lifted above it (below toasts and lists).
+_INTO_PAGE = (
+    b"<script>if(!localStorage.getItem('prefect-password')&&location.pathname!=='/login')"
+    b"location.replace('/login?redirect='+encodeURIComponent(location.pathname+location.search))</script>"
+    b"<style>.p-modal{z-index:30!important}.p-modal__card{max-width:min(60rem,calc(100vw - 2rem))!important}"
+    b"[role=dialog] .p-button-group{flex-wrap:wrap}</style>"
+)
+# Prefect's UI reads one server setting (whether to show Prefect Cloud's promotion); a 403 here
+# shows an "Oops. Something went wrong." toast. The rest (database, logins) is ops' business.
+_SETTINGS = "/api/admin/settings"
 OPEN = {"/api/health", "/api/ready"}
 _RESUME = re.compile(r"^/api/flow_runs/([0-9a-f-]{36})/resume$")
 _READ_POST = re.compile(r"^/api/(ui/.*|events/count-by/.*|.*/(filter|count|paginate|history))$")
@@ -106,6 +135,7 @@ class Gate:
         # Resumes handed to Prefect one at a time on its embedded SQLite (one writer anyway):
         # measured, 20 at once held each other on the lock for over a minute, and lost some.
         self.writers = asyncio.Semaphore(writers)
+        self.settling: set[str] = set()  # runs with a Resume in hand (until paused again)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -118,14 +148,18 @@ class Gate:
 
     async def handle(self, request: Request) -> Response:
         path = request.url.path
-        if not path.startswith("/api/") or (path in OPEN and request.method in ("GET", "HEAD")):
-            return await self.forward(request, await request.body())  # the UI's files, health
+        if not path.startswith("/api/"):
+            return _into_page(await self.forward(request, await request.body()))  # the UI's files
+        if path in OPEN and request.method in ("GET", "HEAD"):
+            return await self.forward(request, await request.body())
         header = request.headers.get("authorization", "")
         if hmac.compare_digest(header.encode(), self.service.encode()):
             return await self.forward(request, await request.body())
         who = await self.login(header, request.client.host if request.client else "?")
         if isinstance(who, Response):
             return who
+        if path == _SETTINGS and request.method == "GET":
+            return await self.settings()
         if not _allowed(request.method, path):
             return _answer(
                 403,
@@ -174,7 +208,19 @@ class Gate:
         return _answer(401, "Unauthorized")
 
     async def resume(self, request: Request, run_id: str, body: bytes, who: str) -> Response:
-        """Check the answer against the run's form, stamp the login, resend on 5xx."""
+        """One Resume of a run at a time: a second Submit while the dialog waits for the first
+        (resent, or recorded and not yet paused again) is refused, never a second fact."""
+        if run_id in self.settling:
+            return _reject("the answer just sent is being recorded: wait for the dialog to close")
+        self.settling.add(run_id)
+        try:
+            return await self.resume_once(request, run_id, body, who)
+        finally:
+            self.settling.discard(run_id)
+
+    async def resume_once(self, request: Request, run_id: str, body: bytes, who: str) -> Response:
+        """Check the answer against the run's form, stamp the login, resend on 5xx, answer once
+        the run is paused again."""
         try:
             sent = json.loads(body or b"{}")
         except ValueError:
@@ -208,8 +254,28 @@ class Gate:
         if answer is None or answer.status_code >= 500:
             return _answer(503, "Prefect is too busy to take the Resume now: nothing was recorded, submit it again")
         if unsure and b'"ABORT"' in answer.body and await self.form(run_id) is None:
-            return JSONResponse({"state": None, "status": "ACCEPT", "details": {"type": "accept_details"}})
+            answer = JSONResponse({"state": None, "status": "ACCEPT", "details": {"type": "accept_details"}})
+        if b'"ACCEPT"' in answer.body:
+            await self.settled(run_id)
         return answer
+
+    async def settled(self, run_id: str) -> None:
+        """Wait (at most SETTLE s) until the resumed run is no longer "Resuming" or running,
+        so that the run page, which re-reads the run when the dialog closes, shows its next
+        stage at once."""
+        until = time.monotonic() + SETTLE
+        while time.monotonic() < until:
+            await asyncio.sleep(0.15)
+            run = await self.read(f"/api/flow_runs/{run_id}")
+            state = (run.json() or {}).get("state") or {} if run.status_code == 200 else {}
+            if state.get("type") not in _MOVING:
+                return
+
+    async def settings(self) -> Response:
+        """The one server setting Prefect's UI reads, under the name it reads it by."""
+        found = await self.read(_SETTINGS)
+        ui = ((found.json() or {}).get("server") or {}).get("ui") or {} if found.status_code == 200 else {}
+        return JSONResponse({"PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": bool(ui.get("show_promotional_content"))})
 
     async def form(self, run_id: str) -> dict | None:
         """The Resume form of the run's paused state (its JSON schema), or None."""
@@ -255,6 +321,15 @@ class Gate:
         answer = await self.upstream.request(request.method, url, content=body, headers=headers)
         kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP | {"content-encoding"}}
         return Response(answer.content, status_code=answer.status_code, headers=kept)
+
+
+def _into_page(answer: Response) -> Response:
+    """Prefect's index.html with _INTO_PAGE first in its head; any other file as it is."""
+    if not answer.headers.get("content-type", "").startswith("text/html") or b"<head>" not in answer.body:
+        return answer
+    headers = {k: v for k, v in answer.headers.items() if k.lower() not in ("content-length", "etag")}
+    body = answer.body.replace(b"<head>", b"<head>" + _INTO_PAGE, 1)
+    return Response(body, status_code=answer.status_code, headers=headers)
 
 
 def _note(line: str) -> None:

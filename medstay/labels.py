@@ -33,6 +33,11 @@ def fact(kind: str, language: str | None = None) -> str:
     return found(language or office_language()) if found else kind
 
 
+def button(kind: str, language: str | None = None) -> str:
+    """A fact's short word on the Resume form's button ("Convocation", "Recours")."""
+    return declarations.buttons()[kind](language or office_language())
+
+
 def next_step(kind: str, language: str | None = None) -> str:
     """A deadline's word in a badge: "… – appeal by Thu 21/01/2027"."""
     return declarations.deadlines()[kind].next(language or office_language())
@@ -210,14 +215,94 @@ _WORDS = {
     },
     "choose": {
         "fr": "Choisissez le fait à enregistrer (seuls ceux que la loi permet maintenant sont proposés), ou "
-        "« Correct » pour rectifier un fait enregistré. Ne tapez jamais d'information médicale ici.",
-        "nl": "Kies het te registreren feit (alleen wat de wet nu toelaat, wordt aangeboden), of « Correct » "
+        "« Corriger » pour rectifier un fait enregistré. Ne tapez jamais d'information médicale ici.",
+        "nl": "Kies het te registreren feit (alleen wat de wet nu toelaat, wordt aangeboden), of « Verbeteren » "
         "om een geregistreerd feit te verbeteren. Typ hier nooit medische informatie.",
         "de": "Wählen Sie die zu erfassende Tatsache (nur was das Gesetz jetzt zulässt, wird angeboten), oder "
-        "„Correct“, um eine erfasste zu berichtigen. Geben Sie hier nie medizinische Informationen ein.",
+        "„Berichtigen“, um eine erfasste zu berichtigen. Geben Sie hier nie medizinische Informationen ein.",
         "en": "Choose the fact to record (only those the law allows now are offered), or Correct to fix a "
         "recorded one. Never type medical information here.",
     },
+    # The correction's button and fields (its list values stay those stored in the log).
+    "correct": {"fr": "Corriger", "nl": "Verbeteren", "de": "Berichtigen", "en": "Correct"},
+    "correction": {"fr": "Correction", "nl": "Verbetering", "de": "Berichtigung", "en": "Correction"},
+    "correction_help": {
+        "fr": "Changer la date d'un fait enregistré (change its date), ou le retirer (withdraw it)",
+        "nl": "De datum van een geregistreerd feit wijzigen (change its date), of het intrekken (withdraw it)",
+        "de": "Das Datum einer erfassten Tatsache ändern (change its date), oder sie zurücknehmen (withdraw it)",
+        "en": "Change the date of a recorded fact, or withdraw it",
+    },
+    "entry": {"fr": "Saisie", "nl": "Invoer", "de": "Eintrag", "en": "Entry"},
+    "entry_help": {
+        "fr": "Le fait enregistré à corriger",
+        "nl": "Het geregistreerde feit om te verbeteren",
+        "de": "Die zu berichtigende erfasste Tatsache",
+        "en": "The recorded fact to correct",
+    },
+    "right_date": {"fr": "Bonne date", "nl": "Juiste datum", "de": "Richtiges Datum", "en": "Right date"},
+    "right_date_help": {
+        "fr": "La date réelle (pour changer sa date)",
+        "nl": "De werkelijke datum (om de datum te wijzigen)",
+        "de": "Das tatsächliche Datum (um das Datum zu ändern)",
+        "en": "The date it really happened (to change its date)",
+    },
+    "reason": {"fr": "Motif", "nl": "Reden", "de": "Grund", "en": "Reason"},
+    "reason_help": {
+        "fr": "Pourquoi c'était faux (gardé dans le journal)",
+        "nl": "Waarom het fout was (bewaard in het logboek)",
+        "de": "Warum es falsch war (im Protokoll behalten)",
+        "en": "Why it was wrong (kept in the log)",
+    },
+    # The Markdown above the form, the run's timeline and the board.
+    "not_recorded": {"fr": "Non enregistré", "nl": "Niet geregistreerd", "de": "Nicht erfasst", "en": "Not recorded"},
+    "record_below": {
+        "fr": "Enregistrez le fait suivant ci-dessous. Ne tapez jamais d'information médicale ici.",
+        "nl": "Registreer het volgende feit hieronder. Typ hier nooit medische informatie.",
+        "de": "Erfassen Sie unten die nächste Tatsache. Geben Sie hier nie medizinische Informationen ein.",
+        "en": "Record the next fact below. Never type medical information here.",
+    },
+    "deadline": {"fr": "échéance", "nl": "termijn", "de": "Frist", "en": "deadline"},
+    "due": {"fr": "date légale", "nl": "wettelijke datum", "de": "gesetzliches Datum", "en": "due"},
+    "act_by": {"fr": "agir avant le", "nl": "handelen vóór", "de": "handeln bis", "en": "act by"},
+    "basis": {"fr": "base légale", "nl": "rechtsgrond", "de": "Rechtsgrundlage", "en": "legal basis"},
+    "act_by_before": {"fr": "avant", "nl": "voorheen", "de": "vorher", "en": "act by before"},
+    "act_by_after": {"fr": "après", "nl": "nu", "de": "nachher", "en": "act by after"},
+    "opens": {"fr": "ouverture", "nl": "begint", "de": "beginnt", "en": "opens"},
+    "status": {"fr": "statut", "nl": "status", "de": "Status", "en": "status"},
+    "met": {"fr": "respectée", "nl": "nageleefd", "de": "eingehalten", "en": "met"},
+    "missed": {"fr": "manquée", "nl": "gemist", "de": "versäumt", "en": "missed"},
+    "still_open": {"fr": "ouverte", "nl": "open", "de": "offen", "en": "open"},
+    "why": {"fr": "Pourquoi ces dates", "nl": "Waarom deze data", "de": "Warum diese Daten", "en": "Why these dates"},
+    "corrected": {"fr": "corrigé", "nl": "verbeterd", "de": "berichtigt", "en": "corrected"},
+    "withdrawn": {"fr": "retiré", "nl": "ingetrokken", "de": "zurückgenommen", "en": "withdrawn"},
+    "by_entry": {"fr": "par la saisie", "nl": "door invoer", "de": "durch Eintrag", "en": "by entry"},
+    "timeline": {"fr": "Chronologie de", "nl": "Tijdlijn van", "de": "Zeitleiste von", "en": "Timeline of"},
+    "board_link": {
+        "fr": "Tableau des échéances : tous les dossiers",
+        "nl": "Termijnenbord: alle dossiers",
+        "de": "Fristenübersicht: alle Dossiers",
+        "en": "Deadlines board: every dossier",
+    },
+    "board_head": {
+        "fr": "**Échéances ouvertes au {day}** : {n} en tout, {late} en retard, {week} à traiter dans les 7 jours.",
+        "nl": "**Open termijnen op {day}**: {n} in totaal, {late} te laat, {week} binnen 7 dagen te behandelen.",
+        "de": "**Offene Fristen am {day}**: {n} insgesamt, {late} überfällig, {week} innerhalb von 7 Tagen zu "
+        "erledigen.",
+        "en": "**Open deadlines on {day}**: {n} in all, {late} overdue, {week} to act on within 7 days.",
+    },
+    "dossier": {"fr": "dossier", "nl": "dossier", "de": "Dossier", "en": "dossier"},
+    "stage": {"fr": "étape", "nl": "fase", "de": "Phase", "en": "stage"},
+    "this_week": {"fr": "cette semaine", "nl": "deze week", "de": "diese Woche", "en": "this week"},
+    "legal_date": {"fr": "date légale", "nl": "wettelijke datum", "de": "gesetzliches Datum", "en": "legal date"},
+    "nothing_open": {"fr": "rien d'ouvert", "nl": "niets open", "de": "nichts offen", "en": "nothing open"},
+    # `medstay event record`'s answer when the fact opened a deadline already passed.
+    "already_late": {
+        "fr": "Déjà en retard",
+        "nl": "Nu al te laat",
+        "de": "Bereits überfällig",
+        "en": "Already overdue",
+    },
+    "act_now": {"fr": "agissez maintenant", "nl": "handel nu", "de": "jetzt handeln", "en": "act now"},
 }
 
 

@@ -108,3 +108,9 @@ def stages() -> dict[str, Words]:
 @functools.cache
 def facts() -> dict[str, Words]:
     return {kind: _words(raw, f"fact {kind}") for kind, raw in _load("facts").items()}
+
+
+@functools.cache
+def buttons() -> dict[str, Words]:
+    """The Resume form's short button word of each fact that asks fields of its own."""
+    return {kind: _words(raw, f"button {kind}") for kind, raw in _load("buttons").items()}

@@ -38,13 +38,14 @@ def markdown(today: date) -> str:
     due: dict[str, dict] = {}
     for r in rows:
         due.setdefault(r.reference, {})[r.deadline.kind] = r.deadline.due
+    soon = sum(1 for r in rows if today <= r.deadline.act_by <= week)
+    word = labels.word
     lines = [
-        f"**Open deadlines on {labels.belgian(today)}**: {len(rows)} in all, {len(overdue)} overdue, "
-        f"{sum(1 for r in rows if today <= r.deadline.act_by <= week)} to act on within 7 days.",
+        word("board_head").format(day=labels.belgian(today), n=len(rows), late=len(overdue), week=soon),
         "",
         # Four columns, so that it reads at 1366 px without cutting: the legal date (when it
         # differs) goes under the act-by date, the stage with its own date.
-        "| act by | dossier | stage | deadline |",
+        f"| {word('act_by')} | {word('dossier')} | {word('stage')} | {word('deadline')} |",
         "|---|---|---|---|",
     ]
     for r in sorted(
@@ -53,20 +54,20 @@ def markdown(today: date) -> str:
         d = r.deadline
         # "OVERDUE by 3 days" or "suspended (…)", in the office's language
         late = labels.overdue(d.act_by, today, suspended=d.suspended)
-        flag = f"**{late}**" if late else ("this week" if d.act_by <= week else "")
+        flag = f"**{late}**" if late else (word("this_week") if d.act_by <= week else "")
         when = " ".join(
             p
             for p in (
                 labels.belgian(d.act_by),
                 flag,
-                f"(legal date {labels.belgian(d.due)})" if d.due != d.act_by else "",
+                f"({word('legal_date')} {labels.belgian(d.due)})" if d.due != d.act_by else "",
             )
             if p
         )
         ref = f"[{r.reference}](/runs/flow-run/{runs[r.reference]})" if runs.get(r.reference) else r.reference
         lines.append(f"| {when} | {ref} | {labels.stage_on(r.stage, due[r.reference])} | {labels.deadline(d.kind)} |")
     if not rows:
-        lines.append("| | nothing open | | |")
+        lines.append(f"| | {word('nothing_open')} | | |")
     return "\n".join(lines)
 
 

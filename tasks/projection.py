@@ -55,7 +55,8 @@ def slug(reference: str) -> str:
 def form_for(evaluation: rules.Evaluation, refusal: str | None = None, today: date | None = None) -> type[RunInput]:
     """A Resume form offering exactly the facts the law allows next, each asking only for its
     own fields: one small model per fact that has fields, one for all the facts that need only
-    a date, chosen with the UI's buttons (five at most, short enough to fit the dialog).
+    a date, chosen with the UI's buttons (nine at most, their short words in the office's
+    language from `rules/declared/buttons.yaml`; the gate widens Prefect's dialog for them).
 
     A plain union (JSON schema `anyOf`), not a discriminated one: Prefect 3.8's UI renders
     `anyOf` as a button per variant, a `oneOf` as a raw JSON editor. The UI tells which button
@@ -89,22 +90,6 @@ class StampedInput(RunInput):
     )
 
 
-# The Resume form's button of a fact with fields of its own (a short word: six must fit).
-BUTTONS = {
-    "application_sent": "Sent",
-    "convocation_received": "Convocation",
-    "order_to_leave_notified": "OQT",
-    "decision_notified": "Notified",
-    "appeal_lodged": "Appeal",
-    "appeal_decided": "Judgment",
-    "a_card_issued": "A card",
-    "a_card_renewed": "Renewed",
-    "removal_measure_notified": "Removal",
-    "extension_granted": "Extension",
-    "cassation_decided": "Cassation",
-}
-
-
 def _date():
     return date, Field(title=labels.word("date"), description=labels.word("date_help"))
 
@@ -115,7 +100,10 @@ def _form_fields(kind: str) -> list:
 
 def _dated_form(kinds: tuple[str, ...], title: str):
     """The facts that need only a date: the fact chosen in a list, and its date."""
-    kind = (Literal[kinds], Field(title=labels.word("fact"), description=labels.word("fact_help")))
+    # The list's values are the facts' code names (what the answer carries): the description
+    # gives each one's words in the office's language.
+    words = "; ".join(f"{k}: {labels.fact(k)}" for k in kinds)
+    kind = (Literal[kinds], Field(title=labels.word("fact"), description=f"{labels.word('fact_help')} ({words})"))
     return create_model("dated_only", __config__=ConfigDict(title=title), kind=kind, on=_date())
 
 
@@ -136,7 +124,9 @@ def _fact_form(kind: str):
                 Optional[_python_type(f)],
                 Field(default=None, title=title, description=f.description, json_schema_extra=_no_null_switch),
             )
-    return create_model(kind, __config__=ConfigDict(title=BUTTONS[kind], json_schema_extra=_kind_shown(kind)), **fields)
+    return create_model(
+        kind, __config__=ConfigDict(title=labels.button(kind), json_schema_extra=_kind_shown(kind)), **fields
+    )
 
 
 CORRECTIONS = ("change its date", "withdraw it")
@@ -153,25 +143,26 @@ def _correction_form(evaluation: rules.Evaluation):
             Literal[CORRECTIONS],
             Field(
                 default=CORRECTIONS[0],
-                title="Correction",
-                description="Change the date of a recorded fact, or withdraw it",
+                title=labels.word("correction"),
+                description=labels.word("correction_help"),
             ),
         ),
-        "entry": (Literal[entries], Field(title="Entry", description="The recorded fact to correct")),
+        "entry": (Literal[entries], Field(title=labels.word("entry"), description=labels.word("entry_help"))),
         "on": (
             Optional[date],
-            Field(default=None, title="Right date", description="The date it really happened (to change its date)"),
+            Field(default=None, title=labels.word("right_date"), description=labels.word("right_date_help")),
         ),
         "reason": (
             Literal[corrections.REASONS],
-            Field(title="Reason", description="Why it was wrong (kept in the log)"),
+            Field(title=labels.word("reason"), description=labels.word("reason_help")),
         ),
     }
-    return create_model("correction", __config__=ConfigDict(title="Correct"), **fields)
+    return create_model("correction", __config__=ConfigDict(title=labels.word("correct")), **fields)
 
 
 def _entry_label(seq: int, event) -> str:
-    return f"#{seq + 1} {event.kind} {labels.belgian(event.on)}"  # people count from #1; the log from 0
+    # People count from #1 (the log from 0); the code name stays: the answer is read by number.
+    return f"#{seq + 1} {event.kind} {labels.belgian(event.on)}"
 
 
 def _no_null_switch(schema: dict) -> None:
@@ -311,18 +302,23 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None, 
     today = today or clock.today()
     lines = []
     if refusal:
-        lines += [f"> **Not recorded:** {refusal}", ""]
+        lines += [f"> **{labels.word('not_recorded')}:** {refusal}", ""]
     # Bold, not a heading: the Resume dialog renders headings invisibly (dark on dark).
     lines += [f"**{reference} — {labels.stage_label(evaluation, today=today)}**", ""]
     lines += _moved_lines(evaluation)
     open_ = [d for d in evaluation.deadlines if d.is_open]
     if open_:
-        lines += ["| deadline | due | act by | legal basis |", "|---|---|---|---|"]
+        lines += [_head("deadline", "due", "act_by", "basis")]
         lines += [
             f"| {labels.deadline(d.kind)} | {labels.day(d.due)} | {_act_by_cell(d, today)} | {d.basis} |" for d in open_
         ]
-    lines += ["", "Record the next fact below. Never type medical information here."]
+    lines += ["", labels.word("record_below")]
     return "\n".join(lines)
+
+
+def _head(*words: str) -> str:
+    """A Markdown table's header row and rule, in the office's language."""
+    return f"| {' | '.join(w if w == '#' else labels.word(w) for w in words)} |\n{'|---' * len(words)}|"
 
 
 def _act_by_cell(deadline, today: date) -> str:
@@ -338,8 +334,8 @@ def _moved_lines(evaluation: rules.Evaluation) -> list[str]:
     if moved is None:  # the last entry is not a correction
         return []
     if not moved:
-        return ["*The last correction moved no open deadline.*", ""]
-    lines = ["**The last correction moved:**", "", "| deadline | act by before | act by after |", "|---|---|---|"]
+        return [f"*{labels.word('moved_none')}*", ""]
+    lines = [f"**{labels.word('moved')}:**", "", _head("deadline", "act_by_before", "act_by_after")]
     lines += [
         f"| {labels.deadline(kind)} | {labels.belgian(a) if a else '—'} | {labels.belgian(b) if b else '—'} |"
         for kind, a, b in moved
@@ -468,7 +464,7 @@ def publish_timeline(
             key=f"dossier-{slug(reference)}",
             type="markdown",
             data=timeline(reference, evaluation, today or clock.today()),
-            description=f"Timeline of {reference}",
+            description=f"{labels.word('timeline')} {reference}",
             flow_run_id=flow_run_id,
         )
     )
@@ -482,20 +478,22 @@ def timeline(reference: str, evaluation: rules.Evaluation, today: date) -> str:
     lines = [
         f"## {reference} — {labels.stage_label(evaluation, today=today)}",
         "",
-        f"[Deadlines board: every dossier]({BOARD})",
+        f"[{labels.word('board_link')}]({BOARD})",
         "",
-        "| # | date | fact |",
-        "|---|---|---|",
+        _head("#", "date", "fact"),
     ]
     entries = getattr(evaluation, "entries", None) or [e.index for e in evaluation.events]
-    lines += [f"| {n + 1} | {labels.belgian(e.on)} | {e.kind} |" for n, e in zip(entries, evaluation.events)]
+    lines += [
+        f"| {n + 1} | {labels.belgian(e.on)} | {labels.fact(e.kind)} |" for n, e in zip(entries, evaluation.events)
+    ]
     for c in getattr(evaluation, "corrections", []):  # struck through, with the reason (no free text of the fact)
         on = labels.belgian(date.fromisoformat(c["on"]))
-        lines.append(f"| ~~entry {c['seq'] + 1}~~ | ~~{on}~~ | ~~{c['kind']}~~ {c['how']} by entry {c['by'] + 1} |")
+        how = f"{labels.word(c['how'])} {labels.word('by_entry')} {c['by'] + 1}"
+        lines.append(f"| ~~{c['seq'] + 1}~~ | ~~{on}~~ | ~~{labels.fact(c['kind'])}~~ {how} |")
     lines += ["", *_moved_lines(evaluation)]
-    lines += ["| deadline | opens | due | act by | status | legal basis |", "|---|---|---|---|---|---|"]
+    lines += [_head("deadline", "opens", "due", "act_by", "status", "basis")]
     for d in evaluation.deadlines:
-        status = {True: "met", False: "missed", None: "open"}[d.met]
+        status = labels.word({True: "met", False: "missed", None: "still_open"}[d.met])
         lines.append(
             f"| {labels.deadline(d.kind)} | {labels.day(d.opens) if d.opens else ''} | "
             f"{labels.day(d.due)} | {_act_by_cell(d, today)} | {status} | {d.basis} |"
@@ -507,7 +505,7 @@ def timeline(reference: str, evaluation: rules.Evaluation, today: date) -> str:
         if d.is_open and d.steps
     ]
     if why:
-        lines += ["", "**Why these dates**", "", *why]
+        lines += ["", f"**{labels.word('why')}**", "", *why]
     return "\n".join(lines)
 
 

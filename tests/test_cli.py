@@ -403,7 +403,8 @@ def test_a_fact_recorded_late_says_its_deadline_is_already_overdue(registered, c
     assert appeal.kind == "appeal" and days > 1
     monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
     out = record(cli, facts[-1][0], facts[-1][1].isoformat()).out
-    assert f"Already overdue: recours au plus tard le {labels_day(appeal.act_by)}: EN RETARD de {days} jours" in out
+    assert f"Déjà en retard: recours au plus tard le {labels_day(appeal.act_by)}: EN RETARD de {days} jours" in out
+    assert "Already" not in out and "act now" not in out and "agissez maintenant" in out
     in_time = cli("event", "record", REF, "appeal_lodged", "--on", today.isoformat())
     assert in_time.code == 0 and "RETARD" not in in_time.out and "overdue" not in in_time.out  # in time: nothing said
 

@@ -23,11 +23,13 @@ def test_every_fact_stage_and_deadline_the_law_knows_is_declared_and_nothing_els
     assert set(declarations.facts()) == set(rules.KINDS)
     assert set(declarations.stages()) == set(rules.STAGES) | {declarations.REGISTERED}
     assert set(declarations.deadlines()) == _deadline_kinds()
+    # The Resume form's button: each fact that asks a field of its own (free text is never asked there).
+    assert set(declarations.buttons()) == {k for k in rules.KINDS if any(f.type != "text" for f in rules.FIELDS[k])}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_declaration_speaks_every_language(language):
-    for words in [*declarations.facts().values(), *declarations.stages().values()]:
+    for words in [*declarations.facts().values(), *declarations.stages().values(), *declarations.buttons().values()]:
         assert words(language).strip()
     for kind in declarations.deadlines().values():
         assert all(w(language).strip() for w in (kind.label, kind.next, kind.what, kind.short))

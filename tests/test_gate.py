@@ -93,9 +93,23 @@ def test_a_caseworker_may_read_and_resume_but_change_nothing_else(stack):
         ("POST", f"/flow_runs/{run['id']}/input", {"key": "x", "value": "y"}),
         ("DELETE", f"/flow_runs/{run['id']}", None),
         ("PATCH", f"/flow_runs/{run['id']}", {"name": "x"}),
-        ("GET", "/admin/settings", None),
+        ("PATCH", "/admin/settings", {}),
     ):
         assert _call(stack, stack.login, method, path, body).status_code == 403, (method, path)
+    # The one server setting Prefect's UI reads (a 403 shows "Oops. Something went wrong."),
+    # nothing else of the server's configuration.
+    settings = _call(stack, stack.login, "GET", "/admin/settings")
+    assert settings.status_code == 200 and settings.json() == {"PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": False}
+
+
+def test_prefect_s_page_sends_a_browser_with_no_login_to_the_login_page(stack):
+    """Opened on another page with no login stored, Prefect's UI shows an "Authentication
+    failed." toast that stays after the login: the page goes to /login first."""
+    page = httpx.get(f"{stack.api.removesuffix('/api')}/runs", headers={"Accept": "text/html"}, timeout=60)
+    assert page.status_code == 200 and page.text.startswith("<!DOCTYPE html>")
+    head = page.text.split("<head>", 1)[1]
+    assert head.startswith("<script>if(!localStorage.getItem('prefect-password')&&location.pathname!=='/login')")
+    assert int(page.headers["content-length"]) == len(page.content)
 
 
 def test_a_hostile_resume_is_refused_before_prefect_and_the_canary_is_nowhere(stack):

@@ -1,6 +1,6 @@
 """The Resume form of every reachable stage, without a browser: it offers exactly the facts the
-law allows, one button per fact with fields of its own (five at most, short enough for the
-dialog, measured in tests/test_ui_browser.py), each variant asking only for its own fields;
+law allows, one button per fact with fields of its own (nine at most with Date and Correct,
+measured on screen in tests/test_ui_browser.py), each variant asking only for its own fields;
 the answer the dialog submits for any offered fact passes the server's JSON-schema check,
 validates in the form's model, is told apart by the UI's own rule, and is read back as that
 fact. Histories are walked breadth-first through the rules, so every stage and every set of
@@ -256,3 +256,95 @@ def test_the_form_header_in_english_by_default():
     evaluation = rules.evaluate(OVERDUE_HISTORY)
     header = form_for(evaluation, None, date(2026, 12, 15)).model_fields["fact"].description
     assert "Open: appeal by Mon 14/12/2026: OVERDUE by 1 day." in header and "refused" not in header
+
+
+# English words that would show medstay left a text of its own untranslated (Prefect's own
+# words, the facts' code names in a list, the law's field notes and the rules' sentences aside).
+ENGLISH = (
+    "appeal by",
+    "Already",
+    "overdue",
+    "Deadline",
+    "Stage",
+    "act by",
+    "Open deadlines",
+    "Record the next",
+    "Not recorded",
+    "Why these dates",
+    "this week",
+    "legal date",
+    "Correct",
+    "Entry",
+    "Reason",
+    "Right date",
+    "Timeline",
+    "board",
+    "met",
+    "missed",
+    "Sent",
+    "Notified",
+    "Appeal",
+    "Judgment",
+    "Removal",
+    "Extension",
+)
+
+
+def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, cli, monkeypatch):
+    """With the office in French: the Resume form (its nine buttons, the correction's fields, the
+    header), the Markdown above it, the run's timeline, the board and `event record`'s answer
+    for a deadline already passed hold none of medstay's English words. Still English: the
+    rules' own sentences (a refusal, the steps of "why these dates", a field's note), the
+    values of the form's lists (what the answer carries: fact code names, correction reasons)."""
+    import json
+    import re
+
+    from medstay.record import dossiers
+    from tasks import board
+    from tasks.projection import describe, timeline
+
+    monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
+    ref = "9TER-2026-000341"
+    assert cli("dossier", "register", ref, "--language", "nl").code == 0
+    said = []
+    for kind, on, *sets in (
+        ("certificate_issued", "2026-03-01"),
+        ("application_sent", "2026-03-05"),
+        ("declared_admissible", "2026-04-02"),
+        ("residence_refused", "2026-09-01", "ground=unfounded"),
+        ("decision_notified", "2026-09-04"),
+        ("order_to_leave_notified", "2026-09-04", "days=30"),
+        ("appeal_lodged", "2026-09-20", "against=order"),
+    ):
+        done = cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+        assert done.code == 0, done.out
+        said.append(done.out)
+    assert cli("event", "correct", ref, "3", "--on", "2026-04-03", "--reason", "typo").code == 0
+    evaluation = dossiers.load(ref).evaluation
+    today = date(2026, 12, 4)
+    model = form_for(evaluation, "extension_requested refused: its date is before the previous event's", today)
+    schema = create_v2_schema("RecordFact", model_base=model)
+    buttons = [v["title"] for v in _variants(schema)]
+    assert buttons == [
+        "Date",
+        "Arrêt",
+        "Recours",
+        "Envoi",
+        "Notifiée",
+        "Prolongation",
+        "OQT",
+        "Éloignement",
+        "Corriger",
+    ]
+    texts = {
+        "form": json.dumps(schema, ensure_ascii=False),
+        "markdown": describe(ref, evaluation, "extension_requested refused", today),
+        # the steps under "why these dates" are the rules' own sentences (rules/deadlines.py)
+        "timeline": timeline(ref, evaluation, today).split("**Pourquoi ces dates**")[0],
+        "board": board.markdown(today),
+        "event record": "\n".join(said),
+    }
+    assert "Déjà en retard" in texts["event record"] and "EN RETARD de" in texts["markdown"]
+    for where, text in texts.items():
+        found = [w for w in ENGLISH if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
+        assert not found, f"{where} says {found} in English:\n{text}"

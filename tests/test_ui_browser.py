@@ -47,12 +47,35 @@ def _resume(page):
 
 
 def _run_page(p, stack, run, width: int, height: int):
-    """A caseworker's browser, logged in, on the dossier's flow-run page: (browser, page)."""
+    """A caseworker's browser, logged in, on the dossier's flow-run page: (browser, page).
+    No toast, before or after the login: no "Authentication failed" (the gate sends a browser
+    with no login stored to /login before Prefect's UI asks anything), no "Oops. Something went
+    wrong." (shown by Prefect's UI for any 401, 403 or 5xx answer: there is none)."""
     browser = _browser(p)
     page = browser.new_page(viewport={"width": width, "height": height})
+    failed = []
+    page.on("response", lambda r: (r.status in (401, 403) or r.status >= 500) and failed.append((r.status, r.url)))
     ui = _login(page, stack)
     page.goto(f"{ui}/runs/flow-run/{run.id}")
+    page.get_by_role("button", name="Resume").first.wait_for(timeout=30000)
+    page.wait_for_timeout(1000)
+    toasts = [t for t in page.locator(".p-toast").all_inner_texts() if t.strip()]
+    assert not toasts, toasts
+    assert [f for f in failed if "/api/admin/version" not in f[1]] == [], failed  # /login's own check: 401, silent
     return browser, page
+
+
+def _on_screen(page, locator) -> str:
+    """The text at the top and at the bottom of `locator` as the screen shows them, without
+    scrolling: the element a click at those points would reach (inside the viewport, not
+    clipped by the dialog's scrolling, not covered)."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    assert box and box["height"] > 5 and 0 <= box["y"] and box["y"] + box["height"] <= size["height"], (size, box)
+    return "\n".join(
+        page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.innerText || ''", [box["x"] + 5, y])
+        for y in (box["y"] + 3, box["y"] + box["height"] - 3)
+    )
 
 
 def _pick_today(page, dialog, nth: int) -> None:
@@ -122,12 +145,17 @@ def test_a_caseworker_moves_a_dossier_forward_from_the_ui_alone(stack):
         badge = f"Convocation – appointment on {appointment.strftime('%d/%m/%Y')}"
         submitted = time.monotonic()
         _submit(page, dialog)
+        closed = time.monotonic()
         # The next stage within seconds (about one: bench/README.md), not a worker's 6-10 s.
         stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and badge in r.state.name, timeout=10)
-        print(f"Resume → {badge!r} in {time.monotonic() - submitted:.2f} s")
-        page.reload()
-        page.get_by_text(badge).first.wait_for(timeout=30000)  # what the caseworker sees next
+        # The run page itself, not reloaded, leaves "Resuming" as soon as the run is paused again:
+        # the gate answers the Resume once the run has settled, and the page re-reads the run
+        # when the dialog closes (else only at its next 5 s poll).
+        page.get_by_text(badge).first.wait_for(timeout=10000)
+        shown = time.monotonic()
         page.screenshot(path=str(ARTIFACTS / "badge-after-resume.png"))
+        print(f"Resume → dialog closed {closed - submitted:.2f} s, {badge!r} on the page {shown - submitted:.2f} s")
+        assert shown - closed < 2, f"the page showed the next stage {shown - closed:.2f} s after the dialog closed"
         browser.close()
     shown = stack.medstay("dossier", "show", ref, "--json").stdout
     assert '"source": "ui"' in shown and f'"appointment": "{appointment.isoformat()}"' in shown
@@ -286,3 +314,64 @@ def test_the_week_s_deadlines_are_on_the_artifacts_page(stack):
         browser.close()
     assert not cut
     assert "Open deadlines on" in board and "Lodge an appeal at the CCE" in board and "Inadmissible" in board
+
+
+def test_the_resume_dialog_with_nine_facts_reads_without_scrolling(stack):
+    """The most buttons the form offers (seven facts with fields, the facts needing only a date,
+    Correct), for an overdue dossier whose last entry was refused: stage, every open deadline
+    with its act-by date and overdue days, and the refusal in full are on screen at 1366×768
+    and 1920×1080 without scrolling, and the buttons fit the dialog."""
+    from datetime import date, timedelta
+
+    from prefect.flow_runs import resume_flow_run
+
+    from tasks.projection import as_submitted
+
+    ref, today = "9TER-2026-000405", date.today()
+    stack.medstay("dossier", "register", ref, "--language", "fr")
+    for kind, days_ago, *sets in (
+        ("certificate_issued", 200),
+        ("application_sent", 196),
+        ("declared_admissible", 168),
+        ("residence_refused", 70, "ground=unfounded"),
+        ("decision_notified", 67),
+        ("order_to_leave_notified", 67, "days=30"),
+        ("appeal_lodged", 45, "against=order"),  # the order's appeal: the decision's is overdue
+    ):
+        on = (today - timedelta(days=days_ago)).isoformat()
+        stack.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+    run = stack.wait_for(  # the seventh fact shown (its pause key), not an earlier pause in "Refused"
+        ref, lambda r: r.state.type.value == "PAUSED" and (r.state.state_details.pause_key or "").startswith("w7-")
+    )
+    early = (today - timedelta(days=80)).isoformat()  # before the last fact: refused by the rules
+    # Raises unless Prefect accepted it.
+    resume_flow_run(run.id, run_input=as_submitted("extension_requested", early, recorded_by="cw-ui-07"))
+    run = stack.wait_for(ref, lambda r: r.state.type.value == "PAUSED" and "last entry refused" in r.state.name)
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen = {}
+    with sync_playwright() as p:
+        for width, height in ((1366, 768), (1920, 1080)):
+            browser, page = _run_page(p, stack, run, width, height)
+            dialog = _resume(page)
+            page.wait_for_timeout(500)
+            header = dialog.get_by_text("Now: Refused (non fondée)").first
+            seen[width] = _on_screen(page, header)
+            used, room = _buttons_fit(page)
+            buttons = dialog.locator(".p-button-group button").all_inner_texts()
+            page.screenshot(path=str(ARTIFACTS / f"resume-nine-facts-{width}x{height}.png"))
+            browser.close()
+            assert len(buttons) == 9, buttons
+            assert used <= room, f"the fact buttons need {used} px, the dialog gives {room} at {width}×{height}"
+    for width, text in seen.items():
+        for expected in (
+            "Now: Refused (non fondée)",
+            "appeal by",
+            "leave the territory by",
+            "OVERDUE by",
+            "Last entry refused:",
+            "is before the previous event's",
+            "Never type medical information",
+        ):
+            assert expected in text, f"{expected!r} not on screen at {width} px:\n{text}"

@@ -143,7 +143,8 @@ def _overdue_at_once(evaluation, index: int) -> None:
     today = clock.today()
     for d in evaluation.open_deadlines():
         if d.trigger == index and d.act_by < today:
-            out.print(f"[bold red]Already overdue[/]: {labels.act_by(d.kind, d.act_by, today=today)} — act now.")
+            late, now = labels.word("already_late"), labels.word("act_now")
+            out.print(f"[bold red]{late}[/]: {labels.act_by(d.kind, d.act_by, today=today)} — {now}.")
 
 
 @event_app.command("correct")
