@@ -33,6 +33,7 @@ def keep_holidays_in(folder: Path | None) -> None:
     _holiday_ordinals.cache_clear()
     _working.cache_clear()
     _nearest_working.cache_clear()
+    act_by.cache_clear()
 
 
 @functools.cache
@@ -153,9 +154,11 @@ def roll_forward(day: Date) -> Date:
     return _nearest_working(day.toordinal(), 1)
 
 
+@functools.lru_cache(maxsize=65536)
 def act_by(due: Date) -> Date:
     """The last working day on or before `due`: the day one can still reach a post office,
     a commune or a lawyer's office."""
+    # Remembered by day (every deadline made asks it once): 5 % of evaluating a history.
     return _nearest_working(due.toordinal(), -1)
 
 
