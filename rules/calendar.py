@@ -181,8 +181,15 @@ def nth_working_day_after(day: Date, n: int) -> Date:
 def add_months(day: Date, months: int) -> Date:
     """Same day of the month, or the last day of a shorter month (31 Jan + 1 = 28/29 Feb)."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    first = Date(year, month + 1, 1)
-    return first if day.day == 1 else Date(year, month + 1, min(day.day, first.days_in_month))
+    return _month_day(year, month + 1, day.day)
+
+
+@functools.lru_cache(maxsize=65536)
+def _month_day(year: int, month: int, day: int) -> Date:
+    # Remembered: pendulum's constructor and its `days_in_month` are Python code (a
+    # certificate's deadline was a tenth of evaluating a history).
+    last = (datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)).day
+    return _day(datetime.date(year, month, min(day, last)).toordinal())
 
 
 def add_years(day: Date, years: int) -> Date:
