@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
+import os
+from pathlib import Path
 
-import holidays
 import pendulum
 
 Date = pendulum.Date
@@ -17,13 +19,91 @@ Date = pendulum.Date
 
 KNOWN_YEARS = (1901, 2100)  # the years the holidays package knows Belgian holidays for
 
+_kept_in: Path | None = None  # the folder of each year's legal holidays, once computed (keep_holidays_in)
+
+
+def keep_holidays_in(folder: Path | None) -> None:
+    """Keep each year's legal holidays, as the `holidays` package computed them, in `folder`:
+    one small JSON a year, valid for the package's installed version only. A command that
+    records one fact then reads ten dates instead of importing the package and building a
+    Belgian year (80 ms of its half-second). None: computed in this process only."""
+    global _kept_in
+    _kept_in = folder
+    _legal_holidays.cache_clear()
+    _holiday_ordinals.cache_clear()
+    _working.cache_clear()
+    _nearest_working.cache_clear()
+    act_by.cache_clear()
+
 
 @functools.cache
-def _legal_holidays(year: int) -> holidays.HolidayBase:
+def _legal_holidays(year: int) -> dict[datetime.date, str]:
     if not KNOWN_YEARS[0] <= year <= KNOWN_YEARS[1]:
         # Outside them the package answers "no holiday": refuse rather than compute a wrong date.
         raise ValueError(f"Belgian legal holidays are known for {KNOWN_YEARS[0]}-{KNOWN_YEARS[1]} only, not {year}")
-    return holidays.country_holidays("BE", years=year)
+    version = _package_version()
+    kept = _kept_in / f"legal-holidays-BE-{year}.json" if _kept_in is not None and version else None
+    days = _read_kept(kept, version, year) if kept is not None else None
+    if days is None:
+        days = _computed(year)
+        if kept is not None:
+            _keep(kept, {"version": version, "year": year, "days": {d.isoformat(): n for d, n in days.items()}})
+    return days
+
+
+def _computed(year: int) -> dict[datetime.date, str]:
+    import holidays  # a tenth of a second with its first Belgian year: only for a year not kept yet
+
+    return dict(holidays.country_holidays("BE", years=year))
+
+
+@functools.cache
+def _package_version() -> str | None:
+    """The installed `holidays` version, from its distribution's folder name (importlib.metadata
+    would cost half of what the kept file saves); None (nothing kept) if it cannot be told."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or not spec.origin:
+        return None
+    folder = Path(spec.origin).parent.parent
+    try:
+        found = [n for n in os.listdir(folder) if n.startswith("holidays-") and n.endswith(".dist-info")]
+    except OSError:
+        return None
+    return found[0][len("holidays-") : -len(".dist-info")] if len(found) == 1 else None
+
+
+def _read_kept(path: Path, version: str | None, year: int) -> dict[datetime.date, str] | None:
+    """The year as kept, or None if missing, unreadable, of another version or not a year's
+    holidays (then it is computed again and rewritten)."""
+    try:
+        doc = json.loads(path.read_bytes())
+        if doc["version"] != version or doc["year"] != year or not 1 <= len(doc["days"]) <= 30:
+            return None
+        days = {datetime.date.fromisoformat(d): n for d, n in doc["days"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if any(d.year != year or not isinstance(n, str) or not n for d, n in days.items()):
+        return None
+    return days
+
+
+def _keep(path: Path, doc: dict[str, object]) -> None:
+    """Written whole or not at all (a temporary file renamed), owner-only; a folder that cannot
+    be written only means the year is computed again next time."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False)
+        os.replace(temporary, path)
+    except OSError:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def to_date(value: datetime.date) -> Date:
@@ -74,9 +154,11 @@ def roll_forward(day: Date) -> Date:
     return _nearest_working(day.toordinal(), 1)
 
 
+@functools.lru_cache(maxsize=65536)
 def act_by(due: Date) -> Date:
     """The last working day on or before `due`: the day one can still reach a post office,
     a commune or a lawyer's office."""
+    # Remembered by day (every deadline made asks it once): 5 % of evaluating a history.
     return _nearest_working(due.toordinal(), -1)
 
 
@@ -99,8 +181,15 @@ def nth_working_day_after(day: Date, n: int) -> Date:
 def add_months(day: Date, months: int) -> Date:
     """Same day of the month, or the last day of a shorter month (31 Jan + 1 = 28/29 Feb)."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    first = Date(year, month + 1, 1)
-    return first if day.day == 1 else Date(year, month + 1, min(day.day, first.days_in_month))
+    return _month_day(year, month + 1, day.day)
+
+
+@functools.lru_cache(maxsize=65536)
+def _month_day(year: int, month: int, day: int) -> Date:
+    # Remembered: pendulum's constructor and its `days_in_month` are Python code (a
+    # certificate's deadline was a tenth of evaluating a history).
+    last = (datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)).day
+    return _day(datetime.date(year, month, min(day, last)).toordinal())
 
 
 def add_years(day: Date, years: int) -> Date:

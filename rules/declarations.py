@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from rules.parameters import read_yaml
 
 LANGUAGES = ("fr", "nl", "de", "en")
 _FOLDER = Path(__file__).parent / "declared"
@@ -74,7 +74,7 @@ def _words(raw: dict[str, Any], where: str) -> Words:
 
 
 def _load(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((_FOLDER / f"{name}.yaml").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = read_yaml(_FOLDER / f"{name}.yaml")
     return loaded
 
 

@@ -173,10 +173,26 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def parse_date(raw: object, what: str) -> Date:
     """A calendar date from a date object or a 'YYYY-MM-DD' string."""
-    if isinstance(raw, str):
+    if type(raw) is str and len(raw) <= 12:
         # A stored history repeats the same few thousand days: each text is read once (only
         # date-sized texts are remembered, so garbage input cannot fill the memory).
-        day: date | None = _iso_day(raw) if len(raw) <= 12 else _iso_day.__wrapped__(raw)
+        found = _known_day(raw)
+        if found is not None:
+            return found
+    return _parsed_date(raw, what)
+
+
+@functools.lru_cache(maxsize=65536)
+def _known_day(raw: str) -> Date | None:
+    """The day a date-sized text names, if it is one the law can count from; else None (and
+    `_parsed_date` says why)."""
+    day = _iso_day(raw)
+    return day if day is not None and YEARS[0] <= day.year <= YEARS[1] else None
+
+
+def _parsed_date(raw: object, what: str) -> Date:
+    if isinstance(raw, str):
+        day: date | None = _iso_day(raw)
     else:
         day = raw if isinstance(raw, date) else None
     if day is None:
@@ -187,7 +203,6 @@ def parse_date(raw: object, what: str) -> Date:
     return calendar.to_date(day)
 
 
-@functools.lru_cache(maxsize=65536)
 def _iso_day(raw: str) -> Date | None:
     if not _ISO_DATE.fullmatch(text := raw.strip()):
         return None
@@ -260,10 +275,18 @@ def parse_event(raw: object, index: int) -> Event:
                 fields[name] = _default(kind, spec, on)
             else:
                 fields[name] = _coerce(spec, raw[name])
-        _check_fields(kind, on, fields)
+        if kind in _FIELD_CHECKS:
+            _check_fields(kind, on, fields)
     except ValueError as exc:
         raise InvalidEvent(index, str(exc)) from None
-    return Event(kind, on, fields, index)
+    return _new_event(Event, (kind, on, fields, index))
+
+
+# A named tuple's own constructor is a Python lambda around this: a history makes thousands.
+_new_event = tuple.__new__
+_FIELD_CHECKS = frozenset(
+    {"convocation_received", "a_card_issued", "a_card_renewed", "order_to_leave_notified", "extension_granted"}
+)
 
 
 def _check_fields(kind: str, on: Date, fields: dict[str, Any]) -> None:

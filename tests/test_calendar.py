@@ -313,3 +313,78 @@ def test_the_calendar_refuses_years_the_holidays_package_does_not_know():
         calendar.is_working_day(pd(D(2103, 1, 1)))
     with pytest.raises(ValueError, match="1901"):
         calendar.act_by(pd(D(1900, 6, 1)))
+
+
+# Each year's holidays kept on disk (a fact at the command line reads ten dates instead of
+# importing the package): the same answers, and a kept file that cannot be trusted is rebuilt.
+KEPT = "legal-holidays-BE-{}.json"
+
+
+@pytest.fixture
+def kept(tmp_path):
+    folder = tmp_path / "cache"
+    calendar.keep_holidays_in(folder)
+    yield folder
+    calendar.keep_holidays_in(None)
+
+
+def test_a_kept_year_gives_the_same_holidays_as_the_package(kept):
+    import json
+
+    for year in (2026, 2027):
+        assert [calendar.is_legal_holiday(pd(d)) for d in LEGAL_HOLIDAYS[year]] == [True] * 10
+        doc = json.loads((kept / KEPT.format(year)).read_text())
+        assert doc["year"] == year and doc["version"]
+        assert {d for d, _ in doc["days"].items() if date.fromisoformat(d).isoweekday() <= 5} == {
+            d.isoformat() for d in LEGAL_HOLIDAYS[year] if d.isoweekday() <= 5
+        }
+    calendar.keep_holidays_in(kept)  # a new process: read from the files this time
+    assert calendar.holiday_name(pd(D(2026, 12, 25))) == "Christmas Day"
+    assert [calendar.is_working_day(pd(d)) for d in LEGAL_HOLIDAYS[2027]] == [False] * 10
+
+
+def test_a_process_that_finds_its_year_kept_does_not_import_the_holidays_package(kept):
+    import subprocess
+    import sys
+
+    calendar.act_by(pd(D(2026, 12, 27)))  # kept by this process
+    probe = (
+        "import sys; from pathlib import Path; from rules import calendar; "
+        f"calendar.keep_holidays_in(Path({str(kept)!r})); "
+        "print(calendar.act_by(calendar.to_date(__import__('datetime').date(2026, 12, 27))), 'holidays' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["2026-12-24", "False"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '{"version": "0.0-another", "year": 2026, "days": {"2026-03-03": "Carnival"}}',
+        '{"version": "%s", "year": 2026, "days": {"2025-03-03": "Carnival"}}',
+        '{"version": "%s", "year": 2026, "days": {}}',
+        '{"version": "%s", "year": 2026, "days": ["2026-03-03"]}',
+        '{"version": "%s", "year": 2026}',
+    ],
+    ids=["corrupt", "another-version", "another-year", "empty", "list", "no-days"],
+)
+def test_a_kept_year_that_cannot_be_trusted_is_computed_again_and_rewritten(kept, content):
+    import json
+
+    calendar.is_working_day(pd(D(2029, 1, 2)))  # another year, to learn the version kept
+    version = json.loads((kept / KEPT.format(2029)).read_text())["version"]
+    (kept / KEPT.format(2026)).write_text(content.replace("%s", version))
+    assert calendar.is_working_day(pd(D(2026, 3, 3)))
+    assert not calendar.is_working_day(pd(D(2026, 12, 25)))
+    doc = json.loads((kept / KEPT.format(2026)).read_text())
+    assert doc["version"] == version and len(doc["days"]) >= 10
+
+
+def test_a_folder_that_cannot_be_written_only_means_computing_again(tmp_path):
+    calendar.keep_holidays_in(tmp_path / "no-such-home" / "cache")  # its parent is missing: not made
+    try:
+        assert not calendar.is_working_day(pd(D(2028, 12, 25)))
+        assert not (tmp_path / "no-such-home").exists()
+    finally:
+        calendar.keep_holidays_in(None)

@@ -69,3 +69,18 @@ def test_the_readme_fact_table_is_the_one_the_declaration_makes():
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert fact_table() in readme
+
+
+def test_the_project_yaml_files_read_the_same_with_libyaml_as_with_pyyaml_alone():
+    """`rules.parameters.read_yaml` takes libyaml's parser when PyYAML has it (30× quicker): the
+    declarations, the dated parameters and the phrases must mean exactly what PyYAML reads."""
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(rules.__file__).parent
+    files = [*(root / "declared").glob("*.yaml"), *(root / "parameters").glob("*.yaml")]
+    files.append(root.parent / "medstay" / "reminders" / "templates" / "phrases.yaml")
+    assert len(files) > 15 and yaml.__with_libyaml__
+    for path in files:
+        assert rules.parameters.read_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8")), path

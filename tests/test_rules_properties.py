@@ -712,12 +712,12 @@ def test_a_mutated_valid_walk_only_raises_invalid_event(data):
 def test_a_long_date_text_is_refused_and_not_remembered():
     """Date texts are cached (a history repeats its days), but only date-sized ones: garbage
     input cannot fill the memory."""
-    from rules.events import _iso_day
+    from rules.events import _known_day
 
-    before = _iso_day.cache_info().currsize
+    before = _known_day.cache_info().currsize
     with pytest.raises(InvalidEvent, match="not a valid date"):
         rules.parse_event({"kind": "certificate_issued", "on": "2026-01-05x" * 10_000}, 0)
-    assert _iso_day.cache_info().currsize == before
+    assert _known_day.cache_info().currsize == before
     assert rules.parse_event({"kind": "certificate_issued", "on": " 2026-01-05 "}, 0).on == date(2026, 1, 5)
 
 

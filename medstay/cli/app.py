@@ -34,6 +34,7 @@ def main() -> None:
     from deployments import prefect_env, secrets
     from medstay.cli import caseworkers, commands, privacy  # noqa: F401  (register their commands on the app)
     from models.settings import absolute_environment, get_settings
+    from rules import calendar
 
     os.umask(0o077)  # whatever a command creates under MEDSTAY_HOME (logs, exports, Prefect's files) is owner-only
     try:
@@ -42,6 +43,7 @@ def main() -> None:
         prefect_env.configure()
         secrets.install()  # a key in a Prefect Secret block is read once, and only if named
         absolute_environment(get_settings())  # before any child process starts (`medstay up`)
+        calendar.keep_holidays_in(get_settings().home / "cache")  # a fact reads its years' holidays kept there
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

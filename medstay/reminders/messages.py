@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import yaml
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from rules import declarations
+from rules.parameters import read_yaml
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -30,7 +30,7 @@ def _env() -> Environment:
 
 @functools.cache
 def phrases() -> dict:
-    return yaml.safe_load((TEMPLATES / "phrases.yaml").read_text(encoding="utf-8"))
+    return read_yaml(TEMPLATES / "phrases.yaml")
 
 
 @dataclass(frozen=True)
