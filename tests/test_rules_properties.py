@@ -452,11 +452,11 @@ def check_evaluation(raw: list[dict], ev: rules.Evaluation) -> None:
     # superseded deadlines are dropped: never two open ones of these kinds
     for kind in ("certificate_validity", "appointment", "justification"):
         assert len([d for d in ev.deadlines if d.kind == kind and d.met is None]) <= 1, (kind, ev.deadlines)
-    # A card's dates are "not touched" by the end of its stay (remedies.md, «Refusal to renew»): they
+    # A card's dates are "not touched" by the end of its stay or an exclusion (remedies.md): they
     # apply again if the CCE annuls it. A new grant and card after that end give a second card, and
     # the spec supersedes neither's dates: one open per card then (asked of the jurists, see the note).
     cards = sum(e.kind == "a_card_issued" for e in ev.events)
-    ended = any(e.kind in ("stay_withdrawn", "renewal_refused") for e in ev.events)
+    ended = any(e.kind in ("stay_withdrawn", "renewal_refused", "excluded") for e in ev.events)
     for kind in ("renewal_window", "card_expiry"):
         assert len([d for d in ev.deadlines if d.kind == kind and d.met is None]) <= (max(cards, 1) if ended else 1), (
             kind,
