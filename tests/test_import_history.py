@@ -179,6 +179,8 @@ def test_any_history_is_imported_as_the_rules_read_it_or_refused_with_nothing_wr
         expected = {ref: rules.evaluate(h) for ref, h in histories.items()}
     except rules.InvalidEvent:
         expected = None
+    if any(a == b for h in histories.values() for a, b in itertools.pairwise(h)):
+        expected = None  # the same fact typed twice in a row: every door refuses a double entry
     if any(f.asked for _, kind, _ in facts for f in rules.FIELDS[kind]):
         expected = None  # every door asks for these (an order's period), though the law reads their absence
     before = db_digest(home) if database_made(home) else None
