@@ -423,6 +423,17 @@ def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
     return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))
 
 
+def open_deadlines(reference: str | None = None) -> list[tuple[str, Deadline]]:
+    """(reference, deadline) for every open deadline (of one dossier), soonest act-by first:
+    what the calendar feed shows."""
+    migrate()
+    with session() as db:
+        ids = [find(db, reference).id] if reference else None
+        rows = [(ref, d) for d, ref, _ in db.exec(agenda.open_deadlines(dossier_ids=ids))]
+        db.expunge_all()
+    return rows
+
+
 @dataclass
 class Listed:
     """One dossier in `medstay dossier list`: its stage and its soonest open deadline."""
