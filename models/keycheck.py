@@ -1,5 +1,5 @@
-"""Checks that the configured key opens what is stored, and moving a home to another
-database. They read the tables with the keys, so they sit above both: the column type
+"""Checks that the configured key opens what is stored, making a home (`medstay init`) and
+moving it to another database. They read the tables with the keys, so they sit above both: the column type
 (models/crypto.py) and the tables (models/tables.py) never import them."""
 
 from __future__ import annotations
@@ -65,6 +65,24 @@ def require_key_opens(url: str | None = None) -> None:
 
 
 # Operators that make sense on ciphertext: null tests only.
+
+
+def make_home(rehearsal: bool, settings: Settings | None = None) -> Settings:
+    """Make this home's marker and database (`medstay init`). A home is for real dossiers or
+    a rehearsal for good, and a rehearsal home must be new: a pretend clock sends there."""
+    from models.db import migrate
+
+    settings = settings or get_settings()
+    marker = read(settings)
+    if marker is not None and bool(marker.get("rehearsal")) != rehearsal:
+        kind = "a rehearsal home" if marker.get("rehearsal") else "a home for real dossiers"
+        raise HomeError(f"{settings.home} is already {kind}; use another MEDSTAY_HOME for the other kind")
+    if marker is None:
+        if (settings.home / "medstay.db").exists() and rehearsal:
+            raise HomeError(f"{settings.home} already holds a database: a rehearsal home must be a new MEDSTAY_HOME")
+        write(settings, database=None, rehearsal=rehearsal)
+    migrate()
+    return settings
 
 
 def move_database(target: str, settings: Settings | None = None) -> str:

@@ -127,7 +127,3 @@ def _present(found: Parameter, on: date) -> int:
     if result is None:
         raise ValueError(f"parameter {found.name} has no value on {on.isoformat()} (retired)")
     return result
-
-
-def all_parameters() -> list[Parameter]:
-    return [parameter(p.stem) for p in sorted(FOLDER.glob("*.yaml"))]

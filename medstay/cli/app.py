@@ -32,10 +32,13 @@ def main() -> None:
     import os
 
     from deployments import prefect_env, secrets
-    from medstay.cli import caseworkers, commands, privacy  # noqa: F401  (register their commands on the app)
+
+    # Importing the commands registers them on the app.
+    from medstay.cli import caseworkers, deadlines, dossier, event, home, privacy, reminders, rules, stack  # noqa: F401
     from models.settings import absolute_environment, get_settings
     from rules import calendar
 
+    _in_help_order()
     os.umask(0o077)  # whatever a command creates under MEDSTAY_HOME (logs, exports, Prefect's files) is owner-only
     try:
         # Before anything can import Prefect: its home (profile with `medstay up`'s server) is
@@ -66,6 +69,15 @@ def main() -> None:
         )
         sys.exit(70)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# `medstay --help` lists the commands in the order they had when they all lived in one module.
+HELP_ORDER = ("deadlines", "reconcile", "init", "doctor", "status", "projector", "up", "calendar", "audit")
+
+
+def _in_help_order() -> None:
+    last = len(HELP_ORDER)  # a command not listed comes after those that are
+    app.registered_commands.sort(key=lambda c: HELP_ORDER.index(c.name) if c.name in HELP_ORDER else last)
 
 
 def _user_cause(exc: BaseException) -> str | None:

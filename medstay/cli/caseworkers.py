@@ -8,7 +8,8 @@ import sys
 import typer
 from rich.markup import escape
 
-from medstay.cli.root import app, emit_json, out
+from medstay.cli.root import app, out
+from medstay.cli.terminal import write_json
 from medstay.errors import UserError
 
 caseworker_app = typer.Typer(no_args_is_help=True, help="Caseworkers' logins to the Prefect UI.")
@@ -83,7 +84,7 @@ def caseworker_list(as_json: bool = typer.Option(False, "--json", help="print JS
 
     rows = accounts.listing()
     if as_json:
-        emit_json([{"code": c, "status": s, "changed": at.isoformat()} for c, s, at in rows])
+        write_json([{"code": c, "status": s, "changed": at.isoformat()} for c, s, at in rows])
         return
     if not rows:
         out.print("No caseworker account yet: `medstay caseworker add CODE`.")

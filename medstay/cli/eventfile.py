@@ -28,11 +28,6 @@ _FactLoader.add_implicit_resolver(
 MAX_EVENTS = 1000  # a dossier's life is a few dozen facts
 
 
-def load_yaml(text: str, what: str = "the facts"):
-    """YAML with `on`, `yes`, `no` kept as text (size and depth limited)."""
-    return safeyaml.parse(text, what, loader=_FactLoader)
-
-
 def load_events(path: Path) -> list:
     text = safeyaml.read_text(path, "the facts file")
     doc = safeyaml.parse(text, str(path), as_json=path.suffix.lower() == ".json", loader=_FactLoader)

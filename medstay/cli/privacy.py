@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from medstay.cli.root import app, dossier_app, emit_json, err, out, parse_day
+from medstay.cli.root import app, dossier_app, err, out, parse_day
+from medstay.cli.terminal import write_json
 from medstay.errors import UserError
 
 keys_app = typer.Typer(no_args_is_help=True, help="The keys that encrypt personal data at rest.")
@@ -47,7 +48,7 @@ def dossier_export(
     from medstay.record import dossiers
 
     if output is None:
-        emit_json(privacy.export(reference=reference))
+        write_json(privacy.export(reference=reference))
         return
     dossiers.check_reference(reference)
     fd = _create_private(output)
@@ -154,7 +155,7 @@ def dossier_import(
         _refused(refused, as_json)
         raise typer.Exit(2) from None
     if as_json:
-        emit_json(
+        write_json(
             {"imported": done.references, "skipped": done.skipped, "facts": done.facts, "extended": done.extended}
         )
         return
@@ -179,7 +180,7 @@ def _refused(refused, as_json: bool) -> None:
     from rich.table import Table
 
     if as_json:
-        emit_json(
+        write_json(
             {
                 "error": str(refused),
                 "mistakes": [
@@ -226,7 +227,7 @@ def audit(
 
     entries = privacy.audit_trail(reference)
     if as_json:
-        emit_json(
+        write_json(
             [
                 {
                     "at": e.at.isoformat(),

@@ -1,6 +1,7 @@
 """The command line's root: the Typer app and its groups, the two consoles, and the parsing
-every command shares. The commands (`commands.py`, `privacy.py`) register on it; nothing here
-imports them, so the CLI has no import cycle."""
+every command shares. The commands, one module per noun the user types (`dossier.py`,
+`event.py`, `reminders.py`, …), register on it; nothing here imports them, so the CLI has no
+import cycle."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import date
 import typer
 
 from medstay.cli import terminal
-from medstay.cli.evaluate import emit_json  # noqa: F401  (shared with the fast path)
 from medstay.errors import UserError
 
 

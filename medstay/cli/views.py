@@ -350,3 +350,107 @@ def fact_table() -> str:
     lines = ["| fact (`KIND`) | `--set` fields |", "|---|---|"]
     lines += [f"| {', '.join(kinds)} | {cells} |" for cells, kinds in rows.items()]
     return "\n".join(lines)
+
+
+def print_contacts(console: Console, shown: dict | None) -> None:
+    for role, value in (shown or {}).items():
+        console.print(f"{role}: {escape(value or '-')}")
+
+
+def print_recorded(console: Console, current, today: date) -> None:
+    """What `event record` answers: the fact and the stage it leads to, what it opened already
+    overdue, its warnings, and a reminder policy that could not be read."""
+    event = current.evaluation.events[-1]
+    console.print(
+        f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
+        f"now {labels.stage_label(current.evaluation)}."
+    )
+    _print_overdue_at_once(console, current.evaluation, event.index, today)
+    for w in current.evaluation.warnings:
+        if w.event == event.index:
+            console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+    if current.plan_error:
+        console.print(
+            f"[yellow]Reminders not planned yet[/]: {escape(current.plan_error)} — fix it; they are planned "
+            "again automatically (`medstay status`)."
+        )
+
+
+def _print_overdue_at_once(console: Console, evaluation, index: int, today: date) -> None:
+    """The deadlines this fact opened whose act-by date has already passed (a fact recorded
+    late): said at once, with the days since, so that no one waits for a reminder."""
+    for d in evaluation.open_deadlines():
+        if d.trigger == index and d.act_by < today:
+            late, now = labels.word("already_late"), labels.word("act_now")
+            console.print(f"[bold red]{late}[/]: {labels.act_by(d.kind, d.act_by, today=today)} — {now}.")
+
+
+def print_amended(console: Console, what: str, before, after) -> None:
+    """What `event correct` / `event withdraw` answer: the new entry, the stage, what moved."""
+    from medstay.record import corrections
+
+    console.print(
+        f"{what} of [bold]{after.dossier.reference}[/] (entry #{corrections.number(after.events[-1].seq)}): now "
+        f"{labels.stage_label(after.evaluation)}."
+    )
+    console.print(before_after(before, after.evaluation))
+    if after.plan_error:
+        console.print(f"[yellow]Reminders not planned yet[/]: {escape(after.plan_error)}")
+
+
+def tally(counts, nothing: str) -> str:
+    """`3 sent, 1 skipped`: a sweep's outcomes by kind, or `nothing`."""
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or nothing
+
+
+def notification_json(n, ref) -> dict:
+    return {
+        "reference": ref,
+        "purpose": n.purpose,
+        "deadline": n.deadline_kind,
+        "offset": n.offset,
+        "role": n.role,
+        "channel": n.channel,
+        "due_at": n.due_at.isoformat(),
+        "status": n.status,
+        "late": n.late,
+        "attempts": n.attempts,
+        "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+        "note": n.note,
+    }
+
+
+def print_notifications(console: Console, rows, title: str) -> None:
+    """One row per notification, readable at 80 columns: the dates and the reference are never
+    cut, the rest folds."""
+    from rich import box
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("due (UTC)", no_wrap=True)
+    table.add_column("dossier", no_wrap=True)
+    for column in ("reminder", "to", "status", "note"):
+        table.add_column(column, overflow="fold", ratio=2 if column in ("reminder", "note") else 1)
+    for n, ref in rows:
+        status = n.status + (" (late)" if n.late else "") + (f", {n.attempts} tries" if n.attempts > 1 else "")
+        table.add_row(
+            n.due_at.strftime("%Y-%m-%d\n%H:%M"),
+            ref or "-",
+            f"{n.deadline_kind or n.purpose} {n.offset or ''}",
+            f"{n.role} {n.channel}",
+            status,
+            escape(n.note or ""),
+        )
+    console.print(table)
+
+
+def checks_json(found) -> list[dict]:
+    return [{"check": c.name, "status": c.status, "detail": c.detail, "fix": c.fix} for c in found]
+
+
+def print_checks(console: Console, found) -> None:
+    """`medstay doctor`: one row per check, coloured by its status."""
+    table = Table("check", "status", "detail", "what to do", show_lines=False)
+    for c in found:
+        colour = {"ok": "green", "warning": "yellow"}.get(c.status, "red")
+        table.add_row(c.name, f"[{colour}]{c.status}[/]", escape(c.detail), escape(c.fix))
+    console.print(table)

@@ -1,16 +1,26 @@
 """Registering dossiers and recording facts: the one path every entry door goes through.
 
-A fact is checked against the dossier's whole history by `rules/` before anything is
-written; the append, the materialised deadlines, the reminders, the audit entry and the
-projection row (what Prefect must show next, `medstay/record/projections.py`) are one transaction,
-so a refused fact leaves the database exactly as it was and an accepted one is safe at once,
-whatever Prefect is doing. Nothing here imports Prefect.
+The path of a fact, in this file: a door (`medstay event record`: `medstay/cli/event.py`; a
+Resume's answer: `flows/dossier.py` through `tasks/projection.py`; corrections: `medstay event
+correct|withdraw`, or a Resume's) calls
+`record_event` (or `amend`). `writing` opens the one transaction of every write to a dossier's
+log: the dossier is locked and its log read, an entry already delivered under the same
+idempotency key is answered as it is, and a log that changed since the command started is
+refused. The fact is then checked against the whole history by `rules/` (`at_the_door` adds
+what the doors ask beyond the law) and `Writing.commit` writes the entry, its audit line, the
+materialised deadlines and their reminders (`sync_deadlines` → `medstay/reminders/outbox.plan`)
+and the projection row (what Prefect must show next, `medstay/record/projections.touch`) in
+one commit. A refused fact leaves the database exactly as it was and an accepted one is safe
+at once, whatever Prefect is doing: nothing here imports Prefect; the projector
+(`projector/service.py`) later wakes the dossier's flow run.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -209,6 +219,73 @@ def _facts_now(reference: str) -> int:
         return len(db.exec(select(DossierEvent.seq).where(DossierEvent.dossier_id == dossier_id)).all())
 
 
+def fields_of(event: rules.Event) -> dict:
+    """A fact's fields as its entry stores them (kind and date have columns of their own)."""
+    return {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
+
+
+def entry_data(data: dict) -> str:
+    """The one text of an entry's `data`: sorted keys, dates as ISO strings."""
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+@dataclass
+class Writing:
+    """One entry being appended to a dossier's log, inside the transaction `writing` opened."""
+
+    db: Session
+    current: DossierView  # the dossier and its log, under its lock
+    by: str
+    idempotency_key: str | None
+    delivered: bool  # an entry with this key is in the log already: nothing to write
+
+    def entry(self, kind: str, on: date, data: dict, source: str) -> DossierEvent:
+        """The next entry of the log (not written yet: `commit` writes it)."""
+        return DossierEvent(
+            dossier_id=self.current.dossier.id,
+            seq=len(self.current.events),
+            kind=kind,
+            on=on,
+            data=entry_data(data),
+            recorded_by=self.by,
+            source=source,
+            idempotency_key=self.idempotency_key,
+        )
+
+    def commit(self, row: DossierEvent, evaluation: rules.Evaluation, *, action: str, detail: str) -> DossierView:
+        """Write the entry, its audit line, the deadlines and reminders it leads to and the
+        projection row, in one commit; another door's entry landing first refuses it."""
+        reference = self.current.dossier.reference
+        self.db.add(row)
+        self.db.add(AuditEntry(actor=self.by, action=action, dossier_reference=reference, detail=detail))
+        try:
+            plan_error = sync_deadlines(self.db, self.current.dossier, evaluation)
+            projections.touch(self.db, self.current.dossier, plan_error=plan_error)
+            self.db.commit()
+        except IntegrityError:  # another door appended at the same time
+            raise UserError(_CHANGED.format(reference)) from None
+        return DossierView(self.current.dossier, self.current.events + [row], evaluation, plan_error)
+
+
+@contextmanager
+def writing(reference: str, by: str, idempotency_key: str | None) -> Iterator[Writing]:
+    """The one transaction of every write to a dossier's log (a fact, a correction, a
+    withdrawal). The history is counted before the dossier is locked and again under its lock:
+    if another entry landed in between, this one was decided on a history that is no longer
+    the record, so it is refused ("changed meanwhile"). What is returned is detached, as
+    written: no second read."""
+    migrate()
+    seen = _facts_now(reference)
+    with session() as db:
+        db.expire_on_commit = False
+        current = view(db, reference, lock=True)
+        delivered = bool(idempotency_key) and any(e.idempotency_key == idempotency_key for e in current.events)
+        if not delivered and len(current.events) != seen:
+            raise UserError(_CHANGED.format(current.dossier.reference))
+        yield Writing(db, current, by, idempotency_key, delivered)
+        db.expunge_all()
+
+
 def record_event(
     *,
     reference: str,
@@ -221,62 +298,25 @@ def record_event(
 ) -> DossierView:
     """Validate a fact against the whole history, then append it; refuse it with one
     sentence otherwise (nothing written). A fact already delivered under the same
-    `idempotency_key` is not recorded again.
-
-    Two caseworkers at the same moment: the history is counted when the command starts and
-    again under the dossier's lock; if another fact landed in between, this one was decided on
-    a history that is no longer the record, so it is refused ("changed meanwhile")."""
-    by = actor(by)
-    migrate()
-    seen = _facts_now(reference)
-    with session() as db:
-        db.expire_on_commit = False  # what was written is what is returned: no second read
-        current = view(db, reference, lock=True)
-        if idempotency_key and any(e.idempotency_key == idempotency_key for e in current.events):
-            db.expunge_all()
+    `idempotency_key` is not recorded again. Two caseworkers at the same moment: see `writing`."""
+    with writing(reference, actor(by), idempotency_key) as w:
+        current = w.current
+        if w.delivered:
             return current
-        if len(current.events) != seen:
-            raise UserError(_CHANGED.format(current.dossier.reference))
-        raw = {"kind": kind, "on": on, **(fields or {})}
         index = len(current.events)  # the entry's number in the log; its place in the law's history differs
         try:  # once a fact was withdrawn
-            event = rules.parse_event(raw, len(current.evaluation.events))
+            event = rules.parse_event({"kind": kind, "on": on, **(fields or {})}, len(current.evaluation.events))
             at_the_door(event)
             evaluation = rules.evaluate(current.evaluation.events + [event])
             evaluation.recorded = index + 1
         except rules.InvalidEvent as exc:
             raise UserError(f"{kind} refused for {current.dossier.reference}: {exc.reason}") from None
-        data = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
         last = current.evaluation.events[-1] if current.evaluation.events else None
         if double := double_entry(last, event):  # e.g. two caseworkers typing the same fact
             raise UserError(f"{double} of {current.dossier.reference}: nothing written")
-        row = DossierEvent(
-            dossier_id=current.dossier.id,
-            seq=index,
-            kind=event.kind,
-            on=event.on,
-            data=json.dumps(data, sort_keys=True),
-            recorded_by=actor(by),
-            source=source,
-            idempotency_key=idempotency_key,
-        )
-        db.add(row)
-        db.add(
-            AuditEntry(
-                actor=actor(by),
-                action="event.recorded",
-                dossier_reference=current.dossier.reference,
-                detail=f"{event.kind} on {event.on.isoformat()} (#{corrections.number(index)}, {source})",
-            )
-        )
-        try:
-            plan_error = sync_deadlines(db, current.dossier, evaluation)
-            projections.touch(db, current.dossier, plan_error=plan_error)
-            db.commit()
-        except IntegrityError:  # another door appended at the same time
-            raise UserError(_CHANGED.format(current.dossier.reference)) from None
-        db.expunge_all()
-        return DossierView(current.dossier, current.events + [row], evaluation, plan_error)
+        row = w.entry(event.kind, event.on, fields_of(event), source)
+        detail = f"{event.kind} on {event.on.isoformat()} (#{corrections.number(index)}, {source})"
+        return w.commit(row, evaluation, action="event.recorded", detail=detail)
 
 
 def amend(
@@ -297,73 +337,43 @@ def amend(
     sentence and nothing written. Returns the evaluation before and the dossier after. A
     correction already delivered under the same `idempotency_key` is not applied again."""
     by, why = actor(by), corrections.check_reason(reason)
-    migrate()
-    seen = _facts_now(reference)
-    with session() as db:
-        db.expire_on_commit = False
-        current = view(db, reference, lock=True)
-        if idempotency_key and any(e.idempotency_key == idempotency_key for e in current.events):
-            db.expunge_all()
+    with writing(reference, by, idempotency_key) as w:
+        current = w.current
+        if w.delivered:
             return current.evaluation, current
-        if len(current.events) != seen:
-            raise UserError(_CHANGED.format(current.dossier.reference))
         fact = corrections.target(current.events, seq)
         was = next(e for e in corrections.effective_by_seq(current.events) if e[0] == seq)[1]
         if withdraw:
             data, kind, day = {"withdraws": seq, "reason": why}, corrections.WITHDRAWN, today()
             what = f"withdrew fact #{corrections.number(seq)} ({fact.kind})"
         else:
-            new = {**was, **(fields or {}), **({"on": on} if on is not None else {})}
-            try:
-                event = rules.parse_event(new, 0)
-                at_the_door(event)
-            except rules.InvalidEvent as exc:
-                raise UserError(f"correction of #{corrections.number(seq)} refused: {exc.reason}") from None
-            if event.as_dict() == rules.parse_event(was, 0).as_dict():
-                raise UserError(
-                    f"the correction changes nothing in fact #{corrections.number(seq)}: give --on or --set"
-                )
-            kept = {k: v for k, v in event.as_dict().items() if k not in ("kind", "on")}
-            data = {"replaces": seq, "fields": kept, "was": was, "reason": why}
-            kind, day, what = (
-                corrections.CORRECTED,
-                event.on,
-                f"corrected fact #{corrections.number(seq)} ({fact.kind})",
-            )
-        row = DossierEvent(
-            dossier_id=current.dossier.id,
-            seq=len(current.events),
-            kind=kind,
-            on=day,
-            data=json.dumps(data, sort_keys=True, default=str),
-            recorded_by=by,
-            source=source,
-            idempotency_key=idempotency_key,
-        )
-        stored = current.events + [row]
+            event = _corrected(seq, was, on, fields)
+            data = {"replaces": seq, "fields": fields_of(event), "was": was, "reason": why}
+            kind, day = corrections.CORRECTED, event.on
+            what = f"corrected fact #{corrections.number(seq)} ({fact.kind})"
+        row = w.entry(kind, day, data, source)
         try:
-            evaluation = evaluated(stored)
+            evaluation = evaluated(current.events + [row])
         except rules.InvalidEvent as exc:
             raise UserError(
                 f"the law cannot follow this correction of #{corrections.number(seq)}: {exc.reason}"
             ) from None
-        db.add(row)
-        db.add(
-            AuditEntry(
-                actor=by,
-                action="event.corrected",
-                dossier_reference=current.dossier.reference,
-                detail=f"{what} (#{corrections.number(row.seq)})",
-            )
-        )  # the reason is free text: the log only
-        try:
-            plan_error = sync_deadlines(db, current.dossier, evaluation)
-            projections.touch(db, current.dossier, plan_error=plan_error)
-            db.commit()
-        except IntegrityError:
-            raise UserError(_CHANGED.format(current.dossier.reference)) from None
-        db.expunge_all()
-        return current.evaluation, DossierView(current.dossier, stored, evaluation, plan_error)
+        # The reason is free text: in the log only, not in the audit line.
+        after = w.commit(row, evaluation, action="event.corrected", detail=f"{what} (#{corrections.number(row.seq)})")
+        return current.evaluation, after
+
+
+def _corrected(seq: int, was: dict, on, fields: dict | None) -> rules.Event:
+    """Fact `seq` as corrected: the law must read it, and it must change something."""
+    new = {**was, **(fields or {}), **({"on": on} if on is not None else {})}
+    try:
+        event = rules.parse_event(new, 0)
+        at_the_door(event)
+    except rules.InvalidEvent as exc:
+        raise UserError(f"correction of #{corrections.number(seq)} refused: {exc.reason}") from None
+    if event.as_dict() == rules.parse_event(was, 0).as_dict():
+        raise UserError(f"the correction changes nothing in fact #{corrections.number(seq)}: give --on or --set")
+    return event
 
 
 def sync_deadlines(
@@ -424,6 +434,17 @@ def upcoming(*, today: date, within: int | None = None) -> list[Upcoming]:
         ]
         db.expunge_all()
     return sorted(rows, key=lambda u: (u.deadline.act_by, u.reference, u.deadline.position))
+
+
+def open_deadlines(reference: str | None = None) -> list[tuple[str, Deadline]]:
+    """(reference, deadline) for every open deadline (of one dossier), soonest act-by first:
+    what the calendar feed shows."""
+    migrate()
+    with session() as db:
+        ids = [find(db, reference).id] if reference else None
+        rows = [(ref, d) for d, ref, _ in db.exec(agenda.open_deadlines(dossier_ids=ids))]
+        db.expunge_all()
+    return rows
 
 
 @dataclass

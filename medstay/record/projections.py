@@ -161,6 +161,17 @@ def untried() -> int:
         ).one()
 
 
+def wait_tried(seconds: int) -> int:
+    """Wait up to `seconds` for the projector to try every dossier behind; how many still
+    wait for Prefect then (`waiting`)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while untried() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return waiting(limit=1)[0]
+
+
 @dataclass(frozen=True)
 class Waiting:
     reference: str

@@ -46,7 +46,7 @@ from models.types import utcnow
 from rules import calendar
 
 STALE_CLAIM = timedelta(minutes=10)
-TERMINAL_STATUSES = ("sent", "failed", "cancelled", "skipped")
+UNDELIVERED = ("failed", "uncertain")  # could not be delivered, or may not have been
 
 
 def local_moment(day: date, at: time, cfg) -> datetime:
@@ -623,6 +623,27 @@ def _expire_stale_claims(db: Session, now: datetime, tally: Counter) -> None:
             )
         conn.execute(claims.PENDING_AGAIN, {"row": row.id, "note": UNCONFIRMED})
         tally["would be sent again (unconfirmed)"] += 1
+
+
+def listed(
+    *, dossier_id: int | None = None, statuses: tuple[str, ...] | None = None
+) -> list[tuple[Notification, str | None]]:
+    """Notifications (of one dossier, in these statuses) with their dossier's reference, due
+    first; without address or text, so that a listing never shows either."""
+    where = []
+    if dossier_id is not None:
+        where.append(Notification.dossier_id == dossier_id)
+    if statuses is not None:
+        where.append(Notification.status.in_(statuses))
+    migrate()
+    with session() as db:
+        rows = db.exec(
+            select(Notification, Dossier.reference)
+            .outerjoin(Dossier)
+            .where(*where)
+            .order_by(Notification.due_at, Notification.id)
+        ).all()
+        return [(n.model_copy(update={"address": None, "body": None}), ref) for n, ref in rows]
 
 
 def retry_failed(reference_id: int | None, now: datetime, actor: str) -> int:
