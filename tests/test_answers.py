@@ -13,28 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rules
-from tests.conftest import db_digest
-
-CANARY = "CANARYzq7"
-LONG = CANARY + "Ω" * 2000 + CANARY
-# Both kinds of quote, backslashes, escapes, control and direction characters, a long value.
-HOSTILE = [
-    f"2026-11-02'{CANARY}\"",
-    f"\"{CANARY}'",
-    f"\\'{CANARY}\\\"",
-    f"\\u0022{CANARY}\\u0027",
-    f"\u202e{CANARY}",
-    f"\x1b]0;{CANARY}\x07",
-    f"{CANARY}\x00",
-    f"2026-11-02\n{CANARY}",
-    f"'''{CANARY}\"\"\"",
-    LONG,
-    f"%27{CANARY}%22",
-    f"&#39;{CANARY}&quot;",
-    f"(value left out)'{CANARY}",
-    f"diagnosis: {CANARY}",
-    f"2026-11-0{CANARY}",
-]
+from tests.database import db_digest
+from tests.hostile import CANARY, HOSTILE, answer_shapes
 
 
 def _form(facts: list[tuple[str, str]]) -> dict:
@@ -49,34 +29,6 @@ def _form(facts: list[tuple[str, str]]) -> dict:
 
 
 ADMISSIBLE = [("application_sent", "2026-10-05"), ("declared_admissible", "2026-11-02")]
-
-
-def _shapes(value, stamped: bool = True) -> list[dict]:
-    """Every place an answer can carry a typed value (`recorded_by` too, unless the gate's
-    test: the gate drops a sent one and stamps the login)."""
-    return [
-        a
-        for a in [
-            *([{"fact": {"kind": "ai_issued", "on": "2026-11-20"}, "recorded_by": value}] if stamped else []),
-            {"fact": {"kind": "ai_issued", "on": value}},
-            {"fact": {"kind": value, "on": "2026-11-20"}},
-            {"fact": {"convocation_received": "convocation_received", "on": "2026-11-20", "appointment": value}},
-            {"fact": {"kind": "dossier_closed", "on": "2026-11-20", "reason": value}},  # free text: never offered
-            {"fact": {"kind": "residence_refused", "on": "2026-11-20", "ground": value}},
-            {"fact": {"kind": "ai_issued", "on": "2026-11-20", value: "2026-11-20"}},
-            {"fact": {"kind": "ai_issued", "on": "2026-11-20"}, value: "x"},
-            {"fact": {"correction": "change its date", "entry": value, "on": "2026-11-20", "reason": "typing mistake"}},
-            {
-                "fact": {
-                    "correction": "change its date",
-                    "entry": "#3 declared_admissible 02/11/2026",
-                    "on": "2026-11-20",
-                    "reason": value,
-                }
-            },
-            {"fact": value},
-        ]
-    ]
 
 
 def test_the_form_s_own_answers_pass():
@@ -108,7 +60,7 @@ def test_a_hostile_answer_is_refused_in_one_sentence_that_repeats_nothing_typed(
     from medstay.record.answers import check
 
     form = _form(ADMISSIBLE)
-    for answer in _shapes(value):
+    for answer in answer_shapes(value):
         refusal = check(answer, form)
         assert refusal and "\n" not in refusal and len(refusal) < 200, answer
         assert CANARY not in refusal and "diagnosis" not in refusal, refusal

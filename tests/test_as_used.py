@@ -6,26 +6,16 @@ the new stage name about a second later, no traceback anywhere, nothing under `~
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
 from tasks.projection import as_submitted
 from tests.helpers import wait_until
-from tests.prefect_stack import OwnStack, profile, start_up, stop_up, user_env
+from tests.prefect_stack import OwnStack, paused_as, processes_of, profile, start_up, stop_up, user_env
 
 pytestmark = pytest.mark.prefect
-
-
-def paused_as(name_part: str, facts: int):
-    return lambda run: (
-        run.state.type.value == "PAUSED"
-        and name_part in (run.state.name or "")
-        and (run.state.state_details.pause_key or "").startswith(f"w{facts}-")
-    )
 
 
 def clean(done) -> str:
@@ -128,19 +118,6 @@ def test_without_a_running_prefect_each_command_says_so_in_one_sentence(tmp_path
     assert not (tmp_path / "user" / ".prefect").exists()
 
 
-def _processes_of(home: Path) -> list[int]:
-    """Every process whose environment names this MEDSTAY_HOME (server, worker, projector, flows)."""
-    marker = f"MEDSTAY_HOME={home}".encode()
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-                found.append(int(pid))
-        except OSError:
-            continue
-    return found
-
-
 def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_stops_whole(tmp_path):
     own = OwnStack.at(tmp_path)
     home, user_home, port, log, medstay = own.home, own.user_home, own.port, own.log, own.medstay
@@ -150,7 +127,7 @@ def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_st
         medstay("dossier", "register", ref, "--language", "fr")
         medstay("event", "record", ref, "certificate_issued", "--on", "2026-10-01")
     took = stop_up(proc, signal.SIGTERM)
-    assert took < 10 and not _processes_of(home), f"stopped in {took:.1f} s, left {_processes_of(home)}"
+    assert took < 10 and not processes_of(home), f"stopped in {took:.1f} s, left {processes_of(home)}"
 
     for ref in refs:  # Prefect is down: every fact is still recorded and answered
         assert "Recorded application_sent" in medstay("event", "record", ref, "application_sent", "--on", "2026-10-05")
@@ -184,7 +161,7 @@ def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_st
             assert [e["kind"] for e in events] == ["certificate_issued", "application_sent"]
     finally:
         took = stop_up(proc, signal.SIGINT)
-    assert took < 10 and not _processes_of(home), f"stopped in {took:.1f} s, left {_processes_of(home)}"
+    assert took < 10 and not processes_of(home), f"stopped in {took:.1f} s, left {processes_of(home)}"
     assert not (user_home / ".prefect").exists()
     assert "Traceback" not in log.read_text()
     wal = home / "medstay.db-wal"  # stopped: the project's database is one file again

@@ -11,9 +11,9 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import db_digest
+from tests.database import db_digest
 from tests.peers import Gateway, Smtp, text
-from tests.test_faults import Home
+from tests.real_home import Home
 
 REF = "9TER-2026-000800"
 APPLICANT, PHONE = "applicant@example.org", "+32470123400"

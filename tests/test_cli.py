@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import db_digest
+from tests.database import db_digest
 from tests.helpers import record as record_fact
 
 REF = "9TER-2026-000123"
@@ -211,7 +211,7 @@ def test_rules_evaluate_starts_fast_without_database_or_prefect(tmp_path):
 
 
 def test_showing_contacts_is_audited(registered, cli, home):
-    from tests.conftest import raw_rows
+    from tests.database import raw_rows
 
     shown = json.loads(cli("dossier", "show", REF, "--json", "--contacts").out)
     assert shown["contacts"]["phone"] == "+32470123456" and shown["contacts"]["email"] == "applicant@example.org"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from tests.conftest import db_digest
+from tests.database import db_digest
 from tests.helpers import record as record_fact
 from tests.peers import text
 
@@ -197,7 +197,7 @@ def test_badges_name_the_next_act_by_date(cli, home):
 
 def test_a_purge_erases_the_free_text_a_correction_carries(cli, home):
     from medstay import privacy
-    from tests.conftest import raw_rows
+    from tests.database import raw_rows
 
     assert cli("dossier", "register", REF, "--language", "fr").code == 0
     record(cli, ("application_sent", "2026-10-05"), ("declared_inadmissible", "2026-11-02", "ground=art. 9ter §3 1°"))

@@ -13,8 +13,7 @@ import pytest
 
 from tasks.projection import as_submitted
 from tests.helpers import wait_until
-from tests.prefect_stack import BIN, OwnStack, profile, stop_up
-from tests.test_as_used import _processes_of, paused_as
+from tests.prefect_stack import BIN, OwnStack, paused_as, processes_of, profile, stop_up
 
 pytestmark = pytest.mark.prefect
 
@@ -110,5 +109,5 @@ def test_a_killed_server_and_a_run_left_pending_lose_no_fact(tmp_path):
         assert report["prefect"]["status"] == "ok" and report["projector"]["status"] == "ok"
     finally:
         took = stop_up(proc, signal.SIGTERM)
-    assert took < 10 and not _processes_of(home)
+    assert took < 10 and not processes_of(home)
     assert "Traceback" not in log.read_text()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rules
-from tests.conftest import database_made, db_digest
+from tests.database import database_made, db_digest
 
 REF = "9TER-2026-000321"
 scalars = st.one_of(

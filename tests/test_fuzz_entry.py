@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 import rules
-from tests.conftest import Result, database_made, db_digest
+from tests.database import database_made, db_digest
+from tests.helpers import Result
 
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

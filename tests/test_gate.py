@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.test_answers import CANARY, HOSTILE, _shapes
+from tests.hostile import CANARY, HOSTILE, answer_shapes
 
 pytestmark = pytest.mark.prefect
 
@@ -107,7 +107,7 @@ def test_a_hostile_resume_is_refused_before_prefect_and_the_canary_is_nowhere(st
     key = run.state.state_details.pause_key
     before = _record(stack.home)
     for value in HOSTILE:
-        for answer in _shapes(value, stamped=False):
+        for answer in answer_shapes(value, stamped=False):
             refused = _resume(stack, stack.login, run.id, answer)
             assert refused.status_code == 200 and refused.json()["status"] == "REJECT", (answer, refused.text)
             reason = refused.json()["details"]["reason"]

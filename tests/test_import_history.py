@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rules
-from tests.conftest import database_made, db_digest
+from tests.database import database_made, db_digest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "docs" / "samples"
 BIN = Path(sys.executable).parent

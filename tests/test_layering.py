@@ -167,3 +167,34 @@ def test_architecture_md_names_every_room():
     }
     missing = [r for r, names in shown.items() if not any(f"| {name} |" in text for name in names)]
     assert not missing, missing
+
+
+def _test_files_importing(is_forbidden) -> list[str]:
+    """`file:line module` for every import, in any file under tests/, of a module `is_forbidden`."""
+    broken = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        package = ".".join(path.relative_to(ROOT).parent.parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                named = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                named = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            broken += [f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in named if is_forbidden(name)]
+    return broken
+
+
+def test_no_test_module_imports_another_test_module_or_the_conftest():
+    # What several modules share lives in a support module (helpers, database, peers, ...):
+    # a test module stays movable and runs alone, and conftest.py is pytest's, not a library.
+    def test_module(name: str) -> bool:
+        parts = name.split(".")
+        return parts[0] == "tests" and (parts[-1].startswith("test_") or parts[-1] == "conftest")
+
+    broken = _test_files_importing(test_module)
+    assert not broken, "\n".join(broken)

@@ -35,7 +35,7 @@ from models import (
 from models.db import alembic_config
 from models.keys import secret_keys
 from models.settings import get_settings
-from tests.conftest import sqlite_dump
+from tests.database import sqlite_dump
 
 MARKER = "zz-marker-jeanne.dupont@example.be"
 TABLES = {"dossier", "dossier_event", "deadline", "audit_entry", "alembic_version"}

@@ -9,18 +9,9 @@ import signal
 
 import pytest
 
-from tests.prefect_stack import profile
+from tests.prefect_stack import paused_as, profile
 
 pytestmark = pytest.mark.prefect
-
-
-def paused_as(name_part: str, facts: int | None = None):
-    """The run is paused under this stage name (showing `facts` recorded facts, if given)."""
-    return lambda run: (
-        run.state.type.value == "PAUSED"
-        and name_part in (run.state.name or "")
-        and (facts is None or (run.state.state_details.pause_key or "").startswith(f"w{facts}-"))
-    )
 
 
 def resume(stack, reference: str, **answer) -> None:

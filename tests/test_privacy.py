@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import medstay.cli.privacy  # noqa: F401  (registers the commands until cli.main imports them)
-from tests.conftest import ON_POSTGRES, TEST_KEY, Result, database_made, db_digest, raw_rows
+from tests.database import ON_POSTGRES, TEST_KEY, database_made, db_digest, raw_rows
+from tests.helpers import Result
 from tests.helpers import record as record_fact
 
 REF = "9TER-2024-000042"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import raw_rows
+from tests.database import raw_rows
 from tests.peers import text
 
 REF = "9TER-2026-000500"
@@ -314,7 +314,7 @@ def test_a_new_policy_is_applied_by_replan_without_duplicates(refused, cli, chan
 def on_postgresql(home, monkeypatch, postgres_url, request):
     """This test's project database: a fresh schema of the throwaway PostgreSQL cluster."""
     from models import reset_engines
-    from tests.conftest import fresh_schema
+    from tests.database import fresh_schema
 
     monkeypatch.setenv("MEDSTAY_DATABASE_URL", fresh_schema(postgres_url, request))
     reset_engines()

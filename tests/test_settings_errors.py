@@ -20,9 +20,9 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.conftest import db_digest
+from tests.database import db_digest
 from tests.prefect_stack import BIN
-from tests.test_faults import Home
+from tests.real_home import Home
 
 REF = "9TER-2026-000900"
 CANARY = "s3cretCANARY"
