@@ -151,7 +151,7 @@ def test_the_example_config_is_valid(monkeypatch, tmp_path):
     from medstay.reminders import config
 
     monkeypatch.setenv("MEDSTAY_HOME", str(tmp_path))
-    monkeypatch.setenv("MEDSTAY_CONFIG", str(Path(__file__).resolve().parent.parent / "config.example.yaml"))
+    monkeypatch.setenv("MEDSTAY_CONFIG", str(Path(__file__).resolve().parents[2] / "config.example.yaml"))
     cfg = config.load()
     assert cfg.rules["appeal"].before_act_by == (20, 10, 3, 1) and "{phone}" in cfg.sms_url
     monkeypatch.setenv("SMTP_PASSWORD", "s3cret")

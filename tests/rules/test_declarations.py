@@ -65,5 +65,5 @@ def test_the_readme_fact_table_is_the_one_the_declaration_makes():
 
     from medstay.cli.views import fact_table
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert fact_table() in readme

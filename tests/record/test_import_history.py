@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import rules
 from tests.database import database_made, db_digest
 
-SAMPLES = Path(__file__).resolve().parent.parent / "docs" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 BIN = Path(sys.executable).parent
 
 

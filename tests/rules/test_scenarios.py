@@ -1,6 +1,6 @@
 """Scenario tests of the 9ter lifecycle, written from ../shared/spec/lifecycle.md and readable by a jurist.
 
-Every file in tests/scenarios/*.yaml is a list of scenarios:
+Every file in tests/rules/scenarios/*.yaml is a list of scenarios:
 
     - name: a sentence stating the rule being checked
       events: [{kind: ..., on: YYYY-MM-DD, ...extra fields}, ...]
@@ -96,7 +96,7 @@ def test_the_spec_in_the_project_is_the_one_the_rules_implement():
     import rules
     from rules.parameters import FOLDER
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md").read_text(encoding="utf-8")
     assert "a recorded absence wins over the order in which same-day facts were typed" in doc
     assert "seed" not in doc.lower().replace("seeds/", "")
     bases = {

@@ -289,7 +289,7 @@ def test_dossier_list_and_every_table_fit_80_columns_as_a_user_runs_them(tmp_pat
     import sys
     from pathlib import Path
 
-    samples = Path(__file__).resolve().parent.parent / "docs" / "samples"
+    samples = Path(__file__).resolve().parents[2] / "docs" / "samples"
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MEDSTAY_HOME": str(tmp_path / "home"), "COLUMNS": "80"}
 
     def medstay(*args) -> subprocess.CompletedProcess:

@@ -19,7 +19,7 @@ from tests.prefect_stack import BIN, OwnStack, profile, stop_up
 
 pytestmark = pytest.mark.prefect
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Lines of the README's code blocks that are not medstay commands run in a second shell, and why.
 SKIPPED = {

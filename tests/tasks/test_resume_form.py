@@ -1,6 +1,6 @@
 """The Resume form of every reachable stage, without a browser: it offers exactly the facts the
 law allows, one button per fact with fields of its own (five at most, short enough for the
-dialog, measured in tests/test_ui_browser.py), each variant asking only for its own fields;
+dialog, measured in tests/browser/test_ui_browser.py), each variant asking only for its own fields;
 the answer the dialog submits for any offered fact passes the server's JSON-schema check,
 validates in the form's model, is told apart by the UI's own rule, and is read back as that
 fact. Histories are walked breadth-first through the rules, so every stage and every set of
