@@ -30,7 +30,7 @@ def home(tmp_path, monkeypatch, request) -> Path:
     monkeypatch.setenv("MEDSTAY_ACTOR", "test-caseworker")
     reset_engines()
     # A rehearsal home (as `medstay init --rehearsal` makes): the tests' made-up dossiers are
-    # swept at pretend times (--now). tests/test_faults.py checks a real home refuses that.
+    # swept at pretend times (--now). tests/cli/test_faults.py checks a real home refuses that.
     from models import home
     from models.settings import get_settings
 

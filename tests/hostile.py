@@ -1,5 +1,5 @@
 """Hostile values for a Resume answer, shared by the check of an answer against its form
-(`test_answers.py`) and by the gate in front of Prefect (`test_gate.py`): a canary to look for in
+(`record/test_answers.py`) and by the gate in front of Prefect (`stack/test_gate.py`): a canary to look for in
 every refusal, the values that carry it, and every place of an answer a value can sit in."""
 
 from __future__ import annotations
