@@ -1,6 +1,7 @@
 """The house's rules, checked on the code itself (ARCHITECTURE.md, "Who owns what"): which room
 may import which, who may import Prefect, no import cycle between modules (function-level
-imports included), no private name used across modules. No exception list."""
+imports included), no private name used across modules; and in tests/, no test module imported
+by another (what they share lives in a support module). No exception list."""
 
 from __future__ import annotations
 
