@@ -32,7 +32,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
-# The newest revision in migrations/versions (tests/test_models.py checks it): a database at
+# The newest revision in migrations/versions (tests/models/test_models.py checks it): a database at
 # HEAD is recognised with one SELECT, without importing Alembic (a quarter of a second).
 HEAD = "0007"
 _at_head: set[str] = set()  # URLs found at HEAD by this process

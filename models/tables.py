@@ -5,7 +5,7 @@ Personal data lives only in ``Dossier``'s encrypted columns. Everything else
 reference (``9TER-YYYY-NNNNNN``) and must not hold names, e-mails or phones.
 
 Any change here needs a new revision in ``models/migrations/versions/``
-(``tests/test_models.py`` checks that the migrations match these classes).
+(``tests/models/test_models.py`` checks that the migrations match these classes).
 """
 
 import re

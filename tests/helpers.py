@@ -1,11 +1,16 @@
 """What many test modules need, written once: a free loopback port, waiting for a condition
-(instead of sleeping and hoping), and recording a fact through the command line."""
+(instead of sleeping and hoping), `medstay ARGS` run in this process (`run_cli`, the `cli`
+fixture) and recording a fact through it."""
 
 from __future__ import annotations
 
+import io
 import socket
+import sys
 import time
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -48,3 +53,28 @@ def wait_until(
 def record(cli, ref: str, kind: str, on: str, *sets: str):
     """`medstay event record REF KIND --on ON --set FIELD=VALUE...` in this process; its Result."""
     return cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str) -> Result:
+    """Run `medstay ARGS` in this process, as the console script does."""
+    from medstay.cli.app import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv = sys.argv
+    sys.argv = ["medstay", *args]
+    code = 0
+    try:
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = argv
+    return Result(code, stdout.getvalue(), stderr.getvalue())

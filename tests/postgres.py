@@ -9,10 +9,10 @@ removes the cluster at the end. As root, the server runs as the `postgres` user
 (`runuser -u postgres --`), because PostgreSQL refuses to run as root.
 
 When is it started? Some test modules read MEDSTAY_TEST_POSTGRES_URL when they are imported
-(tests/test_models.py: `PG_URL = os.environ.get(...)` and a `skipif`), which happens at
+(tests/models/test_models.py: `PG_URL = os.environ.get(...)` and a `skipif`), which happens at
 collection, before any fixture runs. So the cluster is started lazily, just before pytest
 imports the first test module whose source mentions MEDSTAY_TEST_POSTGRES_URL, and never when
-no such module is collected (`pytest tests/test_calendar.py` pays nothing). New tests should
+no such module is collected (`pytest tests/rules/test_calendar.py` pays nothing). New tests should
 simply ask for the session-scoped `postgres_url` fixture.
 
 If the binaries are missing (or the cluster does not start), the PostgreSQL tests FAIL with a

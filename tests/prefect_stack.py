@@ -179,6 +179,28 @@ def profile(home: Path) -> dict:
     return tomllib.loads(text)["profiles"]["medstay"]
 
 
+def paused_as(name_part: str, facts: int | None = None):
+    """The run is paused under this stage name (showing `facts` recorded facts, if given)."""
+    return lambda run: (
+        run.state.type.value == "PAUSED"
+        and name_part in (run.state.name or "")
+        and (facts is None or (run.state.state_details.pause_key or "").startswith(f"w{facts}-"))
+    )
+
+
+def processes_of(home: Path) -> list[int]:
+    """Every process whose environment names this MEDSTAY_HOME (server, worker, projector, flows)."""
+    marker = f"MEDSTAY_HOME={home}".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     base = tmp_path_factory.mktemp("stack")

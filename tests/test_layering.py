@@ -1,6 +1,7 @@
 """The house's rules, checked on the code itself (ARCHITECTURE.md, "Who owns what"): which room
 may import which, who may import Prefect, no import cycle between modules (function-level
-imports included), no private name used across modules. No exception list."""
+imports included), no private name used across modules; and in tests/, no test module imported
+by another (what they share lives in a support module). No exception list."""
 
 from __future__ import annotations
 
@@ -188,3 +189,34 @@ def test_tasks_live_in_tasks_and_flows_only_orchestrate_them():
     misplaced += [f for m in MODULES if room(m) != "flows" for f in _decorated(m, "flow")]
     assert not misplaced, "\n".join(misplaced)
     assert any(_decorated(m, "task") for m in MODULES if room(m) == "tasks")
+
+
+def _test_files_importing(is_forbidden) -> list[str]:
+    """`file:line module` for every import, in any file under tests/, of a module `is_forbidden`."""
+    broken = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        package = ".".join(path.relative_to(ROOT).parent.parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                named = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                named = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            broken += [f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in named if is_forbidden(name)]
+    return broken
+
+
+def test_no_test_module_imports_another_test_module_or_the_conftest():
+    # What several modules share lives in a support module (helpers, database, peers, ...):
+    # a test module stays movable and runs alone, and conftest.py is pytest's, not a library.
+    def test_module(name: str) -> bool:
+        parts = name.split(".")
+        return parts[0] == "tests" and (parts[-1].startswith("test_") or parts[-1] == "conftest")
+
+    broken = _test_files_importing(test_module)
+    assert not broken, "\n".join(broken)
