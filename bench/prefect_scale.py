@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -278,7 +279,8 @@ def report(r: dict, n: int, engine: str, rounds: int, started_load: str) -> None
     print(
         f"RSS of medstay up at {n:,} runs ({engine}; server, gate, worker, projector, supervisor"
         f"{', PostgreSQL not counted' if engine.startswith('postgres') else ''}): {r['rss_mb']:.0f} MB | baseline the "
-        f"same stack holding {n:,} bare runs: {r['bulk_rss_mb']:.0f} MB | load {load()}",
+        f"same stack holding {n:,} bare runs: {r['bulk_rss_mb']:.0f} MB | {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"load {load()}",
         flush=True,
     )
     out = Path(__file__).parent / "results"
