@@ -2,8 +2,9 @@
 work-pool create … ConnectError` just after the server said healthy). Thirty starts in a row on
 one home, each as a user makes it (a subprocess with only `MEDSTAY_HOME` set), each stopped
 with Ctrl-C: every start reaches "medstay is up", every stop exits 0 and leaves no process of
-the stack behind. One start and stop: 11 s on this 2-core machine when idle, a median of 19 s
-with the load at 20–60 (other test runs), when the whole test took 10 min 15 s."""
+the stack behind. On this 2-core machine idle, a restart is up in 4–5 s (the first start, which
+deploys, 16 s): about 3 minutes in all; with the load at 20–60 (other test runs) a median of
+19 s, and the whole test took 10 min 15 s."""
 
 from __future__ import annotations
 
