@@ -58,9 +58,11 @@ test-fast: $(VENV)/.installed
 
 # Sizes: BENCH_SIZES (bench/scale.py, default 1000,10000), BENCH_RUNS (live runs through
 # medstay up: 1000 on the embedded SQLite, then 1000 and 10000 with Prefect on PostgreSQL, then
-# 1000 with Prefect's API in 2 processes; the API filter on Prefect alone at the last size);
-# FULL=1 adds 100,000. CI runs it small (.ci/run). The first two lines (a fact with `medstay up`
-# running, the rules against the plain loop) exit 1 when their goal is not met: said, not fatal.
+# 1000 with Prefect's API in 2 processes, each against Prefect's bulk endpoint on a second fresh
+# home of the same kind; the API filter on Prefect alone at the last size); FULL=1 adds 100,000.
+# A script whose counts do not match exits 1. CI runs it small (.ci/run). The first two lines (a
+# fact with `medstay up` running, the rules against the plain loop) exit 1 when their goal is not
+# met: said, not fatal.
 BENCH_RUNS ?= 1000 10000
 bench: install
 	-$(BIN)/python bench/fact.py --stack

@@ -8,10 +8,12 @@ SQLite), then for N facts each:
 - **UI**: a Resume submitted through the API call the UI's Resume dialog makes
   (`POST /flow_runs/{id}/resume` with the form's answer) — time until the run is paused in
   the next stage;
-- **baseline** (same run, same server): a bare forced `set_flow_run_state` of a paused run to
-  another named Paused state — the floor of showing anything in Prefect.
+- **baseline** (same server, after each fact, in turns): a bare forced `set_flow_run_state` of
+  another paused run (a bare one, no dossier) through Prefect's API with the service login —
+  the floor of showing anything in Prefect.
 
-Prints a Markdown table and writes bench/results/doors.json. Not a test: figures only.
+Every fact must be shown in its run (pause key) and in the record (counted at the end: exit 1
+otherwise). Prints one line per door (min/median/max, load) and writes bench/results/doors.json.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -29,7 +32,10 @@ from pathlib import Path
 
 import httpx
 
-from tasks.projection import as_submitted  # the answer the Resume dialog submits
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.measure import Spread, check, line, load  # noqa: E402
+from tasks.projection import as_submitted  # noqa: E402  (the answer the Resume dialog submits)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -125,6 +131,7 @@ def summary(samples: list[float]) -> dict:
 
 
 def main() -> None:
+    started_load = load()
     with tempfile.TemporaryDirectory(prefix="medstay-bench-") as tmp:
         up = Up(Path(tmp))
         try:
@@ -135,18 +142,46 @@ def main() -> None:
             logs.mkdir(parents=True, exist_ok=True)
             for log in (up.home / "logs").glob("*.log"):
                 (logs / log.name).write_bytes(log.read_bytes())
-    report(results)
+    report(results, started_load)
+
+
+def bare_run(up: Up) -> tuple[httpx.Client, str]:
+    """One bare paused run of the dossier deployment (no dossier: nothing repaints it), and
+    Prefect's own API with the service login (the gate lets a caseworker resume, not set a
+    state): the baseline's state changes go there, in turns with each fact."""
+    from bench.prefect_scale import bulk_runs, service
+
+    api = service(up)
+    check("bare runs made", 1, bulk_runs(api, 0, 1)["made"])
+    return api, api.post("/flow_runs/filter", json={"flow_runs": {"name": {"any_": ["bulk-0"]}}}).json()[0]["id"]
 
 
 def measure(up: Up) -> dict:
+    """Each fact (CLI, then UI) followed by the floor of showing anything in Prefect: a bare
+    forced state change of another paused run on the same server."""
     refs = [f"9TER-2026-{950000 + i:06d}" for i in range(N)]
-    cli_answer, cli_shown, ui_shown, baseline, refused = [], [], [], [], []
+    cli_answer, cli_shown, ui_shown, baseline, refused = Spread(), Spread(), Spread(), Spread(), []
     for ref in refs:
         up.medstay("dossier", "register", ref, "--language", "fr")
+    api, floor = bare_run(up)
+
+    def set_state() -> None:
+        started = time.perf_counter()
+        answer = api.post(
+            f"/flow_runs/{floor}/set_state",
+            json={
+                "state": {"type": "PAUSED", "name": "Baseline", "state_details": {"pause_reschedule": True}},
+                "force": True,
+            },
+        )
+        baseline.samples.append(time.perf_counter() - started)
+        assert answer.json().get("status") == "ACCEPT", answer.text
+
     for ref in refs:  # CLI door: two facts per dossier
         for facts, (kind, on, _) in enumerate(FACTS[:2], start=1):
-            cli_answer.append(up.medstay("event", "record", ref, kind, "--on", on))
-            cli_shown.append(up.wait_paused(ref, facts))
+            cli_answer.samples.append(up.medstay("event", "record", ref, kind, "--on", on))
+            cli_shown.samples.append(up.wait_paused(ref, facts))
+            set_state()
     for ref in refs:  # UI door: two Resumes per dossier, as the dialog submits them
         for facts, (kind, on, extra) in enumerate(FACTS[2:], start=3):
             run_id = up.run(ref)["id"]
@@ -161,52 +196,47 @@ def measure(up: Up) -> dict:
                 time.sleep(0.2)
             assert answer.json().get("status") == "ACCEPT", answer.text
             up.wait_paused(ref, facts)
-            ui_shown.append(time.perf_counter() - started)
-    for ref in refs:  # the floor: one forced state change of a paused run, nothing else
-        run = up.run(ref)
-        for i in range(2):
-            started = time.perf_counter()
-            up.http.post(
-                f"/flow_runs/{run['id']}/set_state",
-                json={
-                    "state": {"type": "PAUSED", "name": f"Baseline {i}", "state_details": {"pause_reschedule": True}},
-                    "force": True,
-                },
-            )
-            baseline.append(time.perf_counter() - started)
+            ui_shown.samples.append(time.perf_counter() - started)
+            set_state()
+    with sqlite3.connect(up.home / "medstay.db") as db:
+        recorded = db.execute("SELECT count(*) FROM dossier_event").fetchone()[0]
+    check("facts in the record (2 by the CLI, 2 by the UI per dossier)", 4 * N, recorded)
     return {
         "facts": N,
-        "cli_answer": summary(cli_answer),
-        "cli_shown": summary(cli_shown),
-        "ui_shown": summary(ui_shown),
-        "baseline_set_state": summary(baseline),
+        "cli_answer": cli_answer,
+        "cli_shown": cli_shown,
+        "ui_shown": ui_shown,
+        "baseline_set_state": baseline,
         "resume_answered_503": len(refused),
-        "resumes": len(ui_shown),
+        "resumes": len(ui_shown.samples),
     }
 
 
-def report(r: dict) -> None:
-    base = r["baseline_set_state"]["p50"]
-    rows = [
+def report(r: dict, started_load: str) -> None:
+    floor = "a bare forced `set_flow_run_state` of a paused run, same server, in turns"
+    for label, key in (
         ("`medstay event record` answers (wall, subprocess)", "cli_answer"),
-        ("… then its run is paused in the new stage", "cli_shown"),
+        ("CLI fact → its run paused in the new stage", "cli_shown"),
         ("UI Resume submitted → run paused in the next stage", "ui_shown"),
-        ("baseline: bare forced `set_flow_run_state`", "baseline_set_state"),
-    ]
-    print(f"\n{r['facts']} dossiers, embedded SQLite, `medstay up` as the README starts it\n")
-    print("| measure | n | p50 | p95 | max | p50 / baseline |\n|---|---|---|---|---|---|")
-    for label, key in rows:
-        s = r[key]
-        print(
-            f"| {label} | {s['n']} | {s['p50']:.3f} s | {s['p95']:.3f} s | {s['max']:.3f} s | {s['p50'] / base:.0f}× |"
+    ):
+        line(
+            f"{label}, {N} dossiers, embedded SQLite",
+            r[key],
+            floor,
+            r["baseline_set_state"],
+            scale=1,
+            unit="s",
+            digits=3,
+            started_load=started_load,
         )
     print(
-        f"\nResume submissions answered 503 by Prefect (SQLite locked), sent again: "
+        f"Resume submissions answered 503 by Prefect (SQLite locked), sent again: "
         f"{r['resume_answered_503']} of {r['resumes']}"
     )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "doors.json").write_text(json.dumps(r, indent=2))
+    plain = {k: (v.samples if isinstance(v, Spread) else v) for k, v in r.items()}
+    (out / "doors.json").write_text(json.dumps(plain, indent=2))
 
 
 if __name__ == "__main__":

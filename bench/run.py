@@ -1,10 +1,13 @@
-"""Benchmarks anyone can run (`make bench`): each measure is reported against a baseline
-measured in the same run on the same machine, so the ratio travels between machines.
+"""Benchmarks anyone can run (`make bench`): each measure in turns with a baseline measured in
+the same run on the same machine (`bench/measure.py`), so the ratio travels between machines.
 
 1. rules: evaluating a full dossier (14 facts) vs. only parsing its facts (the floor).
 2. recording a fact through `medstay.record.dossiers.record_event` (validation + append +
    deadlines + audit, one transaction) vs. a bare INSERT of one event row on the same
-   SQLite database (the floor of any append).
+   SQLite database (the floor of any append); every row counted.
+3. a reminder sweep of 400 e-mails, then 400 SMS, to a loopback server in its own process vs.
+   the same sends straight through Apprise and through the standard library; every message
+   counted where it arrives.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -20,6 +22,9 @@ from datetime import UTC, date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.measure import Spread, check, interleave, line  # noqa: E402
+from bench.measure import timed as once  # noqa: E402
 
 FACTS = [
     {"kind": "certificate_issued", "on": "2026-01-05"},
@@ -40,28 +45,32 @@ FACTS = [
 
 
 def timed(fn, repeat: int) -> float:
-    """Median seconds per call over `repeat` calls (after one warm-up)."""
+    """Median seconds per call over `repeat` calls, after one warm-up (bench/scale.py's measure)."""
     fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return Spread([once(fn) for _ in range(repeat)]).median
 
 
-def bench_rules() -> dict:
+def per_call(fn, calls: int):
+    """A sample: seconds per call over `calls` calls (one sample of a sub-millisecond call is
+    noise; a block of them is not)."""
+
+    def sample() -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        return (time.perf_counter() - started) / calls
+
+    return sample
+
+
+def bench_rules() -> str:
     import rules
 
-    full = timed(lambda: rules.evaluate(FACTS), 300)
-    floor = timed(lambda: [rules.parse_event(f, i) for i, f in enumerate(FACTS)], 300)
-    return {
-        "name": "rules.evaluate, 14 facts",
-        "seconds": full,
-        "baseline": "parse the 14 facts only",
-        "baseline_seconds": floor,
-        "ratio": full / floor,
-    }
+    full = lambda: rules.evaluate(FACTS)  # noqa: E731
+    floor = lambda: [rules.parse_event(f, i) for i, f in enumerate(FACTS)]  # noqa: E731
+    full(), floor()  # warm: the holiday tables of each year, the parsed dates
+    a, b = interleave(per_call(full, 30), per_call(floor, 30), 20)
+    return line("rules.evaluate, 14 facts", a, "parse the 14 facts only", b, digits=3)
 
 
 def rehearsal(home: Path) -> None:
@@ -70,7 +79,9 @@ def rehearsal(home: Path) -> None:
     (home / "home.json").write_text(json.dumps({"rehearsal": True}))
 
 
-def bench_record(home: Path) -> dict:
+def bench_record(home: Path) -> str:
+    """A fact through `record_event` and a bare INSERT + COMMIT on the same database, in turns;
+    every row counted at the end."""
     rehearsal(home)
     os.environ.update(MEDSTAY_HOME=str(home), MEDSTAY_SECRET_KEY="x3G8YqXb9yQpJ0cT1m5l0ZsJ0Vd0y8kq1R1b8Kq7d0E=")
     from medstay.record import dossiers
@@ -78,47 +89,57 @@ def bench_record(home: Path) -> dict:
     refs = [f"9TER-2026-{n:06d}" for n in range(1, 41)]
     for ref in refs:
         dossiers.register(reference=ref, language="fr")
-    samples = []
-    for ref in refs:
-        start = time.perf_counter()
-        dossiers.record_event(reference=ref, kind="certificate_issued", on=date(2026, 1, 5))
-        samples.append(time.perf_counter() - start)
     db = sqlite3.connect(home / "medstay.db")
-    raw = []
-    for n, _ref in enumerate(refs):
-        start = time.perf_counter()
+    todo, now = iter(enumerate(refs, start=1)), {}
+
+    def record() -> float:
+        now["dossier"], ref = next(todo)
+        return once(lambda: dossiers.record_event(reference=ref, kind="certificate_issued", on=date(2026, 1, 5)))
+
+    def insert() -> None:
         db.execute(
             "INSERT INTO dossier_event (dossier_id, seq, kind, occurred_on, data, recorded_by, recorded_at,"
-            " source) VALUES (?, 1, 'application_sent', '2026-01-10', '{}', 'bench', ?, 'cli')",
-            (n + 1, "2026-01-10 00:00:00+00:00"),
+            " source) VALUES (?, 2, 'application_sent', '2026-01-10', '{}', 'bench', ?, 'cli')",
+            (now["dossier"], "2026-01-10 00:00:00+00:00"),
         )
         db.commit()
-        raw.append(time.perf_counter() - start)
-    full, floor = statistics.median(samples), statistics.median(raw)
-    return {
-        "name": "record_event (validate + append + deadlines + audit)",
-        "seconds": full,
-        "baseline": "bare INSERT + COMMIT of one event row",
-        "baseline_seconds": floor,
-        "ratio": full / floor,
-    }
+
+    a, b = interleave(record, lambda: once(insert), len(refs))
+    rows = db.execute("SELECT count(*) FROM dossier_event").fetchone()[0]
+    check("event rows (one recorded, one bare per dossier)", 2 * len(refs), rows)
+    return line("record_event (validate + append + deadlines + audit)", a, "bare INSERT + COMMIT of one event row", b)
 
 
-# A loopback SMS gateway: answers 200 to every POST, in a process of its own.
+# The channels' servers, each in a process of its own, counting what arrives: one byte appended
+# to a file per message received (so the bench counts deliveries, not calls that returned).
 GATEWAY = """
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Gateway(BaseHTTPRequestHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "ab") as tally:
+            tally.write(b".")
         self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
     def log_message(self, *args):
         pass
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Gateway).serve_forever()
 """
+SMTP = """
+import sys, threading
+from aiosmtpd.controller import Controller
+class Tally:
+    async def handle_DATA(self, server, session, envelope):
+        with open(sys.argv[2], "ab") as tally:
+            tally.write(b".")
+        return "250 OK"
+Controller(Tally(), hostname="127.0.0.1", port=int(sys.argv[1])).start()
+threading.Event().wait()
+"""
+ROUNDS = 4  # the sweep and its baselines in turns, each on a quarter of the dossiers
 
 
-def _peer(channel: str):
+def _peer(channel: str, tally: Path):
     """The channel's server in a process of its own, as a real one is (in this process it would
     compete with the senders for the interpreter and make them look serial); its port."""
     import socket
@@ -129,12 +150,8 @@ def _peer(channel: str):
     with socket.socket() as s:  # (bench.doors has this too, but importing it imports Prefect)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = (
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
-        if channel == "email"
-        else [sys.executable, "-c", GATEWAY, str(port)]
-    )
-    server = subprocess.Popen(command)
+    tally.write_bytes(b"")
+    server = subprocess.Popen([sys.executable, "-c", SMTP if channel == "email" else GATEWAY, str(port), str(tally)])
     deadline = time.monotonic() + 20
     while not port_in_use(port):
         if time.monotonic() > deadline or server.poll() is not None:
@@ -144,12 +161,42 @@ def _peer(channel: str):
     return server, port
 
 
-def bench_sweep(home: Path, n: int = 400, channel: str = "email") -> dict:
-    """A sweep delivering n e-mails (or SMS) to a loopback server vs. the same n sends straight
-    through Apprise (the floor: what the outbox's exactly-once bookkeeping costs on top)."""
-    from datetime import datetime
+def _register(n: int) -> None:
+    """n dossiers whose appeal reminder falls due in ROUNDS groups, a week apart."""
+    from datetime import timedelta
 
-    server, port = _peer(channel)
+    from medstay.record import dossiers
+
+    size = n // ROUNDS
+    for i in range(n):
+        ref, week = f"9TER-2027-{i + 1:06d}", timedelta(days=7 * (i // size))
+        dossiers.register(reference=ref, language="fr", email=f"a{i}@example.org", phone=f"+3247{i:07d}")
+        for kind, on, fields in (
+            ("application_sent", date(2027, 1, 4), {}),
+            ("declared_inadmissible", date(2027, 1, 5), {}),
+            ("decision_notified", date(2027, 1, 6), {"mode": "hand"}),
+        ):
+            dossiers.record_event(reference=ref, kind=kind, on=on + week, fields=fields)
+
+
+def _due_by(home: Path, first: int, last: int):
+    """When the reminders of dossiers first..last are all due (the sweep's `now` for them)."""
+    from datetime import datetime, timedelta
+
+    with sqlite3.connect(home / "medstay.db") as db:
+        (due,) = db.execute(
+            "SELECT max(next_attempt_at) FROM notification WHERE dossier_id BETWEEN ? AND ?", (first, last)
+        ).fetchone()
+    return datetime.fromisoformat(due).replace(tzinfo=UTC) + timedelta(minutes=1)
+
+
+def bench_sweep(home: Path, n: int = 400, channel: str = "email") -> list[str]:
+    """A sweep delivering n e-mails (or SMS) to a loopback server, in ROUNDS parts, each
+    followed by the same number of sends straight through Apprise (the floor: what the
+    outbox's exactly-once bookkeeping costs on top) and by the standard library alone (the
+    loopback's own speed). Every part's messages are counted where they arrive."""
+    tally = home / "arrived"
+    server, port = _peer(channel, tally)
     url = (
         f"mailto://127.0.0.1:{port}?from=medstay@example.org&mode=insecure"
         if channel == "email"
@@ -165,58 +212,60 @@ def bench_sweep(home: Path, n: int = 400, channel: str = "email") -> dict:
     from models import reset_engines
 
     reset_engines()
-    from medstay.record import dossiers
     from medstay.reminders import delivery, sweep
 
-    for i in range(n):
-        ref = f"9TER-2027-{i + 1:06d}"
-        dossiers.register(reference=ref, language="fr", email=f"a{i}@example.org", phone=f"+3247{i:07d}")
-        for kind, on, fields in (
-            ("application_sent", date(2027, 1, 4), {}),
-            ("declared_inadmissible", date(2027, 1, 5), {}),
-            ("decision_notified", date(2027, 1, 6), {"mode": "hand"}),
-        ):
-            dossiers.record_event(reference=ref, kind=kind, on=on, fields=fields)
-    now = datetime(2027, 2, 5, 8, 5, tzinfo=UTC)  # 09:05 in Brussels on every act-by day
+    _register(n)
+    size = n // ROUNDS
     import apprise
 
     # Apprise loads its plugins at the first URL it is given (0.2 s, once per process: a worker
     # pays it at its first sweep); loaded here before either is timed.
     apprise.Apprise().add(url.replace("{phone}", "+32470000000"))
-    try:
-        start = time.perf_counter()
-        counts = sweep.run(now)
-        full = (time.perf_counter() - start) / n
-        assert counts.get("sent") == n, counts
-        start = time.perf_counter()
-        for i in range(n):
+    swept, through, bare, arrived = Spread(), Spread(), Spread(), 0
+
+    def counted(what: str, took: float) -> float:
+        nonlocal arrived
+        arrived += size
+        check(f"{what}: messages arrived at the loopback {channel} server", arrived, tally.stat().st_size)
+        return took / size
+
+    def apprise_sends(offset: int) -> None:
+        for i in range(offset, offset + size):
             to = f"&to=b{i}@example.org" if channel == "email" else ""
             delivery.send(delivery.Outgoing(url.replace("{phone}", f"+3248{i:07d}") + to, "s", "body", "x"))
-        floor = (time.perf_counter() - start) / n
-        bare = _bare_sends(channel, port, n)
+
+    try:
+        for r in range(ROUNDS):
+            now = _due_by(home, r * size + 1, (r + 1) * size)
+            started = time.perf_counter()
+            counts = sweep.run(now)
+            swept.samples.append(counted("the sweep", time.perf_counter() - started))
+            check(f"sent by sweep {r + 1}", size, counts.get("sent", 0))
+            through.samples.append(counted("Apprise alone", once(lambda r=r: apprise_sends(r * size))))
+            bare.samples.append(counted("the standard library", once(lambda r=r: _bare_sends(channel, port, size))))
     finally:
         server.terminate()
         server.wait(10)
     what = "e-mails" if channel == "email" else "SMS"
-    return {
-        "name": f"reminder sweep, {n} {what} (claim, compose, send, record)",
-        "seconds": full,
-        "per_second": 1 / full,
-        "baseline": "the same sends straight through Apprise",
-        "baseline_seconds": floor,
-        "ratio": full / floor,
-        "bare_seconds": bare,
-        "bare": "one message per connection, smtplib" if channel == "email" else "one POST per connection, http.client",
-    }
+    plain = "smtplib, one message per connection" if channel == "email" else "http.client, one POST per connection"
+    return [
+        line(
+            f"reminder sweep, {n} {what} in {ROUNDS} parts (claim, compose, send, record), per message",
+            swept,
+            "the same sends straight through Apprise, in turns",
+            through,
+            note=f"{1 / swept.median:.0f} {what}/s",
+        ),
+        line(f"the same {n} {what} through Apprise, per message", through, f"bare {plain}, in turns", bare),
+    ]
 
 
-def _bare_sends(channel: str, port: int, n: int) -> float:
-    """Seconds per message with the standard library alone: the loopback's own speed, which
-    varies on a shared machine (the same evening: 1.8 to 6 ms per e-mail)."""
+def _bare_sends(channel: str, port: int, n: int) -> None:
+    """n messages with the standard library alone: the loopback's own speed, which varies on
+    a shared machine (the same evening: 1.8 to 6 ms per e-mail)."""
     import http.client
     import smtplib
 
-    start = time.perf_counter()
     for i in range(n):
         if channel == "email":
             with smtplib.SMTP("127.0.0.1", port) as smtp:
@@ -228,26 +277,18 @@ def _bare_sends(channel: str, port: int, n: int) -> float:
             )
             conn.getresponse().read()
             conn.close()
-    return (time.perf_counter() - start) / n
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        results = [bench_rules(), bench_record(Path(tmp) / "home")]
+        lines = [bench_rules(), bench_record(Path(tmp) / "home")]
     for channel in ("email", "sms"):
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "home").mkdir()
-            results.append(bench_sweep(Path(tmp) / "home", channel=channel))
-    for r in results:
-        rate = f" ({r['per_second']:.0f}/s)" if "per_second" in r else ""
-        bare = f"; bare ({r['bare']}): {r['bare_seconds'] * 1000:.2f} ms" if "bare" in r else ""
-        print(
-            f"{r['name']}: {r['seconds'] * 1000:.2f} ms{rate}; baseline ({r['baseline']}): "
-            f"{r['baseline_seconds'] * 1000:.2f} ms; ratio {r['ratio']:.1f}x{bare}"
-        )
+            lines += bench_sweep(Path(tmp) / "home", channel=channel)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2))
+    (out / "latest.txt").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

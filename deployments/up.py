@@ -153,20 +153,119 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+# What a Prefect CLI call prints when it could not reach the server or the server dropped the
+# call: worth sending again (deploying and making a pool are idempotent). Measured: 1 start in
+# 27 failed with `work-pool create … ConnectError` just after the server said healthy.
+TRANSIENT = ("ConnectError", "ConnectTimeout", "ReadError", "ReadTimeout", "RemoteProtocolError", "database is locked")
+RETRY_DELAYS = (0.5, 1, 2, 4, 8)  # ~15 s of retries, then `medstay up` says what failed
+
+
 def prefect_cli(*args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:
+    """`prefect ARGS`, sent again (bounded) when it failed for want of a connection."""
     exe = str(Path(sys.executable).parent / "prefect")
-    done = subprocess.run(
-        [exe, "--no-prompt", *args], env=env, cwd=prefect_env.PROJECT_DIR, capture_output=True, text=True
-    )
+    for delay in (*RETRY_DELAYS, None):
+        done = subprocess.run(
+            [exe, "--no-prompt", *args], env=env, cwd=prefect_env.PROJECT_DIR, capture_output=True, text=True
+        )
+        said = done.stdout + done.stderr
+        if done.returncode == 0 or delay is None or not any(word in said for word in TRANSIENT):
+            break
+        time.sleep(delay)
     if check and done.returncode != 0:
-        raise UserError(f"`prefect {' '.join(args)}` failed: {(done.stdout + done.stderr).strip()[-300:]}")
+        raise UserError(f"`prefect {' '.join(args)}` failed: {said.strip()[-300:]}")
     return done
 
 
+def service_api(env: dict) -> httpx.Client:
+    """Prefect's API as the machine clients reach it: the private address, the service login."""
+    user, password = env["PREFECT_API_AUTH_STRING"].split(":", 1)
+    return httpx.Client(base_url=env["PREFECT_API_URL"], auth=(user, password), timeout=10)
+
+
+def wait_api(env: dict, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the server answers what start-up asks next (a work pool, with the service login):
+    `/health` answers before the rest of the API does, and without credentials."""
+    deadline, last = time.monotonic() + timeout, "no answer"
+    with service_api(env) as api:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise UserError("the Prefect server stopped at start; see prefect-server.log in MEDSTAY_HOME/logs")
+            try:
+                answer = api.post("/work_pools/filter", json={"limit": 1})
+                if answer.status_code == 200:
+                    return
+                last = f"HTTP {answer.status_code}"
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            time.sleep(0.3)
+    raise UserError(f"the Prefect server did not answer its work-pool endpoint after {timeout:.0f} s ({last})")
+
+
 def ensure_pools(env: dict) -> None:
-    for pool in (prefect_env.WORK_POOL, prefect_env.DOSSIER_POOL):
-        if prefect_cli("work-pool", "inspect", pool, env=env, check=False).returncode != 0:
-            prefect_cli("work-pool", "create", pool, "--type", "process", env=env)
+    """Both pools, made once: asked over HTTP (no CLI start-up per pool), made by Prefect's CLI
+    (it fills a process pool's base job template). A create that failed may have been made
+    meanwhile (an answer lost after the write): asked again before failing."""
+    with service_api(env) as api:
+        for pool in (prefect_env.WORK_POOL, prefect_env.DOSSIER_POOL):
+            if _pool_exists(api, pool):
+                continue
+            done = prefect_cli("work-pool", "create", pool, "--type", "process", env=env, check=False)
+            if done.returncode != 0 and not _pool_exists(api, pool):
+                said = (done.stdout + done.stderr).strip()[-300:]
+                raise UserError(f"`prefect work-pool create {pool}` failed: {said}")
+
+
+def _pool_exists(api: httpx.Client, pool: str) -> bool:
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            answer = api.get(f"/work_pools/{pool}")
+            if answer.status_code in (200, 404):
+                return answer.status_code == 200
+        except httpx.TransportError:
+            pass
+        if delay is None:
+            raise UserError(f"Prefect's server did not say whether the work pool {pool} exists")
+        time.sleep(delay)
+    return False
+
+
+def deploy(env: dict) -> None:
+    """`prefect deploy --all`, unless Prefect holds every deployment of prefect.yaml made from
+    these very files: a restart then skips a Prefect CLI start (5–10 s of a start on a busy
+    machine). A lost Prefect database, a deleted deployment, a changed flow, prefect.yaml or
+    Prefect version, a moved checkout: deployed again."""
+    import yaml
+
+    spec = prefect_env.PROJECT_DIR / "prefect.yaml"
+    names = [d["name"] for d in yaml.safe_load(spec.read_text(encoding="utf-8"))["deployments"]]
+    stamp, done = _deployed_from(), prefect_env.prefect_home() / "deployed"
+    if done.exists() and done.read_text(encoding="utf-8") == stamp and _deployments_held(env, names):
+        return
+    prefect_cli("deploy", "--all", env=env)
+    done.write_text(stamp, encoding="utf-8")
+
+
+def _deployed_from() -> str:
+    """What a deployment is made of: prefect.yaml, the flows' and tasks' code (the parameters'
+    schema), Prefect's version, where the checkout is (the pull step's directory)."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{version('prefect')}\0{prefect_env.PROJECT_DIR}".encode())
+    root = prefect_env.PROJECT_DIR
+    for path in sorted([root / "prefect.yaml", *root.glob("flows/*.py"), *root.glob("tasks/*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _deployments_held(env: dict, names: list[str]) -> bool:
+    body = {"deployments": {"name": {"any_": names}}}
+    try:
+        with service_api(env) as api:
+            answer = api.post("/deployments/count", json=body)
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200 and int(answer.json()) == len(names)
 
 
 def _private_tree(path: Path) -> None:
@@ -210,15 +309,15 @@ def up(port: int, demo: bool) -> None:
             f"127.0.0.1:{port} (data in {home}; Prefect's database: {where}) ...",
             flush=True,
         )
-        _start_server(stack, home, bin_dir, int(env["PREFECT_SERVER_API_PORT"]), server_env)
+        # The gate starts beside the server (its imports take a while too); it is asked once the server is.
         writers = "1" if get_settings().prefect_database is None else "8"  # SQLite takes one writer
-        wait_healthy(
-            f"http://127.0.0.1:{port}/api",
-            stack.start("gate", [sys.executable, "-m", "deployments.gate", str(port), writers]),
-        )
+        gate = stack.start("gate", [sys.executable, "-m", "deployments.gate", str(port), writers])
+        _start_server(stack, home, bin_dir, int(env["PREFECT_SERVER_API_PORT"]), server_env)
+        wait_healthy(f"http://127.0.0.1:{port}/api", gate)
         _private_tree(prefect_env.prefect_home())
+        wait_api(env, stack.children["prefect-server"][1])
         ensure_pools(env)
-        prefect_cli("deploy", "--all", env=env)
+        deploy(env)
         stack.start("prefect-worker", [str(bin_dir / "prefect"), "worker", "start", "--pool", prefect_env.WORK_POOL])
         stack.start("projector", [str(bin_dir / "medstay"), "projector"])
         _load(demo)
