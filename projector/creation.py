@@ -93,7 +93,7 @@ def create(client, deployment_id: UUID, runs: list[NewRun]) -> dict[str, UUID]:
 
 
 # On PostgreSQL the server takes writes side by side; its embedded SQLite takes one at a time,
-# and more painters there only add "database is locked" retries (measured: bench/README.md).
+# and more painters there only add "database is locked" retries (seen while measuring issue 11).
 PAINTERS = {"sqlite": 1, "postgres": 8}
 _local = threading.local()
 _pool: list[ThreadPoolExecutor] = []

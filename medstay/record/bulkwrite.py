@@ -9,13 +9,13 @@ plain values: an ORM object per row, and flushing them, was two thirds of an imp
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import Connection, insert
 
+from medstay.record import dossiers
 from medstay.reminders import outbox
 from models import AuditEntry, Deadline, Dossier, DossierEvent, Notification, Projection
 from models.types import utcnow
@@ -87,9 +87,7 @@ def _add(batch: Batch, values: dict, dossier_id: int, h, who: str, cfg, plan_err
             "seq": seq,
             "kind": e.kind,
             "occurred_on": e.on,
-            "data": json.dumps(
-                {k: v for k, v in e.as_dict().items() if k not in ("kind", "on")}, sort_keys=True, default=str
-            ),
+            "data": dossiers.entry_data(dossiers.fields_of(e)),
             "recorded_by": who,
             "recorded_at": batch.now,
             "source": "import",

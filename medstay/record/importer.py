@@ -294,14 +294,13 @@ def _write(name: str, new: list[dict], histories: dict, extended: dict, by: str 
 def _write_all(name: str, new: list[dict], histories: dict, extended: dict, who: str, progress) -> int:
     from sqlalchemy.exc import IntegrityError
 
-    from medstay.errors import UserError as Refused
     from medstay.record import bulkwrite
     from medstay.reminders import config as configuration
     from models import session
 
     try:
         cfg = configuration.load()
-    except Refused as exc:
+    except UserError as exc:
         cfg, plan_error = None, str(exc)
     else:
         plan_error = None
@@ -314,7 +313,7 @@ def _write_all(name: str, new: list[dict], histories: dict, extended: dict, who:
                 written += _extend(db, name, found, h, who, cfg, plan_error)
             db.commit()
         except IntegrityError:
-            raise Refused(
+            raise UserError(
                 f"nothing imported from {name}: one of its dossiers was registered meanwhile; run the import again"
             ) from None
     if progress:
@@ -325,15 +324,13 @@ def _write_all(name: str, new: list[dict], histories: dict, extended: dict, who:
 def _extend(db, name: str, found: Earlier, h, who: str, cfg, plan_error: str | None) -> int:
     """Append the file's new facts to a dossier registered earlier, under its lock, as `event
     record` would one at a time; refused whole if a fact was recorded since the check."""
-    import json
 
-    from medstay.errors import UserError as Refused
     from medstay.record import dossiers, projections
     from models import AuditEntry, DossierEvent
 
     current = dossiers.view(db, found.dossier.reference, lock=True)
     if len(current.events) != len(found.events):
-        raise Refused(
+        raise UserError(
             f"nothing imported from {name}: {found.dossier.reference} changed meanwhile (a fact was "
             "recorded); run the import again"
         )
@@ -345,9 +342,7 @@ def _extend(db, name: str, found: Earlier, h, who: str, cfg, plan_error: str | N
             on=e.on,
             source="import",
             recorded_by=who,
-            data=json.dumps(
-                {k: v for k, v in e.as_dict().items() if k not in ("kind", "on")}, sort_keys=True, default=str
-            ),
+            data=dossiers.entry_data(dossiers.fields_of(e)),
         )
         for i, e in enumerate(h.added())
     ]

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from medstay import labels
 from medstay.reminders import config as configuration
+from medstay.reminders import outbox
 from medstay.reminders.agenda import open_deadlines
 from models import Dossier, Notification, migrate, session
 
@@ -60,7 +61,7 @@ def _body(db, dossiers: list[Dossier], today) -> str | None:
         for d, ref, _ in soon
     ]
     failed = db.exec(
-        select(Notification).where(Notification.dossier_id.in_(ids), Notification.status.in_(("failed", "uncertain")))
+        select(Notification).where(Notification.dossier_id.in_(ids), Notification.status.in_(outbox.UNDELIVERED))
     )
     problems = [
         f"- {ids[n.dossier_id].reference}: {n.purpose} {n.deadline_kind or ''} {n.offset or ''} to the "
