@@ -104,7 +104,7 @@ def bench_record(tmp: Path) -> None:
         dossiers.register(reference=ref, language="fr")
         day = date(2020, 1, 6)
         dossiers.record_event(reference=ref, kind="application_sent", on=day)
-        for _ in range(facts - 2):  # an A card renewed every ~10 days: a long, valid history
+        for _ in range(facts - 2):  # an order to leave a day: a long, valid history (each order its own deadlines)
             day += timedelta(days=1)
             dossiers.record_event(reference=ref, kind="order_to_leave_notified", on=day, fields={"days": 30})
         samples = []
