@@ -43,7 +43,7 @@ def write_new(
     projection rows; returns the number of facts. `cfg`: the reminder policy (None when it
     cannot be read: `plan_error` is then kept on each dossier with facts, as `record_event` does)."""
     now = utcnow()
-    stages = [_stage(histories.get(values["reference"]), cfg) for values in new]
+    stages = [_stage(histories.get(values["reference"])) for values in new]
     ids = _insert_dossiers(conn, new, columns, stages, now) if new else []
     batch = Batch(now, [], [], [], [], [])
     for done, (values, dossier_id) in enumerate(zip(new, ids), start=1):
@@ -62,11 +62,10 @@ def write_new(
     return len(batch.events)
 
 
-def _stage(h, cfg) -> str | None:
+def _stage(h) -> str | None:
     """The stage the rules give a history, kept with its deadlines; None (the column's default)
-    for a dossier without facts, or when the policy cannot be read (then, as before bulk
-    writing, neither stage nor deadlines are written with the import)."""
-    return h.evaluation.stage if h is not None and h.events and cfg is not None else None
+    for a dossier without facts."""
+    return h.evaluation.stage if h is not None and h.events else None
 
 
 def _insert_dossiers(conn: Connection, new: list[dict], columns: tuple, stages: list, now: datetime) -> list[int]:
@@ -105,12 +104,14 @@ def _add(batch: Batch, values: dict, dossier_id: int, h, who: str, cfg, plan_err
         }
     )
     error = None
-    if events and cfg is None:
-        error = plan_error
-    elif events:
-        batch.deadlines += deadline_rows(dossier_id, h.evaluation)
-        # The contacts in clear, as the Dossier object `outbox.plan` reads them from.
-        batch.reminders += outbox.fresh_rows(SimpleNamespace(**values), dossier_id, h.evaluation, cfg, batch.now)
+    if events:
+        # The legal record (stage, deadlines) never waits for the reminder policy, as in
+        # `sync_deadlines`: a policy that cannot be read only leaves the reminders to plan.
+        batch.deadlines += dossiers.deadline_rows(dossier_id, h.evaluation)
+        if cfg is None:
+            error = plan_error
+        else:  # the contacts in clear, as the Dossier object `outbox.plan` reads them from
+            batch.reminders += outbox.fresh_rows(SimpleNamespace(**values), dossier_id, h.evaluation, cfg, batch.now)
     batch.projections.append(
         {
             "dossier_id": dossier_id,
@@ -123,22 +124,3 @@ def _add(batch: Batch, values: dict, dossier_id: int, h, who: str, cfg, plan_err
             "plan_error": error,
         }
     )
-
-
-def deadline_rows(dossier_id: int, evaluation) -> list[dict]:
-    """The materialised deadlines (*délais*) of the rules' answer, as `sync_deadlines` writes them."""
-    return [
-        {
-            "dossier_id": dossier_id,
-            "position": position,
-            "kind": d.kind,
-            "trigger_seq": d.trigger,
-            "due": d.due,
-            "opens": d.opens,
-            "act_by": d.act_by,
-            "basis": d.basis,
-            "met": d.met,
-            "suspended": d.suspended,
-        }
-        for position, d in enumerate(evaluation.deadlines)
-    ]

@@ -388,23 +388,7 @@ def sync_deadlines(
     db.add(dossier)
     if not fresh:
         db.exec(delete(Deadline).where(Deadline.dossier_id == dossier.id))
-    db.add_all(
-        [
-            Deadline(
-                dossier_id=dossier.id,
-                position=position,
-                kind=d.kind,
-                trigger_seq=d.trigger,
-                due=d.due,
-                opens=d.opens,
-                act_by=d.act_by,
-                basis=d.basis,
-                met=d.met,
-                suspended=d.suspended,
-            )
-            for position, d in enumerate(evaluation.deadlines)
-        ]
-    )
+    db.add_all([Deadline(**row) for row in deadline_rows(dossier.id, evaluation)])
     if not fresh:
         db.flush()
     try:
@@ -413,6 +397,26 @@ def sync_deadlines(
         return str(exc)
     outbox.plan(db, dossier, evaluation, cfg, fresh=fresh)  # reminders follow the deadlines in the same transaction
     return None
+
+
+def deadline_rows(dossier_id: int, evaluation: rules.Evaluation) -> list[dict]:
+    """The materialised deadlines (*délais*) of the rules' answer, as their table stores them
+    (`sync_deadlines` for one dossier, the import's bulk write for many)."""
+    return [
+        {
+            "dossier_id": dossier_id,
+            "position": position,
+            "kind": d.kind,
+            "trigger_seq": d.trigger,
+            "due": d.due,
+            "opens": d.opens,
+            "act_by": d.act_by,
+            "basis": d.basis,
+            "met": d.met,
+            "suspended": d.suspended,
+        }
+        for position, d in enumerate(evaluation.deadlines)
+    ]
 
 
 @dataclass

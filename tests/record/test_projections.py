@@ -188,3 +188,38 @@ def test_a_new_day_asks_to_repaint_only_the_dossiers_with_an_overdue_deadline(ho
         assert projector._new_day(None) == 0 and projections.due() == []  # the same day: nothing more
     finally:
         projector.pool.shutdown()
+
+
+def test_an_import_under_a_broken_reminder_policy_still_writes_stages_and_deadlines(home, cli, monkeypatch, tmp_path):
+    """The bulk import keeps the one path's promise: the policy only holds back the reminders."""
+    config = tmp_path / "config.yaml"
+    config.write_text("send_window:\n  start: 'x'\n", encoding="utf-8")
+    monkeypatch.setenv("MEDSTAY_CONFIG", str(config))
+    (tmp_path / "d.csv").write_text(f"reference,language,email\n{REF},fr,a@example.org\n", encoding="utf-8")
+    facts = [f"{REF},certificate_issued,2026-11-20"]
+    (tmp_path / "f.csv").write_text("reference,kind,on\n" + "\n".join(facts) + "\n", encoding="utf-8")
+    done = cli("dossier", "import", str(tmp_path / "d.csv"), "--facts", str(tmp_path / "f.csv"))
+    assert done.code == 0, done.out + done.err
+    shown = json.loads(cli("dossier", "show", REF, "--json").out)
+    expected = dossiers.rules.evaluate(
+        [{"kind": "certificate_issued", "on": "2026-11-20"}]
+    )  # before bulk writing fixed it, such an import wrote neither stage nor deadline
+    assert shown["stage"] == expected.stage
+    assert [d["act_by"] for d in shown["deadlines"]] == [d.act_by.isoformat() for d in expected.deadlines]
+    assert shown["deadlines"]
+    assert "send_window.start must be HH:MM" in _row().plan_error
+    with session() as db:
+        from sqlmodel import select
+
+        from models import Deadline, Dossier, Notification
+
+        assert db.exec(select(Dossier.stage)).all() == [expected.stage]  # as stored, what the board reads
+        stored = db.exec(select(Deadline.kind, Deadline.act_by)).all()
+        assert [(k, a.isoformat()) for k, a in stored] == [(d.kind, d.act_by.isoformat()) for d in expected.deadlines]
+        assert db.exec(select(Notification)).all() == []  # none planned until the policy reads
+    config.write_text("{}\n", encoding="utf-8")
+    from projector.service import _replan
+
+    _replan(REF)  # the projector's retry plans them
+    assert _row().plan_error is None
+    assert cli("reminders", "list", REF, "--json").out.count('"deadline": "certificate_validity"') > 0
