@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
-import os
-from pathlib import Path
+from collections.abc import Callable
 
 import pendulum
 
@@ -19,16 +17,25 @@ Date = pendulum.Date
 
 KNOWN_YEARS = (1901, 2100)  # the years the holidays package knows Belgian holidays for
 
-_kept_in: Path | None = None  # the folder of each year's legal holidays, once computed (keep_holidays_in)
+Holidays = Callable[[int], dict[datetime.date, str]]  # a year's legal holidays, day → name
 
 
-def keep_holidays_in(folder: Path | None) -> None:
-    """Keep each year's legal holidays, as the `holidays` package computed them, in `folder`:
-    one small JSON a year, valid for the package's installed version only. A command that
-    records one fact then reads ten dates instead of importing the package and building a
-    Belgian year (80 ms of its half-second). None: computed in this process only."""
-    global _kept_in
-    _kept_in = folder
+def computed_holidays(year: int) -> dict[datetime.date, str]:
+    """The year's Belgian legal holidays as the maintained `holidays` package computes them."""
+    import holidays  # a tenth of a second with its first Belgian year: only when a year is computed
+
+    return dict(holidays.country_holidays("BE", years=year))
+
+
+_source: Holidays = computed_holidays
+
+
+def use_holidays(source: Holidays | None) -> None:
+    """Where each year's legal holidays come from: `computed_holidays` (None), or a keeper of
+    its answers (`medstay/holidays_kept.py`: one file a year under the home, so that a command
+    recording one fact reads ten dates instead of importing the package). The rules only read."""
+    global _source
+    _source = source or computed_holidays
     _legal_holidays.cache_clear()
     _holiday_ordinals.cache_clear()
     _working.cache_clear()
@@ -41,69 +48,7 @@ def _legal_holidays(year: int) -> dict[datetime.date, str]:
     if not KNOWN_YEARS[0] <= year <= KNOWN_YEARS[1]:
         # Outside them the package answers "no holiday": refuse rather than compute a wrong date.
         raise ValueError(f"Belgian legal holidays are known for {KNOWN_YEARS[0]}-{KNOWN_YEARS[1]} only, not {year}")
-    version = _package_version()
-    kept = _kept_in / f"legal-holidays-BE-{year}.json" if _kept_in is not None and version else None
-    days = _read_kept(kept, version, year) if kept is not None else None
-    if days is None:
-        days = _computed(year)
-        if kept is not None:
-            _keep(kept, {"version": version, "year": year, "days": {d.isoformat(): n for d, n in days.items()}})
-    return days
-
-
-def _computed(year: int) -> dict[datetime.date, str]:
-    import holidays  # a tenth of a second with its first Belgian year: only for a year not kept yet
-
-    return dict(holidays.country_holidays("BE", years=year))
-
-
-@functools.cache
-def _package_version() -> str | None:
-    """The installed `holidays` version, from its distribution's folder name (importlib.metadata
-    would cost half of what the kept file saves); None (nothing kept) if it cannot be told."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("holidays")
-    if spec is None or not spec.origin:
-        return None
-    folder = Path(spec.origin).parent.parent
-    try:
-        found = [n for n in os.listdir(folder) if n.startswith("holidays-") and n.endswith(".dist-info")]
-    except OSError:
-        return None
-    return found[0][len("holidays-") : -len(".dist-info")] if len(found) == 1 else None
-
-
-def _read_kept(path: Path, version: str | None, year: int) -> dict[datetime.date, str] | None:
-    """The year as kept, or None if missing, unreadable, of another version or not a year's
-    holidays (then it is computed again and rewritten)."""
-    try:
-        doc = json.loads(path.read_bytes())
-        if doc["version"] != version or doc["year"] != year or not 1 <= len(doc["days"]) <= 30:
-            return None
-        days = {datetime.date.fromisoformat(d): n for d, n in doc["days"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if any(d.year != year or not isinstance(n, str) or not n for d, n in days.items()):
-        return None
-    return days
-
-
-def _keep(path: Path, doc: dict[str, object]) -> None:
-    """Written whole or not at all (a temporary file renamed), owner-only; a folder that cannot
-    be written only means the year is computed again next time."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, ensure_ascii=False)
-        os.replace(temporary, path)
-    except OSError:
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
+    return _source(year)
 
 
 def to_date(value: datetime.date) -> Date:

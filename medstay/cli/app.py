@@ -32,6 +32,7 @@ def main() -> None:
     import os
 
     from deployments import prefect_env, secrets
+    from medstay import holidays_kept
 
     # Importing the commands registers them on the app.
     from medstay.cli import caseworkers, deadlines, dossier, event, home, privacy, reminders, rules, stack  # noqa: F401
@@ -46,7 +47,9 @@ def main() -> None:
         prefect_env.configure()
         secrets.install()  # a key in a Prefect Secret block is read once, and only if named
         absolute_environment(get_settings())  # before any child process starts (`medstay up`)
-        calendar.keep_holidays_in(get_settings().home / "cache")  # a fact reads its years' holidays kept there
+        calendar.use_holidays(
+            holidays_kept.kept_in(get_settings().home / "cache")
+        )  # a fact reads its years' holidays there
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from medstay import holidays_kept
 from rules import calendar
 
 D = date
@@ -323,9 +324,9 @@ KEPT = "legal-holidays-BE-{}.json"
 @pytest.fixture
 def kept(tmp_path):
     folder = tmp_path / "cache"
-    calendar.keep_holidays_in(folder)
+    calendar.use_holidays(holidays_kept.kept_in(folder))
     yield folder
-    calendar.keep_holidays_in(None)
+    calendar.use_holidays(None)
 
 
 def test_a_kept_year_gives_the_same_holidays_as_the_package(kept):
@@ -338,7 +339,7 @@ def test_a_kept_year_gives_the_same_holidays_as_the_package(kept):
         assert {d for d, _ in doc["days"].items() if date.fromisoformat(d).isoweekday() <= 5} == {
             d.isoformat() for d in LEGAL_HOLIDAYS[year] if d.isoweekday() <= 5
         }
-    calendar.keep_holidays_in(kept)  # a new process: read from the files this time
+    calendar.use_holidays(holidays_kept.kept_in(kept))  # a new process: read from the files this time
     assert calendar.holiday_name(pd(D(2026, 12, 25))) == "Christmas Day"
     assert [calendar.is_working_day(pd(d)) for d in LEGAL_HOLIDAYS[2027]] == [False] * 10
 
@@ -349,8 +350,8 @@ def test_a_process_that_finds_its_year_kept_does_not_import_the_holidays_package
 
     calendar.act_by(pd(D(2026, 12, 27)))  # kept by this process
     probe = (
-        "import sys; from pathlib import Path; from rules import calendar; "
-        f"calendar.keep_holidays_in(Path({str(kept)!r})); "
+        "import sys; from pathlib import Path; from rules import calendar; from medstay import holidays_kept; "
+        f"calendar.use_holidays(holidays_kept.kept_in(Path({str(kept)!r}))); "
         "print(calendar.act_by(calendar.to_date(__import__('datetime').date(2026, 12, 27))), 'holidays' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
@@ -382,9 +383,9 @@ def test_a_kept_year_that_cannot_be_trusted_is_computed_again_and_rewritten(kept
 
 
 def test_a_folder_that_cannot_be_written_only_means_computing_again(tmp_path):
-    calendar.keep_holidays_in(tmp_path / "no-such-home" / "cache")  # its parent is missing: not made
+    calendar.use_holidays(holidays_kept.kept_in(tmp_path / "no-such-home" / "cache"))  # its parent is missing: not made
     try:
         assert not calendar.is_working_day(pd(D(2028, 12, 25)))
         assert not (tmp_path / "no-such-home").exists()
     finally:
-        calendar.keep_holidays_in(None)
+        calendar.use_holidays(None)
