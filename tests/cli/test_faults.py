@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import rules
 from medstay.reminders import sweep
 from tests.database import db_digest
 from tests.peers import Smtp, text
@@ -28,9 +29,23 @@ REF = "9TER-2026-000700"
 
 
 def _inadmissible_ten_days_ago(h: Home, ref: str, language: str, email: str) -> None:
-    """A dossier declared inadmissible, the decision handed over 10 days ago: the appeal's
-    20-day reminder is due today (real dates: a real home refuses a pretend clock)."""
+    """A dossier declared inadmissible, the decision handed over 10 days ago, and the home's
+    policy set (appended to its config) to remind the applicant of the appeal once, today
+    (real dates: a real home refuses a pretend clock). The default's 20 days before the act-by
+    date fall today only on some days: a holiday or a weekend moves the act-by date."""
     today = date.today()
+    appeal = rules.evaluate(
+        [
+            {"kind": "application_sent", "on": (today - timedelta(days=40)).isoformat()},
+            {"kind": "declared_inadmissible", "on": (today - timedelta(days=12)).isoformat()},
+            {"kind": "decision_notified", "on": (today - timedelta(days=10)).isoformat(), "mode": "hand"},
+        ]
+    ).open_deadlines()
+    [act_by] = [d.act_by for d in appeal if d.kind == "appeal"]
+    with (h.path / "config.yaml").open("a", encoding="utf-8") as config:
+        config.write(
+            f"reminders:\n  appeal: {{before_act_by: [{(act_by - today).days}], to: [applicant], by: [email]}}\n"
+        )
     h.ok("dossier", "register", ref, "--language", language, "--email", email)
     for kind, days_ago, *sets in (
         ("application_sent", 40),
