@@ -71,11 +71,13 @@ _MOVING = {"SCHEDULED", "PENDING", "RUNNING"}  # "Resuming", then the projector 
 # later with the same selector); a button row that still does not fit wraps, nothing hidden.
 # A wider dialog reaches under the side bar, whose links (z-index 20, no background) would take
 # the clicks meant for its left edge: the dialog is lifted above it (below toasts and lists).
+# Table cells wrap: the board's act-by cell ("04/12/2026 OVERDUE by 1 day (legal date …)") and
+# its stage kept one line each, and the table ran past the page's right edge at 1366 px.
 _INTO_PAGE = (
     b"<script>if(!localStorage.getItem('prefect-password')&&location.pathname!=='/login')"
     b"location.replace('/login?redirect='+encodeURIComponent(location.pathname+location.search))</script>"
     b"<style>.p-modal{z-index:30!important}.p-modal__card{max-width:min(60rem,calc(100vw - 2rem))!important}"
-    b"[role=dialog] .p-button-group{flex-wrap:wrap}</style>"
+    b"[role=dialog] .p-button-group{flex-wrap:wrap}td,th{white-space:normal!important;overflow-wrap:break-word}</style>"
 )
 # Prefect's UI reads one server setting (whether to show Prefect Cloud's promotion); a 403 here
 # shows an "Oops. Something went wrong." toast. The rest (database, logins) is ops' business.
