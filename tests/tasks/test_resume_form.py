@@ -262,8 +262,15 @@ def test_the_form_header_in_english_by_default():
 
 
 # English words that would show medstay left a text of its own untranslated (Prefect's own
-# words, the facts' code names in a list, the law's field notes and the rules' sentences aside).
+# words, the law's field notes and the rules' sentences aside): the lists' choices and the
+# fields' titles included (rules/declared/choices.yaml).
 ENGLISH = (
+    "typing mistake",
+    "change its date",
+    "withdraw it",
+    "Against",
+    "Outcome",
+    "First measure",
     "appeal by",
     "Already",
     "overdue",
@@ -296,9 +303,10 @@ ENGLISH = (
 def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, cli, monkeypatch):
     """With the office in French: the Resume form (its nine buttons, the correction's fields, the
     header), the Markdown above it, the run's timeline, the board and `event record`'s answer
-    for a deadline already passed hold none of medstay's English words. Still English: the
-    rules' own sentences (a refusal, the steps of "why these dates", a field's note), the
-    values of the form's lists (what the answer carries: fact code names, correction reasons)."""
+    for a deadline already passed hold none of medstay's English words, nor do the form's lists
+    (their choices are words, read back to codes when recorded: tests/tasks/test_choices.py).
+    Still English: the rules' own sentences (a refusal, the steps of "why these dates", a
+    field's note)."""
     import json
     import re
 
