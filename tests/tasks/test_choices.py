@@ -15,6 +15,7 @@ from prefect.input.run_input import create_v2_schema
 import rules
 from medstay import labels
 from medstay.record import corrections
+from rules import declarations
 from rules.declarations import LANGUAGES
 from tests.database import db_digest
 
@@ -33,6 +34,8 @@ def test_every_list_s_words_are_unique_and_not_blank(language):
         assert len(set(words)) == len(codes) and all(w.strip() for w in words), (name, language, words)
     facts = [labels.fact(k, language) for k in rules.KINDS]
     assert len(set(facts)) == len(facts), language
+    offered = {f.name for fields in rules.FIELDS.values() for f in fields if f.type != "text"}
+    assert offered <= set(declarations.fields()), offered - set(declarations.fields())  # each has its title
 
 
 @given(
