@@ -114,3 +114,38 @@ def facts() -> dict[str, Words]:
 def buttons() -> dict[str, Words]:
     """The Resume form's short button word of each fact that asks fields of its own."""
     return {kind: _words(raw, f"button {kind}") for kind, raw in _load("buttons").items()}
+
+
+@dataclass(frozen=True)
+class FieldWords:
+    """A Resume form field's title, and its choices' words (code → words) when it has a list."""
+
+    title: Words
+    choices: dict[str, Words]
+
+
+def _choice_words(raw: dict[str, Any], where: str) -> dict[str, Words]:
+    found = {code: _words(words, f"{where}.{code}") for code, words in raw.items()}
+    for lang in LANGUAGES:
+        said = [w(lang) for w in found.values()]
+        if len(set(said)) != len(said):
+            raise ValueError(f"{where}: two choices have the same words in {lang}")
+    return found
+
+
+@functools.cache
+def fields() -> dict[str, FieldWords]:
+    """Each Resume form field's title and its list's words (`declared/choices.yaml`)."""
+    raw = _load("choices")["fields"]
+    return {
+        name: FieldWords(
+            _words(spec["title"], f"field {name}.title"), _choice_words(spec.get("choices") or {}, f"field {name}")
+        )
+        for name, spec in raw.items()
+    }
+
+
+@functools.cache
+def corrections() -> dict[str, dict[str, Words]]:
+    """The correction form's lists (`how`, `reason`): code → words."""
+    return {name: _choice_words(raw, f"correction {name}") for name, raw in _load("choices")["corrections"].items()}
