@@ -44,6 +44,14 @@ def field_title(name: str, language: str | None = None) -> str:
     return found.title(language or office_language()) if found else name.replace("_", " ").capitalize()
 
 
+def field_note(kind: str, name: str, default: str, language: str | None = None) -> str:
+    """The text under a fact's field in the office's language (`declared/choices.yaml`);
+    `default`, the rules' own description, when none is declared."""
+    found = declarations.fields().get(name)
+    note = found.note(kind) if found else None
+    return note(language or office_language()) if note else default
+
+
 def choices(field: str, codes: tuple[str, ...], language: str | None = None) -> tuple[str, ...]:
     """A list's choices as the form shows them, in the office's language: `field` names a
     fact's field ("mode"), or a correction's list ("correction:how", "correction:reason")."""

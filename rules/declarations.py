@@ -122,6 +122,12 @@ class FieldWords:
 
     title: Words
     choices: dict[str, Words]
+    # The text under the field: one for every fact (key ""), or one per fact where the same
+    # field means another court's answer (`outcome`). English: the rules' own description.
+    notes: dict[str, Words]
+
+    def note(self, kind: str) -> Words | None:
+        return self.notes.get(kind) or self.notes.get("")
 
 
 def _choice_words(raw: dict[str, Any], where: str) -> dict[str, Words]:
@@ -139,10 +145,16 @@ def fields() -> dict[str, FieldWords]:
     raw = _load("choices")["fields"]
     return {
         name: FieldWords(
-            _words(spec["title"], f"field {name}.title"), _choice_words(spec.get("choices") or {}, f"field {name}")
+            _words(spec["title"], f"field {name}.title"),
+            _choice_words(spec.get("choices") or {}, f"field {name}"),
+            {kind: _words(words, f"field {name}.note {kind}") for kind, words in _notes(spec).items()},
         )
         for name, spec in raw.items()
     }
+
+
+def _notes(spec: dict[str, Any]) -> dict[str, Any]:
+    return ({"": spec["note"]} if "note" in spec else {}) | dict(spec.get("notes") or {})
 
 
 @functools.cache

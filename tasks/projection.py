@@ -120,15 +120,15 @@ def _fact_form(kind: str):
         "on": _date(),
     }
     for f in _form_fields(kind):
-        title = labels.field_title(f.name)
+        title, note = labels.field_title(f.name), labels.field_note(kind, f.name, f.description)
         if f.required or f.asked:
-            fields[f.name] = (_python_type(f), Field(title=title, description=f.description))
+            fields[f.name] = (_python_type(f), Field(title=title, description=note))
         elif f.default is not None:
-            fields[f.name] = (_python_type(f), Field(default=_shown_default(f), title=title, description=f.description))
+            fields[f.name] = (_python_type(f), Field(default=_shown_default(f), title=title, description=note))
         else:  # optional, no default: shown as the plain type, not as a "type or None" switcher
             fields[f.name] = (
                 Optional[_python_type(f)],
-                Field(default=None, title=title, description=f.description, json_schema_extra=_no_null_switch),
+                Field(default=None, title=title, description=note, json_schema_extra=_no_null_switch),
             )
     return create_model(
         kind, __config__=ConfigDict(title=labels.button(kind), json_schema_extra=_kind_shown(kind)), **fields

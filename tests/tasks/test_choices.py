@@ -38,6 +38,19 @@ def test_every_list_s_words_are_unique_and_not_blank(language):
     assert offered <= set(declarations.fields()), offered - set(declarations.fields())  # each has its title
 
 
+def test_every_offered_field_has_its_note_in_each_language_and_english_is_the_rules_own():
+    """The text under each field a form offers is declared in the four languages; the English
+    one is the rules' own description (rules/events.py), word for word, so the two cannot drift."""
+    for kind, fields in rules.FIELDS.items():
+        for f in fields:
+            if f.type == "text":  # free text is never offered by a form
+                continue
+            note = declarations.fields()[f.name].note(kind)
+            assert note is not None, (kind, f.name)
+            assert note("en") == f.description, (kind, f.name)
+            assert all(note(lang).strip() and note(lang) != f.description for lang in ("fr", "nl", "de")), note
+
+
 @given(
     language=st.sampled_from(LANGUAGES),
     chosen=st.sampled_from(LISTS).flatmap(lambda lst: st.tuples(st.just(lst), st.sampled_from(lst[1]))),
@@ -78,6 +91,7 @@ def test_with_the_office_in_french_the_list_shows_french_and_the_record_keeps_th
     schema = json.dumps(create_v2_schema(model.__name__, model_base=model), ensure_ascii=False)
     assert '"enum": ["remise en mains propres", "envoi recommandé"]' in schema
     assert '"title": "Mode de notification"' in schema and 'registered_mail"]' not in schema
+    assert "comment la décision a été notifiée" in schema and "how it was notified" not in schema  # its note
     answer = as_submitted("decision_notified", "2026-11-12", language="fr", mode="registered_mail")
     assert answer["fact"] == {"decision_notified": "Décision notifiée", "on": "2026-11-12", "mode": "envoi recommandé"}
     assert record_answer(REF, answer, "run-1:key-1") is None
