@@ -362,8 +362,14 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None, 
     lines = []
     if refusal:
         lines += [f"> **{labels.word('not_recorded')}:** {refusal}", ""]
-    # Bold, not a heading: the Resume dialog renders headings invisibly (dark on dark).
-    lines += [f"**{reference} — {labels.stage_label(evaluation, today=today)}**", ""]
+    from tasks.board import PATH as BOARD
+
+    # Bold, not a heading: the Resume dialog renders headings invisibly (dark on dark). The
+    # board's link on that line: the dialog squeezes what follows, the first lines always show.
+    lines += [
+        f"**{reference} — {labels.stage_label(evaluation, today=today)}** · [{labels.word('board_link')}]({BOARD})",
+        "",
+    ]
     lines += _moved_lines(evaluation)
     open_ = [d for d in evaluation.deadlines if d.is_open]
     if open_:

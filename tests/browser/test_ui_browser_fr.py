@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from medstay import clock, labels
-from tests.browser.ui import ARTIFACTS, buttons_fit, chromium, login, on_screen, pick_today, resume, run_page, submit
+from tests.browser.ui import ARTIFACTS, buttons_fit, on_screen, pick_today, resume, run_page, submit
 from tests.prefect_stack import running_stack
 
 pytestmark = [pytest.mark.prefect, pytest.mark.browser]
@@ -109,12 +109,18 @@ def test_a_french_office_reads_the_dialog_the_run_after_submit_and_the_board_in_
         page.screenshot(path=str(ARTIFACTS / "fr-run-after-submit-1366x768.png"))
         browser.close()
 
-        # 4. The board, the stable link every dossier's timeline has at its top.
+        # 4. The board, one click from the run's Resume dialog: the link on the header's first line
+        # (also at the top of every dossier's timeline, and printed by `medstay up`).
         stack_fr.medstay("reminders", "run")  # the board follows each sweep
-        browser = chromium(p)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        ui = login(page, stack_fr)
-        page.goto(f"{ui}/artifacts/key/deadlines-board")
+        run = stack_fr.wait_for(REF, lambda r: r.state.type.value == "PAUSED" and r.state.name == badge_after)
+        browser, page = run_page(p, stack_fr, run, 1366, 768)
+        dialog = resume(page, READY)
+        link = dialog.get_by_role("link", name=labels.word("board_link", "fr"))
+        assert on_screen(page, link)  # on the dialog's first lines, without scrolling
+        with page.context.expect_page() as opened:  # Prefect opens a Markdown link in a new tab
+            link.click()
+        page = opened.value
+        page.wait_for_url("**/artifacts/key/deadlines-board", timeout=30000)
         page.get_by_text(REF).first.wait_for(timeout=30000)
         bold = page.get_by_text("Échéances ouvertes au").first
         assert "Échéances ouvertes au" in on_screen(page, bold)  # on screen; its line, with the counts:
