@@ -40,7 +40,7 @@ class Phrase:
 
 
 def phrase(key: str, **params: Any) -> Phrase:
-    """A phrase, its parameters by name: `phrase("refusal.closed", stage="closed")`."""
+    """A phrase, its parameters by name: `phrase("refusal.terminal", stage="closed")`."""
     if key not in words():
         raise KeyError(f"no words declared for the phrase {key!r}")
     return Phrase(key, tuple(params.items()))

@@ -259,7 +259,7 @@ def test_the_form_header_in_english_by_default():
 
 
 # English words that would show medstay left a text of its own untranslated (Prefect's own
-# words, the facts' code names in a list, the law's field notes and the rules' sentences aside).
+# words, the facts' code names in a list and the law's field notes aside).
 ENGLISH = (
     "appeal by",
     "Already",
@@ -287,21 +287,33 @@ ENGLISH = (
     "Judgment",
     "Removal",
     "Extension",
+    # the rules' sentences: a refusal, the steps of "why these dates"
+    "refused for",
+    "must end after",
+    "current period",
+    "cannot follow",
+    "handed over",
+    "the day after",
+    "rolled forward",
+    "legal holiday",
+    "a Saturday",
+    "a Sunday",
+    "working day",
 )
 
 
 def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, cli, monkeypatch):
     """With the office in French: the Resume form (its nine buttons, the correction's fields, the
-    header), the Markdown above it, the run's timeline, the board and `event record`'s answer
-    for a deadline already passed hold none of medstay's English words. Still English: the
-    rules' own sentences (a refusal, the steps of "why these dates", a field's note), the
-    values of the form's lists (what the answer carries: fact code names, correction reasons)."""
+    header with the last refusal, said by the law through the record path), the Markdown above
+    it, the run's timeline with its "why these dates", the board and `event record`'s answers
+    hold none of medstay's English words. Still English: a field's note, the values of the
+    form's lists (what the answer carries: fact code names, correction reasons)."""
     import json
     import re
 
     from medstay.record import dossiers
     from tasks import board
-    from tasks.projection import describe, timeline
+    from tasks.projection import describe, record_answer, timeline
 
     monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
     ref = "9TER-2026-000341"
@@ -320,9 +332,15 @@ def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, c
         assert done.code == 0, done.out
         said.append(done.out)
     assert cli("event", "correct", ref, "3", "--on", "2026-04-03", "--reason", "typo").code == 0
+    # The law refuses an extension ending before the order's period (30 days from 04/09/2026).
+    refusal = record_answer(ref, {"fact": {"kind": "extension_granted", "on": "2026-10-01", "until": "2026-10-02"}}, "x")
+    assert refusal == (
+        f"refus de « Prolongation du délai accordée » pour {ref} : la prolongation doit se terminer après le délai "
+        "en cours (04/10/2026)"
+    )
     evaluation = dossiers.load(ref).evaluation
     today = date(2026, 12, 4)
-    model = form_for(evaluation, "extension_requested refused: its date is before the previous event's", today)
+    model = form_for(evaluation, refusal, today)
     schema = create_v2_schema("RecordFact", model_base=model)
     buttons = [v["title"] for v in _variants(schema)]
     assert buttons == [
@@ -338,13 +356,17 @@ def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, c
     ]
     texts = {
         "form": json.dumps(schema, ensure_ascii=False),
-        "markdown": describe(ref, evaluation, "extension_requested refused", today),
-        # the steps under "why these dates" are the rules' own sentences (rules/deadlines.py)
-        "timeline": timeline(ref, evaluation, today).split("**Pourquoi ces dates**")[0],
+        "markdown": describe(ref, evaluation, refusal, today),
+        "timeline": timeline(ref, evaluation, today),
         "board": board.markdown(today),
         "event record": "\n".join(said),
     }
     assert "Déjà en retard" in texts["event record"] and "EN RETARD de" in texts["markdown"]
+    assert f"Dernière saisie refusée: refus de « Prolongation du délai accordée » pour {ref}" in texts["form"]
+    why = texts["timeline"].split("**Pourquoi ces dates**")[1]
+    assert "décision : remise en mains propres le ven. 04/09/2026 → jour 1 = le lendemain : sam. 05/09/2026" in why
+    assert "dim. 04/10/2026 est un dimanche : agir au plus tard le jour ouvrable précédent, ven. 02/10/2026" in why
+    assert f"Enregistré : Décision notifiée le 04/09/2026 pour {ref}" in texts["event record"]
     for where, text in texts.items():
         found = [w for w in ENGLISH if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
         assert not found, f"{where} says {found} in English:\n{text}"
