@@ -333,7 +333,9 @@ def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, c
         said.append(done.out)
     assert cli("event", "correct", ref, "3", "--on", "2026-04-03", "--reason", "typo").code == 0
     # The law refuses an extension ending before the order's period (30 days from 04/09/2026).
-    refusal = record_answer(ref, {"fact": {"kind": "extension_granted", "on": "2026-10-01", "until": "2026-10-02"}}, "x")
+    refusal = record_answer(
+        ref, {"fact": {"kind": "extension_granted", "on": "2026-10-01", "until": "2026-10-02"}}, "x"
+    )
     assert refusal == (
         f"refus de « Prolongation du délai accordée » pour {ref} : la prolongation doit se terminer après le délai "
         "en cours (04/10/2026)"
@@ -370,3 +372,54 @@ def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, c
     for where, text in texts.items():
         found = [w for w in ENGLISH if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
         assert not found, f"{where} says {found} in English:\n{text}"
+
+
+# Each office's words for the law's refusal of an extension ending before the order's period,
+# and for the act-by day moved off a Sunday (the appeal's day 30, 04/10/2026).
+REFUSAL_IN = {
+    "fr": (
+        "la prolongation doit se terminer après le délai en cours (04/10/2026)",
+        "agir au plus tard le jour ouvrable",
+    ),
+    "nl": ("de verlenging moet eindigen na de lopende termijn (04/10/2026)", "uiterlijk de vorige werkdag handelen"),
+    "de": ("die Verlängerung muss nach der laufenden Frist enden (04/10/2026)", "spätestens am vorhergehenden Werktag"),
+}
+# The English sentences' own words (`the extension must end after the current period (2026-10-04)`,
+# `… is a Sunday: act by the working day before, …`).
+REFUSAL_ENGLISH = ("extension", "must end", "after the", "current period", "refused for", "2026-10-04", "act by")
+STEPS_ENGLISH = ("handed over", "the day after", "a Sunday", "act by", "working day before", "rolled forward")
+
+
+@pytest.mark.parametrize("language", sorted(REFUSAL_IN))
+def test_the_laws_refusal_and_why_these_dates_are_in_the_office_language(home, cli, monkeypatch, language):
+    """A dossier whose last entry the law refused: the Resume form's header says the refusal in
+    the office's words, and the timeline's "why these dates" computes in them too."""
+    from medstay import labels
+    from medstay.record import dossiers
+    from tasks.projection import describe, record_answer, timeline
+
+    monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", language)
+    ref = "9TER-2026-000342"
+    assert cli("dossier", "register", ref, "--language", "fr").code == 0
+    for kind, on, *sets in (
+        ("certificate_issued", "2026-03-01"),
+        ("application_sent", "2026-03-05"),
+        ("declared_admissible", "2026-04-02"),
+        ("residence_refused", "2026-09-01", "ground=unfounded"),
+        ("decision_notified", "2026-09-04"),
+        ("order_to_leave_notified", "2026-09-04", "days=30"),
+    ):
+        assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    refusal = record_answer(
+        ref, {"fact": {"kind": "extension_granted", "on": "2026-10-01", "until": "2026-10-02"}}, "k"
+    )
+    evaluation, today = dossiers.load(ref).evaluation, date(2026, 12, 4)
+    header = form_for(evaluation, refusal, today).model_fields["fact"].description
+    said, step = REFUSAL_IN[language]
+    refused = header.split(labels.word("refused").capitalize() + ": ")[1]  # the refusal and what follows it
+    assert said in header and ref in refused
+    assert not [w for w in REFUSAL_ENGLISH if w in refused.lower()], refused
+    assert said in describe(ref, evaluation, refusal, today)
+    why = timeline(ref, evaluation, today).split("\n\n**")[-1]
+    assert step in why
+    assert not [w for w in STEPS_ENGLISH if w in why], why
