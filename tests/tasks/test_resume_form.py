@@ -258,6 +258,9 @@ def test_the_form_header_in_english_by_default():
     assert "Open: appeal by Mon 14/12/2026: OVERDUE by 1 day." in header and "refused" not in header
 
 
+# An extension the law refuses: it ends before the order's period (30 days from 04/09/2026).
+TOO_SHORT = {"fact": {"kind": "extension_granted", "on": "2026-10-01", "until": "2026-10-02"}}
+
 # English words that would show medstay left a text of its own untranslated (Prefect's own
 # words, the facts' code names in a list and the law's field notes aside).
 ENGLISH = (
