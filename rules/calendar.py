@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pendulum
 
+from rules import phrases
 from rules.phrases import Phrase, phrase
 
 Date = pendulum.Date
@@ -145,6 +146,11 @@ def add_years(day: Date, years: int) -> Date:
         return Date(day.year + years, day.month, day.day)
     except ValueError:  # 29 February → 28 February
         return Date(day.year + years, day.month, 28)
+
+
+# "Thu 17/12/2026", a date as a step of a computation reads it: written where the English
+# sentences are (the phrases, which this module's own phrases need).
+show = phrases.show
 
 
 def why_not_working(day: Date) -> Phrase:
