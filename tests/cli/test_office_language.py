@@ -65,3 +65,12 @@ def test_event_record_answers_in_english_by_default(tmp_path):
     assert medstay("dossier", "register", REF, "--language", "fr").returncode == 0
     done = medstay("event", "record", REF, "certificate_issued", "--on", "2026-10-01")
     assert done.stdout.startswith(f"Recorded certificate_issued on 2026-10-01 for {REF}: now "), done.stdout
+
+
+def test_a_date_that_is_not_one_is_said_in_german_without_echoing_it(tmp_path):
+    medstay = _medstay(tmp_path, "de")
+    assert medstay("dossier", "register", REF, "--language", "fr").returncode == 0
+    bad = medstay("event", "record", REF, "certificate_issued", "--on", "01.10.2026")
+    assert bad.returncode != 0
+    error = " ".join(bad.stderr.split())
+    assert "--on ist kein gültiges Datum (erwartet JJJJ-MM-TT)" in error and "not a valid" not in error, error
