@@ -48,6 +48,9 @@ def belgian(day) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+# A stage's words about its own date ("– appointment on {appointment}"), left out when no date is at hand.
+_DATED = re.compile(r"\s*(?:–[^–]*|\([^(]*)\{\w+\}\)?$")
+
 _IN_TEMPLATE = {"convocation": "appointment", "justification_window": "justification", "a_card": "card_expiry"}
 
 
@@ -163,7 +166,7 @@ def stage_on(stage: str, due: dict) -> str:
         return text
     if day:
         return text.format_map(_Every(belgian(day)))
-    return re.sub(r"\s*(?:–[^–]*|\([^(]*)\{\w+\}\)?$", "", text)  # "Convocation", never "… on" without its date
+    return _DATED.sub("", text)  # "Convocation", never "… on" without its date
 
 
 class _Every(dict):
@@ -346,6 +349,7 @@ _ORDINAL = {"fr": "{n}e", "nl": "{n}e", "de": "{n}."}
 
 
 def _written(value, how: str, language: str) -> str:
+    """A phrase's value in fr, nl or de: Belgian dates, the declared labels of code names."""
     if value is None:
         return "—"
     if how == "day":
@@ -357,11 +361,7 @@ def _written(value, how: str, language: str) -> str:
     if how == "deadline":
         return deadline(value, language)
     if how == "ordinal":
-        return (
-            ("1er" if value == 1 else _ORDINAL[language].format(n=value))
-            if language == "fr"
-            else _ORDINAL[language].format(n=value)
-        )
+        return "1er" if language == "fr" and value == 1 else _ORDINAL[language].format(n=value)
     if how == "holiday":
         return _holiday(value, language)
     if how == "list":
@@ -375,7 +375,7 @@ def _stage_words(stage: str, language: str) -> str:
     """A stage's label without its date placeholders ("Convocation", never "… on {appointment}")."""
     if stage not in declarations.stages():
         return stage
-    return re.sub(r"\s*(?:–[^–]*|\([^(]*)\{\w+\}\)?$", "", stage_name(stage, language))
+    return _DATED.sub("", stage_name(stage, language))
 
 
 def _holiday(name: str, language: str) -> str:
