@@ -167,6 +167,47 @@ def sweep_process(home: Path) -> None:
     print(json.dumps({"first": [wall, cpu], "warm": [median(w for w, _ in warm), median(c for _, c in warm)]}))
 
 
+def phases(home: Path) -> None:
+    """Where a sweep's first claim spends its time, step by step, against the same steps warm:
+    `outbox.claim`'s own steps (settings, configuration, schema check, channel check, the claim),
+    in a new interpreter. `python bench/claim.py --phases [ROWS]`."""
+    from collections import Counter
+
+    from medstay.reminders import config as configuration
+    from medstay.reminders import outbox
+    from models import migrate, session
+    from models.settings import pinned
+
+    def once() -> dict[str, float]:
+        took, mark = {}, [time.perf_counter()]
+
+        def step(name: str) -> None:
+            mark.append(time.perf_counter())
+            took[name] = 1000 * (mark[-1] - mark[-2])
+
+        with pinned():
+            step("settings")
+            cfg = configuration.load()
+            step("configuration")
+            migrate()
+            step("engine and schema check")
+            with session() as db:
+                outbox.channel_problem(db, NOW, cfg)
+                step("channel check")
+                claimed = outbox._claim(db, NOW, cfg, Counter())
+                step("claim")
+                db.rollback()
+        assert len(claimed) == DUE, len(claimed)
+        return took
+
+    first, warm = once(), [once() for _ in range(5)]
+    for name, ms in first.items():
+        again = statistics.median(w[name] for w in warm)
+        print(f"  {name}: first {ms:.2f} ms, warm {again:.2f} ms")
+    total = statistics.median(sum(w.values()) for w in warm)
+    print(f"  in all: first {sum(first.values()):.2f} ms, warm {total:.2f} ms ({load()})")
+
+
 def bench_select(home: Path, pairs: int = 60) -> tuple[list[float], list[float]]:
     """The due selection as a claim runs it, and the bare SELECT, call by call in turns."""
     from medstay.reminders import outbox
@@ -238,6 +279,23 @@ def bench_outbox(tmp: Path, rows: int, rounds: int = 3) -> list[tuple[str, float
 def main() -> None:
     if sys.argv[1:2] == ["--sweep"]:
         sweep_process(Path(sys.argv[2]))
+        return
+    if sys.argv[1:2] == ["--phases"]:
+        rows = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
+        with tempfile.TemporaryDirectory(prefix="medstay-claim-") as tmp:
+            home = Path(tmp) / "home"
+            make_home(home, rows)
+            out = subprocess.run(
+                [sys.executable, __file__, "--phases-in", str(home)],
+                env=environment(home),
+                capture_output=True,
+                text=True,
+            )
+            assert out.returncode == 0, out.stderr[-2000:]
+            print(f"a sweep's claim of {DUE} among {rows:,}, step by step (a new process):\n{out.stdout.rstrip()}")
+        return
+    if sys.argv[1:2] == ["--phases-in"]:
+        phases(Path(sys.argv[2]))
         return
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     with tempfile.TemporaryDirectory(prefix="medstay-claim-") as tmp:

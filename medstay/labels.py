@@ -38,6 +38,40 @@ def button(kind: str, language: str | None = None) -> str:
     return declarations.buttons()[kind](language or office_language())
 
 
+def field_title(name: str, language: str | None = None) -> str:
+    """A Resume form field's title ("Mode de notification"); its name when none is declared."""
+    found = declarations.fields().get(name)
+    return found.title(language or office_language()) if found else name.replace("_", " ").capitalize()
+
+
+def field_note(kind: str, name: str, default: str, language: str | None = None) -> str:
+    """The text under a fact's field in the office's language (`declared/choices.yaml`);
+    `default`, the rules' own description, when none is declared."""
+    found = declarations.fields().get(name)
+    note = found.note(kind) if found else None
+    return note(language or office_language()) if note else default
+
+
+def choices(field: str, codes: tuple[str, ...], language: str | None = None) -> tuple[str, ...]:
+    """A list's choices as the form shows them, in the office's language: `field` names a
+    fact's field ("mode"), or a correction's list ("correction:how", "correction:reason")."""
+    words = _choice_table(field)
+    return tuple(words[code](language or office_language()) for code in codes)
+
+
+def choice_code(field: str, said, codes: tuple[str, ...], language: str | None = None) -> str | None:
+    """The code a list's words stand for, among `codes`, in the office's language (None: not one
+    of its words; a code name itself is not a word unless it reads the same)."""
+    words = dict(zip(choices(field, codes, language), codes))
+    return words.get(said) if isinstance(said, str) else None
+
+
+def _choice_table(field: str) -> dict:
+    if field.startswith("correction:"):
+        return declarations.corrections()[field.removeprefix("correction:")]
+    return declarations.fields()[field].choices
+
+
 def next_step(kind: str, language: str | None = None) -> str:
     """A deadline's word in a badge: "… – appeal by Thu 21/01/2027"."""
     return declarations.deadlines()[kind].next(language or office_language())
@@ -226,13 +260,13 @@ _WORDS = {
         "en": "Choose the fact to record (only those the law allows now are offered), or Correct to fix a "
         "recorded one. Never type medical information here.",
     },
-    # The correction's button and fields (its list values stay those stored in the log).
+    # The correction's button and fields (its lists' words: rules/declared/choices.yaml).
     "correct": {"fr": "Corriger", "nl": "Verbeteren", "de": "Berichtigen", "en": "Correct"},
     "correction": {"fr": "Correction", "nl": "Verbetering", "de": "Berichtigung", "en": "Correction"},
     "correction_help": {
-        "fr": "Changer la date d'un fait enregistré (change its date), ou le retirer (withdraw it)",
-        "nl": "De datum van een geregistreerd feit wijzigen (change its date), of het intrekken (withdraw it)",
-        "de": "Das Datum einer erfassten Tatsache ändern (change its date), oder sie zurücknehmen (withdraw it)",
+        "fr": "Changer la date d'un fait enregistré, ou le retirer",
+        "nl": "De datum van een geregistreerd feit wijzigen, of het intrekken",
+        "de": "Das Datum einer erfassten Tatsache ändern, oder sie zurücknehmen",
         "en": "Change the date of a recorded fact, or withdraw it",
     },
     "entry": {"fr": "Saisie", "nl": "Invoer", "de": "Eintrag", "en": "Entry"},

@@ -142,10 +142,8 @@ def _month_day(year: int, month: int, day: int) -> Date:
 
 def add_years(day: Date, years: int) -> Date:
     """Same day, 29 February becoming 28 February in a common year."""
-    try:
-        return Date(day.year + years, day.month, day.day)
-    except ValueError:  # 29 February → 28 February
-        return Date(day.year + years, day.month, 28)
+    # `_month_day` keeps the last day of a shorter month: 29 February → 28 February.
+    return _month_day(day.year + years, day.month, day.day)
 
 
 # "Thu 17/12/2026", a date as a step of a computation reads it: written where the English

@@ -132,3 +132,50 @@ def phrases() -> dict[str, Words]:
             raise ValueError(f"phrase {key}: the languages name different placeholders: {names}")
         found[key] = said
     return found
+
+
+@dataclass(frozen=True)
+class FieldWords:
+    """A Resume form field's title, and its choices' words (code → words) when it has a list."""
+
+    title: Words
+    choices: dict[str, Words]
+    # The text under the field: one for every fact (key ""), or one per fact where the same
+    # field means another court's answer (`outcome`). English: the rules' own description.
+    notes: dict[str, Words]
+
+    def note(self, kind: str) -> Words | None:
+        return self.notes.get(kind) or self.notes.get("")
+
+
+def _choice_words(raw: dict[str, Any], where: str) -> dict[str, Words]:
+    found = {code: _words(words, f"{where}.{code}") for code, words in raw.items()}
+    for lang in LANGUAGES:
+        said = [w(lang) for w in found.values()]
+        if len(set(said)) != len(said):
+            raise ValueError(f"{where}: two choices have the same words in {lang}")
+    return found
+
+
+@functools.cache
+def fields() -> dict[str, FieldWords]:
+    """Each Resume form field's title and its list's words (`declared/choices.yaml`)."""
+    raw = _load("choices")["fields"]
+    return {
+        name: FieldWords(
+            _words(spec["title"], f"field {name}.title"),
+            _choice_words(spec.get("choices") or {}, f"field {name}"),
+            {kind: _words(words, f"field {name}.note {kind}") for kind, words in _notes(spec).items()},
+        )
+        for name, spec in raw.items()
+    }
+
+
+def _notes(spec: dict[str, Any]) -> dict[str, Any]:
+    return ({"": spec["note"]} if "note" in spec else {}) | dict(spec.get("notes") or {})
+
+
+@functools.cache
+def corrections() -> dict[str, dict[str, Words]]:
+    """The correction form's lists (`how`, `reason`): code → words."""
+    return {name: _choice_words(raw, f"correction {name}") for name, raw in _load("choices")["corrections"].items()}

@@ -42,7 +42,13 @@ def _offered(field: rules.events.Field) -> bool:
 
 
 def _python_type(field: rules.events.Field):
-    return Literal[field.type] if isinstance(field.type, tuple) else _TYPES[field.type]
+    """A list's values are its words in the office's language (`labels.choices`): what Prefect
+    shows in the list is what the answer carries, read back to the code by `answer_to_fact`."""
+    return Literal[labels.choices(field.name, field.type)] if isinstance(field.type, tuple) else _TYPES[field.type]
+
+
+def _shown_default(field: rules.events.Field):
+    return labels.choices(field.name, (field.default,))[0] if isinstance(field.type, tuple) else field.default
 
 
 TAG_PREFIX = "stage:"
@@ -100,36 +106,36 @@ def _form_fields(kind: str) -> list:
 
 def _dated_form(kinds: tuple[str, ...], title: str):
     """The facts that need only a date: the fact chosen in a list, and its date."""
-    # The list's values are the facts' code names (what the answer carries): the description
-    # gives each one's words in the office's language.
-    words = "; ".join(f"{k}: {labels.fact(k)}" for k in kinds)
-    kind = (Literal[kinds], Field(title=labels.word("fact"), description=f"{labels.word('fact_help')} ({words})"))
+    # The list's values are the facts' words in the office's language (unique: tested), read
+    # back to their code names by `answer_to_fact`.
+    words = tuple(labels.fact(k) for k in kinds)
+    kind = (Literal[words], Field(title=labels.word("fact"), description=labels.word("fact_help")))
     return create_model("dated_only", __config__=ConfigDict(title=title), kind=kind, on=_date())
 
 
 def _fact_form(kind: str):
     """One fact with fields of its own: its fixed kind, its date and only its own fields."""
     fields = {
-        kind: (Literal[kind], Field(default=kind, title=labels.word("fact"), description=labels.fact(kind))),
+        kind: (Literal[labels.fact(kind)], Field(default=labels.fact(kind), title=labels.word("fact"))),
         "on": _date(),
     }
     for f in _form_fields(kind):
-        title = f.name.replace("_", " ").capitalize()
+        title, note = labels.field_title(f.name), labels.field_note(kind, f.name, f.description)
         if f.required or f.asked:
-            fields[f.name] = (_python_type(f), Field(title=title, description=f.description))
+            fields[f.name] = (_python_type(f), Field(title=title, description=note))
         elif f.default is not None:
-            fields[f.name] = (_python_type(f), Field(default=f.default, title=title, description=f.description))
+            fields[f.name] = (_python_type(f), Field(default=_shown_default(f), title=title, description=note))
         else:  # optional, no default: shown as the plain type, not as a "type or None" switcher
             fields[f.name] = (
                 Optional[_python_type(f)],
-                Field(default=None, title=title, description=f.description, json_schema_extra=_no_null_switch),
+                Field(default=None, title=title, description=note, json_schema_extra=_no_null_switch),
             )
     return create_model(
         kind, __config__=ConfigDict(title=labels.button(kind), json_schema_extra=_kind_shown(kind)), **fields
     )
 
 
-CORRECTIONS = ("change its date", "withdraw it")
+CORRECTIONS = ("change its date", "withdraw it")  # codes; the form shows their words (choices.yaml)
 
 
 def _correction_form(evaluation: rules.Evaluation):
@@ -138,11 +144,12 @@ def _correction_form(evaluation: rules.Evaluation):
     A fact's other fields are corrected with `medstay event correct … --set`, or by
     withdrawing it and recording it again."""
     entries = tuple(_entry_label(seq, e) for seq, e in zip(evaluation.entries, evaluation.events))
+    how = labels.choices("correction:how", CORRECTIONS)
     fields = {
         "correction": (
-            Literal[CORRECTIONS],
+            Literal[how],
             Field(
-                default=CORRECTIONS[0],
+                default=how[0],
                 title=labels.word("correction"),
                 description=labels.word("correction_help"),
             ),
@@ -153,7 +160,7 @@ def _correction_form(evaluation: rules.Evaluation):
             Field(default=None, title=labels.word("right_date"), description=labels.word("right_date_help")),
         ),
         "reason": (
-            Literal[corrections.REASONS],
+            Literal[labels.choices("correction:reason", corrections.REASONS)],
             Field(title=labels.word("reason"), description=labels.word("reason_help")),
         ),
     }
@@ -161,8 +168,8 @@ def _correction_form(evaluation: rules.Evaluation):
 
 
 def _entry_label(seq: int, event) -> str:
-    # People count from #1 (the log from 0); the code name stays: the answer is read by number.
-    return f"#{seq + 1} {event.kind} {labels.belgian(event.on)}"
+    # People count from #1 (the log from 0); the fact in the office's words: the answer is read by number.
+    return f"#{seq + 1} {labels.fact(event.kind)} {labels.belgian(event.on)}"
 
 
 def _no_null_switch(schema: dict) -> None:
@@ -186,12 +193,23 @@ def _kind_shown(kind: str):
     return extra
 
 
-def as_submitted(kind: str, on, recorded_by: str | None = None, **fields) -> dict:
+def as_submitted(kind: str, on, recorded_by: str | None = None, *, language: str | None = None, **fields) -> dict:
     """The answer the Resume dialog submits for a fact (what `form_for` asks, filled in): for
-    scripts and tests that resume a run through the API as the UI does. `recorded_by` is
-    what the gate stamps (from the login) or a machine client with the service login sets."""
-    fact = {kind: kind} if _form_fields(kind) else {"kind": kind}
-    answer = {"fact": {**fact, "on": str(on), **{k: str(v) if isinstance(v, date) else v for k, v in fields.items()}}}
+    scripts and tests that resume a run through the API as the UI does. Given with code names
+    (`mode="registered_mail"`), it carries the words the form's lists show in the office's
+    language (`language`: another office's). `recorded_by` is what the gate stamps (from the
+    login) or a machine client with the service login sets."""
+    said = labels.fact(kind, language)
+    fact = {kind: said} if _form_fields(kind) else {"kind": said}
+    specs = {f.name: f for f in rules.FIELDS.get(kind, ())}
+
+    def shown(name: str, value):
+        spec = specs.get(name)
+        if spec is not None and isinstance(spec.type, tuple) and value in spec.type:
+            return labels.choices(name, (value,), language)[0]
+        return str(value) if isinstance(value, date) else value
+
+    answer = {"fact": {**fact, "on": str(on), **{k: shown(k, v) for k, v in fields.items()}}}
     return answer | ({"recorded_by": recorded_by} if recorded_by else {})
 
 
@@ -226,7 +244,10 @@ def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
     fact = answer.get("fact") if isinstance(answer, dict) else None
     if isinstance(fact, dict) and "correction" in fact:
         return _record_correction(reference, fact, str(answer.get("recorded_by") or "prefect-ui")[:64], idempotency_key)
-    kind, on, fields, by = answer_to_fact(answer) if isinstance(answer, dict) else (None,) * 4
+    try:
+        kind, on, fields, by = answer_to_fact(answer) if isinstance(answer, dict) else (None,) * 4
+    except NotAChoice as exc:
+        return str(exc)
     if kind not in rules.KINDS:
         return "the form's answer has no fact to record"
     if fields is None:
@@ -244,18 +265,23 @@ def answered(answer) -> str:
     """What an answer asks to record, for the run's log: a fact's kind, "a correction" or "a fact"."""
     if isinstance(answer, dict) and isinstance(answer.get("fact"), dict) and "correction" in answer["fact"]:
         return "a correction"
-    kind = answer_to_fact(answer)[0] if isinstance(answer, dict) else None
+    try:
+        kind = answer_to_fact(answer)[0] if isinstance(answer, dict) else None
+    except NotAChoice:
+        kind = None
     return kind if kind in rules.KINDS else "a fact"
 
 
 def _record_correction(reference: str, fact: dict, by: str, idempotency_key: str) -> str | None:
     """A correction submitted with the form, through the same path as `medstay event correct`."""
     number = re.match(r"#(\d{1,6}) ", str(fact.get("entry") or ""))
-    if fact.get("correction") not in CORRECTIONS or not number:
+    how = labels.choice_code("correction:how", fact.get("correction"), CORRECTIONS)
+    reason = labels.choice_code("correction:reason", fact.get("reason"), corrections.REASONS)
+    if how is None or not number:
         return "the correction names no recorded fact: choose the entry to correct"
-    if fact.get("reason") not in corrections.REASONS:
+    if reason is None:
         return "a correction needs its reason: choose one in the list"
-    withdraw = fact["correction"] == CORRECTIONS[1]
+    withdraw = how == CORRECTIONS[1]
     if not withdraw and not fact.get("on"):
         return 'to change a fact\'s date, give the right date (or choose "withdraw it")'
     try:
@@ -264,7 +290,7 @@ def _record_correction(reference: str, fact: dict, by: str, idempotency_key: str
             seq=int(number[1]) - 1,
             on=None if withdraw else _day(fact["on"]),
             withdraw=withdraw,
-            reason=fact["reason"],
+            reason=reason,
             by=by,
             source="ui",
             idempotency_key=idempotency_key,
@@ -281,20 +307,53 @@ def _day(value) -> date:
         raise UserError(f"the right date is not a date (YYYY-MM-DD): {str(value)[:40]!r}") from None
 
 
+class NotAChoice(UserError):
+    """A list's value that is not one of its words in the office's language."""
+
+
 def answer_to_fact(answer: dict) -> tuple[str, object, dict, str]:
     """(kind, on, fields, recorded_by) from a submitted form (`{"fact": {...}, "recorded_by"}`;
-    a flat answer from an older form is read too); empty optional fields dropped."""
+    a flat answer is read too); empty optional fields dropped. The lists' words are read back
+    to their codes (what the record stores); a value that is not one of a list's words in the
+    office's language raises NotAChoice, one sentence naming the field, nothing written.
+
+    Only the office's language is read, never a code name nor another language's words: the
+    form a caseworker can submit shows words, so a code comes from no form; and a form painted
+    before the office's language changed (a dialog left open, a stale tab) is refused once and
+    repainted in the language the office now reads, rather than guessed: the same words may
+    name another choice in another language, and a refusal costs one more click where a wrong
+    guess would record the wrong fact or the wrong notification mode, moving a legal deadline."""
     by = str(answer.get("recorded_by") or "prefect-ui")[:64]
     data = dict(answer["fact"]) if isinstance(answer.get("fact"), dict) else dict(answer)
-    named = [k for k in data if k in rules.KINDS and data[k] == k]  # a fact's own variant: kind under its name
-    kind = data.pop("kind", None) or (data.pop(named[0]) if len(named) == 1 else None)
+    language = labels.office_language()
+    # A fact's own variant: its kind under its code name, the value its words.
+    named = [k for k in data if k in rules.KINDS and data[k] == labels.fact(k, language)]
+    said = data.pop("kind", None)
+    if said is not None:
+        kind = {labels.fact(k, language): k for k in rules.KINDS}.get(said) if isinstance(said, str) else None
+    else:
+        kind = named[0] if len(named) == 1 else None
+        data.pop(kind, None)
     on = data.pop("on", None)
     data.pop("recorded_by", None)  # a flat answer of an older form carried it beside the fact
-    offered = {f.name for f in _form_fields(kind)} if kind in rules.KINDS else set()
-    if set(data) - offered:  # a field the form never offers (free text: `ground`, `reason`): refused
+    offered = {f.name: f for f in _form_fields(kind)} if kind in rules.KINDS else {}
+    if set(data) - set(offered):  # a field the form never offers (free text: `ground`, `reason`): refused
         return kind, on, None, by
-    fields = {k: v for k, v in data.items() if v not in ("", None)}
+    fields = {k: _code(offered[k], v, language) for k, v in data.items() if v not in ("", None)}
     return kind, on, fields, by
+
+
+def _code(field: rules.events.Field, value, language: str):
+    """A field's value as the record stores it: a list's words back to their code."""
+    if not isinstance(field.type, tuple):
+        return value
+    code = labels.choice_code(field.name, value, field.type, language)
+    if code is None:
+        raise NotAChoice(
+            f"the field “{labels.field_title(field.name, language)}” is not one of the form's choices: "
+            "choose one in its list"
+        )
+    return code
 
 
 def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None, today: date | None = None) -> str:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,33 +202,45 @@ def processes_of(home: Path) -> list[int]:
     return found
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    base = tmp_path_factory.mktemp("stack")
+@contextmanager
+def running_stack(base: Path, extra: dict | None = None):
+    """A rehearsal home with the session's caseworker, `medstay up` on it, this process pointed
+    at its Prefect API; stopped on leaving. `extra`: a setting an office adds to its shell
+    (MEDSTAY_OFFICE_LANGUAGE=fr), for every command the stack runs."""
     home, user_home = base / "medstay-home", base / "user-home"
     user_home.mkdir()
+    env = {**user_env(home, user_home), **(extra or {})}
     port, log = free_port(), base / "up.log"
     # The shared stack sweeps made-up dossiers at pretend times (--now): a rehearsal home, made
     # as a trainer would make one. test_as_used.py runs the README's own home, not a rehearsal.
-    subprocess.run(
-        [str(BIN / "medstay"), "init", "--rehearsal"], env=user_env(home, user_home), check=True, capture_output=True
-    )
+    subprocess.run([str(BIN / "medstay"), "init", "--rehearsal"], env=env, check=True, capture_output=True)
     code, password = CASEWORKER.split(":", 1)
     subprocess.run(
         [str(BIN / "medstay"), "caseworker", "add", code, "--password-stdin"],
         input=password + "\n",
-        env=user_env(home, user_home),
+        env=env,
         check=True,
         capture_output=True,
         text=True,
     )
-    proc = start_up(home, user_home, port, log)
-    found = profile(home)
-    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+    proc = start_up(home, user_home, port, log, extra=extra)
+    try:
+        found = profile(home)
+        from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    # This process may have imported Prefect already: point it at the stack's server.
-    with temporary_settings(
-        updates={PREFECT_API_URL: found["PREFECT_API_URL"], PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}
-    ):
-        yield Stack(home, user_home, port, user_env(home, user_home), proc, log)
-    stop_up(proc, timeout=60)
+        # This process may have imported Prefect already: point it at the stack's server.
+        with temporary_settings(
+            updates={
+                PREFECT_API_URL: found["PREFECT_API_URL"],
+                PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"],
+            }
+        ):
+            yield Stack(home, user_home, port, env, proc, log)
+    finally:
+        stop_up(proc, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running

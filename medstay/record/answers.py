@@ -80,11 +80,14 @@ def _one_of(value, options: list[dict], defs: dict, name: str) -> None:
 
 
 def _tag(variant: dict) -> str:
-    """The key that tells a fact's variant: its fixed kind under its own name, else `kind`,
-    else its first field (`correction`)."""
+    """The key that tells a fact's variant: its fixed kind under its own name (a one-item list,
+    the fact's words, required first), else `kind`, else its first field (`correction`)."""
     props = variant.get("properties") or {}
-    named = [k for k, p in props.items() if isinstance(p, dict) and p.get("enum") == [k]]
-    return named[0] if named else "kind" if "kind" in props else next(iter(props), "kind")
+    first = next(iter(variant.get("required") or ()), None)
+    spec = props.get(first) if isinstance(first, str) and first not in ("kind", "entry") else None
+    if isinstance(spec, dict) and isinstance(spec.get("enum"), list) and len(spec["enum"]) == 1:
+        return first
+    return "kind" if "kind" in props else next(iter(props), "kind")
 
 
 def _object(value, spec: dict, defs: dict) -> None:

@@ -44,7 +44,7 @@ def test_the_form_s_own_answers_pass():
             {
                 "fact": {
                     "correction": "withdraw it",
-                    "entry": "#3 declared_admissible 02/11/2026",
+                    "entry": "#3 Declared admissible (recevable) 02/11/2026",
                     "on": None,
                     "reason": "typing mistake",
                 }
@@ -67,6 +67,7 @@ def test_a_hostile_answer_is_refused_in_one_sentence_that_repeats_nothing_typed(
 
 
 def test_unknown_keys_and_free_text_are_refused_in_one_sentence():
+    from medstay import labels
     from medstay.record.answers import check
 
     form = _form(ADMISSIBLE)
@@ -75,8 +76,11 @@ def test_unknown_keys_and_free_text_are_refused_in_one_sentence():
     assert "not one of the form's choices" in check(
         {"fact": {"kind": "declared_admissible", "on": "2026-11-20"}}, form
     )  # recorded already: not offered now
-    assert "not a date" in check({"fact": {"kind": "ai_issued", "on": "2026-W47-1"}}, form)
-    assert "required" in check({"fact": {"convocation_received": "convocation_received", "on": "2026-11-20"}}, form)
+    assert "not a date" in check({"fact": {"kind": labels.fact("ai_issued"), "on": "2026-W47-1"}}, form)
+    convocation = {"convocation_received": labels.fact("convocation_received"), "on": "2026-11-20"}
+    assert "required" in check({"fact": convocation}, form)
+    # The lists show words: a code name is no choice of the form's (the dialog never sends one).
+    assert "not one of the form's choices" in check({"fact": {"kind": "ai_issued", "on": "2026-11-20"}}, form)
 
 
 @settings(max_examples=150, deadline=None)
@@ -109,6 +113,7 @@ def test_any_answer_is_accepted_or_refused_in_one_clean_sentence(answer):
 def test_a_refusal_of_the_law_as_prefect_shows_it_leaves_out_what_was_typed(value, home, cli):
     """Through the flow's own reading (a machine client's Resume, past the gate): the rules
     quote the typed value; Prefect is shown the sentence without it."""
+    from medstay import labels
     from tasks.projection import for_prefect, record_answer
 
     ref = "9TER-2026-000331"
@@ -117,7 +122,7 @@ def test_a_refusal_of_the_law_as_prefect_shows_it_leaves_out_what_was_typed(valu
     for answer in (
         {"fact": {"kind": "declared_admissible", "on": value}},
         {"fact": {"kind": value, "on": "2026-11-2"}},
-        {"kind": "decision_notified", "on": "2026-11-20", "mode": value},
+        {"kind": labels.fact("decision_notified"), "on": "2026-11-20", "mode": value},
     ):
         refusal = record_answer(ref, answer, f"k:{value}")
         shown = for_prefect(refusal)

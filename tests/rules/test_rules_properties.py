@@ -747,3 +747,40 @@ def test_an_a_card_whose_window_opens_before_year_1_is_refused():
 def test_a_huge_number_of_days_to_leave_is_refused():
     with pytest.raises(InvalidEvent):
         evaluate([{"kind": "order_to_leave_notified", "on": "2026-01-01", "days": 10**20}])
+
+
+# --- the parser's short path (rules.events.parse_event) ------------------------------------
+
+from rules import events as parsing  # noqa: E402
+
+raw_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=14),
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)).map(date.isoformat),
+    st.lists(st.integers(), max_size=2),
+)
+raw_facts = st.one_of(
+    st.fixed_dictionaries({"kind": st.sampled_from(KINDS), "on": raw_values}),
+    st.dictionaries(
+        st.sampled_from(["kind", "on", "expires", "mode", "days", "appointment", "x"]),
+        st.one_of(st.sampled_from(KINDS), raw_values),
+        max_size=3,
+    ),
+)
+
+
+def _outcome(parse, raw):
+    try:
+        return parse(raw, 4)
+    except InvalidEvent as exc:
+        return ("refused", exc.index, str(exc))
+
+
+@FAST
+@given(raw_facts)
+def test_the_short_path_parses_a_fact_as_the_full_path_does(raw):
+    """A fact given as its kind and date alone is parsed on a short path: it must give the very
+    event (fields and defaults) or the very refusal the full path gives, for any input."""
+    assert _outcome(parsing.parse_event, raw) == _outcome(parsing._checked_event, raw)

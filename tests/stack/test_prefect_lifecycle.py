@@ -48,7 +48,7 @@ def test_a_dossier_lives_as_a_paused_flow_run_named_after_its_stage(stack):
     defs = schema["definitions"]
     variants = [defs[ref["$ref"].rsplit("/", 1)[1]] for ref in schema["properties"]["fact"]["anyOf"]]
     assert [v["title"] for v in variants] == ["Date", "Sent", "OQT", "Removal", "Correct"]
-    assert variants[0]["properties"]["kind"]["enum"] == ["certificate_issued", "dossier_closed"]
+    assert variants[0]["properties"]["kind"]["enum"] == ["Certificate obtained", "Dossier closed"]  # their words
     assert list(variants[0]["properties"]) == ["kind", "on"] and variants[0]["properties"]["on"]["format"] == "date"
     assert list(variants[1]["properties"]) == ["application_sent", "on", "registered_mail", "address_given", "identity"]
     assert list(variants[2]["properties"]) == ["order_to_leave_notified", "on", "days", "mode"]

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rules
+from medstay import labels
 from tests.database import database_made, db_digest
 
 REF = "9TER-2026-000321"
@@ -21,16 +22,20 @@ scalars = st.one_of(
     st.floats(allow_nan=True),
     st.text(max_size=30),
     st.sampled_from(["2026-11-02", "2026-02-30", "", "hand", "annulled", "registered_mail"]),
+    # The lists' words, as the form shows them in the (default) office language, and another's.
+    st.sampled_from(["registered mail", "handed over in person", "annulled", "envoi recommandé", "the order"]),
 )
+# The dated facts' list shows the facts' words; a code name is what an old or forged form sends.
+kinds = st.one_of(st.sampled_from(rules.KINDS), st.sampled_from([labels.fact(k, "en") for k in rules.KINDS]))
 FIELDS = ("appointment", "mode", "outcome", "expires", "days", "registered_mail", "identity", "ground", "colour")
 flat = st.fixed_dictionaries(
-    {"kind": st.one_of(st.sampled_from(rules.KINDS), scalars), "on": scalars},
+    {"kind": st.one_of(kinds, scalars), "on": scalars},
     optional={k: scalars for k in (*FIELDS, "recorded_by")},
 )
 # The form's own shape: {"fact": {...}, "recorded_by"}, a fact with fields named under its kind.
 named = st.sampled_from(rules.KINDS).flatmap(
     lambda kind: st.fixed_dictionaries(
-        {kind: st.one_of(st.just(kind), scalars), "on": scalars},
+        {kind: st.one_of(st.just(labels.fact(kind, "en")), st.just(kind), scalars), "on": scalars},
         # Another kind's key beside it (an answer naming two facts); never the drawn kind's own
         # key twice, which Hypothesis refuses (drawn now and then: it failed a run when it was).
         optional={
@@ -66,10 +71,11 @@ def test_any_form_answer_is_recorded_or_refused_cleanly(home, cli, answer):
 
 
 def test_the_same_answer_delivered_twice_is_recorded_once(home, cli):
+    from medstay import labels
     from tasks.projection import record_answer
 
     _setup(cli)
-    answer = {"kind": "declared_admissible", "on": "2026-11-02", "recorded_by": "CW-07"}
+    answer = {"kind": labels.fact("declared_admissible"), "on": "2026-11-02", "recorded_by": "CW-07"}
     assert record_answer(REF, answer, "run-1:key-response") is None
     assert record_answer(REF, answer, "run-1:key-response") is None
     shown = json.loads(cli("dossier", "show", REF, "--json").out)

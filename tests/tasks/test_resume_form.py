@@ -15,6 +15,7 @@ import pytest
 from prefect.input.run_input import create_v2_schema
 
 import rules
+from medstay import labels
 from tasks.projection import answer_to_fact, as_submitted, form_for
 
 START = date(2026, 1, 5)
@@ -101,7 +102,9 @@ def test_the_form_offers_each_allowed_fact_with_only_its_own_fields(evaluation):
     offered = set()
     for index, variant in enumerate(variants):
         props = variant["properties"]
-        kinds = props["kind"]["enum"] if "kind" in props else [next(iter(props))]
+        # The list shows the facts' words (the office's language): read back to their codes.
+        codes = {labels.fact(k): k for k in rules.KINDS}
+        kinds = [codes[w] for w in props["kind"]["enum"]] if "kind" in props else [next(iter(props))]
         offered |= set(kinds)
         for kind in kinds:
             own = {f.name for f in rules.FIELDS[kind] if f.type != "text"}
@@ -150,15 +153,15 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
     schema = create_v2_schema(model.__name__, model_base=model)
     correct = _variants(schema)[-1]
     assert correct["properties"]["entry"]["enum"] == [
-        "#1 application_sent 01/06/2026",
-        "#2 declared_admissible 01/07/2026",
-        "#3 residence_refused 10/11/2026",
-        "#4 decision_notified 12/11/2026",
+        "#1 Application sent 01/06/2026",
+        "#2 Declared admissible (recevable) 01/07/2026",
+        "#3 Residence refused (non fondée) 10/11/2026",
+        "#4 Decision notified 12/11/2026",
     ]
     answer = {
         "fact": {
             "correction": "change its date",
-            "entry": "#4 decision_notified 12/11/2026",
+            "entry": "#4 Decision notified 12/11/2026",
             "on": "2026-11-13",
             "reason": "typing mistake",
         },
@@ -178,7 +181,7 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
     moved = {
         "fact": {
             "correction": "change its date",
-            "entry": "#4 decision_notified 13/11/2026",
+            "entry": "#4 Decision notified 13/11/2026",
             "on": "2026-11-16",
             "reason": "wrong date on the document",
         }
@@ -192,7 +195,7 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
     withdraw = {
         "fact": {
             "correction": "withdraw it",
-            "entry": "#4 decision_notified 16/11/2026",
+            "entry": "#4 Decision notified 16/11/2026",
             "reason": "recorded by mistake",
         }
     }
@@ -204,7 +207,7 @@ def test_a_correction_from_the_form_is_applied_once_and_shown_with_what_moved(ho
             "fact": {
                 "correction": "change its date",
                 "reason": "typing mistake",
-                "entry": "#3 residence_refused 10/11/2026",
+                "entry": "#3 Residence refused (non fondée) 10/11/2026",
             }
         },
         "run-1:key-4",
@@ -259,11 +262,23 @@ def test_the_form_header_in_english_by_default():
 
 
 # An extension the law refuses: it ends before the order's period (30 days from 04/09/2026).
-TOO_SHORT = {"fact": {"kind": "extension_granted", "on": "2026-10-01", "until": "2026-10-02"}}
+def _too_short() -> dict:
+    """The form's answer for it: the fact's variant carries its words in the office's language."""
+    from medstay import labels
+
+    return {"fact": {"extension_granted": labels.fact("extension_granted"), "on": "2026-10-01", "until": "2026-10-02"}}
+
 
 # English words that would show medstay left a text of its own untranslated (Prefect's own
-# words, the facts' code names in a list and the law's field notes aside).
+# words aside): the lists' choices, the fields' titles and notes (rules/declared/choices.yaml)
+# and the rules' sentences (rules/declared/phrases.yaml) included.
 ENGLISH = (
+    "typing mistake",
+    "change its date",
+    "withdraw it",
+    "Against",
+    "Outcome",
+    "First measure",
     "appeal by",
     "Already",
     "overdue",
@@ -309,8 +324,8 @@ def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, c
     """With the office in French: the Resume form (its nine buttons, the correction's fields, the
     header with the last refusal, said by the law through the record path), the Markdown above
     it, the run's timeline with its "why these dates", the board and `event record`'s answers
-    hold none of medstay's English words. Still English: a field's note, the values of the
-    form's lists (what the answer carries: fact code names, correction reasons)."""
+    hold none of medstay's English words, nor do the form's lists (their choices are words,
+    read back to codes when recorded: tests/tasks/test_choices.py)."""
     import json
     import re
 
@@ -336,9 +351,7 @@ def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, c
         said.append(done.out)
     assert cli("event", "correct", ref, "3", "--on", "2026-04-03", "--reason", "typo").code == 0
     # The law refuses an extension ending before the order's period (30 days from 04/09/2026).
-    refusal = record_answer(
-        ref, {"fact": {"kind": "extension_granted", "on": "2026-10-01", "until": "2026-10-02"}}, "x"
-    )
+    refusal = record_answer(ref, _too_short(), "x")
     assert refusal == (
         f"refus de « Prolongation du délai accordée » pour {ref} : la prolongation doit se terminer après le délai "
         "en cours (04/10/2026)"
@@ -413,9 +426,7 @@ def test_the_laws_refusal_and_why_these_dates_are_in_the_office_language(home, c
         ("order_to_leave_notified", "2026-09-04", "days=30"),
     ):
         assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
-    refusal = record_answer(
-        ref, {"fact": {"kind": "extension_granted", "on": "2026-10-01", "until": "2026-10-02"}}, "k"
-    )
+    refusal = record_answer(ref, _too_short(), "k")
     evaluation, today = dossiers.load(ref).evaluation, date(2026, 12, 4)
     header = form_for(evaluation, refusal, today).model_fields["fact"].description
     said, step = REFUSAL_IN[language]
