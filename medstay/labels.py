@@ -82,6 +82,9 @@ def belgian(day) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+# A stage's words about its own date ("– appointment on {appointment}"), left out when no date is at hand.
+_DATED = re.compile(r"\s*(?:–[^–]*|\([^(]*)\{\w+\}\)?$")
+
 _IN_TEMPLATE = {"convocation": "appointment", "justification_window": "justification", "a_card": "card_expiry"}
 
 
@@ -197,7 +200,7 @@ def stage_on(stage: str, due: dict) -> str:
         return text
     if day:
         return text.format_map(_Every(belgian(day)))
-    return re.sub(r"\s*(?:–[^–]*|\([^(]*)\{\w+\}\)?$", "", text)  # "Convocation", never "… on" without its date
+    return _DATED.sub("", text)  # "Convocation", never "… on" without its date
 
 
 class _Every(dict):
@@ -343,3 +346,77 @@ _WORDS = {
 def word(key: str, language: str | None = None) -> str:
     """One of medstay's own words in the Resume form ("Fact", "Date", …) in the office's language."""
     return _WORDS[key][language or office_language()]
+
+
+# -- the sentences of the rules, the record and the CLI (rules/declared/phrases.yaml) ---------
+
+
+def say(said, language: str | None = None) -> str:
+    """A phrase (rules/phrases.py) in the office's language; English is its own `str`, byte
+    for byte. A plain string (a sentence no phrase carries) is returned as it is."""
+    from rules import phrases
+
+    if not isinstance(said, phrases.Phrase):
+        return str(said)
+    language = language or office_language()
+    if language == "en":
+        return str(said)
+    return phrases.render(said, language, _written)
+
+
+def said(error, language: str | None = None) -> str:
+    """An error's sentence in the office's language: its phrase when it carries one
+    (`InvalidEvent`, `UserError`), else its English text."""
+    found = getattr(error, "phrase", None)
+    return say(found, language) if found is not None else str(getattr(error, "reason", None) or error)
+
+
+def why(deadline, language: str | None = None) -> str:
+    """How a deadline's date is computed, step by step, in the office's language ("Why these dates")."""
+    if not hasattr(deadline, "phrases"):  # a deadline that is not the rules' own: its English steps
+        return deadline.why
+    return " → ".join(say(p, language) for p in deadline.phrases)
+
+
+# How a phrase's value is written in fr, nl and de ("{x:how}" in phrases.yaml).
+_ORDINAL = {"fr": "{n}e", "nl": "{n}e", "de": "{n}."}
+
+
+def _written(value, how: str, language: str) -> str:
+    """A phrase's value in fr, nl or de: Belgian dates, the declared labels of code names."""
+    if value is None:
+        return "—"
+    if how == "day":
+        return day(value, language)
+    if how == "fact":
+        return fact(value, language)
+    if how == "stage":
+        return _stage_words(value, language)
+    if how == "deadline":
+        return deadline(value, language)
+    if how == "ordinal":
+        return "1er" if language == "fr" and value == 1 else _ORDINAL[language].format(n=value)
+    if how == "holiday":
+        return _holiday(value, language)
+    if how == "list":
+        return ", ".join(str(v) for v in value)
+    if hasattr(value, "strftime"):
+        return belgian(value)
+    return str(value)
+
+
+def _stage_words(stage: str, language: str) -> str:
+    """A stage's label without its date placeholders ("Convocation", never "… on {appointment}")."""
+    if stage not in declarations.stages():
+        return stage
+    return _DATED.sub("", stage_name(stage, language))
+
+
+def _holiday(name: str, language: str) -> str:
+    """A legal holiday's name (the holidays package's English one) in `language`, if declared."""
+    from rules import phrases
+
+    for key, words in phrases.words().items():
+        if key.startswith("holiday.") and words["en"] == name:
+            return words[language]
+    return name

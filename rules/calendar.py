@@ -12,6 +12,9 @@ from collections.abc import Callable
 
 import pendulum
 
+from rules import phrases
+from rules.phrases import Phrase, phrase
+
 Date = pendulum.Date
 
 
@@ -143,17 +146,14 @@ def add_years(day: Date, years: int) -> Date:
     return _month_day(day.year + years, day.month, day.day)
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# "Thu 17/12/2026", a date as a step of a computation reads it: written where the English
+# sentences are (the phrases, which this module's own phrases need).
+show = phrases.show
 
 
-def show(day: Date) -> str:
-    """Thu 17/12/2026: a date as a step of a computation reads it."""
-    return f"{_WEEKDAYS[day.isoweekday() - 1]} {day.day:02d}/{day.month:02d}/{day.year}"
-
-
-def why_not_working(day: Date) -> str:
+def why_not_working(day: Date) -> Phrase:
     """'a Saturday', 'Christmas Day (a legal holiday)': why no one can act that day."""
     name = holiday_name(day)
     if name:
-        return f"{name} (a legal holiday)"
-    return "a Saturday" if day.isoweekday() == 6 else "a Sunday"
+        return phrase("calendar.holiday", name=name)
+    return phrase("calendar.saturday" if day.isoweekday() == 6 else "calendar.sunday")

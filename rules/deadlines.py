@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules import calendar
-from rules.calendar import Date, show
+from rules.calendar import Date
 from rules.parameters import value
+from rules.phrases import Phrase, phrase
 
 
 @dataclass(slots=True)  # thousands per import or sweep: slots make them smaller and quicker
@@ -29,25 +30,28 @@ class Deadline:
     # The date of the pending suspensive appeal that suspends it (an order's open period):
     # shown, not reminded (remedies: « Suspension while a suspensive appeal is pending »).
     suspended_since: Date | None = None
-    # Why this date, from the fact to act-by: written only when someone reads it (`steps`), so
-    # that evaluating a history (an import, a sweep) does not format text nobody reads.
-    explain: Callable[[], tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
+    # Why this date, from the fact to act-by: made only when someone reads it (`steps`), so
+    # that evaluating a history (an import, a sweep) does not build sentences nobody reads.
+    explain: Callable[[], tuple[Phrase, ...]] | None = field(default=None, repr=False, compare=False)
     act_by: Date = field(init=False)
 
     def __post_init__(self) -> None:
         self.act_by = calendar.act_by(self.due)
 
     @property
-    def steps(self) -> tuple[str, ...]:
+    def phrases(self) -> tuple[Phrase, ...]:
+        """The steps as phrases: medstay/labels.py says them in the office's language."""
         if self.explain is None:
             return ()
         steps = (*self.explain(), _act_by_step(self.due, self.act_by))
         if self.suspended_since is not None:
-            steps += (
-                f"suspended since {show(self.suspended_since)}: appeal invoking a serious suspensive appeal "
-                "pending (CJEU C-562/13)",
-            )
+            steps += (phrase("step.suspended", on=self.suspended_since),)
         return steps
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The steps in English, as the JSON answer and `rules evaluate` write them."""
+        return tuple(str(p) for p in self.phrases)
 
     @property
     def suspended(self) -> bool:
@@ -92,18 +96,21 @@ def deadline_dict(d: Any) -> dict[str, Any]:  # duck-typed: a Deadline or a stor
     return out
 
 
-def _act_by_step(due: Date, act_by: Date) -> str:
+def _act_by_step(due: Date, act_by: Date) -> Phrase:
     if act_by == due:
-        return f"act by {show(act_by)}"
-    return f"{show(due)} is {calendar.why_not_working(due)}: act by the working day before, {show(act_by)}"
+        return phrase("step.act_by", day=act_by)
+    return phrase("step.act_by_before", due=due, why=calendar.why_not_working(due), act_by=act_by)
 
 
-def _rolled(day: Date, what: str) -> list[str]:
+def _rolled(day: Date, what: Phrase) -> list[Phrase]:
     """`what` = day, and the roll forward to the next working day when it is not one."""
     rolled = calendar.roll_forward(day)
     if rolled == day:
-        return [f"{what} = {show(day)}"]
-    return [f"{what} = {show(day)}, {calendar.why_not_working(day)}", f"rolled forward to {show(rolled)}"]
+        return [phrase("step.is", what=what, day=day)]
+    return [
+        phrase("step.is_not_working", what=what, day=day, why=calendar.why_not_working(day)),
+        phrase("step.rolled", day=rolled),
+    ]
 
 
 def certificate_validity(certificate_on: Date, trigger: int) -> Deadline:
@@ -112,8 +119,8 @@ def certificate_validity(certificate_on: Date, trigger: int) -> Deadline:
     months = value("certificate_validity_months", certificate_on)
     due = calendar.plus_days(calendar.add_months(certificate_on, months), -1)
     steps = lambda: (
-        f"certificate dated {show(certificate_on)}",
-        f"+ {months} months − 1 day = {show(due)} (art. 9ter §1 al. 4; never rolled forward)",
+        phrase("step.certificate_dated", on=certificate_on),
+        phrase("step.certificate_plus", months=months, due=due),
     )
     return Deadline("certificate_validity", due, "art. 9ter §1 al. 4, loi 15.12.1980", trigger, explain=steps)
 
@@ -125,7 +132,7 @@ def appointment(appointment_on: Date, trigger: int) -> Deadline:
         appointment_on,
         "art. 9ter §1 al. 5, loi 15.12.1980 (examination by the OE physician)",
         trigger,
-        explain=lambda: (f"convocation for {show(appointment_on)} (art. 9ter §1 al. 5)",),
+        explain=lambda: (phrase("step.convocation", on=appointment_on),),
     )
 
 
@@ -135,8 +142,8 @@ def justification(missed_on: Date, trigger: int) -> Deadline:
     days = value("justification_days", missed_on)
     due = calendar.plus_days(missed_on, days)
     steps = lambda: (
-        f"appointment missed {show(missed_on)}",
-        f"day 1 = the day after; day {days} = {show(due)} (OE page « Raisons médicales »; not rolled forward)",
+        phrase("step.missed", on=missed_on),
+        phrase("step.justification_days", days=days, due=due),
     )
     return Deadline(
         "justification",
@@ -149,7 +156,7 @@ def justification(missed_on: Date, trigger: int) -> Deadline:
 
 def _cce_count(
     notified_on: Date, mode: str, days: int, what: str, rule: str
-) -> tuple[Date, Callable[[], tuple[str, ...]]]:
+) -> tuple[Date, Callable[[], tuple[Phrase, ...]]]:
     """The CCE count (art. 39/57 §2): day 1 is the day after a hand delivery, or the 3rd
     working day after a registered letter was handed to the post; day `days` falling on a
     Saturday, Sunday or legal holiday moves to the next working day. Returns (due, steps)."""
@@ -161,15 +168,16 @@ def _cce_count(
     raw = calendar.plus_days(day_one, days - 1)
     due = calendar.roll_forward(raw)
 
-    def steps() -> tuple[str, ...]:
+    def steps() -> tuple[Phrase, ...]:
+        noun = phrase(f"noun.{what}")
         if mode == "registered_mail":
             first = [
-                f"{what} notified by registered mail {show(notified_on)} (handed to the post)",
-                f"day 1 = the {_ordinal(n)} working day after: {show(day_one)} (art. 39/57 §2)",
+                phrase("step.by_registered_mail", what=noun, on=notified_on),
+                phrase("step.day_one_working", n=n, day=day_one),
             ]
         else:
-            first = [f"{what} handed over {show(notified_on)}", f"day 1 = the day after: {show(day_one)}"]
-        return (*first, *_rolled(raw, f"day {days} ({rule})"))
+            first = [phrase("step.by_hand", what=noun, on=notified_on), phrase("step.day_one", day=day_one)]
+        return (*first, *_rolled(raw, phrase("step.day_n", days=days, rule=phrase(f"rule.{rule}"))))
 
     return due, steps
 
@@ -181,13 +189,13 @@ def appeal(notified_on: Date, mode: str, trigger: int, against: object = None, d
     if detained:
         days, rule_, basis = (
             value("detained_appeal_days", notified_on),
-            "art. 39/57 §1 al. 2, 1°: detained",
+            "detained",
             "art. 39/57 §1 al. 2, 1° and §2, loi 15.12.1980",
         )
     else:
         days, rule_, basis = (
             value("appeal_days", notified_on),
-            "art. 39/57 §1",
+            "ordinary",
             "art. 39/57 §1 al. 1 and §2, loi 15.12.1980",
         )
     due, steps = _cce_count(notified_on, mode, days, "decision", rule_)
@@ -201,17 +209,10 @@ def leave_territory(notified_on: Date, days: int | None, trigger: int, against: 
     law allows: 0 days (never a silent default)."""
     due = calendar.plus_days(notified_on, days or 0)
 
-    def steps() -> tuple[str, ...]:
+    def steps() -> tuple[Phrase, ...]:
         if days is None:
-            return (
-                f"order to leave notified {show(notified_on)}",
-                f"no period recorded: read as 0 days = {show(due)} "
-                "(art. 74/14 §1 and §3; the shortest period; not rolled forward)",
-            )
-        return (
-            f"order to leave notified {show(notified_on)}",
-            f"+ {days} days written on the order = {show(due)} (art. 74/14 §1; not rolled forward)",
-        )
+            return (phrase("step.order_notified", on=notified_on), phrase("step.no_period", due=due))
+        return (phrase("step.order_notified", on=notified_on), phrase("step.period_written", days=days, due=due))
 
     return Deadline(
         "leave_territory", due, "art. 74/14 §1 and §3, loi 15.12.1980", trigger, against=against, explain=steps
@@ -220,10 +221,7 @@ def leave_territory(notified_on: Date, days: int | None, trigger: int, against: 
 
 def extended_period(granted_on: Date, until: Date, trigger: int, against: object = None) -> Deadline:
     """The OE extends the period of the order in force until `until` (art. 74/14 §1)."""
-    steps = lambda: (
-        f"period extended on {show(granted_on)}",
-        f"until {show(until)} (art. 74/14 §1; not rolled forward)",
-    )
+    steps = lambda: (phrase("step.extended_on", on=granted_on), phrase("step.until", day=until))
     return Deadline(
         "leave_territory", until, "art. 74/14 §1 and §3, loi 15.12.1980", trigger, against=against, explain=steps
     )
@@ -233,10 +231,7 @@ def extension_request(period: Deadline) -> Deadline:
     """A reasoned request to extend the period must be sent by its last day: a period that has
     ended cannot be extended. Not rolled forward; act by the last working day."""
     due = period.due
-    steps = lambda: (
-        f"period to leave ends {show(due)}",
-        f"the request to extend it is sent by that day = {show(due)} (art. 74/14 §1; not rolled forward)",
-    )
+    steps = lambda: (phrase("step.period_ends", day=due), phrase("step.request_by", day=due))
     return Deadline(
         "extension_request",
         due,
@@ -253,20 +248,20 @@ def order_appeal(
     trigger: int,
     against: object = None,
     detained: bool = False,
-    what: str = "order to leave",
+    what: str = "order_to_leave",  # noun.<what> in declared/phrases.yaml
 ) -> Deadline:
     """Appeal to the CCE against an order to leave or a removal measure (art. 39/2 §2),
     counted as the CCE counts; the shorter period for a measure notified to a detained person."""
     if detained:
         days, rule_, basis = (
             value("detained_appeal_days", notified_on),
-            "art. 39/57 §1 al. 2, 1°: detained",
+            "detained",
             "art. 39/2 §2 and 39/57 §1 al. 2, 1° and §2, loi 15.12.1980",
         )
     else:
         days, rule_, basis = (
             value("appeal_days", notified_on),
-            "art. 39/57 §1",
+            "ordinary",
             "art. 39/2 §2 and 39/57 §1 al. 1 and §2, loi 15.12.1980",
         )
     due, steps = _cce_count(notified_on, mode, days, what, rule_)
@@ -278,13 +273,10 @@ def urgent_suspension(notified_on: Date, mode: str, repeat: bool, trigger: int, 
     execution, counted as the CCE counts: the longer period for a first measure, the shorter
     one for a second or later one (art. 39/57 §1 al. 3)."""
     if repeat:
-        days, rule_ = (
-            value("urgent_suspension_repeat_days", notified_on),
-            "art. 39/57 §1 al. 3: a second or later measure",
-        )
+        days, rule_ = value("urgent_suspension_repeat_days", notified_on), "later_measure"
     else:
-        days, rule_ = value("urgent_suspension_days", notified_on), "art. 39/57 §1 al. 3: a first measure"
-    due, steps = _cce_count(notified_on, mode, days, "removal measure", rule_)
+        days, rule_ = value("urgent_suspension_days", notified_on), "first_measure"
+    due, steps = _cce_count(notified_on, mode, days, "removal_measure", rule_)
     return Deadline(
         "urgent_suspension",
         due,
@@ -301,8 +293,8 @@ def cassation(notified_on: Date, trigger: int, against: object = None) -> Deadli
     days = value("cassation_days", notified_on)
     due = calendar.plus_days(notified_on, days)
     steps = lambda: (
-        f"judgment notified {show(notified_on)} (sent by the greffe)",
-        f"day 1 = the day after; day {days} = {show(due)} (AR 30.11.2006; not rolled forward)",
+        phrase("step.judgment_notified", on=notified_on),
+        phrase("step.cassation_days", days=days, due=due),
     )
     return Deadline(
         "cassation",
@@ -321,9 +313,9 @@ def renewal_window(expires: Date, trigger: int) -> Deadline:
     before_open, before_close = value("renewal_opens_days", expires), value("renewal_closes_days", expires)
     opens, due = calendar.plus_days(expires, -before_open), calendar.plus_days(expires, -before_close)
     steps = lambda: (
-        f"A card expires {show(expires)}",
-        f"the window opens {before_open} days before: {show(opens)}",
-        f"and closes {before_close} days before: {show(due)} (OE page « Raisons médicales »; not rolled forward)",
+        phrase("step.card_expires", day=expires),
+        phrase("step.window_opens", days=before_open, day=opens),
+        phrase("step.window_closes", days=before_close, day=due),
     )
     return Deadline(
         "renewal_window",
@@ -342,7 +334,7 @@ def card_expiry(expires: Date, trigger: int) -> Deadline:
         expires,
         "art. 13 §1, loi 15.12.1980",
         trigger,
-        explain=lambda: (f"A card expires {show(expires)} (art. 13 §1)",),
+        explain=lambda: (phrase("step.card_expiry", day=expires),),
     )
 
 
@@ -350,9 +342,8 @@ def b_card_eligibility(application_on: Date, trigger: int) -> Deadline:
     """The limited stay becomes unlimited (B card) five years after the application it grants."""
     years = value("b_card_after_years", application_on)
     due = calendar.add_years(application_on, years)
-    steps = lambda: (f"application sent {show(application_on)}", f"+ {years} years = {show(due)} (art. 13 §1 al. 3)")
+    steps = lambda: (
+        phrase("step.application_sent", on=application_on),
+        phrase("step.plus_years", years=years, due=due),
+    )
     return Deadline("b_card_eligibility", due, "art. 13 §1 al. 3, loi 15.12.1980", trigger, explain=steps)
-
-
-def _ordinal(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"

@@ -10,6 +10,7 @@ a number the law can change is never written into these words.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ from rules.parameters import read_yaml
 
 LANGUAGES = ("fr", "nl", "de", "en")
 _FOLDER = Path(__file__).parent / "declared"
-REGISTERED = "_registered"  # the stage label of a dossier with no fact yet
+REGISTERED = "_registered"
+# A phrase's "{name}" or "{name:how}": how says what the value is (day, fact, stage, deadline,
+# ordinal, holiday, list); each language writes it its own way (rules/phrases.py).
+PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")  # the stage label of a dossier with no fact yet
 
 
 class Words(dict[str, str]):
@@ -114,6 +118,20 @@ def facts() -> dict[str, Words]:
 def buttons() -> dict[str, Words]:
     """The Resume form's short button word of each fact that asks fields of its own."""
     return {kind: _words(raw, f"button {kind}") for kind, raw in _load("buttons").items()}
+
+
+@functools.cache
+def phrases() -> dict[str, Words]:
+    """The sentences said to a caseworker, by key (rules/phrases.py): each language names the
+    same placeholders, so no language can miss or invent a value."""
+    found = {}
+    for key, raw in _load("phrases").items():
+        said = _words(raw, f"phrase {key}")
+        names = {lang: {m[1] for m in PLACEHOLDER.finditer(said[lang])} for lang in LANGUAGES}
+        if any(n != names["en"] for n in names.values()):
+            raise ValueError(f"phrase {key}: the languages name different placeholders: {names}")
+        found[key] = said
+    return found
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from rules import calendar
 from rules.calendar import Date
 from rules.parameters import value
+from rules.phrases import Phrase, Refusal, phrase
 
 TEXT_MAX = 200
 YEARS = (1950, 2090)  # every deadline then falls before 2100
@@ -24,12 +25,15 @@ MAX_DAYS = 3650
 
 
 class InvalidEvent(ValueError):
-    """An event that cannot be recorded: names the event (0-based index) and the reason."""
+    """An event that cannot be recorded: names the event (0-based index) and the reason, the
+    English sentence (`reason`) and, when the rules said it, its phrase (`phrase`: the same
+    sentence in the office's language, medstay/labels.py `say`)."""
 
-    def __init__(self, index: int, reason: str):
+    def __init__(self, index: int, reason: str | Phrase, said: Phrase | None = None):
         super().__init__(f"event {index}: {reason}")
         self.index = index
-        self.reason = reason
+        self.reason = str(reason)
+        self.phrase = reason if isinstance(reason, Phrase) else said
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,7 @@ class Event(NamedTuple):
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_date(raw: object, what: str) -> Date:
+def parse_date(raw: object, what: str | Phrase) -> Date:
     """A calendar date from a date object or a 'YYYY-MM-DD' string."""
     if type(raw) is str and len(raw) <= 12:
         # A stored history repeats the same few thousand days: each text is read once (only
@@ -190,16 +194,16 @@ def _known_day(raw: str) -> Date | None:
     return day if day is not None and YEARS[0] <= day.year <= YEARS[1] else None
 
 
-def _parsed_date(raw: object, what: str) -> Date:
+def _parsed_date(raw: object, what: str | Phrase) -> Date:
     if isinstance(raw, str):
         day: date | None = _iso_day(raw)
     else:
         day = raw if isinstance(raw, date) else None
     if day is None:
-        raise ValueError(f"{what} is not a valid date (expected YYYY-MM-DD): {str(raw)[:40]!r}")
+        raise Refusal(phrase("field.not_a_date", what=what), f": {str(raw)[:40]!r}")
     if not YEARS[0] <= day.year <= YEARS[1]:
         # The legal calendar (holidays package) is known up to 2100; a later deadline would be wrong.
-        raise ValueError(f"{what} must be between {YEARS[0]} and {YEARS[1]}, not {day.isoformat()}")
+        raise Refusal(phrase("field.years", what=what, first=YEARS[0], last=YEARS[1], day=day))
     return calendar.to_date(day)
 
 
@@ -213,7 +217,7 @@ def _iso_day(raw: str) -> Date | None:
 
 
 def _coerce(spec: Field, raw: object) -> Any:
-    what = f"field '{spec.name}'"
+    what = phrase("field.name", name=spec.name)
     if spec.type == "date":
         return parse_date(raw, what)
     if spec.type == "bool":
@@ -221,21 +225,21 @@ def _coerce(spec: Field, raw: object) -> Any:
             return raw
         if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "yes", "no"):
             return raw.strip().lower() in ("true", "yes")
-        raise ValueError(f"{what} must be true or false, not {str(raw)[:40]!r}")
+        raise Refusal(phrase("field.bool", what=what), f", not {str(raw)[:40]!r}")
     if spec.type == "int":
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
         if isinstance(raw, str) and re.fullmatch(r"-?\d{1,6}", raw.strip()):
             return int(raw.strip())
-        raise ValueError(f"{what} must be a whole number, not {str(raw)[:40]!r}")
+        raise Refusal(phrase("field.int", what=what), f", not {str(raw)[:40]!r}")
     if spec.type == "text":
         if not isinstance(raw, str) or not raw.strip() or len(raw) > TEXT_MAX:
-            raise ValueError(f"{what} must be a non-empty text of at most {TEXT_MAX} characters")
+            raise Refusal(phrase("field.text", what=what, most=TEXT_MAX))
         if not plain_text(raw):
-            raise ValueError(f"{what} must be plain text: no control, line-break or direction-changing characters")
+            raise Refusal(phrase("field.plain", what=what))
         return raw.strip()
     if raw not in spec.type:
-        raise ValueError(f"{what} must be one of {', '.join(spec.type)}, not {str(raw)[:40]!r}")
+        raise Refusal(phrase("field.one_of", what=what, choices=spec.type), f", not {str(raw)[:40]!r}")
     return raw
 
 
@@ -269,7 +273,7 @@ def parse_event(raw: object, index: int) -> Event:
                 try:
                     _check_fields(kind, day, fields)
                 except ValueError as exc:
-                    raise InvalidEvent(index, str(exc)) from None
+                    raise _invalid(index, exc) from None
             return _new_event(Event, (kind, day, fields, index))
     return _checked_event(raw, index)
 
@@ -278,30 +282,37 @@ def _checked_event(raw: object, index: int) -> Event:
     """`parse_event`'s full path: every check, each mistake said in one sentence."""
     try:
         if not isinstance(raw, dict):
-            raise ValueError("an event must be a mapping with 'kind' and 'on'")
+            raise Refusal(phrase("event.not_a_mapping"))
         kind = raw.get("kind")
         if not isinstance(kind, str) or kind not in FIELDS:
-            raise ValueError(f"unknown event kind {str(kind)[:40]!r}" if kind is not None else "missing 'kind'")
+            if kind is None:
+                raise Refusal(phrase("event.missing_kind"))
+            raise Refusal(phrase("event.unknown_kind"), f" {str(kind)[:40]!r}")
         if "on" not in raw:
-            raise ValueError("missing 'on' (the date the fact happened)")
-        on = parse_date(raw["on"], "'on'")
+            raise Refusal(phrase("event.missing_on"))
+        on = parse_date(raw["on"], phrase("field.on"))
         specs = _SPECS[kind]
         if not raw.keys() <= _KEYS[kind]:
             unknown = sorted(str(k)[:40] for k in raw if k not in _KEYS[kind])
-            raise ValueError(f"unknown field {', '.join(unknown)} for {kind}")
+            raise Refusal(phrase("event.unknown_field", names=", ".join(unknown), kind=kind))
         fields: dict[str, Any] = {}
         for name, spec in specs.items():
             if raw.get(name) is None:
                 if spec.required:
-                    raise ValueError(f"{kind} needs the field '{name}'")
+                    raise Refusal(phrase("event.needs_field", kind=kind, name=name))
                 fields[name] = _default(kind, spec, on)
             else:
                 fields[name] = _coerce(spec, raw[name])
         if kind in _FIELD_CHECKS:
             _check_fields(kind, on, fields)
     except ValueError as exc:
-        raise InvalidEvent(index, str(exc)) from None
+        raise _invalid(index, exc) from None
     return _new_event(Event, (kind, on, fields, index))
+
+
+def _invalid(index: int, exc: ValueError) -> InvalidEvent:
+    """A failed check as the event's refusal, with its phrase when the check said one."""
+    return InvalidEvent(index, str(exc), exc.phrase if isinstance(exc, Refusal) else None)
 
 
 # A named tuple's own constructor is a Python lambda around this: a history makes thousands.
@@ -324,13 +335,13 @@ _BARE = {
 
 def _check_fields(kind: str, on: Date, fields: dict[str, Any]) -> None:
     if kind == "convocation_received" and fields["appointment"] < on:
-        raise ValueError("the appointment cannot be before the convocation was received")
+        raise Refusal(phrase("check.appointment_before"))
     if kind in ("a_card_issued", "a_card_renewed") and fields["expires"] <= on:
-        raise ValueError("the card's expiry must be after the day it was delivered")
+        raise Refusal(phrase("check.expiry"))
     if kind == "order_to_leave_notified" and fields["days"] is not None:
         if fields["days"] < 0:
-            raise ValueError("the number of days to leave cannot be negative")
+            raise Refusal(phrase("check.days_negative"))
         if fields["days"] > MAX_DAYS:
-            raise ValueError(f"the number of days to leave must be at most {MAX_DAYS}")
+            raise Refusal(phrase("check.days_most", most=MAX_DAYS))
     if kind == "extension_granted" and fields["until"] < on:
-        raise ValueError("the extended period cannot end before the day it was granted")
+        raise Refusal(phrase("check.until_before"))

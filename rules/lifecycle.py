@@ -14,6 +14,7 @@ from rules import deadlines as rule
 from rules.calendar import Date
 from rules.deadlines import Deadline
 from rules.events import Event, InvalidEvent, parse_event
+from rules.phrases import Phrase, phrase
 from rules.stages import (
     ALLOWED,
     ANYTIME,
@@ -31,6 +32,19 @@ from rules.warnings import Warning, warning
 _FROM_A_DECISION = DECISION_STAGES | APPEAL_STAGES  # stages that remember the decision they come from
 # The facts whose answers are in `_answer_remedy` (kept apart: the usual history never reaches them).
 _REMEDY_FACTS = CONDITIONAL | {"residence_granted", "ai_issued", "order_to_leave_notified", "removal_measure_notified"}
+# The facts a stage refuses for want of what they answer: each says what is missing.
+_MISSING = frozenset(
+    {
+        "appeal_lodged",
+        "appeal_decided",
+        "excluded",
+        "urgency_requested",
+        "judgment_notified",
+        "cassation_lodged",
+        "cassation_admitted",
+        "cassation_decided",
+    }
+)
 # The facts with a check of their fields against the history.
 _CHECKED = frozenset(
     {"appointment_missed", "appeal_lodged", "cassation_decided", "removal_measure_notified", "extension_granted"}
@@ -201,71 +215,50 @@ class _Dossier:
     def _check(self, event: Event) -> None:
         kind, on, i = event.kind, event.on, event.index
         if self.last_on is not None and on < self.last_on:
-            raise InvalidEvent(i, f"its date {on} is before the previous event's ({self.last_on})")
+            raise InvalidEvent(i, phrase("refusal.before_previous", on=on, previous=self.last_on))
         if self.stage in TERMINAL:
-            raise InvalidEvent(i, f"the dossier is {self.stage}: nothing can follow")
+            raise InvalidEvent(i, phrase("refusal.terminal", stage=self.stage))
         if kind == "b_card_issued" and self.stage == "granted":
             assert self.grant is not None  # granted: residence_granted was applied
             if on < self.grant.due:  # art. 13 §1: the stay becomes unlimited only then
-                raise InvalidEvent(
-                    i,
-                    f"a B card right after the grant is possible only from the day the stay becomes "
-                    f"unlimited ({self.grant.due}); before that, an A card is issued",
-                )
+                raise InvalidEvent(i, phrase("refusal.b_card_early", due=self.grant.due))
         elif kind not in _USUALLY[self.stage] and kind not in self.allowed():  # fast path first
             raise InvalidEvent(i, self._not_allowed(kind))
         if kind not in _CHECKED:
             return
         if kind == "appointment_missed" and on != self.appointment_on:
-            raise InvalidEvent(i, f"a missed appointment is dated on the appointment ({self.appointment_on})")
+            raise InvalidEvent(i, phrase("refusal.missed_on_appointment", appointment=self.appointment_on))
         elif kind == "appeal_lodged":
             against = event["against"]
             if against in ("decision", "both") and self._decision_to_appeal() is None:
-                raise InvalidEvent(i, "there is no notified negative decision left to appeal")
+                raise InvalidEvent(i, phrase("refusal.no_decision_to_appeal"))
             if against in ("order", "both") and not self._open("order_appeal"):
-                raise InvalidEvent(i, "no order has an open appeal period: there is no order left to appeal")
+                raise InvalidEvent(i, phrase("refusal.no_order_to_appeal"))
         elif kind == "cassation_decided":
             cassation = self._pending_cassation()
             assert cassation is not None  # allowed (_permits): a cassation is pending
             admitted = cassation.admitted
             if event["outcome"] == "not_admitted" and admitted:
-                raise InvalidEvent(
-                    i, "the appeal in cassation was already admitted: it can only be rejected or quashed"
-                )
+                raise InvalidEvent(i, phrase("refusal.cassation_already_admitted"))
             if event["outcome"] != "not_admitted" and not admitted:
-                raise InvalidEvent(
-                    i,
-                    f"the appeal in cassation can be {event['outcome']} only after it was admitted "
-                    "(cassation_admitted); before that, only not_admitted",
-                )
+                raise InvalidEvent(i, phrase("refusal.cassation_not_admitted", outcome=event["outcome"]))
         elif kind == "removal_measure_notified" and event["first_measure"] and self.orders:
-            raise InvalidEvent(i, f"first_measure cannot be true: an order is recorded before it ({self.orders[0].on})")
+            raise InvalidEvent(i, phrase("refusal.first_measure", on=self.orders[0].on))
         elif kind == "extension_granted":
             period = self._period_in_force()
             assert period is not None  # allowed (_permits): a period is in force
             if event.fields["until"] <= period.due:
-                raise InvalidEvent(i, f"the extension must end after the current period ({period.due})")
+                raise InvalidEvent(i, phrase("refusal.extension_not_after", due=period.due))
 
-    def _not_allowed(self, kind: str) -> str:
-        stage = self.stage
-        reasons = {
-            "appeal_lodged": "there is no notified negative decision left to appeal and no order with an open appeal "
-            "period",
-            "appeal_decided": "there is no lodged appeal waiting for a judgment",
-            "excluded": "an exclusion needs an application sent first",
-            "extension_requested": "no period to leave is open: there is no order in force to extend",
-            "extension_granted": "no period to leave is open: there is no order in force to extend",
-            "urgency_requested": "no removal measure has an open period for a request in extreme urgency",
-            "judgment_notified": "there is no judgment rejecting an appeal left to notify",
-            "cassation_lodged": "no cassation period is open: a judgment rejecting an appeal must be notified first",
-            "cassation_admitted": "there is no appeal in cassation waiting for admission (none lodged, or it was "
-            "already admitted or decided)",
-            "cassation_decided": "there is no appeal in cassation waiting for a decision",
-            "renewal_refused": f"a refusal to renew needs a renewal requested (stage renewal_requested), not {stage}",
-            "stay_withdrawn": "a stay can be withdrawn only after a grant (stages granted, a_card, renewal_requested), "
-            f"not {stage}",
-        }
-        return reasons.get(kind, f"{kind} cannot follow the stage {stage}")
+    def _not_allowed(self, kind: str) -> Phrase:
+        """Why the stage does not allow `kind` now, in the words of what is missing."""
+        if kind in ("extension_requested", "extension_granted"):
+            return phrase("not_allowed.extension")
+        if kind in ("renewal_refused", "stay_withdrawn"):
+            return phrase(f"not_allowed.{kind}", stage=self.stage)
+        if kind in _MISSING:
+            return phrase(f"not_allowed.{kind}")
+        return phrase("refusal.cannot_follow", kind=kind, stage=self.stage)
 
     def _answer(self, event: Event) -> None:
         """Mark the open deadlines this fact answers, close or drop the ones it ends."""
@@ -544,7 +537,7 @@ class _Dossier:
                     i,
                     against=order,
                     detained=event.fields["detained"],
-                    what="removal measure",
+                    what="removal_measure",
                 ),
             ]
             if assumed:
@@ -611,7 +604,7 @@ def evaluate(raw_events: list[Any]) -> Evaluation:
     the events after it are not evaluated.
     """
     if not isinstance(raw_events, list):
-        raise InvalidEvent(0, "the events must be a list")
+        raise InvalidEvent(0, phrase("refusal.not_a_list"))
     dossier = _Dossier()
     events: list[Event] = []
     for index, raw in enumerate(raw_events):

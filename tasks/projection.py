@@ -257,7 +257,7 @@ def record_answer(reference: str, answer, idempotency_key: str) -> str | None:
             reference=reference, kind=kind, on=on, fields=fields, source="ui", by=by, idempotency_key=idempotency_key
         )
     except UserError as exc:
-        return str(exc)
+        return labels.said(exc)  # the law's own sentence, in the office's language
     return None
 
 
@@ -296,7 +296,7 @@ def _record_correction(reference: str, fact: dict, by: str, idempotency_key: str
             idempotency_key=idempotency_key,
         )
     except UserError as exc:
-        return str(exc)
+        return labels.said(exc)
     return None
 
 
@@ -564,7 +564,7 @@ def timeline(reference: str, evaluation: rules.Evaluation, today: date) -> str:
             f"{labels.day(d.due)} | {_act_by_cell(d, today)} | {status} | {d.basis} |"
         )
     why = [
-        f"- **{labels.deadline(d.kind)}**: {d.why}"
+        f"- **{labels.deadline(d.kind)}**: {labels.why(d)}"
         + (f" **{late}**" if not d.suspended and (late := labels.overdue(d.act_by, today)) else "")
         for d in evaluation.deadlines
         if d.is_open and d.steps

@@ -83,6 +83,18 @@ def _in_help_order() -> None:
     app.registered_commands.sort(key=lambda c: HELP_ORDER.index(c.name) if c.name in HELP_ORDER else last)
 
 
+def _in_office_words(error: UserError) -> str:
+    """A refusal in the office's language when it carries its phrase; its English text when the
+    settings themselves cannot be read (that error is said on its own, next)."""
+    from medstay import labels
+    from models.settings import SettingsError
+
+    try:
+        return labels.said(error)
+    except SettingsError:
+        return str(error)
+
+
 def _user_cause(exc: BaseException) -> str | None:
     """The one sentence for a mistake the user can fix, looking through SQLAlchemy's wrapper
     (a bad key fails inside a flush, wrapped with the row's parameters: never print those)."""
@@ -90,7 +102,9 @@ def _user_cause(exc: BaseException) -> str | None:
 
     crypto = sys.modules.get("models.crypto")
     for e in (exc, getattr(exc, "orig", None), exc.__cause__):
-        if isinstance(e, (UserError, SettingsError)):
+        if isinstance(e, UserError):
+            return _in_office_words(e)
+        if isinstance(e, SettingsError):
             return str(e)
         if type(e).__name__ == "OperationalError" and "locked" in str(e):  # SQLite waited 30 s for its lock
             return "the database stayed busy for 30 seconds; nothing of yours was written: try again"

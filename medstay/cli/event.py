@@ -52,7 +52,7 @@ def event_correct(
         fields=parse_sets(sets),
         reason=reason,
     )
-    views.print_amended(out, f"Corrected fact #{number}", before, after)
+    views.print_amended(out, "corrected", number, before, after)
 
 
 @event_app.command("withdraw")
@@ -69,7 +69,7 @@ def event_withdraw(
     from medstay.record import dossiers
 
     before, after = dossiers.amend(reference=reference, seq=_seq(number), withdraw=True, reason=reason)
-    views.print_amended(out, f"Withdrew fact #{number}", before, after)
+    views.print_amended(out, "withdrawn", number, before, after)
 
 
 def _seq(number: int) -> int:

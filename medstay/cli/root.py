@@ -46,8 +46,8 @@ def parse_day(raw: str, what: str) -> date:
 
     try:
         return parse_date(raw, what)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    except ValueError as exc:  # its phrase leaves out what was typed: the office's words say the rule
+        raise UserError(str(exc), getattr(exc, "phrase", None)) from None
 
 
 def parse_sets(pairs: list[str]) -> dict:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from medstay import labels
 from rules.deadlines import deadline_dict
+from rules.phrases import phrase
 
 
 def _met(met) -> str:
@@ -43,7 +44,7 @@ def print_why(console: Console, deadlines) -> None:
     """Each deadline's computation, step by step (why it falls on that day)."""
     for d in deadlines:
         if getattr(d, "steps", None):
-            console.print(f"[bold]{escape(labels.deadline(d.kind))}[/]: {escape(d.why)}", soft_wrap=False)
+            console.print(f"[bold]{escape(labels.deadline(d.kind))}[/]: {escape(labels.why(d))}", soft_wrap=False)
 
 
 def print_evaluation(console: Console, result) -> None:
@@ -361,10 +362,9 @@ def print_recorded(console: Console, current, today: date) -> None:
     """What `event record` answers: the fact and the stage it leads to, what it opened already
     overdue, its warnings, and a reminder policy that could not be read."""
     event = current.evaluation.events[-1]
-    console.print(
-        f"Recorded {event.kind} on {event.on.isoformat()} for [bold]{current.dossier.reference}[/]: "
-        f"now {labels.stage_label(current.evaluation)}."
-    )
+    reference = f"[bold]{current.dossier.reference}[/]"
+    now = labels.stage_label(current.evaluation)
+    console.print(labels.say(phrase("cli.recorded", kind=event.kind, on=event.on, reference=reference, stage=now)))
     _print_overdue_at_once(console, current.evaluation, event.index, today)
     for w in current.evaluation.warnings:
         if w.event == event.index:
@@ -385,14 +385,14 @@ def _print_overdue_at_once(console: Console, evaluation, index: int, today: date
             console.print(f"[bold red]{late}[/]: {labels.act_by(d.kind, d.act_by, today=today)} — {now}.")
 
 
-def print_amended(console: Console, what: str, before, after) -> None:
-    """What `event correct` / `event withdraw` answer: the new entry, the stage, what moved."""
+def print_amended(console: Console, how: str, number: int, before, after) -> None:
+    """What `event correct` / `event withdraw` (`how`: corrected, withdrawn) answer about fact
+    #`number`: the new entry, the stage, what moved."""
     from medstay.record import corrections
 
-    console.print(
-        f"{what} of [bold]{after.dossier.reference}[/] (entry #{corrections.number(after.events[-1].seq)}): now "
-        f"{labels.stage_label(after.evaluation)}."
-    )
+    entry = corrections.number(after.events[-1].seq)
+    reference, now = f"[bold]{after.dossier.reference}[/]", labels.stage_label(after.evaluation)
+    console.print(labels.say(phrase(f"cli.{how}", n=number, reference=reference, entry=entry, stage=now)))
     console.print(before_after(before, after.evaluation))
     if after.plan_error:
         console.print(f"[yellow]Reminders not planned yet[/]: {escape(after.plan_error)}")

@@ -36,6 +36,7 @@ from medstay.reminders import config as configuration
 from models import AuditEntry, Deadline, Dossier, DossierEvent, is_reference, migrate, session
 from models.keycheck import require_key_opens
 from models.settings import get_settings
+from rules.phrases import phrase
 
 
 def actor(given: str | None = None) -> str:
@@ -197,15 +198,10 @@ def at_the_door(event: rules.Event, *, day: date | None = None, rehearsal: bool 
     (an import: reading them per fact was a sixth of its time)."""
     day = day or today()
     if event.on > day and not (clock.may_write() if rehearsal is None else rehearsal):
-        raise rules.InvalidEvent(
-            event.index,
-            f"it is dated {event.on.isoformat()}, after today "
-            f"({day.isoformat()}, Brussels): record a fact once it has happened (a future "
-            "appointment or expiry date goes in the fact's field)",
-        )
+        raise rules.InvalidEvent(event.index, phrase("record.in_the_future", on=event.on, today=day))
     for field in rules.FIELDS[event.kind]:
         if field.asked and event.fields.get(field.name) is None:
-            raise rules.InvalidEvent(event.index, field.asked)
+            raise rules.InvalidEvent(event.index, field.asked, phrase(f"asked.{field.name}"))
 
 
 _CHANGED = (
@@ -310,7 +306,8 @@ def record_event(
             evaluation = rules.evaluate(current.evaluation.events + [event])
             evaluation.recorded = index + 1
         except rules.InvalidEvent as exc:
-            raise UserError(f"{kind} refused for {current.dossier.reference}: {exc.reason}") from None
+            said = phrase("record.refused_for", kind=kind, reference=current.dossier.reference, reason=_phrase(exc))
+            raise UserError(str(said), said) from None
         last = current.evaluation.events[-1] if current.evaluation.events else None
         if double := double_entry(last, event):  # e.g. two caseworkers typing the same fact
             raise UserError(f"{double} of {current.dossier.reference}: nothing written")
@@ -355,12 +352,16 @@ def amend(
         try:
             evaluation = evaluated(current.events + [row])
         except rules.InvalidEvent as exc:
-            raise UserError(
-                f"the law cannot follow this correction of #{corrections.number(seq)}: {exc.reason}"
-            ) from None
+            said = phrase("record.law_cannot_follow", n=corrections.number(seq), reason=_phrase(exc))
+            raise UserError(str(said), said) from None
         # The reason is free text: in the log only, not in the audit line.
         after = w.commit(row, evaluation, action="event.corrected", detail=f"{what} (#{corrections.number(row.seq)})")
         return current.evaluation, after
+
+
+def _phrase(exc: rules.InvalidEvent):
+    """The refusal's phrase, or its English text when nothing said it as a phrase."""
+    return exc.phrase if exc.phrase is not None else exc.reason
 
 
 def _corrected(seq: int, was: dict, on, fields: dict | None) -> rules.Event:
@@ -370,7 +371,8 @@ def _corrected(seq: int, was: dict, on, fields: dict | None) -> rules.Event:
         event = rules.parse_event(new, 0)
         at_the_door(event)
     except rules.InvalidEvent as exc:
-        raise UserError(f"correction of #{corrections.number(seq)} refused: {exc.reason}") from None
+        said = phrase("record.correction_refused", n=corrections.number(seq), reason=_phrase(exc))
+        raise UserError(str(said), said) from None
     if event.as_dict() == rules.parse_event(was, 0).as_dict():
         raise UserError(f"the correction changes nothing in fact #{corrections.number(seq)}: give --on or --set")
     return event

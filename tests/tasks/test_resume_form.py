@@ -261,9 +261,17 @@ def test_the_form_header_in_english_by_default():
     assert "Open: appeal by Mon 14/12/2026: OVERDUE by 1 day." in header and "refused" not in header
 
 
+# An extension the law refuses: it ends before the order's period (30 days from 04/09/2026).
+def _too_short() -> dict:
+    """The form's answer for it: the fact's variant carries its words in the office's language."""
+    from medstay import labels
+
+    return {"fact": {"extension_granted": labels.fact("extension_granted"), "on": "2026-10-01", "until": "2026-10-02"}}
+
+
 # English words that would show medstay left a text of its own untranslated (Prefect's own
-# words, the law's field notes and the rules' sentences aside): the lists' choices and the
-# fields' titles included (rules/declared/choices.yaml).
+# words aside): the lists' choices, the fields' titles and notes (rules/declared/choices.yaml)
+# and the rules' sentences (rules/declared/phrases.yaml) included.
 ENGLISH = (
     "typing mistake",
     "change its date",
@@ -297,22 +305,33 @@ ENGLISH = (
     "Judgment",
     "Removal",
     "Extension",
+    # the rules' sentences: a refusal, the steps of "why these dates"
+    "refused for",
+    "must end after",
+    "current period",
+    "cannot follow",
+    "handed over",
+    "the day after",
+    "rolled forward",
+    "legal holiday",
+    "a Saturday",
+    "a Sunday",
+    "working day",
 )
 
 
 def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, cli, monkeypatch):
     """With the office in French: the Resume form (its nine buttons, the correction's fields, the
-    header), the Markdown above it, the run's timeline, the board and `event record`'s answer
-    for a deadline already passed hold none of medstay's English words, nor do the form's lists
-    (their choices are words, read back to codes when recorded: tests/tasks/test_choices.py).
-    Still English: the rules' own sentences (a refusal, the steps of "why these dates", a
-    field's note)."""
+    header with the last refusal, said by the law through the record path), the Markdown above
+    it, the run's timeline with its "why these dates", the board and `event record`'s answers
+    hold none of medstay's English words, nor do the form's lists (their choices are words,
+    read back to codes when recorded: tests/tasks/test_choices.py)."""
     import json
     import re
 
     from medstay.record import dossiers
     from tasks import board
-    from tasks.projection import describe, timeline
+    from tasks.projection import describe, record_answer, timeline
 
     monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", "fr")
     ref = "9TER-2026-000341"
@@ -331,9 +350,15 @@ def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, c
         assert done.code == 0, done.out
         said.append(done.out)
     assert cli("event", "correct", ref, "3", "--on", "2026-04-03", "--reason", "typo").code == 0
+    # The law refuses an extension ending before the order's period (30 days from 04/09/2026).
+    refusal = record_answer(ref, _too_short(), "x")
+    assert refusal == (
+        f"refus de « Prolongation du délai accordée » pour {ref} : la prolongation doit se terminer après le délai "
+        "en cours (04/10/2026)"
+    )
     evaluation = dossiers.load(ref).evaluation
     today = date(2026, 12, 4)
-    model = form_for(evaluation, "extension_requested refused: its date is before the previous event's", today)
+    model = form_for(evaluation, refusal, today)
     schema = create_v2_schema("RecordFact", model_base=model)
     buttons = [v["title"] for v in _variants(schema)]
     assert buttons == [
@@ -349,13 +374,66 @@ def test_everything_medstay_writes_into_the_ui_is_in_the_office_language(home, c
     ]
     texts = {
         "form": json.dumps(schema, ensure_ascii=False),
-        "markdown": describe(ref, evaluation, "extension_requested refused", today),
-        # the steps under "why these dates" are the rules' own sentences (rules/deadlines.py)
-        "timeline": timeline(ref, evaluation, today).split("**Pourquoi ces dates**")[0],
+        "markdown": describe(ref, evaluation, refusal, today),
+        "timeline": timeline(ref, evaluation, today),
         "board": board.markdown(today),
         "event record": "\n".join(said),
     }
     assert "Déjà en retard" in texts["event record"] and "EN RETARD de" in texts["markdown"]
+    assert f"Dernière saisie refusée: refus de « Prolongation du délai accordée » pour {ref}" in texts["form"]
+    why = texts["timeline"].split("**Pourquoi ces dates**")[1]
+    assert "décision : remise en mains propres le ven. 04/09/2026 → jour 1 = le lendemain : sam. 05/09/2026" in why
+    assert "dim. 04/10/2026 est un dimanche : agir au plus tard le jour ouvrable précédent, ven. 02/10/2026" in why
+    assert f"Enregistré : Décision notifiée le 04/09/2026 pour {ref}" in texts["event record"]
     for where, text in texts.items():
         found = [w for w in ENGLISH if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
         assert not found, f"{where} says {found} in English:\n{text}"
+
+
+# Each office's words for the law's refusal of an extension ending before the order's period,
+# and for the act-by day moved off a Sunday (the appeal's day 30, 04/10/2026).
+REFUSAL_IN = {
+    "fr": (
+        "la prolongation doit se terminer après le délai en cours (04/10/2026)",
+        "agir au plus tard le jour ouvrable",
+    ),
+    "nl": ("de verlenging moet eindigen na de lopende termijn (04/10/2026)", "uiterlijk de vorige werkdag handelen"),
+    "de": ("die Verlängerung muss nach der laufenden Frist enden (04/10/2026)", "spätestens am vorhergehenden Werktag"),
+}
+# The English sentences' own words (`the extension must end after the current period (2026-10-04)`,
+# `… is a Sunday: act by the working day before, …`).
+REFUSAL_ENGLISH = ("extension", "must end", "after the", "current period", "refused for", "2026-10-04", "act by")
+STEPS_ENGLISH = ("handed over", "the day after", "a Sunday", "act by", "working day before", "rolled forward")
+
+
+@pytest.mark.parametrize("language", sorted(REFUSAL_IN))
+def test_the_laws_refusal_and_why_these_dates_are_in_the_office_language(home, cli, monkeypatch, language):
+    """A dossier whose last entry the law refused: the Resume form's header says the refusal in
+    the office's words, and the timeline's "why these dates" computes in them too."""
+    from medstay import labels
+    from medstay.record import dossiers
+    from tasks.projection import describe, record_answer, timeline
+
+    monkeypatch.setenv("MEDSTAY_OFFICE_LANGUAGE", language)
+    ref = "9TER-2026-000342"
+    assert cli("dossier", "register", ref, "--language", "fr").code == 0
+    for kind, on, *sets in (
+        ("certificate_issued", "2026-03-01"),
+        ("application_sent", "2026-03-05"),
+        ("declared_admissible", "2026-04-02"),
+        ("residence_refused", "2026-09-01", "ground=unfounded"),
+        ("decision_notified", "2026-09-04"),
+        ("order_to_leave_notified", "2026-09-04", "days=30"),
+    ):
+        assert cli("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), [])).code == 0
+    refusal = record_answer(ref, _too_short(), "k")
+    evaluation, today = dossiers.load(ref).evaluation, date(2026, 12, 4)
+    header = form_for(evaluation, refusal, today).model_fields["fact"].description
+    said, step = REFUSAL_IN[language]
+    refused = header.split(labels.word("refused").capitalize() + ": ")[1]  # the refusal and what follows it
+    assert said in header and ref in refused
+    assert not [w for w in REFUSAL_ENGLISH if w in refused.lower()], refused
+    assert said in describe(ref, evaluation, refusal, today)
+    why = timeline(ref, evaluation, today).split("\n\n**")[-1]
+    assert step in why
+    assert not [w for w in STEPS_ENGLISH if w in why], why
