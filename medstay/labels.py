@@ -232,6 +232,7 @@ _WORDS = {
     },
     "now": {"fr": "Maintenant", "nl": "Nu", "de": "Jetzt", "en": "Now"},
     "open": {"fr": "Échéances ouvertes", "nl": "Open termijnen", "de": "Offene Fristen", "en": "Open"},
+    "warning": {"fr": "Attention", "nl": "Let op", "de": "Achtung", "en": "Warning"},
     "refused": {
         "fr": "dernière saisie refusée",
         "nl": "laatste invoer geweigerd",

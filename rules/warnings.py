@@ -6,7 +6,7 @@ rendered with the fact's date (`warning(..., days=...)`), or is not named.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -75,9 +75,18 @@ class Warning:
     message: str
     basis: str
     event: int  # index of the event that raised it
+    # The message's values (dates), so that an office reads it in its language (`phrase`).
+    params: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "basis": self.basis}
+
+    @property
+    def phrase(self) -> Any:
+        """The message as a phrase (`declared/phrases.yaml` warning.CODE): its English is `message`."""
+        from rules.phrases import phrase
+
+        return phrase(f"warning.{self.code}", **dict(self.params))
 
 
 def warning(code: str, event: int, **values: object) -> Warning:
@@ -87,4 +96,5 @@ def warning(code: str, event: int, **values: object) -> Warning:
         template.format(**{k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}),
         basis,
         event,
+        tuple(values.items()),
     )

@@ -179,7 +179,9 @@ def print_dossier(console: Console, current, today, why: bool = False) -> None:
         if why:
             print_why(console, [d for d in ev.deadlines if d.is_open] or ev.deadlines)
     for w in ev.warnings:
-        console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})", soft_wrap=False)
+        console.print(
+            f"[yellow]{labels.word('warning')}[/] {w.code}: {escape(labels.say(w.phrase))} ({w.basis})", soft_wrap=False
+        )
     if ev.allowed:
         console.print(f"[dim]Next facts allowed: {', '.join(ev.allowed)}[/]", soft_wrap=False)
 
@@ -368,7 +370,7 @@ def print_recorded(console: Console, current, today: date) -> None:
     _print_overdue_at_once(console, current.evaluation, event.index, today)
     for w in current.evaluation.warnings:
         if w.event == event.index:
-            console.print(f"[yellow]Warning[/] {w.code}: {w.message} ({w.basis})")
+            console.print(f"[yellow]{labels.word('warning')}[/] {w.code}: {escape(labels.say(w.phrase))} ({w.basis})")
     if current.plan_error:
         console.print(
             f"[yellow]Reminders not planned yet[/]: {escape(current.plan_error)} — fix it; they are planned "

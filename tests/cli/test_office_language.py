@@ -36,7 +36,12 @@ def test_event_record_and_correct_answer_in_french(tmp_path):
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith(f"Enregistré : Certificat médical obtenu le 01/10/2026 pour {REF} ; désormais ")
     assert "Recorded" not in first.stdout and " now " not in first.stdout
-    assert medstay("event", "record", REF, "application_sent", "--on", "2026-10-05").returncode == 0
+    sent = medstay("event", "record", REF, "application_sent", "--on", "2026-10-05", "--set", "registered_mail=false")
+    assert sent.returncode == 0, sent.stderr
+    # The risk it reports, in French too (the rules' warning, its code and legal basis kept).
+    warned = " ".join(sent.stdout.split())
+    assert "Attention not_registered_mail: La demande n'a pas été envoyée par recommandé" in warned, warned
+    assert "Warning" not in warned and "risks being inadmissible" not in warned
     # Refused by the law: one sentence, in French, nothing English of the rules' own sentence.
     refused = medstay("event", "record", REF, "application_sent", "--on", "2026-10-02")
     assert refused.returncode != 0

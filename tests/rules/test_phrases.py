@@ -112,3 +112,19 @@ def test_any_phrase_is_said_in_any_language_without_a_placeholder_left(said, lan
     text = labels.say(said, language)
     assert text and not declarations.PLACEHOLDER.search(text)
     assert labels.say(said, "en") == str(said)
+
+
+def test_every_warning_is_a_phrase_whose_english_is_its_message():
+    """Each risk the rules report can be said in an office's language (warning.CODE), and its
+    English words are the message the rules give, byte for byte (JSON output reads it)."""
+    from medstay import labels
+    from rules.warnings import WARNINGS, warning
+
+    day = date(2026, 12, 24)
+    for code in WARNINGS:
+        said = warning(code, 0, due=day, opens=day, notified=day)
+        assert str(said.phrase) == said.message, code
+        for language in ("fr", "nl", "de"):
+            text = labels.say(said.phrase, language)
+            assert "24/12/2026" in text or "{" not in phrases.words()[f"warning.{code}"][language], (code, text)
+            assert not declarations.PLACEHOLDER.search(text) and text != said.message, (code, language)
