@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from rules.phrases import Phrase, phrase
+
 _ADMISSIBILITY = "art. 9ter §3 {}"
 _OE_PAGE = "Office des étrangers, « Raisons médicales (article 9ter) »"
 
@@ -82,10 +84,8 @@ class Warning:
         return {"code": self.code, "message": self.message, "basis": self.basis}
 
     @property
-    def phrase(self) -> Any:
+    def phrase(self) -> Phrase:
         """The message as a phrase (`declared/phrases.yaml` warning.CODE): its English is `message`."""
-        from rules.phrases import phrase
-
         return phrase(f"warning.{self.code}", **dict(self.params))
 
 

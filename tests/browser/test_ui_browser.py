@@ -15,6 +15,7 @@ from tests.browser.ui import (
     login,
     on_screen,
     pick_today,
+    record_overdue_refused,
     resume,
     run_page,
     submit,
@@ -223,28 +224,16 @@ def test_the_resume_dialog_with_nine_facts_reads_without_scrolling(stack):
     Correct), for an overdue dossier whose last entry was refused: stage, every open deadline
     with its act-by date and overdue days, and the refusal in full are on screen at 1366×768
     and 1920×1080 without scrolling, and the buttons fit the dialog."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from prefect.flow_runs import resume_flow_run
 
+    from medstay import clock
     from tasks.projection import as_submitted
 
-    ref, today = "9TER-2026-000405", date.today()
+    ref, today = "9TER-2026-000405", clock.today()  # Brussels' day, the one the stack counts on
     stack.medstay("dossier", "register", ref, "--language", "fr")
-    for kind, days_ago, *sets in (
-        ("certificate_issued", 200),
-        ("application_sent", 196),
-        ("declared_admissible", 168),
-        ("residence_refused", 70, "ground=unfounded"),
-        ("decision_notified", 67),
-        ("order_to_leave_notified", 67, "days=30"),
-        ("appeal_lodged", 45, "against=order"),  # the order's appeal: the decision's is overdue
-    ):
-        on = (today - timedelta(days=days_ago)).isoformat()
-        stack.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
-    run = stack.wait_for(  # the seventh fact shown (its pause key), not an earlier pause in "Refused"
-        ref, lambda r: r.state.type.value == "PAUSED" and (r.state.state_details.pause_key or "").startswith("w7-")
-    )
+    run = record_overdue_refused(stack, ref, today)
     early = (today - timedelta(days=80)).isoformat()  # before the last fact: refused by the rules
     # Raises unless Prefect accepted it.
     resume_flow_run(run.id, run_input=as_submitted("extension_requested", early, recorded_by="cw-ui-07"))

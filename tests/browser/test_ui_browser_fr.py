@@ -13,23 +13,23 @@ from datetime import timedelta
 import pytest
 
 from medstay import clock, labels
-from tests.browser.ui import ARTIFACTS, buttons_fit, on_screen, pick_today, resume, run_page, submit
+from tests.browser.ui import (
+    ARTIFACTS,
+    OVERDUE_REFUSED,
+    buttons_fit,
+    on_screen,
+    pick_today,
+    record_overdue_refused,
+    resume,
+    run_page,
+    submit,
+)
 from tests.prefect_stack import running_stack
 
 pytestmark = [pytest.mark.prefect, pytest.mark.browser]
 FR = {"MEDSTAY_OFFICE_LANGUAGE": "fr"}
 READY = "Ne tapez jamais d'information médicale"  # the end of the form's header, in French
 REF = "9TER-2026-000451"
-# Seven facts: refused, notified, an order to leave, its appeal; the decision's appeal overdue.
-HISTORY = (
-    ("certificate_issued", 200),
-    ("application_sent", 196),
-    ("declared_admissible", 168),
-    ("residence_refused", 70, "ground=unfounded"),
-    ("decision_notified", 67),
-    ("order_to_leave_notified", 67, "days=30"),
-    ("appeal_lodged", 45, "against=order"),
-)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def stack_fr(tmp_path_factory):
 
 def _events(today, *more: dict) -> list[dict]:
     found = []
-    for kind, days_ago, *sets in HISTORY:
+    for kind, days_ago, *sets in OVERDUE_REFUSED:
         fields = dict(s.split("=") for s in sets)
         found.append({"kind": kind, "on": (today - timedelta(days=days_ago)).isoformat(), **fields})
     return found + list(more)
@@ -63,12 +63,7 @@ def test_a_french_office_reads_the_dialog_the_run_after_submit_and_the_board_in_
 
     today = clock.today()  # Brussels' day, the one the stack counts overdue days on
     stack_fr.medstay("dossier", "register", REF, "--language", "nl")
-    for kind, days_ago, *sets in HISTORY:
-        on = (today - timedelta(days=days_ago)).isoformat()
-        stack_fr.medstay("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), []))
-    run = stack_fr.wait_for(
-        REF, lambda r: r.state.type.value == "PAUSED" and (r.state.state_details.pause_key or "").startswith("w7-")
-    )
+    run = record_overdue_refused(stack_fr, REF, today)
     early = (today - timedelta(days=80)).isoformat()  # before the last fact: refused by the rules
     resume_flow_run(run.id, run_input=as_submitted("extension_requested", early, "cw-ui-07", language="fr"))
     refused = labels.word("refused", "fr")  # "dernière saisie refusée"

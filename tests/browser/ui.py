@@ -119,3 +119,29 @@ def buttons_fit(page) -> tuple[int, int]:
         "() => { const g = document.querySelector('[role=dialog] .p-button-group');"
         " return [g.scrollWidth, g.parentElement.clientWidth]; }"
     )
+
+
+# A refused dossier under an order to leave whose appeal is lodged, the decision's appeal
+# overdue: seven facts (kind, days before today, --set values). Both browser tests' dossier.
+OVERDUE_REFUSED = (
+    ("certificate_issued", 200),
+    ("application_sent", 196),
+    ("declared_admissible", 168),
+    ("residence_refused", 70, "ground=unfounded"),
+    ("decision_notified", 67),
+    ("order_to_leave_notified", 67, "days=30"),
+    ("appeal_lodged", 45, "against=order"),  # the order's appeal: the decision's is overdue
+)
+
+
+def record_overdue_refused(stack, ref: str, today):
+    """The seven facts recorded through the CLI as a caseworker does; the run once it shows the
+    seventh (its pause key), not an earlier pause."""
+    from datetime import timedelta
+
+    for kind, days_ago, *sets in OVERDUE_REFUSED:
+        on = (today - timedelta(days=days_ago)).isoformat()
+        stack.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
+    return stack.wait_for(
+        ref, lambda r: r.state.type.value == "PAUSED" and (r.state.state_details.pause_key or "").startswith("w7-")
+    )
