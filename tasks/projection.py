@@ -28,6 +28,7 @@ import rules
 from medstay import clock, labels
 from medstay.errors import UserError
 from medstay.record import answers, corrections, dossiers
+from tasks.board import PATH as BOARD
 
 # The form's fields come from each fact's declaration (rules/events.py FIELDS): its type, its
 # choices, whether the law requires it, the law's default. The free-text fields (`ground`,
@@ -362,8 +363,6 @@ def describe(reference: str, evaluation: rules.Evaluation, refusal: str | None, 
     lines = []
     if refusal:
         lines += [f"> **{labels.word('not_recorded')}:** {refusal}", ""]
-    from tasks.board import PATH as BOARD
-
     # Bold, not a heading: the Resume dialog renders headings invisibly (dark on dark). The
     # board's link on that line: the dialog squeezes what follows, the first lines always show.
     lines += [
@@ -538,8 +537,6 @@ def publish_timeline(
 def timeline(reference: str, evaluation: rules.Evaluation, today: date) -> str:
     """The timeline artifact's Markdown: facts, corrections, deadlines (overdue ones with their
     days) and why these dates."""
-    from tasks.board import PATH as BOARD
-
     lines = [
         f"## {reference} — {labels.stage_label(evaluation, today=today)}",
         "",
