@@ -40,7 +40,7 @@ run: install
 # (each test a fresh schema of the throwaway cluster): the same suite passes on both.
 DB_TESTS := tests/cli/test_cli.py tests/cli/test_fuzz_entry.py tests/privacy/test_privacy.py \
 	tests/record/test_corrections.py tests/record/test_import_history.py tests/record/test_projections.py \
-	tests/reminders/test_reminders.py tests/tasks/test_form_fuzz.py tests/tasks/test_resume_form.py
+	tests/reminders/test_reminders.py tests/reminders/test_warm_start.py tests/tasks/test_form_fuzz.py tests/tasks/test_resume_form.py
 
 # The house's rules: lint and import order, one format, types (strict on rules/ and models/);
 # the layering itself is a test (tests/test_layering.py).

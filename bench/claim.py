@@ -1,11 +1,14 @@
 """The outbox at scale (issue 24, goal 4): selecting the due reminders, and a sweep's claim.
 
     due selection among M rows       vs a bare SELECT of the same columns (sqlite3), call by call in turns
-    a sweep's first claim (new process) vs its warm claim, the same 200 rows claimed again
+    a sweep's first claim in the worker vs its warm claim, the same 200 rows claimed again
+      (`medstay worker`: a new process that warms up once at start, then runs every sweep)
+    a new process's first claim       vs its warm claim (Prefect's own process worker: no warm-up)
     either claim                     vs the bare SQL of a claim (sqlite3: due rows, deadlines, stages, UPDATE)
 
 `python bench/claim.py [ROWS]` (default 1,000,000); `bench/scale.py` runs it at its sizes. Each
-first claim is a new interpreter (what a sweep's worker is), timed from the call, imports done.
+first claim is in a new interpreter, timed from the call, imports done; in the worker's, after
+`deployments.worker.warm()`, its start-up (timed apart, once per start).
 """
 
 from __future__ import annotations
@@ -141,12 +144,19 @@ def bare_claim(home: Path) -> float:
     return took
 
 
-def sweep_process(home: Path) -> None:
+def sweep_process(home: Path, warmed: bool) -> None:
     """In a new interpreter, as a sweep does (`sweep.run`, the `reminder-sweep` flow: settings
     pinned, then `sweep.claim`): the first claim, then the same rows claimed again (warm), wall
-    and CPU seconds; JSON out."""
+    and CPU seconds; JSON out. `warmed`: first as `medstay worker` starts (`warm()`, timed)."""
     from medstay.reminders import sweep
     from models.settings import pinned
+
+    start = time.perf_counter()
+    if warmed:
+        from deployments import worker
+
+        worker.warm()
+    startup = time.perf_counter() - start
 
     def claimed() -> tuple[list[int], float, float]:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -164,7 +174,8 @@ def sweep_process(home: Path) -> None:
         assert sorted(again) == sorted(first), "the warm claim takes the same rows"
         release(home)
     median = statistics.median
-    print(json.dumps({"first": [wall, cpu], "warm": [median(w for w, _ in warm), median(c for _, c in warm)]}))
+    warmest = [median(w for w, _ in warm), median(c for _, c in warm)]
+    print(json.dumps({"first": [wall, cpu], "warm": warmest, "startup": startup}))
 
 
 def phases(home: Path) -> None:
@@ -245,24 +256,36 @@ def bench_outbox(tmp: Path, rows: int, rounds: int = 3) -> list[tuple[str, float
         f"{len(COLUMNS.split(','))} columns: {spread(bare)} (in turns, {load()})",
         flush=True,
     )
-    firsts, warms, bares = [], [], []
-    for _ in range(rounds):  # in turns: a new sweep process, then the bare SQL
-        out = subprocess.run(
-            [sys.executable, __file__, "--sweep", str(home)], env=environment(home), capture_output=True, text=True
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
-        got = json.loads(out.stdout.strip().splitlines()[-1])
-        firsts.append(got["first"])
-        warms.append(got["warm"])
+    seen: dict[str, dict[str, list]] = {}
+    bares = []
+    for _ in range(rounds):  # in turns: the worker's process, a bare new one, the bare SQL
+        for kind in ("worker", "cold"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--sweep", str(home), kind],
+                env=environment(home),
+                capture_output=True,
+                text=True,
+            )
+            assert out.returncode == 0, out.stderr[-2000:]
+            got = json.loads(out.stdout.strip().splitlines()[-1])
+            for key, value in got.items():
+                seen.setdefault(kind, {}).setdefault(key, []).append(value)
         bares.append(bare_claim(home))
-    print(
-        f"claim {DUE} due among {rows:,}, a sweep's first: {spread(_nth(firsts, 0))} (CPU {spread(_nth(firsts, 1))})"
-        f" | its warm one: {spread(_nth(warms, 0))} (CPU {spread(_nth(warms, 1))}) | bare SQL of a claim: "
-        f"{spread(bares)} ({rounds} new processes, {load()})",
-        flush=True,
-    )
+    for kind, who in (
+        ("worker", "in the worker (`medstay worker`, warmed at start)"),
+        ("cold", "in a bare new process"),
+    ):
+        first, warm = seen[kind]["first"], seen[kind]["warm"]
+        print(
+            f"claim {DUE} due among {rows:,}, a sweep's first {who}: {spread(_nth(first, 0))} (CPU "
+            f"{spread(_nth(first, 1))}) | its warm one: {spread(_nth(warm, 0))} (CPU {spread(_nth(warm, 1))})"
+            f" | bare SQL of a claim: {spread(bares)} ({rounds} new processes, {load()})",
+            flush=True,
+        )
+    print(f"the worker's warm-up at start, once: {spread(seen['worker']['startup'])} ({rounds} starts)", flush=True)
     median = statistics.median
-    first, warm = median(_nth(firsts, 0)), median(_nth(warms, 0))
+    first, warm = median(_nth(seen["worker"]["first"], 0)), median(_nth(seen["worker"]["warm"], 0))
+    cold = seen["cold"]
     return [
         (
             f"select due reminders among {rows:,} outbox rows",
@@ -270,15 +293,26 @@ def bench_outbox(tmp: Path, rows: int, rounds: int = 3) -> list[tuple[str, float
             "a bare SELECT of the same columns",
             median(bare),
         ),
-        (f"a sweep's first claim of {DUE} among {rows:,}", first, "its warm claim", warm),
-        ("the same, CPU time", median(_nth(firsts, 1)), "its warm claim's", median(_nth(warms, 1))),
+        (f"a sweep's first claim of {DUE} among {rows:,} in the worker", first, "its warm claim", warm),
+        (
+            "the same, CPU time",
+            median(_nth(seen["worker"]["first"], 1)),
+            "its warm claim's",
+            median(_nth(seen["worker"]["warm"], 1)),
+        ),
+        (
+            f"a first claim of {DUE} among {rows:,} in a bare new process (no warm-up)",
+            median(_nth(cold["first"], 0)),
+            "its warm claim",
+            median(_nth(cold["warm"], 0)),
+        ),
         (f"a sweep's warm claim of {DUE} among {rows:,}", warm, "the bare SQL of a claim", median(bares)),
     ]
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--sweep"]:
-        sweep_process(Path(sys.argv[2]))
+        sweep_process(Path(sys.argv[2]), warmed=sys.argv[3:4] == ["worker"])
         return
     if sys.argv[1:2] == ["--phases"]:
         rows = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000

@@ -318,9 +318,10 @@ def up(port: int, demo: bool) -> None:
         wait_api(env, stack.children["prefect-server"][1])
         ensure_pools(env)
         deploy(env)
-        stack.start("prefect-worker", [str(bin_dir / "prefect"), "worker", "start", "--pool", prefect_env.WORK_POOL])
+        stack.start("prefect-worker", [str(bin_dir / "medstay"), "worker"])  # Prefect's process worker, warm
         stack.start("projector", [str(bin_dir / "medstay"), "projector"])
         _load(demo)
+        _await_projector(stack)
         print(
             f"\nmedstay is up. Prefect UI: http://127.0.0.1:{port}/runs  (Ctrl-C stops everything)\n"
             f"Deadlines board: http://127.0.0.1:{port}/artifacts/key/deadlines-board\n"
@@ -445,6 +446,20 @@ def prefect_database(home: Path) -> tuple[dict, str, object]:
         url = cluster.start()
         return {"PREFECT_SERVER_DATABASE_CONNECTION_URL": url}, f"PostgreSQL in {cluster.server}", cluster
     return {"PREFECT_SERVER_DATABASE_CONNECTION_URL": choice}, "PostgreSQL (MEDSTAY_PREFECT_DATABASE)", None
+
+
+def _await_projector(stack: Stack, timeout: float = 60) -> None:
+    """ "Up" once the projector has said it is alive: a `medstay reconcile` typed at once must
+    not be told it is not running."""
+    from medstay.record import projections
+
+    deadline = time.monotonic() + timeout
+    while not projections.alive("projector"):
+        if time.monotonic() > deadline:
+            print("The projector has not started yet: `medstay status` says when it has.", flush=True)
+            return
+        time.sleep(0.2)
+        stack.restart_dead()
 
 
 def _load(demo: bool) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 # Fixtures shared by many modules, found by name (no import to keep for its side effect):
 # the throwaway PostgreSQL cluster, the SMTP server and SMS gateway (smtp, gateway, channels),
 # the session's `medstay up` (stack).
-pytest_plugins = ["tests.postgres", "tests.peers", "tests.prefect_stack"]
+pytest_plugins = ["tests.postgres", "tests.peers", "tests.prefect_stack", "tests.reminders.refusal"]
 
 from pathlib import Path
 

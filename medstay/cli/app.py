@@ -75,7 +75,7 @@ def main() -> None:
 
 
 # `medstay --help` lists the commands in the order they had when they all lived in one module.
-HELP_ORDER = ("deadlines", "reconcile", "init", "doctor", "status", "projector", "up", "calendar", "audit")
+HELP_ORDER = ("deadlines", "reconcile", "init", "doctor", "status", "projector", "worker", "up", "calendar", "audit")
 
 
 def _in_help_order() -> None:

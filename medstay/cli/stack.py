@@ -1,5 +1,5 @@
-"""`medstay up`, `projector`, `status`, `reconcile` and `doctor`: the local stack and how the
-record reaches Prefect. Prefect is imported only inside `up`, `projector` (and `doctor`'s
+"""`medstay up`, `projector`, `worker`, `status`, `reconcile` and `doctor`: the local stack and how the
+record reaches Prefect. Prefect is imported only inside `up`, `projector`, `worker` (and `doctor`'s
 check of it), never when this module loads."""
 
 from __future__ import annotations
@@ -79,6 +79,18 @@ def projector() -> None:
 
     prefect_env.require()
     from projector.service import main as serve
+
+    serve()
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run the reminder sweeps, digests and board of the `medstay` pool, in this warm process
+    (started by `medstay up`; Prefect's own `prefect worker start --pool medstay` works too)."""
+    from deployments import prefect_env
+
+    prefect_env.require()
+    from deployments.worker import main as serve
 
     serve()
 

@@ -89,3 +89,23 @@ UNSETTLED = select(OUTBOX.c.id, OUTBOX.c.status, OUTBOX.c.claimed_at).where(
     OUTBOX.c.status.in_(("uncertain", "sending"))
 )
 PENDING_AGAIN = update(OUTBOX).where(_ROW).values(status="pending", note=bindparam("note"))
+
+# A value no row has: the warm-up below executes every statement and matches nothing.
+_NOWHERE = -1
+
+
+def warm(conn, before) -> None:
+    """Execute each statement of a claim once, matching no row (`before`: earlier than any row's
+    time), in the caller's transaction, which rolls back: SQLAlchemy compiles and caches each.
+    A long-lived sweep process (`deployments/worker.py`) does it at start, so its first claim
+    is as fast as the next ones; no row is changed or locked."""
+    conn.execute(CHANNELS, {"status": ""}).all()
+    conn.execute(DUE_CHANNELS, {"status": "", "now": before}).all()
+    conn.execute(DUE, {"now": before, "channels": [""]}).all()
+    for statement in (DEADLINES_OF, STAGES_OF):
+        conn.execute(statement, {"ids": [_NOWHERE]}).all()
+    conn.execute(CLAIM, {"ids": [_NOWHERE], "now": before}).all()
+    conn.execute(SETTLE, {"row": _NOWHERE, "status": "pending", "note": ""})
+    conn.execute(RELEASE_STALE, {"before": before})
+    conn.execute(UNSETTLED).all()  # a read of the few unsettled rows, without a lock
+    conn.execute(PENDING_AGAIN, {"row": _NOWHERE, "note": ""})

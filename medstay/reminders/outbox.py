@@ -347,6 +347,17 @@ def claim(now: datetime) -> list[int]:
         return claimed
 
 
+def warm() -> None:
+    """What a process pays once before its first claim, paid now: the configuration read, the
+    engine made and the schema checked, each claim statement compiled (`claims.warm`), nothing
+    written. A long-lived sweep process calls it at start (`deployments/worker.py`)."""
+    configuration.load()
+    migrate()
+    with session() as db:
+        claims.warm(db.connection(), datetime(1970, 1, 1, tzinfo=UTC))
+        db.rollback()
+
+
 class WouldStop(UserError):
     """A dry run's answer: a sweep at that time would stop before claiming anything."""
 

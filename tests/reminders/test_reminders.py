@@ -12,47 +12,9 @@ import time
 from datetime import UTC
 from pathlib import Path
 
-import pytest
-
 from tests.database import raw_rows
 from tests.peers import text
-
-REF = "9TER-2026-000500"
-APPLICANT, LAWYER, CASEWORKER, PHONE = "aicha.b@example.org", "avocate@example.be", "cw@example.be", "+32470123456"
-
-
-@pytest.fixture
-def refused(cli, channels):
-    """A refusal handed over on Friday 29 January 2027: appeal act-by Monday 1 March 2027;
-    reminders 20, 10, 3, 1 days before: 9, 19, 26 and 28 February."""
-    assert (
-        cli(
-            "dossier",
-            "register",
-            REF,
-            "--language",
-            "fr",
-            "--email",
-            APPLICANT,
-            "--phone",
-            "0470 12 34 56",
-            "--lawyer-email",
-            LAWYER,
-            "--caseworker-email",
-            CASEWORKER,
-        ).code
-        == 0
-    )
-    for kind, on, *sets in (
-        ("certificate_issued", "2026-10-01"),
-        ("application_sent", "2026-10-05"),
-        ("declared_admissible", "2026-11-02"),
-        ("residence_refused", "2027-01-15"),
-        ("decision_notified", "2027-01-29", "mode=hand"),
-    ):
-        r = cli("event", "record", REF, kind, "--on", on, *sum((["--set", s] for s in sets), []))
-        assert r.code == 0, r.err
-    return REF
+from tests.reminders.refusal import APPLICANT, CASEWORKER, LAWYER, PHONE, REF  # its fixtures: tests/conftest.py
 
 
 def sweep(cli, now: str) -> str:
@@ -308,18 +270,6 @@ def test_a_new_policy_is_applied_by_replan_without_duplicates(refused, cli, chan
         len([n for n in appeal if n["offset"] == "act_by-1" and n["role"] == "applicant" and n["channel"] == "email"])
         == 1
     )
-
-
-@pytest.fixture
-def on_postgresql(home, monkeypatch, postgres_url, request):
-    """This test's project database: a fresh schema of the throwaway PostgreSQL cluster."""
-    from models import reset_engines
-    from tests.database import fresh_schema
-
-    monkeypatch.setenv("MEDSTAY_DATABASE_URL", fresh_schema(postgres_url, request))
-    reset_engines()
-    yield
-    reset_engines()
 
 
 def test_three_sweeps_at_once_on_postgresql_send_each_reminder_once(on_postgresql, refused, smtp, gateway, home):

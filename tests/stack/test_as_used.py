@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -173,10 +174,61 @@ def test_facts_recorded_while_prefect_is_down_reach_it_once_it_is_back_and_up_st
 def test_the_sweep_by_hand_sends_on_a_real_home(tmp_path):
     """README: `medstay reminders run` is "one sweep by hand, now". On a home with real
     dossiers (no `init --rehearsal`) it must deliver what is due, not preview it."""
+    from tests.peers import text
+
+    with _refused_two_weeks_ago(tmp_path) as (own, smtp, ref, applicant):
+        said = own.medstay("reminders", "run")
+        assert "dry run" not in said.lower() and "sent" in said, said
+        [mail] = smtp.box.to(applicant)
+        assert ref in text(mail)
+        said = own.medstay("reminders", "run")  # a second sweep sends nothing again
+        assert "nothing due" in said and len(smtp.box.to(applicant)) == 1, said
+
+
+def test_the_scheduled_sweep_runs_in_the_warm_worker_and_sends_once(tmp_path):
+    """The quarter-hourly `reminder-sweep` run, made as its schedule makes it, is executed by
+    `medstay up`'s worker in its own warm process (no new interpreter: no process id on the
+    run, the worker's log names it), delivers what is due once, and a second run sends nothing."""
+    from prefect import get_client
+
+    from tests.peers import text
+
+    with _refused_two_weeks_ago(tmp_path) as (own, smtp, ref, applicant), get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("reminder-sweep/reminder-sweep")
+        for _ in range(2):
+            worker_log = _one_scheduled_sweep(client, deployment.id, own.home / "logs" / "prefect-worker.log")
+            [mail] = smtp.box.to(applicant)  # the second sweep sends nothing again
+            assert ref in text(mail)
+        assert "Traceback" not in worker_log
+
+
+def _one_scheduled_sweep(client, deployment_id, worker_log) -> str:
+    """A run made as the schedule makes it, completed, by the warm worker; its log then."""
+    made = client.create_flow_run_from_deployment(deployment_id)
+    run = wait_until(
+        lambda: (r := client.read_flow_run(made.id)).state.is_final() and r,
+        120,
+        0.5,
+        what=lambda: client.read_flow_run(made.id).state.name,
+    )
+    assert run.state.is_completed(), run.state
+    assert run.infrastructure_pid is None  # Prefect's process worker sets its child's
+    said = f"run {made.id} ({run.name}) executed in this process: COMPLETED"
+    return wait_until(lambda: said in (log := worker_log.read_text()) and log, 30, 0.2, what=worker_log.read_text)
+
+
+@contextmanager
+def _refused_two_weeks_ago(tmp_path):
+    """`medstay up` on a real home (no `init --rehearsal`) whose one dossier's refusal was
+    handed over 15 days ago: the appeal's act-by date is in 15 days, so the reminder planned 20
+    days before it is due (a catch-up) and the one 10 days before is not yet. This process
+    reads the stack's Prefect API as any client would, from the profile `medstay up` wrote."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from tests.peers import Smtp, text
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+
+    from tests.peers import Smtp
 
     smtp = Smtp()
     smtp.start()
@@ -196,8 +248,6 @@ def test_the_sweep_by_hand_sends_on_a_real_home(tmp_path):
         ref, applicant = "9TER-2026-000561", "applicant@example.org"
         own.medstay("dossier", "register", ref, "--language", "fr", "--email", applicant)
         today = datetime.now(ZoneInfo("Europe/Brussels")).date()
-        # Notified by hand 15 days ago: the appeal's act-by date is in 15 days, so the reminder
-        # planned 20 days before it is due (a catch-up) and the one 10 days before is not yet.
         for kind, days_ago, *sets in (
             ("certificate_issued", 60),
             ("application_sent", 55),
@@ -207,12 +257,10 @@ def test_the_sweep_by_hand_sends_on_a_real_home(tmp_path):
         ):
             on = (today - timedelta(days=days_ago)).isoformat()
             own.medstay("event", "record", ref, kind, "--on", on, *sum((["--set", s] for s in sets), []))
-        said = own.medstay("reminders", "run")
-        assert "dry run" not in said.lower() and "sent" in said, said
-        [mail] = smtp.box.to(applicant)
-        assert ref in text(mail)
-        said = own.medstay("reminders", "run")  # a second sweep sends nothing again
-        assert "nothing due" in said and len(smtp.box.to(applicant)) == 1, said
+        found = profile(own.home)
+        api = {PREFECT_API_URL: found["PREFECT_API_URL"], PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}
+        with temporary_settings(updates=api):
+            yield own, smtp, ref, applicant
     finally:
         stop_up(proc)
         smtp.stop()
