@@ -71,6 +71,7 @@ bench: install
 	$(BIN)/python bench/doors.py
 	$(BIN)/python bench/scale.py $(if $(FULL),--full,)
 	$(BIN)/python bench/claim.py --phases
+	$(BIN)/python bench/worker.py
 	$(BIN)/python bench/prefect_scale.py $(firstword $(BENCH_RUNS))
 	for n in $(BENCH_RUNS) $(if $(FULL),100000,); do $(BIN)/python bench/prefect_scale.py $$n --postgres || exit 1; done
 	$(BIN)/python bench/prefect_scale.py $(firstword $(BENCH_RUNS)) --postgres --server-workers 2

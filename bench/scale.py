@@ -228,7 +228,7 @@ def bench_import(tmp: Path, size: int, rounds: int = 3) -> None:
 
 def bench_outbox(tmp: Path, rows: int) -> None:
     """Due reminders among `rows` outbox rows and a sweep's claim (`bench/claim.py`: the selection
-    against a bare SELECT of the same columns, a new sweep process's first claim against its warm one)."""
+    against a bare SELECT of the same columns, a sweep's first claim against its warm one)."""
     from bench import claim
 
     for name, value, baseline, base in claim.bench_outbox(tmp, rows):
