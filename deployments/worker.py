@@ -112,6 +112,7 @@ class WarmWorker(ProcessWorker):
 def _execute(flow, flow_run) -> int:
     """Execute the run here; 0 once it ended (completed or failed: its state says which),
     1 if the engine itself broke off (the worker then marks the run crashed)."""
+    fresh_secrets()
     try:
         state = run_flow(flow, flow_run=flow_run, parameters=dict(flow_run.parameters or {}), return_type="state")
     except BaseException as exc:  # noqa: BLE001 - the run is marked crashed by the worker
@@ -119,6 +120,15 @@ def _execute(flow, flow_run) -> int:
         return 1
     log.info("worker: run %s (%s) executed in this process: %s", flow_run.id, flow_run.name, state.type.value)
     return 0
+
+
+def fresh_secrets() -> None:
+    """Prefect Secret blocks are read once per process (`deployments/secrets.py`); in a flow
+    process of its own that was once per sweep. Here too: a password ops rotated in its block
+    is used from the next sweep on, not from the worker's next restart."""
+    from deployments import secrets
+
+    secrets.read.cache_clear()
 
 
 async def serve() -> None:

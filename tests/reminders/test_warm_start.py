@@ -3,6 +3,7 @@ holds nothing, and leaves its first claim nothing to compile; it runs this proje
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 import pytest
@@ -93,3 +94,16 @@ def test_anything_else_gets_a_process_of_its_own(entrypoint):
     from deployments import worker
 
     assert worker.project_flow(entrypoint) is None
+
+
+def test_each_warm_run_reads_the_secret_blocks_anew(monkeypatch):
+    """A new process per sweep read a rotated SMTP password at the next sweep; the warm worker
+    must too (each run starts with the blocks unread)."""
+    from deployments import secrets, worker
+
+    values = iter(["old password", "rotated password"])
+    monkeypatch.setattr(secrets, "read", functools.cache(lambda name: next(values)))
+    assert secrets.read("smtp") == "old password"
+    assert secrets.read("smtp") == "old password"  # once per process, as in the CLI
+    worker.fresh_secrets()
+    assert secrets.read("smtp") == "rotated password"
