@@ -138,3 +138,17 @@ def require(alternative: str | None = None) -> None:
     problem = reachable()
     if problem:
         raise UserError(f"{problem} ({alternative})" if alternative else problem)
+
+
+def log_to_stderr() -> None:
+    """medstay's log lines on stderr (the long-lived processes' logs/*.log under `medstay up`).
+    Its own handler: importing Prefect has configured the root logger already, so `basicConfig`
+    would be a no-op and the log file stayed empty."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    medstay_log = logging.getLogger("medstay")
+    medstay_log.addHandler(handler)
+    medstay_log.setLevel(logging.INFO)
+    medstay_log.propagate = False

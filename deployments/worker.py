@@ -27,6 +27,7 @@ from prefect.flow_engine import run_flow
 from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS
 from prefect.workers.process import ProcessWorker, ProcessWorkerResult
 
+from deployments import prefect_env
 from deployments.prefect_env import PROJECT_DIR, WORK_POOL
 
 log = logging.getLogger("medstay.worker")
@@ -146,12 +147,7 @@ def main() -> None:
     """`medstay worker`: serve the `medstay` pool until SIGTERM/SIGINT."""
     import signal
 
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    medstay_log = logging.getLogger("medstay")
-    medstay_log.addHandler(handler)
-    medstay_log.setLevel(logging.INFO)
-    medstay_log.propagate = False
+    prefect_env.log_to_stderr()
     os.chdir(Path(PROJECT_DIR))  # as the deployments' pull step does for a process of its own
 
     async def until_stopped() -> None:

@@ -43,6 +43,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.states import Scheduled
 
 import rules
+from deployments import prefect_env
 from deployments.prefect_env import DEPLOYMENT, DOSSIER_POOL
 from flows.dossier import dossier_lifecycle
 from medstay import clock
@@ -347,12 +348,5 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    # Its own handler: importing Prefect has configured the root logger already, so
-    # `basicConfig` would be a no-op and logs/projector.log stayed empty.
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    medstay_log = logging.getLogger("medstay")
-    medstay_log.addHandler(handler)
-    medstay_log.setLevel(logging.INFO)
-    medstay_log.propagate = False
+    prefect_env.log_to_stderr()
     Projector(stop).serve()
